@@ -1,0 +1,1 @@
+"""Peripherals: one subpackage per device class (protocol, driver, simulator). Never imports kivy."""

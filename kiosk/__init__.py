@@ -1,0 +1,3 @@
+"""Headless core of the gig-station kiosk. Never imports kivy."""
+
+__version__ = "0.1.0"

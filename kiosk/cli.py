@@ -1,0 +1,49 @@
+"""`gig-kiosk` entry point.
+
+Each sub-command lives in its own module with `configure(parser)` and `run(args) -> int`.
+Modules are imported only when their command runs, so headless commands (decode, idcard,
+receipt, sync) never load Kivy and start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# name -> (module, one-line help). Add a line here to add a command.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("screens.commands.demo", "kiosk with simulated devices and demo data"),
+    "run": ("screens.commands.run", "production mode on real devices: --config FILE"),
+    "shots": ("screens.commands.shots", "render every screen (zh/en, normal/elderly) to PNGs"),
+    "bench": ("bench.run", "run the benchmarks in bench/ and print the table"),
+}
+
+EXIT_USAGE = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
+        _print_help(argv[0] if argv and argv[0] not in ("-h", "--help") else None)
+        return 0 if not argv or argv[0] in ("-h", "--help") else EXIT_USAGE
+    name = argv[0]
+    module_name, help_text = COMMANDS[name]
+    module = importlib.import_module(module_name)
+    parser = argparse.ArgumentParser(prog=f"gig-kiosk {name}", description=help_text)
+    module.configure(parser)
+    args = parser.parse_args(argv[1:])
+    return int(module.run(args) or 0)
+
+
+def _print_help(unknown: str | None) -> None:
+    out = sys.stderr if unknown else sys.stdout
+    if unknown:
+        print(f"gig-kiosk: unknown command {unknown!r}", file=out)
+    print("usage: gig-kiosk COMMAND [options]\n\ncommands:", file=out)
+    for name, (_, help_text) in COMMANDS.items():
+        print(f"  {name:<12} {help_text}", file=out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""Station settings: a TOML file validated by pydantic, with defaults for everything.
+
+`load(path)` raises `SettingsError` with a one-line message naming the offending key;
+the CLI prints it and exits 2. Remote configuration (kiosk.remote_config) overrides only an
+allow-listed subset at run time and never rewrites this file.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StationSettings(_Section):
+    id: str = "demo-park"
+    name: str = "示范公园零工驿站"
+    name_en: str = "Demo Park Gig Station"
+    lat: float = Field(30.0, ge=-90, le=90)
+    lng: float = Field(117.0, ge=-180, le=180)
+    county: str = ""
+
+
+class ApiSettings(_Section):
+    base_url: str = ""  # empty: no central API (offline-only kiosk)
+    token: str = ""
+    token_file: Path | None = None
+    connect_timeout_s: float = Field(3.05, gt=0, le=60)
+    read_timeout_s: float = Field(10.0, gt=0, le=300)
+
+    def resolved_token(self) -> str:
+        if self.token_file:
+            return self.token_file.read_text(encoding="utf-8").strip()
+        return self.token
+
+
+class StorageSettings(_Section):
+    data_dir: Path = Path("var")
+
+
+class IdCardSettings(_Section):
+    enabled: bool = True
+    port: str = "/dev/ttyUSB0"
+    baudrate: int | Literal["auto"] = "auto"
+    poll_interval_s: float = Field(0.3, ge=0.05, le=5)
+
+
+class ScannerSettings(_Section):
+    camera: int | str | None = 0  # OpenCV index or device path; None disables the camera
+    serial_port: str | None = None
+    serial_baudrate: int = 9600
+    hid: bool = False  # keyboard-wedge scanner
+    repeat_window_s: float = Field(3.0, ge=0, le=60)
+
+
+class PrinterSettings(_Section):
+    enabled: bool = True
+    connection: Literal["usb", "serial", "network", "file"] = "usb"
+    usb_vendor: int = 0x0416
+    usb_product: int = 0x5011
+    usb_in_ep: int = 0x82
+    usb_out_ep: int = 0x01
+    serial_port: str = "/dev/ttyS0"
+    serial_baudrate: int = 9600
+    host: str = "127.0.0.1"
+    port: int = Field(9100, ge=1, le=65535)
+    file: Path | None = None
+    width_mm: Literal[58, 80] = 80
+    profile: str = "default"
+    kanji_mode_default: bool = True  # most Chinese printers start in Kanji mode
+    max_job_age_s: float = Field(1800, ge=10)
+
+
+class DevicesSettings(_Section):
+    idcard: IdCardSettings = IdCardSettings()
+    scanner: ScannerSettings = ScannerSettings()
+    printer: PrinterSettings = PrinterSettings()
+
+
+class UiSettings(_Section):
+    language: Literal["zh", "en"] = "zh"
+    elderly_mode: bool = False
+    idle_timeout_s: int = Field(90, ge=15, le=1800)
+    fullscreen: bool = True
+    width: int = Field(1080, ge=320)
+    height: int = Field(1920, ge=320)
+    search_radius_km: float = Field(10.0, gt=0, le=200)
+
+
+class SecuritySettings(_Section):
+    # Ed25519 public keys (base64) of the county that signs remote configuration.
+    trusted_config_keys: list[str] = []
+    maintenance_code_key: str = ""  # verifies signed maintenance QR codes
+
+
+class Settings(_Section):
+    station: StationSettings = StationSettings()
+    api: ApiSettings = ApiSettings()
+    storage: StorageSettings = StorageSettings()
+    devices: DevicesSettings = DevicesSettings()
+    ui: UiSettings = UiSettings()
+    security: SecuritySettings = SecuritySettings()
+
+    @model_validator(mode="after")
+    def _token_needs_url(self) -> Settings:
+        if (self.api.token or self.api.token_file) and not self.api.base_url:
+            raise ValueError("api.base_url is required when a token is set")
+        return self
+
+
+class SettingsError(Exception):
+    """One line, naming the key: shown to the maintainer as is."""
+
+
+def load(path: Path | str) -> Settings:
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingsError(f"{path}: file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path}: cannot read: {exc}") from None
+    return from_dict(raw, source=str(path))
+
+
+def from_dict(raw: dict, source: str = "settings") -> Settings:
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        raise SettingsError(f"{source}: {key}: {msg}") from None
