@@ -31,6 +31,8 @@ class ApiSettings(_Section):
     base_url: str = ""  # empty: no central API (offline-only kiosk)
     token: str = ""
     token_file: Path | None = None
+    # Public job page a seeker's phone opens from the QR on screen and on the slip.
+    job_url: str = "https://jobs.example.gov.cn/j/{id}"
     connect_timeout_s: float = Field(3.05, gt=0, le=60)
     read_timeout_s: float = Field(10.0, gt=0, le=300)
 
@@ -57,6 +59,8 @@ class ScannerSettings(_Section):
     serial_baudrate: int = 9600
     hid: bool = False  # keyboard-wedge scanner
     repeat_window_s: float = Field(3.0, ge=0, le=60)
+    # hosts of the central job site whose https://HOST/j/<id> links open a job (kiosk.codes)
+    job_hosts: list[str] = ["jobs.example.gov.cn"]
 
 
 class PrinterSettings(_Section):

@@ -1,0 +1,143 @@
+"""Nearby jobs: the in-memory GeoIndex narrows and ranks, the store loads the page shown.
+
+Only the page of full records that is shown is read from SQLite, so a query costs little
+even with 100,000 cached jobs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from kiosk.geoindex import GeoIndex, haversine_km_np
+from kiosk.models import Job, PayUnit, Settlement
+from kiosk.store import Store
+
+EARTH_RADIUS_KM = 6371.0088  # mean radius (IUGG)
+
+
+def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance in km."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+def bounding_box(lat: float, lng: float, radius_km: float) -> tuple[float, float, float, float]:
+    """(min_lat, max_lat, min_lng, max_lng) that contains every point within radius_km."""
+    dlat = math.degrees(radius_km / EARTH_RADIUS_KM)
+    cos_lat = math.cos(math.radians(lat))
+    # Near the poles the longitude span blows up; clamp to the whole circle.
+    dlng = 180.0 if cos_lat < 1e-6 else min(180.0, math.degrees(radius_km / (EARTH_RADIUS_KM * cos_lat)))
+    return lat - dlat, lat + dlat, lng - dlng, lng + dlng
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    categories: frozenset[str] = frozenset()
+    pay_units: frozenset[PayUnit] = frozenset()
+    settlements: frozenset[Settlement] = frozenset()
+    start_from: dt.date | None = None  # start date window, inclusive
+    start_to: dt.date | None = None
+    radius_km: float = 10.0
+
+    def with_toggled(self, attr: str, value: object) -> JobFilter:
+        """A copy with `value` added to or removed from the set field `attr` (chip tap)."""
+        current = set(getattr(self, attr))
+        current.symmetric_difference_update({value})
+        return replace(self, **{attr: frozenset(current)})
+
+
+@dataclass(frozen=True)
+class Hit:
+    job: Job
+    distance_km: float
+
+
+@dataclass
+class SearchResult:
+    hits: list[Hit] = field(default_factory=list)
+    total: int = 0  # matches within the radius, before the limit
+
+
+def nearby(
+    store: Store,
+    lat: float,
+    lng: float,
+    flt: JobFilter = JobFilter(),
+    limit: int = 50,
+    today: dt.date | None = None,
+    index: GeoIndex | None = None,
+) -> SearchResult:
+    """Open, still-valid jobs within flt.radius_km of (lat, lng), nearest first.
+
+    Pass a long-lived `index` (the app keeps one); without it one is built for this call.
+    """
+    today = today or dt.date.today()
+    cols = (index or GeoIndex(store)).columns()
+    min_lat, max_lat, min_lng, max_lng = bounding_box(lat, lng, flt.radius_km)
+    lo = int(np.searchsorted(cols.lat, min_lat, side="left"))
+    hi = int(np.searchsorted(cols.lat, max_lat, side="right"))
+    band = slice(lo, hi)
+    lngs = cols.lng[band]
+    mask = (lngs >= min_lng) & (lngs <= max_lng) & cols.open[band]
+    mask &= cols.valid_through[band] >= today.toordinal()
+    for values, column in (
+        (flt.categories, cols.category),
+        ({str(v) for v in flt.pay_units}, cols.pay_unit),
+        ({str(v) for v in flt.settlements}, cols.settlement),
+    ):
+        if values:
+            # A few == passes beat np.isin's sort-based path for the 1-3 values a chip row has.
+            part = column[band]
+            any_of = np.zeros(len(part), np.bool_)
+            for v in values:
+                if v in cols.codes:
+                    any_of |= part == cols.codes[v]
+            mask &= any_of
+    if flt.start_from:
+        mask &= cols.start[band] >= flt.start_from.toordinal()
+    if flt.start_to:
+        mask &= cols.start[band] <= flt.start_to.toordinal()
+    idx = np.nonzero(mask)[0] + lo
+    dist = haversine_km_np(lat, lng, cols.lat[idx], cols.lng[idx])
+    inside = dist <= flt.radius_km
+    idx, dist = idx[inside], dist[inside]
+    if len(idx) > limit:
+        part = np.argpartition(dist, limit - 1)[:limit]
+        idx, dist = idx[part], dist[part]
+    order = np.argsort(dist, kind="stable")
+    rowids = [int(r) for r in cols.rowid[idx[order]]]
+    jobs = store.jobs_by_rowid(rowids)
+    hits = [Hit(jobs[r], float(d)) for r, d in zip(rowids, dist[order], strict=True)]
+    return SearchResult(hits, total=int(inside.sum()))
+
+
+def full_scan_nearby(
+    jobs: list[Job], lat: float, lng: float, flt: JobFilter, limit: int = 50, today: dt.date | None = None
+) -> list[Hit]:
+    """Baseline for tests and benchmarks: haversine over every job, no index."""
+    today = today or dt.date.today()
+    hits = []
+    for job in jobs:
+        if job.status != "open" or (job.valid_through and job.valid_through < today):
+            continue
+        if flt.categories and job.category not in flt.categories:
+            continue
+        if flt.pay_units and job.pay_unit not in flt.pay_units:
+            continue
+        if flt.settlements and job.settlement not in flt.settlements:
+            continue
+        if flt.start_from and job.start_date < flt.start_from:
+            continue
+        if flt.start_to and job.start_date > flt.start_to:
+            continue
+        d = haversine_km(lat, lng, job.lat, job.lng)
+        if d <= flt.radius_km:
+            hits.append(Hit(job, d))
+    hits.sort(key=lambda h: (h.distance_km, h.job.id))
+    return hits[:limit]
