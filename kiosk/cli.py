@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("screens.commands.run", "production mode on real devices: --config FILE"),
     "shots": ("screens.commands.shots", "render every screen (zh/en, normal/elderly) to PNGs"),
     "bench": ("bench.run", "run the benchmarks in bench/ and print the table"),
+    "idcard": ("devices.idcard.cli", "ID card reader: decode HEX|-, listen --port DEV, simulate"),
 }
 
 EXIT_USAGE = 2
