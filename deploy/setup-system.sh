@@ -11,9 +11,10 @@ packages=(
   libmtdev1 libgl1 libegl1 libgles2 libgl1-mesa-dri  # what Kivy's SDL2 window needs
   libxrender1 libxi6 libxext6 libxkbcommon0
   libgomp1              # OpenCV
+  libusb-1.0-0          # python-escpos USB printers (pyusb backend)
 )
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(postgresql chromium)
+  packages+=(postgresql chromium chromium-driver)
 fi
 
 missing=()

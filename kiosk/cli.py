@@ -18,6 +18,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "shots": ("screens.commands.shots", "render every screen (zh/en, normal/elderly) to PNGs"),
     "bench": ("bench.run", "run the benchmarks in bench/ and print the table"),
     "idcard": ("devices.idcard.cli", "ID card reader: decode HEX|-, listen --port DEV, simulate"),
+    "receipt": ("devices.printer.cli_receipt", "receipt sample --width 58|80 --out FILE; receipt preview FILE --out PNG"),
+    "print-test": ("devices.printer.cli_print_test", "print the test page on the configured printer"),
 }
 
 EXIT_USAGE = 2

@@ -1,0 +1,45 @@
+"""A fictional job and station for sample slips, the CLI and benchmarks (no real people)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from kiosk.models import Job, Policy, Station
+
+SAMPLE_TIME = dt.datetime(2026, 11, 23, 14, 5)
+
+SAMPLE_STATION = Station(
+    id="demo-park", name="示范公园零工驿站", lat=30.0, lng=117.0,
+    address="示范区公园路1号", name_en="Demo Park Gig Station",
+)
+
+SAMPLE_JOB = Job.from_dict({
+    "id": "qh-0001",
+    "title": "商场保洁员（日班）",
+    "category": "保洁",
+    "employer": "示范物业服务有限公司",
+    "headcount": 5,
+    "pay_amount": 180,
+    "pay_unit": "day",
+    "settlement": "daily",
+    "start_date": "2026-11-24",
+    "end_date": "2026-11-30",
+    "daily_hours": "08:00-17:00",
+    "address": "示范区人民路88号万象商场B1层物业办公室",
+    "lat": 30.0102,
+    "lng": 117.0125,
+    "contact": "王经理 0556-0000000",
+    "directions": "乘3路、12路公交到万象商场站，向北步行200米",
+    "requirements": {"age_min": 18, "age_max": 55, "notes": "吃苦耐劳，有保洁经验优先"},
+})
+
+SAMPLE_POLICY = Policy(
+    id="p-001",
+    title="灵活就业人员社保补贴",
+    summary="符合条件的灵活就业人员可申请社会保险补贴。",
+    body="申请条件：登记失业后灵活就业、缴纳社会保险。\n办理地点：县人社局服务大厅或各零工驿站。\n"
+    "所需材料：身份证、社保缴费凭证（示例文本，非真实政策）。",
+)
+
+# Fictional person for the application receipt sample (masked on paper).
+SAMPLE_PERSON = {"name": "张小梅", "id_number": "110101199003071234", "phone": "13800000000"}

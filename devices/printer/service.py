@@ -1,0 +1,346 @@
+"""Print queue: one worker thread, status before/during/after each job, nothing lost on paper-out.
+
+A job leaves the queue only when the printer confirms it: the process-ID response
+(GS ( H fn=48, answered once everything before it is on paper) or, for printers without
+it, status that stays ready for the whole estimated print time. If the printer stops
+mid-job (paper end, cover open, error, offline) the worker clears the printer's buffers
+(DLE DC4 fn=8) so the rest of the slip does not come out after the refill, tells the UI
+(`on_job_problem`, zh/en, with the QR to show instead) and prints the whole job again,
+once, when the printer is ready — or drops it after `max_job_age_s`.
+
+Callbacks run on the worker thread; the UI hops to its own thread itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from devices.base import Device, DeviceGone, DeviceState
+from devices.printer.link import Link
+from devices.printer.render import RenderOptions, render
+from devices.printer.status import (
+    CLEAR_BUFFERS,
+    UNKNOWN,
+    PrinterStatus,
+    Problem,
+    ReplyReader,
+    parse_status,
+    process_id_request,
+    status_query,
+)
+from kiosk.receipts import Receipt, paper_for
+from kiosk.settings import PrinterSettings
+
+log = logging.getLogger(__name__)
+
+_CAUSE = {
+    Problem.PAPER_OUT: ("打印机没纸了，凭条暂时打不出来。", "The printer is out of paper."),
+    Problem.COVER_OPEN: ("打印机盖没有关好，凭条暂时打不出来。", "The printer cover is open."),
+    Problem.OFFLINE: ("打印机暂停工作，凭条暂时打不出来。", "The printer is offline."),
+    Problem.ERROR: ("打印机出现故障，凭条暂时打不出来。", "The printer has a fault."),
+    Problem.NOT_RESPONDING: ("打印机没有响应，凭条暂时打不出来。", "The printer is not responding."),
+    Problem.NO_PRINTER: ("没有找到打印机，凭条暂时打不出来。", "The printer is not connected."),
+    Problem.EXPIRED: ("凭条等待时间过长，已取消打印。", "The slip waited too long and was cancelled."),
+}
+_QR_HINT = ("请用手机扫描屏幕上的二维码保存信息。", "Scan the QR code on the screen with your phone instead.")
+_LATER = ("工作人员处理后会自动补打。", "It will print automatically once the printer is fixed.")
+
+
+@dataclass(frozen=True, slots=True)
+class PrintProblem:
+    kind: Problem
+    message_zh: str
+    message_en: str
+    qr_data: str | None  # what the screen can show instead of the paper
+    detail: str = ""  # English, for maintainers; no personal data
+
+
+def make_problem(kind: Problem, qr_data: str | None, detail: str = "") -> PrintProblem:
+    zh, en = _CAUSE[kind]
+    if qr_data:
+        zh, en = zh + _QR_HINT[0], en + " " + _QR_HINT[1]
+    if kind is not Problem.EXPIRED:
+        zh, en = zh + _LATER[0], en + " " + _LATER[1]
+    return PrintProblem(kind, zh, en, qr_data, detail)
+
+
+@dataclass
+class _Job:
+    id: str
+    receipt: Receipt
+    created: float
+    data: bytes = b""
+    reported: Problem | None = None
+    attempts: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class PrinterDisabled(RuntimeError):
+    pass
+
+
+class PrintService(Device):
+    """`PrintService(settings.devices.printer)`; `.start()`, `.submit(receipt) -> job_id`."""
+
+    name = "printer"
+
+    def __init__(
+        self,
+        settings: PrinterSettings,
+        *,
+        on_job_done: Callable[[str, bool], None] | None = None,
+        on_job_problem: Callable[[str, PrintProblem], None] | None = None,
+        on_job_dropped: Callable[[str, PrintProblem], None] | None = None,
+        poll_s: float = 0.2,
+        idle_poll_s: float = 5.0,
+        status_timeout_s: float = 0.5,
+        link: Link | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.on_job_done = on_job_done
+        self.on_job_problem = on_job_problem
+        self.on_job_dropped = on_job_dropped
+        self.poll_s = poll_s
+        self.idle_poll_s = idle_poll_s
+        self.status_timeout_s = status_timeout_s
+        self.link = link or Link(settings)
+        self.options = RenderOptions(
+            paper_for(settings.width_mm), settings.profile, settings.kanji_mode_default
+        )
+        self._jobs: deque[_Job] = deque()
+        self._jobs_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._reader = ReplyReader()
+        self._printer_status: PrinterStatus = UNKNOWN
+        self._pid = 0
+        self._pid_supported = False
+
+    # --- public API (any thread) --------------------------------------------------------
+    def submit(self, receipt: Receipt) -> str:
+        if not self.settings.enabled:
+            raise PrinterDisabled("printer is disabled in settings")
+        job = _Job(uuid.uuid4().hex[:12], receipt, time.monotonic())
+        with self._jobs_lock:
+            self._jobs.append(job)
+        self._wake.set()
+        return job.id
+
+    @property
+    def pending(self) -> list[str]:
+        with self._jobs_lock:
+            return [j.id for j in self._jobs]
+
+    @property
+    def printer_status(self) -> PrinterStatus:
+        """Last parsed DLE EOT answer (UNKNOWN until the printer has answered)."""
+        return self._printer_status
+
+    @property
+    def paper_near_end(self) -> bool:
+        return self._printer_status.known and self._printer_status.paper_near_end
+
+    def health(self) -> dict[str, Any]:
+        """For the heartbeat: device state, the paper-near-end warning, queue length."""
+        st = self._printer_status
+        return {
+            **self.status.as_dict(),
+            "paper_near_end": self.paper_near_end,
+            "paper_end": st.known and st.paper_end,
+            "cover_open": st.known and st.cover_open,
+            "queued": len(self.pending),
+            "link": self.link.describe,
+        }
+
+    def start(self) -> None:
+        if not self.settings.enabled:
+            self._set_status(DeviceState.STOPPED, "disabled")
+            return
+        super().start()
+
+    def stop(self, timeout: float = 3.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        super().stop(timeout)
+
+    # --- worker thread ------------------------------------------------------------------
+    def open(self) -> None:
+        try:
+            self.link.open()
+        except (DeviceGone, OSError) as exc:
+            self._expire_jobs()
+            for job in self._snapshot():  # once per job: _report de-duplicates
+                self._report(job, Problem.NO_PRINTER, str(exc)[:80])
+            raise
+        self._reader = ReplyReader()
+        try:
+            self._refresh_status()
+        except BaseException:
+            self.link.close()  # the base class only closes after a successful open
+            raise
+
+    def close(self) -> None:
+        self.link.close()
+
+    def step(self) -> None:
+        job = self._next_job()
+        if job is None:
+            if self._wake.wait(self.idle_poll_s):
+                self._wake.clear()
+            else:
+                self._refresh_status()  # keep the heartbeat's view fresh while idle
+            return
+        st = self._refresh_status()
+        if not self.link.can_read:
+            self._send(job)  # write-only link: nothing can confirm, say so
+            self._finish(job, confirmed=False)
+            return
+        if st.problem is not None:
+            self._report(job, st.problem, st.summary())
+            self.sleep(self.poll_s)
+            return
+        self._print(job)
+
+    def _print(self, job: _Job) -> None:
+        pid = self._next_pid()
+        self._reader.process_ids.discard(pid)
+        job.attempts += 1
+        self._send(job, process_id_request(pid))
+        started = time.monotonic()
+        window = self._print_time_s(len(job.data))
+        while self.running:
+            self._pump(self.poll_s)
+            if pid in self._reader.process_ids:
+                self._pid_supported = True
+                self._refresh_status()  # after the job: e.g. paper near end now
+                self._finish(job, confirmed=True)
+                return
+            st = self._refresh_status()
+            if st.problem is not None:
+                if st.known:
+                    self._clear_printer_buffers()
+                log.info("printer: job %s stopped: %s", job.id, st.summary())
+                self._report(job, st.problem, st.summary())
+                return  # stays queued; printed again in full when ready
+            elapsed = time.monotonic() - started
+            if not self._pid_supported and elapsed > window:
+                # No process-ID support: ready for the whole print time is our confirmation.
+                self._finish(job, confirmed=True)
+                return
+            if elapsed > window + 30:
+                log.warning("printer: job %s: no completion reply", job.id)
+                self._finish(job, confirmed=False)
+                return
+
+    def _clear_printer_buffers(self) -> None:
+        """DLE DC4 fn=8, or the rest of the stopped slip prints after the refill and the
+        reprint doubles it. Waits briefly for the `37 25 00` acknowledgement."""
+        before = self._reader.cleared
+        self.link.write(CLEAR_BUFFERS)
+        deadline = time.monotonic() + self.status_timeout_s
+        while self._reader.cleared == before and time.monotonic() < deadline:
+            self._pump(max(0.001, deadline - time.monotonic()))
+        if self._reader.cleared == before:
+            log.info("printer: no acknowledgement of buffer clear (unsupported?)")
+
+    def _send(self, job: _Job, trailer: bytes = b"") -> None:
+        if not job.data:
+            job.data = render(job.receipt, self.options)
+        job.reported = None
+        self.link.write(job.data + trailer)
+
+    def _print_time_s(self, size: int) -> float:
+        """Generous estimate: line transfer time (serial) plus print time plus margin."""
+        transfer = size * 10 / self.settings.serial_baudrate if self.settings.connection == "serial" else 0
+        return 2.0 + transfer + size / 1000
+
+    def _next_pid(self) -> str:
+        self._pid = self._pid % 9999 + 1
+        return f"{self._pid:04d}"
+
+    def _pump(self, timeout: float) -> None:
+        data = self.link.read(timeout)
+        if data:
+            self._reader.feed(data)
+
+    def _query(self) -> PrinterStatus:
+        if not self.link.can_read:
+            return UNKNOWN
+        self._pump(0.001)  # late bytes from an earlier poll must not answer this one
+        self._reader.statuses.clear()
+        replies: dict[int, int] = {}
+        for n in (1, 2, 3, 4):
+            self.link.write(status_query(n))
+            deadline = time.monotonic() + self.status_timeout_s
+            while not self._reader.statuses and time.monotonic() < deadline:
+                self._pump(max(0.001, deadline - time.monotonic()))
+            b = self._reader.take_status()
+            if b is None:
+                if n == 1:
+                    break  # silent: unknown, never "ok"
+                continue
+            replies[n] = b
+        return parse_status(replies)
+
+    def _refresh_status(self) -> PrinterStatus:
+        st = self._query()
+        self._printer_status = st
+        if not self.link.can_read:
+            self._set_status(DeviceState.UNKNOWN, "write-only link, status not readable")
+        elif not st.known:
+            self._set_status(DeviceState.UNKNOWN, st.summary())
+        elif st.problem is not None:
+            self._set_status(DeviceState.ERROR, st.summary())
+        elif st.paper_near_end:
+            self._set_status(DeviceState.WARNING, st.summary())
+        else:
+            self._set_status(DeviceState.OK, "ready")
+        return st
+
+    # --- queue bookkeeping --------------------------------------------------------------
+    def _snapshot(self) -> list[_Job]:
+        with self._jobs_lock:
+            return list(self._jobs)
+
+    def _next_job(self) -> _Job | None:
+        self._expire_jobs()
+        with self._jobs_lock:
+            return self._jobs[0] if self._jobs else None
+
+    def _expire_jobs(self) -> None:
+        now = time.monotonic()
+        with self._jobs_lock:
+            old = [j for j in self._jobs if now - j.created > self.settings.max_job_age_s]
+            for j in old:
+                self._jobs.remove(j)
+        for j in old:
+            log.info("printer: job %s dropped after %.0f s", j.id, now - j.created)
+            self._call(self.on_job_dropped, j.id, make_problem(Problem.EXPIRED, j.receipt.qr_data))
+
+    def _finish(self, job: _Job, confirmed: bool) -> None:
+        with self._jobs_lock:
+            if job in self._jobs:
+                self._jobs.remove(job)
+        log.info("printer: job %s done (%s)", job.id, "confirmed" if confirmed else "unconfirmed")
+        self._call(self.on_job_done, job.id, confirmed)
+
+    def _report(self, job: _Job, kind: Problem, detail: str) -> None:
+        if job.reported == kind:
+            return  # tell the seeker once per cause, not on every poll
+        job.reported = kind
+        self._call(self.on_job_problem, job.id, make_problem(kind, job.receipt.qr_data, detail))
+
+    def _call(self, fn: Callable[..., None] | None, *args: Any) -> None:
+        if fn is None:
+            return
+        try:
+            fn(*args)
+        except Exception:  # a broken UI callback must not stop printing
+            log.exception("printer: callback failed")

@@ -1,0 +1,443 @@
+"""Device-neutral receipts: a small block model, layout by display width, and the slips.
+
+A `Receipt` is a tuple of blocks (text with size/bold/alignment, rules, key–value rows,
+QR codes, feeds). `layout()` wraps it for a paper width into lines that fit, counting a CJK
+character as two columns (as a thermal printer's 24-dot Kanji font does). devices/printer
+turns the laid-out lines into ESC/POS; the screen can show the same receipt.
+
+Personal data: `application_receipt` takes the raw name / ID number / phone, masks them
+here (the one place) and keeps only the masked forms.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from kiosk.models import Job, Policy, Station
+from kiosk.privacy import mask_id_number, mask_name, mask_phone
+
+HOTLINE = "12333"
+
+
+class Align(StrEnum):
+    LEFT = "left"
+    CENTER = "center"
+    RIGHT = "right"
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    text: str
+    size: int = 1  # 1 normal, 2 double width and height
+    bold: bool = False
+    align: Align = Align.LEFT
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    char: str = "-"
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """Key–value row; the value wraps under itself (hanging indent)."""
+
+    key: str
+    value: str
+    bold: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Qr:
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    lines: int = 1
+
+
+Block = Text | Rule | Row | Qr | Feed
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    kind: str  # "job", "application", "policy", "test"
+    blocks: tuple[Block, ...]
+    reference: str = ""
+
+    @property
+    def qr_data(self) -> str | None:
+        """The first QR payload: what the UI shows on screen when the paper copy fails."""
+        return next((b.data for b in self.blocks if isinstance(b, Qr)), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Paper:
+    width_mm: int
+    columns: int  # font A (12x24 dots) characters per line
+    dots: int  # printable width in dots at 203 dpi
+
+
+PAPER_58 = Paper(58, 32, 384)
+PAPER_80 = Paper(80, 48, 576)
+
+
+def paper_for(width_mm: int) -> Paper:
+    if width_mm == 58:
+        return PAPER_58
+    if width_mm == 80:
+        return PAPER_80
+    raise ValueError(f"unsupported paper width {width_mm} mm (58 or 80)")
+
+
+# --- display width and wrapping ------------------------------------------------------------
+
+def char_width(ch: str) -> int:
+    """Columns one character takes: wide/fullwidth/ambiguous East Asian = 2 (printers draw
+    them with the double-width Kanji font), combining marks 0, everything else 1."""
+    if ch.isascii():
+        return 1 if ch.isprintable() else 0
+    if unicodedata.combining(ch):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F", "A") else 1
+
+
+def text_width(text: str) -> int:
+    return sum(char_width(c) for c in text)
+
+
+# Closing punctuation must not start a line (a light form of Chinese kinsoku).
+_NO_LINE_START = set("，。、；：！？）」』】》〉”’…—,.;:!?)]}%")
+_NO_LINE_END = set("（「『【《〈“‘([{")
+
+
+def _units(paragraph: str) -> list[str]:
+    """Break points: ASCII words stay whole (numbers, times, phone numbers), spaces are their
+    own unit, and every non-ASCII character may break on its own."""
+    units: list[str] = []
+    word = ""
+    for ch in paragraph:
+        if ch.isascii() and not ch.isspace():
+            word += ch
+            continue
+        if word:
+            units.append(word)
+            word = ""
+        units.append(ch)
+    if word:
+        units.append(word)
+    return units
+
+
+def _hard_split(unit: str, width: int) -> list[str]:
+    parts, cur = [], ""
+    for ch in unit:
+        if cur and text_width(cur + ch) > width:
+            parts.append(cur)
+            cur = ""
+        cur += ch
+    return parts + ([cur] if cur else [])
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """Wrap to `width` display columns; explicit newlines start new lines."""
+    if width < 2:
+        raise ValueError("width must be at least 2 columns")
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line: list[str] = []
+        used = 0
+        for unit in _units(paragraph):
+            w = text_width(unit)
+            if unit.isspace() and not line:
+                continue  # no leading spaces on a wrapped line
+            if used + w <= width:
+                line.append(unit)
+                used += w
+                continue
+            if unit.isspace():
+                lines.append("".join(line).rstrip())
+                line, used = [], 0
+                continue
+            carry: list[str] = []
+            if unit[0] in _NO_LINE_START and len(line) > 1 and not line[-1].isspace():
+                carry = [line.pop()]  # take the previous character along
+            if len(line) > 1 and line[-1] in _NO_LINE_END:
+                carry.insert(0, line.pop())
+            if line:
+                lines.append("".join(line).rstrip())
+            line, used = [], 0
+            for piece in [*carry, *_hard_split(unit, width)] if w > width else [*carry, unit]:
+                pw = text_width(piece)
+                if line and used + pw > width:
+                    lines.append("".join(line).rstrip())
+                    line, used = [], 0
+                line.append(piece)
+                used += pw
+        lines.append("".join(line).rstrip())
+    return lines
+
+
+# --- layout --------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    text: str
+    size: int = 1
+    bold: bool = False
+    align: Align = Align.LEFT
+
+
+@dataclass(frozen=True, slots=True)
+class QrLine:
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedLine:
+    lines: int = 1
+
+
+LaidOut = Line | QrLine | FeedLine
+
+
+def layout(receipt: Receipt, paper: Paper) -> list[LaidOut]:
+    """Lines that each fit the paper: what a renderer emits one by one."""
+    out: list[LaidOut] = []
+    cols = paper.columns
+    for block in receipt.blocks:
+        if isinstance(block, Text):
+            size = max(1, min(2, block.size))
+            out.extend(Line(t, size, block.bold, block.align) for t in wrap(block.text, cols // size))
+        elif isinstance(block, Rule):
+            out.append(Line(block.char * (cols // max(1, char_width(block.char)))))
+        elif isinstance(block, Row):
+            out.extend(_row_lines(block, cols))
+        elif isinstance(block, Qr):
+            out.append(QrLine(block.data))
+        elif isinstance(block, Feed):
+            out.append(FeedLine(block.lines))
+    return out
+
+
+def _row_lines(row: Row, cols: int) -> list[Line]:
+    key = row.key + "："
+    kw = text_width(key)
+    if kw > cols // 2:  # long key: value goes below it, indented
+        value = wrap(row.value, cols - 2)
+        return [Line(key, bold=row.bold)] + [Line("  " + v, bold=row.bold) for v in value]
+    value = wrap(row.value, cols - kw) or [""]
+    first = Line(key + value[0], bold=row.bold)
+    return [first] + [Line(" " * kw + v, bold=row.bold) for v in value[1:]]
+
+
+# --- formatting helpers --------------------------------------------------------------------
+
+def distance_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance (haversine, mean Earth radius)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0088 * math.asin(math.sqrt(a))
+
+
+def distance_text(km: float) -> str:
+    if km < 1:
+        return f"约{max(10, round(km * 1000, -1)):.0f}米"
+    return f"约{km:.1f}公里"
+
+
+def _date(d: dt.date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def _dates(job: Job) -> str:
+    if job.start_date == job.end_date:
+        return _date(job.start_date)
+    return f"{_date(job.start_date)}至{_date(job.end_date)}"
+
+
+def _printed(at: dt.datetime) -> str:
+    return at.strftime("%Y-%m-%d %H:%M")
+
+
+def job_reference(job: Job, printed_at: dt.datetime) -> str:
+    """Short reference the seeker can quote on the phone: job id + minute printed."""
+    return f"{job.id}-{printed_at:%m%d%H%M}".upper()
+
+
+def _footer(station: Station, printed_at: dt.datetime, privacy: str) -> list[Block]:
+    return [
+        Rule(),
+        Row("打印站点", station.name),
+        Row("打印时间", _printed(printed_at)),
+        Text(f"人社服务热线：{HOTLINE}", bold=True),
+        Text(privacy),
+        Text("求职不收费，谨防以押金、培训费为名的诈骗。"),
+    ]
+
+
+# --- the slips -----------------------------------------------------------------------------
+
+def job_slip(
+    job: Job,
+    station: Station,
+    *,
+    printed_at: dt.datetime,
+    reference: str | None = None,
+    qr_data: str | None = None,
+) -> Receipt:
+    """The slip a seeker takes away. `qr_data` defaults to the kiosk's `job:<id>` code
+    (a job-site URL can be passed instead)."""
+    ref = reference or job_reference(job, printed_at)
+    km = distance_km(station.lat, station.lng, job.lat, job.lng)
+    blocks: list[Block] = [
+        Text(station.name, align=Align.CENTER),
+        Text("零工岗位信息", bold=True, align=Align.CENTER),
+        Rule("="),
+        Text(job.title, size=2, bold=True),
+        Row("用工单位", job.employer),
+        Row("薪资待遇", f"{job.pay_text('zh')}，{job.settlement_text('zh')}", bold=True),
+        Row("工作日期", _dates(job)),
+        Row("每日时间", job.daily_hours or "面议"),
+        Row("招聘人数", f"{job.headcount}人"),
+        Row("工作地点", job.address),
+        Row("距离本站", distance_text(km)),
+    ]
+    if job.directions:
+        blocks.append(Row("乘车路线", job.directions))
+    req = job.requirements
+    wants = []
+    if req.age_min or req.age_max:
+        wants.append(f"年龄{req.age_min or ''}-{req.age_max or ''}岁")
+    if req.notes:
+        wants.append(req.notes)
+    if wants:
+        blocks.append(Row("岗位要求", "；".join(wants)))
+    blocks += [
+        Row("联系方式", job.contact or "请到驿站咨询"),
+        Row("参考编号", ref, bold=True),
+        Feed(),
+        Qr(qr_data or f"job:{job.id}"),
+        Text("用手机扫码，保存或分享此岗位", align=Align.CENTER),
+        *_footer(station, printed_at, "本凭条不含您的个人信息。"),
+    ]
+    return Receipt("job", tuple(blocks), ref)
+
+
+def application_receipt(
+    *,
+    name: str,
+    id_number: str,
+    job: Job,
+    station: Station,
+    reference: str,
+    queued: bool,
+    printed_at: dt.datetime,
+    phone: str = "",
+) -> Receipt:
+    """Receipt for a registered interest. Raw personal values are masked here and the raw
+    forms are not stored anywhere in the returned receipt."""
+    blocks: list[Block] = [
+        Text(station.name, align=Align.CENTER),
+        Text("报名回执", size=2, bold=True, align=Align.CENTER),
+        Rule("="),
+        Row("姓名", mask_name(name)),
+        Row("身份证号", mask_id_number(id_number)),
+    ]
+    if phone:
+        blocks.append(Row("手机号码", mask_phone(phone)))
+    blocks += [
+        Row("报名岗位", job.title),
+        Row("用工单位", job.employer),
+        Row("薪资待遇", f"{job.pay_text('zh')}，{job.settlement_text('zh')}"),
+        Row("工作日期", _dates(job)),
+        Row("参考编号", reference, bold=True),
+        Row(
+            "报名状态",
+            "网络暂未连接，报名已保存，联网后自动发送" if queued else "已提交，用工单位将与您联系",
+            bold=True,
+        ),
+        Feed(),
+        Qr(f"job:{job.id}"),
+        Text("用手机扫码查看岗位", align=Align.CENTER),
+        *_footer(station, printed_at, "个人信息已脱敏打印，本机不保存您的身份证信息。"),
+    ]
+    return Receipt("application", tuple(blocks), reference)
+
+
+def policy_slip(policy: Policy, station: Station, *, printed_at: dt.datetime) -> Receipt:
+    blocks: list[Block] = [
+        Text(station.name, align=Align.CENTER),
+        Text("政策信息", bold=True, align=Align.CENTER),
+        Rule("="),
+        Text(policy.title, size=2, bold=True),
+    ]
+    if policy.summary:
+        blocks.append(Text(policy.summary, bold=True))
+    blocks.append(Rule())
+    blocks += [Text(p) for p in policy.body.split("\n") if p.strip()]
+    blocks += _footer(station, printed_at, "本凭条不含您的个人信息。")
+    return Receipt("policy", tuple(blocks), policy.id)
+
+
+def maintenance_test_page(
+    station: Station,
+    *,
+    printed_at: dt.datetime,
+    device_status: Mapping[str, str],
+    software: str = "",
+    paper: Paper = PAPER_80,
+) -> Receipt:
+    """Maintenance test page: device status, character set, sizes, QR."""
+    blocks: list[Block] = [
+        Text("打印机测试页", size=2, bold=True, align=Align.CENTER),
+        Text("Printer test page", align=Align.CENTER),
+        Rule("="),
+        Row("站点", f"{station.name} ({station.id})"),
+        Row("纸宽", f"{paper.width_mm}mm / {paper.columns}列 / {paper.dots}点"),
+    ]
+    if software:
+        blocks.append(Row("软件", software))
+    blocks.append(Rule())
+    blocks.append(Text("设备状态 Device status", bold=True))
+    blocks += [Row(k, v) for k, v in device_status.items()]
+    blocks += [
+        Rule(),
+        Text("中文：零工驿站 日结 ￥180/天，（全角标点）。"),
+        Text("ASCII: 0123456789 ABCDEFGHIJ abcdefghij"),
+        Text("粗体 Bold", bold=True),
+        Text("大字 Large", size=2),
+        Text("居中 Center", align=Align.CENTER),
+        Text("靠右 Right", align=Align.RIGHT),
+        Text(_ruler(paper.columns)),
+        Qr(f"test:{station.id}"),
+        Row("打印时间", _printed(printed_at)),
+        Text(f"人社服务热线：{HOTLINE}"),
+    ]
+    return Receipt("test", tuple(blocks), f"TEST-{printed_at:%m%d%H%M}")
+
+
+def _ruler(columns: int) -> str:
+    return "".join(str((i + 1) % 10) for i in range(columns))
+
+
+def plain_text(lines: Iterable[LaidOut], paper: Paper) -> str:
+    """Laid-out receipt as plain text (for logs of what was printed, tests, the console)."""
+    out = []
+    for line in lines:
+        if isinstance(line, Line):
+            pad = paper.columns // line.size - text_width(line.text)
+            lead = {Align.LEFT: 0, Align.CENTER: pad // 2, Align.RIGHT: pad}[line.align]
+            out.append(" " * max(0, lead) + line.text)
+        elif isinstance(line, QrLine):
+            out.append(f"[QR {line.data}]")
+        else:
+            out.extend([""] * line.lines)
+    return "\n".join(out)
