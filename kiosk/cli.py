@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("screens.commands.run", "production mode on real devices: --config FILE"),
     "shots": ("screens.commands.shots", "render every screen (zh/en, normal/elderly) to PNGs"),
     "bench": ("bench.run", "run the benchmarks in bench/ and print the table"),
+    "decode": ("devices.scanner.cli", "decode QR codes in images: one JSON line per IMAGE"),
     "idcard": ("devices.idcard.cli", "ID card reader: decode HEX|-, listen --port DEV, simulate"),
     "receipt": ("devices.printer.cli_receipt", "receipt sample --width 58|80 --out FILE; receipt preview FILE --out PNG"),
     "print-test": ("devices.printer.cli_print_test", "print the test page on the configured printer"),

@@ -1,0 +1,219 @@
+"""Camera QR scanner: a capture thread that keeps only the newest frame, a decode thread.
+
+Why two threads: a camera driver queues frames. If one thread read and decoded in turn, a
+slow decode would leave it working through stale frames (a backlog: the code shows up
+seconds late). Here the capture thread drains the camera continuously into a one-frame
+slot, and the decode thread always takes whatever is newest; frames it had no time for are
+dropped and counted.
+
+Callbacks (`on_code`) run on the decode thread; the UI hops to its own thread itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import cv2
+import numpy as np
+
+from devices.base import Device, DeviceGone, DeviceState
+from devices.scanner.decode import Code, Decoder
+
+log = logging.getLogger(__name__)
+
+
+class CaptureLike(Protocol):
+    """What we need of cv2.VideoCapture (the simulator provides the same)."""
+
+    def isOpened(self) -> bool: ...  # noqa: N802 - OpenCV's name
+    def read(self) -> tuple[bool, np.ndarray | None]: ...
+    def release(self) -> None: ...
+
+
+Source = int | str | Callable[[], CaptureLike]
+
+
+class RepeatFilter:
+    """Suppresses a code that was seen less than `window_s` ago.
+
+    "Seen", not "announced": a poster held in front of the camera for a minute opens its job
+    once; it is announced again only after it has been out of view for the window."""
+
+    def __init__(self, window_s: float) -> None:
+        self.window_s = window_s
+        self._last_seen: dict[str, float] = {}
+
+    def should_announce(self, text: str, now: float) -> bool:
+        last = self._last_seen.get(text)
+        self._last_seen[text] = now
+        if len(self._last_seen) > 256:  # bounded memory: forget codes not seen for a window
+            self._last_seen = {k: t for k, t in self._last_seen.items() if now - t < self.window_s}
+            self._last_seen[text] = now
+        return last is None or now - last >= self.window_s
+
+
+@dataclass(slots=True)
+class CameraStats:
+    frames: int = 0  # read from the camera
+    decoded: int = 0  # frames the decoder processed
+    dropped: int = 0  # frames replaced in the slot before the decoder got to them
+    codes: int = 0  # codes announced
+    last_decode_ms: float = 0.0
+    last_code_frame: int = -1  # sequence number (frames read so far) of the last announcing frame
+    fps: float = 0.0
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+class CameraScanner(Device):
+    """OpenCV camera -> decode pipeline -> `on_code(Code)` (on the decode thread)."""
+
+    name = "camera"
+    max_bad_reads = 20  # consecutive failed reads before the camera counts as gone
+
+    def __init__(
+        self,
+        source: Source,
+        on_code: Callable[[Code], None],
+        repeat_window_s: float = 3.0,
+        *,
+        decoder: Decoder | None = None,
+        width: int = 1280,
+        height: int = 720,
+    ) -> None:
+        super().__init__()
+        self.source = source
+        self.on_code = on_code
+        # a smaller budget than one-shot decoding: most camera frames hold no code at all
+        self.decoder = decoder or Decoder(budget_ms=40.0)
+        self.width, self.height = width, height
+        self._repeat = RepeatFilter(repeat_window_s)
+        self._cap: CaptureLike | None = None
+        self._bad_reads = 0
+        self._slot: tuple[int, np.ndarray] | None = None
+        self._cond = threading.Condition()
+        self._decode_thread: threading.Thread | None = None
+        self._stats = CameraStats()
+        self._fps_t0 = time.monotonic()
+        self._fps_n = 0
+
+    # --- public -------------------------------------------------------------------------
+    def stats(self) -> dict[str, Any]:
+        """Counters for the maintenance screen and heartbeats (no payloads in here)."""
+        return {**self._stats.as_dict(), **self.status.as_dict()}
+
+    def start(self) -> None:
+        super().start()
+        if not (self._decode_thread and self._decode_thread.is_alive()):
+            self._decode_thread = threading.Thread(target=self._decode_loop, name="camera-decode", daemon=True)
+            self._decode_thread.start()
+
+    def stop(self, timeout: float = 3.0) -> None:
+        self._stop.set()
+        with self._cond:
+            self._cond.notify_all()
+        if self._decode_thread:
+            self._decode_thread.join(timeout)
+        super().stop(timeout)
+
+    # --- Device hooks (capture thread) --------------------------------------------------
+    def open(self) -> None:
+        cap = self._make_capture()
+        if not cap.isOpened():
+            cap.release()
+            raise DeviceGone("camera not available")
+        self._cap = cap
+        self._bad_reads = 0
+        self._set_status(DeviceState.STARTING, "opened, waiting for frames")
+
+    def close(self) -> None:
+        cap, self._cap = self._cap, None
+        if cap is not None:
+            try:
+                cap.release()
+            except Exception:  # releasing a vanished camera can fail; nothing to do
+                log.debug("camera release failed", exc_info=True)
+        with self._cond:
+            self._slot = None
+
+    def step(self) -> None:
+        assert self._cap is not None
+        ok, frame = self._cap.read()
+        if not ok or frame is None:
+            self._bad_reads += 1
+            if self._bad_reads >= self.max_bad_reads:
+                raise DeviceGone("camera stopped delivering frames")
+            self.sleep(0.02)
+            return
+        self._bad_reads = 0
+        with self._cond:
+            self._stats.frames += 1
+            if self._slot is not None:
+                self._stats.dropped += 1
+            self._slot = (self._stats.frames, frame)
+            self._cond.notify()
+        self._tick_fps(frame)
+
+    # --- internals ----------------------------------------------------------------------
+    def _make_capture(self) -> CaptureLike:
+        if callable(self.source):
+            return self.source()
+        cap = cv2.VideoCapture(self.source)
+        if cap.isOpened() and isinstance(self.source, int | str) and _is_live(self.source):
+            # keep the driver's own queue short: we want the newest frame, not a backlog
+            cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)
+            cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.width)
+            cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self.height)
+        return cap
+
+    def _tick_fps(self, frame: np.ndarray) -> None:
+        self._fps_n += 1
+        now = time.monotonic()
+        if now - self._fps_t0 >= 2.0:
+            self._stats.fps = round(self._fps_n / (now - self._fps_t0), 1)
+            self._fps_t0, self._fps_n = now, 0
+            h, w = frame.shape[:2]
+            self._set_status(DeviceState.OK, f"{w}x{h} {self._stats.fps:g} fps")
+        elif self.status.state != DeviceState.OK:
+            h, w = frame.shape[:2]
+            self._set_status(DeviceState.OK, f"{w}x{h}")
+
+    def _decode_loop(self) -> None:
+        while not self._stop.is_set():
+            with self._cond:
+                while self._slot is None and not self._stop.is_set():
+                    self._cond.wait(0.5)
+                if self._stop.is_set():
+                    return
+                seq, frame = self._slot  # type: ignore[misc]
+                self._slot = None
+            try:
+                self._decode_one(seq, frame)
+            except Exception:  # a decoder bug on one odd frame must not end scanning
+                log.exception("camera: decoding a frame failed")
+
+    def _decode_one(self, seq: int, frame: np.ndarray) -> None:
+        t0 = time.perf_counter()
+        codes = self.decoder.decode(frame)
+        self._stats.last_decode_ms = round((time.perf_counter() - t0) * 1000, 1)
+        self._stats.decoded += 1
+        now = time.monotonic()
+        for code in codes:
+            if self._repeat.should_announce(code.text, now):
+                self._stats.codes += 1
+                self._stats.last_code_frame = seq
+                try:
+                    self.on_code(code)
+                except Exception:  # the app's handler failing must not stop the scanner
+                    log.exception("camera: on_code handler failed")
+
+
+def _is_live(source: int | str) -> bool:
+    """A camera index or device node (not a video file or stream URL)."""
+    return isinstance(source, int) or str(source).startswith("/dev/video")

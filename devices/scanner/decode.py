@@ -1,0 +1,289 @@
+"""Pure decoding: a numpy image (BGR or gray) -> the codes in it.
+
+Three engines are wrapped so the benchmark can compare them on the same frames: zxing-cpp
+(the default: fastest and finds the most), pyzbar (kept supported) and OpenCV's
+QRCodeDetector. `Decoder` runs the pipeline: one cheap zxing pass, and only when that finds
+nothing, bounded extra passes on conditioned copies of the frame (contrast normalisation,
+denoising, local sharpening, upscaling, a second decoder) while a time budget lasts.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import zxingcpp
+
+log = logging.getLogger(__name__)
+
+# QR on the camera; the formats a job poster or a phone can show. Fewer formats = faster.
+DEFAULT_FORMATS: tuple[str, ...] = ("QRCode", "MicroQRCode")
+MAX_TEXT_CHARS = 4096  # a QR holds at most 7089 digits / 2953 bytes; anything longer is noise
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    text: str
+    format: str  # zxing-cpp names: "QRCode", "EAN13", "Code128", ... ("serial"/"hid" for wedges)
+    points: tuple[tuple[int, int], ...] = ()  # corners in image pixels when known
+
+    def as_dict(self) -> dict[str, str]:
+        return {"text": self.text, "format": self.format}
+
+
+# --- text repair -------------------------------------------------------------------------
+def _has_cjk(text: str) -> bool:
+    return any("\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" for ch in text)
+
+
+def fix_mojibake(text: str) -> str:
+    """Undo zbar's wrong charset guess for UTF-8 payloads.
+
+    zbar decodes QR byte segments without an ECI as Shift-JIS or ISO-8859-1 (pyzbar #55, #95),
+    which garbles UTF-8 Chinese. If re-encoding with the guessed charset gives bytes that are
+    valid UTF-8 *and* the result differs, that UTF-8 reading is the payload."""
+    if text.isascii():
+        return text
+    for guessed in ("latin-1", "shift_jis", "cp932"):
+        try:
+            fixed = text.encode(guessed).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+        if fixed != text:
+            return fixed
+    return text
+
+
+# --- engines -----------------------------------------------------------------------------
+def to_gray(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 2:
+        return image
+    if image.ndim == 3 and image.shape[2] == 1:
+        return image[:, :, 0]
+    if image.ndim == 3 and image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)
+    if image.ndim == 3 and image.shape[2] == 3:
+        return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    raise ValueError(f"not an image array: shape {image.shape}")
+
+
+def _zx_formats(formats: Sequence[str]) -> zxingcpp.BarcodeFormats:
+    return zxingcpp.barcode_formats_from_str(",".join(formats))
+
+
+def _zx_points(pos: zxingcpp.Position) -> tuple[tuple[int, int], ...]:
+    return tuple((p.x, p.y) for p in (pos.top_left, pos.top_right, pos.bottom_right, pos.bottom_left))
+
+
+def decode_zxing(
+    gray: np.ndarray,
+    formats: Sequence[str] = DEFAULT_FORMATS,
+    *,
+    binarizer: zxingcpp.Binarizer = zxingcpp.Binarizer.LocalAverage,
+    try_downscale: bool = True,
+    try_invert: bool = True,
+    scale: float = 1.0,
+) -> list[Code]:
+    """zxing-cpp on a gray image; `scale` maps points back when the image was resized."""
+    found = zxingcpp.read_barcodes(
+        np.ascontiguousarray(gray),
+        formats=_zx_formats(formats),
+        try_rotate=True,
+        try_downscale=try_downscale,
+        try_invert=try_invert,
+        binarizer=binarizer,
+    )
+    out = []
+    for b in found:
+        pts = tuple((int(x / scale), int(y / scale)) for x, y in _zx_points(b.position))
+        out.append(Code(b.text, b.format.name, pts))
+    return out
+
+
+_ZBAR_NAMES = {"QRCODE": "QRCode", "EAN13": "EAN13", "EAN8": "EAN8", "CODE128": "Code128",
+               "CODE39": "Code39", "UPCA": "UPCA", "UPCE": "UPCE", "I25": "ITF"}
+
+
+def decode_pyzbar(image: np.ndarray, formats: Sequence[str] = DEFAULT_FORMATS) -> list[Code]:
+    """pyzbar (zbar) on the image, with the Shift-JIS/Latin-1 mis-decoding undone."""
+    from pyzbar import pyzbar  # imported lazily: needs libzbar0, which a dev box may lack
+
+    wanted = {k for k, v in _ZBAR_NAMES.items() if v in formats}
+    symbols = [pyzbar.ZBarSymbol[k] for k in sorted(wanted)] or None
+    out = []
+    for r in pyzbar.decode(to_gray(image), symbols=symbols):
+        # pyzbar hands back zbar's text re-encoded as UTF-8
+        text = fix_mojibake(r.data.decode("utf-8", errors="replace"))
+        pts = tuple((int(p.x), int(p.y)) for p in r.polygon)
+        out.append(Code(text, _ZBAR_NAMES.get(r.type, r.type), pts))
+    return out
+
+
+_cv_detector: cv2.QRCodeDetector | None = None
+
+
+def decode_opencv(image: np.ndarray, formats: Sequence[str] = DEFAULT_FORMATS) -> list[Code]:
+    """OpenCV's classic QRCodeDetector (QR only)."""
+    global _cv_detector
+    if "QRCode" not in formats:
+        return []
+    if _cv_detector is None:
+        _cv_detector = cv2.QRCodeDetector()
+    ok, texts, points, _ = _cv_detector.detectAndDecodeMulti(to_gray(image))
+    if not ok:
+        return []
+    out = []
+    for text, quad in zip(texts, points if points is not None else [], strict=False):
+        if text:
+            pts = tuple((int(x), int(y)) for x, y in quad)
+            out.append(Code(fix_mojibake(text), "QRCode", pts))
+    return out
+
+
+# --- the pipeline ------------------------------------------------------------------------
+Pass = Callable[[np.ndarray, Sequence[str]], list[Code]]
+
+
+def _pass_half(gray: np.ndarray, formats: Sequence[str]) -> list[Code]:
+    """Half size with area averaging: averages out sensor noise and phone-screen moire."""
+    half = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    return decode_zxing(half, formats, try_downscale=False, scale=0.5)
+
+
+_KERNEL3 = np.ones((3, 3), np.uint8)
+
+
+def _pass_close(gray: np.ndarray, formats: Sequence[str]) -> list[Code]:
+    """Morphological closing fills the dark pixel-grid lines a phone screen draws through
+    light modules (and speckle noise), which break zxing's run-length finder scan."""
+    return decode_zxing(cv2.morphologyEx(gray, cv2.MORPH_CLOSE, _KERNEL3), formats)
+
+
+def _pass_denoise(gray: np.ndarray, formats: Sequence[str]) -> list[Code]:
+    """Gaussian low-pass at full size: heavy noise and moire on mid-sized codes."""
+    return decode_zxing(cv2.GaussianBlur(gray, (0, 0), 1.2), formats)
+
+
+def _pass_histogram(gray: np.ndarray, formats: Sequence[str]) -> list[Code]:
+    """One global threshold: blur and small codes, where the local-average threshold
+    breaks modules up."""
+    return decode_zxing(gray, formats, binarizer=zxingcpp.Binarizer.GlobalHistogram)
+
+
+def _pass_clahe(gray: np.ndarray, formats: Sequence[str]) -> list[Code]:
+    """Local contrast normalisation: low contrast, glare and uneven light."""
+    clahe = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8))
+    return decode_zxing(clahe.apply(gray), formats)
+
+
+def _pass_upscale(gray: np.ndarray, formats: Sequence[str]) -> list[Code]:
+    """Small codes: enlarge 2x and sharpen so each module spans several pixels."""
+    big = cv2.resize(gray, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+    soft = cv2.GaussianBlur(big, (0, 0), 2.0)
+    big = cv2.addWeighted(big, 2.0, soft, -1.0, 0)  # unsharp mask
+    return decode_zxing(big, formats, try_downscale=False, scale=2.0)
+
+
+_zbar_missing = False
+
+
+def _pass_zbar(gray: np.ndarray, formats: Sequence[str]) -> list[Code]:
+    """A second opinion from a different detector (zbar), on a half-size copy to keep it cheap.
+    Skipped (not fatal) where libzbar0 is not installed."""
+    global _zbar_missing
+    if _zbar_missing:
+        return []
+    half = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    try:
+        codes = decode_pyzbar(half, formats)
+    except ImportError:
+        _zbar_missing = True
+        log.warning("pyzbar/libzbar0 not available: zbar pass disabled")
+        return []
+    return [Code(c.text, c.format, tuple((x * 2, y * 2) for x, y in c.points)) for c in codes]
+
+
+# Ordered cheapest-first by decodes gained per millisecond on a tuning set (seed 1001 of
+# devices.scanner.synthetic); the benchmark reports on a different seed.
+PASSES: dict[str, Pass] = {
+    "half": _pass_half,
+    "close": _pass_close,
+    "denoise": _pass_denoise,
+    "histogram": _pass_histogram,
+    "clahe": _pass_clahe,
+    "upscale": _pass_upscale,
+    "zbar": _pass_zbar,
+}
+DEFAULT_PASSES: tuple[str, ...] = tuple(PASSES)
+
+
+class Decoder:
+    """The decode pipeline. Thread-safe as long as each thread uses its own instance.
+
+    `budget_ms` bounds the extra passes: a pass starts only if the time spent so far plus
+    that pass's running cost estimate fits, so a hard frame costs at most about the budget."""
+
+    def __init__(
+        self,
+        budget_ms: float = 120.0,
+        formats: Iterable[str] = DEFAULT_FORMATS,
+        passes: Iterable[str] = DEFAULT_PASSES,
+    ) -> None:
+        self.budget_ms = budget_ms
+        self.formats = tuple(formats)
+        self.passes = tuple(passes)
+        unknown = [p for p in self.passes if p not in PASSES]
+        if unknown:
+            raise ValueError(f"unknown decode pass(es): {', '.join(unknown)}")
+        self._cost_ms: dict[str, float] = {}  # running estimate per pass
+        self.last_pass = ""  # which pass found the code last time ("" = none), for stats
+
+    def decode(self, image: np.ndarray) -> list[Code]:
+        t0 = time.perf_counter()
+        gray = to_gray(image)
+        codes = decode_zxing(gray, self.formats)
+        self.last_pass = "zxing" if codes else ""
+        if codes:
+            return _clean(codes)
+        for name in self.passes:
+            spent = (time.perf_counter() - t0) * 1000
+            if spent + self._cost_ms.get(name, 0.0) > self.budget_ms:
+                continue  # a cheaper later pass may still fit
+            t1 = time.perf_counter()
+            codes = PASSES[name](gray, self.formats)
+            cost = (time.perf_counter() - t1) * 1000
+            prev = self._cost_ms.get(name)
+            self._cost_ms[name] = cost if prev is None else 0.8 * prev + 0.2 * cost
+            if codes:
+                self.last_pass = name
+                return _clean(codes)
+        return []
+
+
+def _clean(codes: list[Code]) -> list[Code]:
+    """Drop empty/oversized texts and duplicates (the same code seen by two passes)."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for c in codes:
+        key = (c.text, c.format)
+        if not c.text or len(c.text) > MAX_TEXT_CHARS or key in seen:
+            continue
+        seen.add(key)
+        out.append(c)
+    return out
+
+
+ENGINES: dict[str, Callable[[np.ndarray], list[Code]]] = {
+    "zxing": lambda img: _clean(decode_zxing(to_gray(img))),
+    "pyzbar": lambda img: _clean(decode_pyzbar(img)),
+    "opencv": lambda img: _clean(decode_opencv(img)),
+}
+
+
+def decode(image: np.ndarray, budget_ms: float = 120.0) -> list[Code]:
+    """One-shot convenience: the default pipeline on one image."""
+    return Decoder(budget_ms=budget_ms).decode(image)

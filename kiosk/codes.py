@@ -1,0 +1,254 @@
+"""Routing of scanned payloads: what a QR code (or a serial/HID scan) asks the kiosk to do.
+
+- `job:<id>` or a job link of the central job site (https://HOST/j/<id>) -> ("job", id)
+- `seeker:<opaque token>` -> ("seeker", token); resolved to a person through the central API
+- `maint:v1.<payload>.<signature>` -> ("maintenance", operator) only if the signature
+  verifies with `security.maintenance_code_key`, the code is for this station and unexpired
+- anything else -> ("unrecognised", "") with a clear zh/en message
+
+Payloads are untrusted: length-limited, matched against strict patterns, never executed or
+followed as links, and never logged: use `Route.log_text()` (kind, length, short digest).
+
+Maintenance key setting (`security.maintenance_code_key`), one of:
+  "ed25519:<base64 32-byte public key>"  (recommended: the kiosk holds no signing secret)
+  "hmac-sha256:<base64 secret, >= 16 bytes>"
+The signed payload is compact JSON {"v":1,"sid":station,"exp":unix_s,"op":operator,"n":nonce}.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+MAX_PAYLOAD_CHARS = 2048
+MAX_MAINT_LIFETIME_S = 31 * 24 * 3600  # a code valid for longer than this is refused anyway
+JOB_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,256}")
+OPERATOR_RE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+JOB, SEEKER, MAINTENANCE, UNRECOGNISED = "job", "seeker", "maintenance", "unrecognised"
+
+_MSG = {
+    JOB: ("正在打开岗位详情", "Opening the job"),
+    SEEKER: ("正在识别求职者身份", "Identifying you"),
+    MAINTENANCE: ("维护模式已验证", "Maintenance access verified"),
+    UNRECOGNISED: ("无法识别此二维码", "Code not recognised"),
+    "too_long": ("无法识别此二维码（内容过长）", "Code not recognised (too long)"),
+    "expired": ("维护码已过期，请重新获取", "Maintenance code has expired; get a new one"),
+    "wrong_station": ("此维护码不适用于本驿站", "This maintenance code is for another station"),
+    "no_key": ("本驿站未配置维护码密钥", "Maintenance codes are not set up on this station"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    kind: str  # job | seeker | maintenance | unrecognised
+    value: str = ""  # job id, seeker token, maintenance operator id; "" when unrecognised
+    message_zh: str = ""
+    message_en: str = ""
+    reason: str = ""  # short English cause when unrecognised; safe to log
+    expires_at: float | None = None  # maintenance: unix time the access ends
+    digest: str = ""  # first 8 hex of SHA-256 of the payload, to correlate logs
+
+    @property
+    def recognised(self) -> bool:
+        return self.kind != UNRECOGNISED
+
+    def log_text(self) -> str:
+        """What may be logged: never the payload, the token or a person's data."""
+        extra = f" job={self.value}" if self.kind == JOB else ""
+        why = f" reason={self.reason}" if self.reason else ""
+        return f"code kind={self.kind}{extra}{why} digest={self.digest}"
+
+
+def _route(kind: str, value: str = "", *, digest: str, reason: str = "", msg: str = "",
+           expires_at: float | None = None) -> Route:
+    zh, en = _MSG[msg or kind]
+    return Route(kind, value, zh, en, reason, expires_at, digest)
+
+
+def route(text: str, settings: Any, now: float | None = None) -> Route:
+    """Decide what a scanned payload means. Never raises on any input text."""
+    text = text if isinstance(text, str) else ""
+    digest = hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:8]
+    if len(text) > MAX_PAYLOAD_CHARS:
+        return _route(UNRECOGNISED, digest=digest, reason="too long", msg="too_long")
+    t = text.strip()
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in t):
+        return _route(UNRECOGNISED, digest=digest, reason="control characters")
+    low = t.lower()
+    try:
+        if low.startswith("job:"):
+            job_id = t[4:].strip()
+            if JOB_ID_RE.fullmatch(job_id):
+                return _route(JOB, job_id, digest=digest)
+            return _route(UNRECOGNISED, digest=digest, reason="bad job id")
+        if low.startswith(("https://", "http://")):
+            job_id = _job_id_from_url(t, settings)
+            if job_id:
+                return _route(JOB, job_id, digest=digest)
+            return _route(UNRECOGNISED, digest=digest, reason="foreign link")
+        if low.startswith("seeker:"):
+            token = t[7:].strip()
+            if TOKEN_RE.fullmatch(token):
+                return _route(SEEKER, token, digest=digest)
+            return _route(UNRECOGNISED, digest=digest, reason="bad seeker token")
+        if low.startswith("maint:"):
+            return _maintenance(t[6:], settings, time.time() if now is None else now, digest)
+    except Exception:  # belt and braces: a routing bug must not crash the scan path
+        return _route(UNRECOGNISED, digest=digest, reason="router error")
+    return _route(UNRECOGNISED, digest=digest, reason="unknown scheme")
+
+
+# --- job links -----------------------------------------------------------------------------
+def _job_hosts(settings: Any) -> tuple[set[str], str]:
+    """Accepted hosts and the path prefix of job links, from settings."""
+    hosts = {h.lower() for h in getattr(settings.devices.scanner, "job_hosts", [])}
+    prefix = "/j/"
+    template = getattr(settings.api, "job_url", "")  # e.g. https://jobs.example.gov.cn/j/{id}
+    if "{id}" in template:
+        parts = urlsplit(template.split("{id}")[0])
+        if parts.hostname:
+            hosts.add(parts.hostname.lower())
+            prefix = parts.path or prefix
+    return hosts, prefix
+
+
+def _job_id_from_url(url: str, settings: Any) -> str | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises ValueError on a malformed port
+    except ValueError:
+        return None
+    hosts, prefix = _job_hosts(settings)
+    # http is accepted too: the link is never opened, only its job id is read
+    if parts.scheme.lower() not in ("https", "http") or parts.username or parts.password \
+            or port not in (None, 80, 443):
+        return None
+    if (parts.hostname or "").lower() not in hosts:
+        return None
+    paths = {prefix, "/j/"}
+    for p in paths:
+        if parts.path.startswith(p):
+            job_id = parts.path[len(p):].rstrip("/")
+            if JOB_ID_RE.fullmatch(job_id):
+                return job_id
+    return None
+
+
+# --- maintenance codes ----------------------------------------------------------------------
+def _b64d(s: str) -> bytes:
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def _b64e(b: bytes) -> str:
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode("ascii")
+
+
+def _parse_key(setting: str) -> tuple[str, bytes] | None:
+    """("ed25519", public key bytes) or ("hmac", secret); None if unset or malformed."""
+    kind, _, b64 = setting.strip().partition(":")
+    try:
+        raw = base64.b64decode(b64, validate=True) if b64 else b""
+    except (binascii.Error, ValueError):
+        return None
+    kind = kind.lower()
+    if kind == "ed25519" and len(raw) == 32:
+        return "ed25519", raw
+    if kind == "hmac-sha256" and len(raw) >= 16:
+        return "hmac", raw
+    return None
+
+
+def _maintenance(body: str, settings: Any, now: float, digest: str) -> Route:
+    key = _parse_key(settings.security.maintenance_code_key)
+    if key is None:
+        return _route(UNRECOGNISED, digest=digest, reason="no maintenance key", msg="no_key")
+    version, _, rest = body.partition(".")
+    payload_b64, _, sig_b64 = rest.partition(".")
+    if version != "v1" or not payload_b64 or not sig_b64 or len(body) > 512:
+        return _route(UNRECOGNISED, digest=digest, reason="bad maintenance code")
+    try:
+        payload, sig = _b64d(payload_b64), _b64d(sig_b64)
+    except (binascii.Error, ValueError):
+        return _route(UNRECOGNISED, digest=digest, reason="bad maintenance code")
+    signed = b"maint:v1." + payload_b64.encode("ascii")
+    if not _verify(key, signed, sig):
+        return _route(UNRECOGNISED, digest=digest, reason="bad signature")
+    # only signed bytes are parsed from here on
+    try:
+        claims = json.loads(payload)
+        sid, exp, op = claims["sid"], claims["exp"], claims.get("op", "maintainer")
+    except (ValueError, KeyError, TypeError):
+        return _route(UNRECOGNISED, digest=digest, reason="bad maintenance claims")
+    if not (isinstance(exp, int | float) and isinstance(sid, str) and isinstance(op, str)
+            and OPERATOR_RE.fullmatch(op) and claims.get("v") == 1):
+        return _route(UNRECOGNISED, digest=digest, reason="bad maintenance claims")
+    if sid != settings.station.id:
+        return _route(UNRECOGNISED, digest=digest, reason="other station", msg="wrong_station")
+    if exp <= now:
+        return _route(UNRECOGNISED, digest=digest, reason="expired", msg="expired")
+    if exp - now > MAX_MAINT_LIFETIME_S:
+        return _route(UNRECOGNISED, digest=digest, reason="lifetime too long")
+    return _route(MAINTENANCE, op, digest=digest, expires_at=float(exp))
+
+
+def _verify(key: tuple[str, bytes], signed: bytes, sig: bytes) -> bool:
+    kind, material = key
+    if kind == "hmac":
+        return hmac.compare_digest(hmac.new(material, signed, hashlib.sha256).digest(), sig)
+    try:
+        Ed25519PublicKey.from_public_bytes(material).verify(sig, signed)
+        return True
+    except (InvalidSignature, ValueError):
+        return False
+
+
+def make_maintenance_code(
+    signing_key: str,
+    station_id: str,
+    ttl_s: float = 8 * 3600,
+    operator: str = "maintainer",
+    now: float | None = None,
+) -> str:
+    """A signed maintenance payload for a QR code (for maintainers' tools and tests).
+
+    `signing_key`: "ed25519-private:<base64 32-byte seed>" or "hmac-sha256:<base64 secret>"."""
+    if not OPERATOR_RE.fullmatch(operator):
+        raise ValueError("operator: 1-64 of A-Z a-z 0-9 _ . -")
+    now = time.time() if now is None else now
+    claims = {"v": 1, "sid": station_id, "exp": int(now + ttl_s), "op": operator,
+              "n": secrets.token_hex(4)}
+    payload_b64 = _b64e(json.dumps(claims, separators=(",", ":")).encode("utf-8"))
+    signed = b"maint:v1." + payload_b64.encode("ascii")
+    kind, _, b64 = signing_key.partition(":")
+    raw = base64.b64decode(b64, validate=True)
+    if kind == "ed25519-private" and len(raw) == 32:
+        sig = Ed25519PrivateKey.from_private_bytes(raw).sign(signed)
+    elif kind == "hmac-sha256" and len(raw) >= 16:
+        sig = hmac.new(raw, signed, hashlib.sha256).digest()
+    else:
+        raise ValueError("signing key must be ed25519-private:<b64 32 bytes> or hmac-sha256:<b64 >=16 bytes>")
+    return f"maint:v1.{payload_b64}.{_b64e(sig)}"
+
+
+def new_ed25519_keys() -> tuple[str, str]:
+    """(signing key for make_maintenance_code, value for security.maintenance_code_key)."""
+    from cryptography.hazmat.primitives import serialization as ser
+
+    priv = Ed25519PrivateKey.generate()
+    seed = priv.private_bytes(ser.Encoding.Raw, ser.PrivateFormat.Raw, ser.NoEncryption())
+    pub = priv.public_key().public_bytes(ser.Encoding.Raw, ser.PublicFormat.Raw)
+    return ("ed25519-private:" + base64.b64encode(seed).decode(), "ed25519:" + base64.b64encode(pub).decode())

@@ -1,0 +1,146 @@
+"""Payload routing (kiosk.codes): job, seeker, signed maintenance codes, everything else."""
+
+from __future__ import annotations
+
+import base64
+import logging
+
+import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from kiosk import codes
+from kiosk.settings import from_dict
+
+NOW = 1_750_000_000.0
+ED_PRIV, ED_PUB = codes.new_ed25519_keys()
+HMAC = "hmac-sha256:" + base64.b64encode(b"k" * 32).decode()
+
+
+def cfg(key: str = ED_PUB, station: str = "demo-park"):
+    return from_dict({"station": {"id": station}, "security": {"maintenance_code_key": key}})
+
+
+S = cfg()
+
+
+@pytest.mark.parametrize(
+    "text, job_id",
+    [
+        ("job:qh-0001", "qh-0001"),
+        ("  JOB:qh-0001\n", "qh-0001"),
+        ("https://jobs.example.gov.cn/j/qh-0001", "qh-0001"),
+        ("https://JOBS.example.gov.cn/j/qh-0001/?src=poster#x", "qh-0001"),
+        ("http://jobs.example.gov.cn/j/qh-0001", "qh-0001"),
+    ],
+)
+def test_job_codes_and_links(text, job_id):
+    r = codes.route(text, S)
+    assert (r.kind, r.value) == ("job", job_id)
+    assert r.message_zh and r.message_en
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://jobs.example.gov.cn.evil.example/j/qh-0001",  # look-alike host
+        "https://evil.example/j/qh-0001?jobs.example.gov.cn",
+        "https://jobs.example.gov.cn@evil.example/j/qh-0001",  # userinfo trick
+        "https://user@jobs.example.gov.cn/j/qh-0001",
+        "https://jobs.example.gov.cn:8443/j/qh-0001",
+        "https://jobs.example.gov.cn/admin/qh-0001",
+        "https://jobs.example.gov.cn/j/../../etc/passwd",
+        "javascript:alert(1)",
+        "job:../../x",
+        "job:",
+        "job:qh 0001",
+        "seeker:short",
+        "seeker:" + "a" * 300,
+        "WIFI:S:net;T:WPA;P:secret;;",
+        "hello 你好",
+        "",
+        "job:qh-0001\x00",
+    ],
+)
+def test_everything_else_is_unrecognised_with_zh_en_message(text):
+    r = codes.route(text, S)
+    assert r.kind == "unrecognised" and r.value == ""
+    assert r.message_zh.startswith("无法识别此二维码") and r.message_en.startswith("Code not recognised")
+
+
+def test_job_host_from_settings_and_api_job_url():
+    s = from_dict({"devices": {"scanner": {"job_hosts": ["zp.county.example"]}}})
+    assert codes.route("https://zp.county.example/j/A1", s).value == "A1"
+    # the host of api.job_url (the link printed on slips) is always accepted
+    assert codes.route("https://jobs.example.gov.cn/j/A1", s).value == "A1"
+
+
+def test_seeker_token_routed_but_never_in_log_text():
+    token = "Zx9_" + "q" * 28
+    r = codes.route(f"seeker:{token}", S)
+    assert (r.kind, r.value) == ("seeker", token)
+    assert token not in r.log_text() and "seeker" in r.log_text()
+
+
+def test_too_long_payload_is_refused_before_parsing():
+    r = codes.route("job:" + "a" * 5000, S)
+    assert r.kind == "unrecognised" and r.reason == "too long" and "过长" in r.message_zh
+
+
+@pytest.mark.parametrize("priv, pub", [(ED_PRIV, ED_PUB), (HMAC, HMAC)])
+def test_signed_maintenance_code_verifies(priv, pub):
+    code = codes.make_maintenance_code(priv, "demo-park", ttl_s=3600, operator="tech-07", now=NOW)
+    r = codes.route(code, cfg(pub), now=NOW + 10)
+    assert (r.kind, r.value) == ("maintenance", "tech-07")
+    assert r.expires_at == pytest.approx(NOW + 3600, abs=1)
+
+
+def test_maintenance_code_rejections():
+    code = codes.make_maintenance_code(ED_PRIV, "demo-park", ttl_s=600, now=NOW)
+    assert codes.route(code, S, now=NOW + 601).reason == "expired"
+    assert "过期" in codes.route(code, S, now=NOW + 601).message_zh
+    assert codes.route(code, cfg(station="other-park"), now=NOW).reason == "other station"
+    other_priv, other_pub = codes.new_ed25519_keys()
+    assert codes.route(code, cfg(other_pub), now=NOW).reason == "bad signature"
+    assert codes.route(code, cfg(""), now=NOW).reason == "no maintenance key"
+    assert codes.route(code, cfg("ed25519:bm90LWEta2V5"), now=NOW).reason == "no maintenance key"
+    # tampering with the signed claims (e.g. another station) breaks the signature
+    head, payload, sig = code.split(".")
+    forged = codes._b64e(codes._b64d(payload).replace(b"demo-park", b"demo-parx"))
+    assert codes.route(f"{head}.{forged}.{sig}", S, now=NOW).reason == "bad signature"
+    assert codes.route("maint:v1.not.base64!!", S, now=NOW).kind == "unrecognised"
+    # a valid signature over a code that lives too long is still refused
+    long = codes.make_maintenance_code(ED_PRIV, "demo-park", ttl_s=400 * 24 * 3600, now=NOW)
+    assert codes.route(long, S, now=NOW).reason == "lifetime too long"
+    # HMAC code presented to an Ed25519-configured kiosk
+    hm = codes.make_maintenance_code(HMAC, "demo-park", now=NOW)
+    assert codes.route(hm, S, now=NOW).kind == "unrecognised"
+
+
+def test_make_maintenance_code_rejects_bad_input():
+    with pytest.raises(ValueError):
+        codes.make_maintenance_code(ED_PUB, "demo-park")  # a public key cannot sign
+    with pytest.raises(ValueError):
+        codes.make_maintenance_code(ED_PRIV, "demo-park", operator="名字")
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(st.text(max_size=3000))
+def test_route_never_raises_and_unknown_text_is_unrecognised(text):
+    r = codes.route(text, S, now=NOW)
+    assert r.kind in ("job", "seeker", "maintenance", "unrecognised")
+    assert text not in r.log_text() or len(text) < 4
+
+
+@hsettings(max_examples=100, deadline=None)
+@given(st.text(alphabet="maint:v1.AZaz09-_=", max_size=300))
+def test_random_maintenance_like_text_never_verifies(text):
+    assert codes.route(text, S, now=NOW).kind != "maintenance"
+
+
+def test_routing_logs_nothing(caplog):
+    with caplog.at_level(logging.DEBUG):
+        codes.route("seeker:" + "S" * 40, S)
+        codes.route("maint:v1.x.y", S)
+    assert caplog.records == []
