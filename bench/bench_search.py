@@ -15,9 +15,10 @@ from pathlib import Path
 
 from bench.run import Row
 from bench.synthetic import make_jobs
+from kiosk.filters import JobFilter
 from kiosk.geoindex import GeoIndex
 from kiosk.models import PayUnit, Settlement
-from kiosk.search import JobFilter, full_scan_nearby, nearby
+from kiosk.search import full_scan_nearby, nearby
 from kiosk.store import Store
 
 CENTRE = (31.30, 117.25)

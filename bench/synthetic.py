@@ -6,7 +6,7 @@ import datetime as dt
 import math
 import random
 
-from kiosk.models import CATEGORIES_ZH_EN, Job, JobStatus, PayUnit, Settlement
+from kiosk.models import CATEGORIES_ZH_EN, Job, JobStatus, PayUnit, Requirements, Settlement
 
 
 def make_jobs(
@@ -43,6 +43,9 @@ def make_jobs(
                 lat=lat + rng.uniform(-dlat, dlat),
                 lng=lng + rng.uniform(-dlng, dlng),
                 contact="",
+                requirements=Requirements(
+                    age_min=rng.choice([None, 16, 18, 20]), age_max=rng.choice([None, 45, 55, 60])
+                ),
                 valid_through=today + dt.timedelta(days=rng.randint(-2, 30)),
                 status=JobStatus.OPEN if rng.random() > 0.05 else JobStatus.CLOSED,
             )

@@ -32,6 +32,8 @@ class _Columns:
     settlement: np.ndarray
     start: np.ndarray  # date ordinals
     valid_through: np.ndarray  # date ordinals, NO_DATE when unset
+    age_min: np.ndarray  # 0 when unset
+    age_max: np.ndarray  # 200 when unset
     codes: dict[str, int]
 
 
@@ -74,7 +76,11 @@ class GeoIndex:
         settlement = np.fromiter((code(r[6]) for r in rows), np.int32, n)
         start = np.fromiter((_ordinal(r[7]) for r in rows), np.int32, n)
         valid = np.fromiter((_ordinal(r[8]) for r in rows), np.int32, n)
-        return _Columns(rowid, lat, lng, is_open, category, pay_unit, settlement, start, valid, codes)
+        age_min = np.fromiter((r[9] or 0 for r in rows), np.int16, n)
+        age_max = np.fromiter((r[10] or 200 for r in rows), np.int16, n)
+        return _Columns(
+            rowid, lat, lng, is_open, category, pay_unit, settlement, start, valid, age_min, age_max, codes
+        )
 
 
 def haversine_km_np(lat: float, lng: float, lats: np.ndarray, lngs: np.ndarray) -> np.ndarray:

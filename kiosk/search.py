@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from kiosk.filters import JobFilter
 from kiosk.geoindex import GeoIndex, haversine_km_np
-from kiosk.models import Job, PayUnit, Settlement
+from kiosk.models import Job
 from kiosk.store import Store
 
 EARTH_RADIUS_KM = 6371.0088  # mean radius (IUGG)
@@ -37,22 +38,6 @@ def bounding_box(lat: float, lng: float, radius_km: float) -> tuple[float, float
 
 
 @dataclass(frozen=True)
-class JobFilter:
-    categories: frozenset[str] = frozenset()
-    pay_units: frozenset[PayUnit] = frozenset()
-    settlements: frozenset[Settlement] = frozenset()
-    start_from: dt.date | None = None  # start date window, inclusive
-    start_to: dt.date | None = None
-    radius_km: float = 10.0
-
-    def with_toggled(self, attr: str, value: object) -> JobFilter:
-        """A copy with `value` added to or removed from the set field `attr` (chip tap)."""
-        current = set(getattr(self, attr))
-        current.symmetric_difference_update({value})
-        return replace(self, **{attr: frozenset(current)})
-
-
-@dataclass(frozen=True)
 class Hit:
     job: Job
     distance_km: float
@@ -68,7 +53,7 @@ def nearby(
     store: Store,
     lat: float,
     lng: float,
-    flt: JobFilter = JobFilter(),
+    flt: JobFilter | None = None,
     limit: int = 50,
     today: dt.date | None = None,
     index: GeoIndex | None = None,
@@ -78,6 +63,7 @@ def nearby(
     Pass a long-lived `index` (the app keeps one); without it one is built for this call.
     """
     today = today or dt.date.today()
+    flt = flt or JobFilter()
     cols = (index or GeoIndex(store)).columns()
     min_lat, max_lat, min_lng, max_lng = bounding_box(lat, lng, flt.radius_km)
     lo = int(np.searchsorted(cols.lat, min_lat, side="left"))
@@ -103,6 +89,8 @@ def nearby(
         mask &= cols.start[band] >= flt.start_from.toordinal()
     if flt.start_to:
         mask &= cols.start[band] <= flt.start_to.toordinal()
+    if flt.seeker_age is not None:
+        mask &= (cols.age_min[band] <= flt.seeker_age) & (cols.age_max[band] >= flt.seeker_age)
     idx = np.nonzero(mask)[0] + lo
     dist = haversine_km_np(lat, lng, cols.lat[idx], cols.lng[idx])
     inside = dist <= flt.radius_km
@@ -135,6 +123,10 @@ def full_scan_nearby(
         if flt.start_from and job.start_date < flt.start_from:
             continue
         if flt.start_to and job.start_date > flt.start_to:
+            continue
+        if flt.seeker_age is not None and not (
+            (job.requirements.age_min or 0) <= flt.seeker_age <= (job.requirements.age_max or 200)
+        ):
             continue
         d = haversine_km(lat, lng, job.lat, job.lng)
         if d <= flt.radius_km:

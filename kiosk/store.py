@@ -34,6 +34,8 @@ MIGRATIONS: list[str] = [
         status TEXT NOT NULL,
         lat REAL NOT NULL,
         lng REAL NOT NULL,
+        age_min INTEGER,
+        age_max INTEGER,
         updated_at TEXT NOT NULL DEFAULT '',
         data TEXT NOT NULL
     );
@@ -125,17 +127,20 @@ class Store:
                 job.status.value,
                 job.lat,
                 job.lng,
+                job.requirements.age_min,
+                job.requirements.age_max,
                 job.updated_at,
                 json.dumps(job.to_dict(), ensure_ascii=False),
             )
             conn.execute(
                 "INSERT INTO jobs (id, category, pay_unit, settlement, start_date,"
-                " valid_through, status, lat, lng, updated_at, data)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+                " valid_through, status, lat, lng, age_min, age_max, updated_at, data)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
                 " ON CONFLICT(id) DO UPDATE SET category=excluded.category,"
                 " pay_unit=excluded.pay_unit, settlement=excluded.settlement,"
                 " start_date=excluded.start_date, valid_through=excluded.valid_through,"
                 " status=excluded.status, lat=excluded.lat, lng=excluded.lng,"
+                " age_min=excluded.age_min, age_max=excluded.age_max,"
                 " updated_at=excluded.updated_at, data=excluded.data",
                 (job.id, *values),
             )
@@ -170,10 +175,11 @@ class Store:
         return int(self.get_meta("jobs_generation", "0") or 0)
 
     def job_index_rows(self) -> list[tuple]:
-        """(rowid, lat, lng, status, category, pay_unit, settlement, start_date, valid_through)."""
+        """(rowid, lat, lng, status, category, pay_unit, settlement, start_date, valid_through,
+        age_min, age_max) of every job: what kiosk.geoindex keeps in memory."""
         return self.conn.execute(
             "SELECT rowid, lat, lng, status, category, pay_unit, settlement, start_date,"
-            " valid_through FROM jobs"
+            " valid_through, age_min, age_max FROM jobs"
         ).fetchall()
 
     def get_job(self, job_id: str) -> Job | None:

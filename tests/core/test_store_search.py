@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 
 from bench.synthetic import make_jobs
+from kiosk.filters import JobFilter
 from kiosk.models import Job, JobStatus, PayUnit, Policy, Settlement
-from kiosk.search import JobFilter, bounding_box, full_scan_nearby, haversine_km, nearby
+from kiosk.search import bounding_box, full_scan_nearby, haversine_km, nearby
 from kiosk.store import MIGRATIONS, Store
 
 TODAY = dt.date(2026, 11, 23)
@@ -56,6 +57,8 @@ def test_bounding_box_contains_radius() -> None:
         JobFilter(categories=frozenset({"保洁", "搬运"})),
         JobFilter(pay_units=frozenset({PayUnit.DAY}), settlements=frozenset({Settlement.DAILY})),
         JobFilter(start_from=TODAY, start_to=TODAY + dt.timedelta(days=2), radius_km=25),
+        JobFilter(seeker_age=58, radius_km=15),
+        JobFilter(seeker_age=17, settlements=frozenset({Settlement.DAILY})),
     ],
 )
 def test_index_matches_full_scan(store: Store, flt: JobFilter) -> None:
