@@ -1,0 +1,30 @@
+"""Baseline for the start-up benchmark: a bare Kivy app that draws one label and exits."""
+
+import os
+
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+
+from kivy.config import Config  # noqa: E402  (Config must come before other kivy imports)
+
+Config.set("graphics", "width", "720")
+Config.set("graphics", "height", "1280")
+
+from kivy.app import App  # noqa: E402
+from kivy.clock import Clock  # noqa: E402
+from kivy.core.window import Window  # noqa: E402
+from kivy.uix.label import Label  # noqa: E402
+
+
+class Bare(App):
+    def build(self) -> Label:
+        def first_frame(*_args: object) -> None:
+            Window.unbind(on_flip=first_frame)
+            Clock.schedule_once(lambda _dt: self.stop(), 0)
+
+        Window.bind(on_flip=first_frame)
+        return Label(text="hello")
+
+
+if __name__ == "__main__":
+    Bare().run()

@@ -1,0 +1,55 @@
+"""Kivy set-up that must happen before any other kivy import (Config, env, fonts).
+
+Call `configure(...)` once, first thing, from a command module; then import screens.app.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+CJK_FONT_CANDIDATES = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Medium.ttc",
+)
+CJK_BOLD_CANDIDATES = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",)
+
+
+def _first_existing(paths: tuple[str, ...]) -> str | None:
+    return next((p for p in paths if Path(p).exists()), None)
+
+
+def configure(
+    *, width: int, height: int, fullscreen: bool, kiosk: bool, density: float | None = None
+) -> None:
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")  # our logging config and masking filter apply
+    if density is not None:
+        os.environ["KIVY_METRICS_DENSITY"] = str(density)
+    from kivy.config import Config
+
+    Config.set("graphics", "width", str(width))
+    Config.set("graphics", "height", str(height))
+    Config.set("graphics", "resizable", "0")
+    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
+    Config.set("graphics", "borderless", "1" if kiosk else "0")
+    Config.set("graphics", "show_cursor", "0" if kiosk else "1")
+    Config.set("kivy", "exit_on_escape", "0")  # a seeker must never close the kiosk
+    Config.set("kivy", "keyboard_mode", "system")
+    Config.set("input", "mouse", "mouse,disable_multitouch")  # no red multitouch dots on right-click
+    register_fonts()
+
+
+def register_fonts() -> None:
+    """Make the CJK font the default so every Label can show Chinese."""
+    from kivy.core.text import LabelBase
+
+    regular = _first_existing(CJK_FONT_CANDIDATES)
+    if regular is None:
+        raise SystemExit(
+            "gig-kiosk: no CJK font found; install fonts-noto-cjk (deploy/setup-system.sh)"
+        )
+    bold = _first_existing(CJK_BOLD_CANDIDATES) or regular
+    LabelBase.register("Roboto", regular, fn_bold=bold)
+    LabelBase.register("CJK", regular, fn_bold=bold)

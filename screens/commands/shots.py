@@ -1,0 +1,92 @@
+"""`gig-kiosk shots DIR`: every screen in zh and en, normal and elderly mode, as PNGs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from screens.commands.common import run_app, setup_logging
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dir", type=Path, help="output folder")
+    parser.add_argument("--size", default="720x1280", help="window size WxH")
+    parser.add_argument("--only", nargs="*", help="screen names to render (default: all)")
+
+
+def run(args: argparse.Namespace) -> int:
+    setup_logging()
+    width, height = (int(x) for x in args.size.split("x"))
+    from screens import bootstrap
+
+    bootstrap.configure(width=width, height=height, fullscreen=False, kiosk=False, density=1)
+    from screens.app import GigKioskApp
+    from screens.demo_setup import build_demo_services
+    from screens.scripted import run_script, screenshot
+
+    errors: list[BaseException] = []
+    written: list[Path] = []
+    with tempfile.TemporaryDirectory(prefix="gig-shots-") as tmp:
+        services = build_demo_services(Path(tmp))
+        app = GigKioskApp(services, demo=False)
+
+        def script():  # noqa: ANN202 (generator for run_script)
+            yield 5
+            for lang in ("zh", "en"):
+                for elderly in (False, True):
+                    app.lang, app.elderly = lang, elderly
+                    for name, prepare in shot_plan(app):
+                        if args.only and name not in args.only:
+                            continue
+                        prepare()
+                        app.lang, app.elderly = lang, elderly  # end_session resets them
+                        yield 4
+                        path = args.dir / f"{name}-{lang}-{'elderly' if elderly else 'normal'}.png"
+                        screenshot(app.root, path)
+                        written.append(path)
+            app.stop()
+
+        def fail(exc: BaseException) -> None:
+            errors.append(exc)
+            app.stop()
+
+        app.bind(on_start=lambda *_: run_script(script(), fail))
+        run_app(app)
+    for path in written:
+        print(path)
+    if errors:
+        print(f"gig-kiosk shots: {errors[0]!r}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def shot_plan(app) -> list[tuple[str, object]]:  # noqa: ANN001
+    """(name, prepare) for each screen: prepare puts the app in a representative state."""
+    from kiosk.search import nearby
+
+    def first_job_id() -> str:
+        s = app.services.settings.station
+        return nearby(app.services.store, s.lat, s.lng).hits[0].job.id
+
+    def printed() -> None:
+        app.open_job(first_job_id())
+        app.print_state, app.preview_path = "done", ""
+        app.go("printing")
+
+    def policy() -> None:
+        app.open_policies()
+        app.open_policy(app.services.store.policies()[0].id)
+
+    return [
+        ("attract", lambda: app.end_session("shots")),
+        ("home", app.start_visit),
+        ("jobs", app.open_jobs),
+        ("jobs-filtered", lambda: (app.open_jobs(), app.toggle_filter("settlements", "daily"))),
+        ("job_detail", lambda: app.open_job(first_job_id())),
+        ("job_qr", lambda: (app.open_job(first_job_id()), app.show_job_qr())),
+        ("printing", printed),
+        ("policies", app.open_policies),
+        ("policy", policy),
+    ]

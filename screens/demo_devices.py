@@ -1,0 +1,97 @@
+"""Simulated devices for `gig-kiosk demo`: each speaks its real wire protocol to the real
+driver (a reader on a pseudo-terminal, a printer on a loopback socket), so the demo runs the
+production code paths. The demo panel on screen calls `actions()`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from devices.idcard.reader import IdCardReader
+from devices.idcard.simulator import ReaderSimulator, load_cards
+from devices.printer.preview import render as render_escpos
+from devices.printer.service import PrintService
+from devices.printer.simulator import PrinterSimulator
+from devices.scanner.camera import CameraScanner
+from devices.scanner.simulator import SimulatedCamera
+from kiosk.settings import Settings
+
+
+class DemoDevices:
+    def __init__(self, settings: Settings, out_dir: Path) -> None:
+        self.settings = settings
+        self.out_dir = out_dir
+        self.cards = load_cards()
+        self.reader_sim = ReaderSimulator(self.cards.values())
+        self.reader_path = self.reader_sim.start()
+        self.printer_sim = PrinterSimulator()
+        self.printer_host, self.printer_port = self.printer_sim.start()
+        self.camera_sim = SimulatedCamera(fps=5)  # a slow demo camera keeps the CPU free
+        self.codes_dir = Path(__file__).resolve().parents[1] / "assets" / "demo" / "codes"
+
+    def make_camera(self) -> CameraScanner:
+        """The real camera pipeline, fed by the simulated camera."""
+        return CameraScanner(self.camera_sim, on_code=lambda _code: None,
+                             repeat_window_s=self.settings.devices.scanner.repeat_window_s)
+
+    def fresh_maintenance_code(self) -> Path:
+        """A maintenance QR signed now with the demo-only key (the committed image expires)."""
+        import json
+
+        import qrcode
+
+        from kiosk.codes import make_maintenance_code
+
+        keys = json.loads((self.codes_dir / "codes.json").read_text(encoding="utf-8"))
+        text = make_maintenance_code(keys["maintenance_signing_key_DEMO_ONLY"], self.settings.station.id)
+        path = self.out_dir / "maintenance-now.png"
+        qrcode.make(text, box_size=8).save(path)
+        return path
+
+    def show_code(self, filename: str | Path) -> None:
+        """Hold a sample code in front of the camera for two seconds."""
+        import threading
+
+        self.camera_sim.show(self.codes_dir / filename)
+        threading.Timer(2.0, self.camera_sim.clear).start()
+
+    def make_printer(self) -> PrintService:
+        """The real print service, talking ESC/POS to the simulated printer over TCP."""
+        cfg = self.settings.devices.printer.model_copy(
+            update={"connection": "network", "host": self.printer_host, "port": self.printer_port}
+        )
+        return PrintService(cfg)
+
+    def last_slip_png(self) -> str:
+        """What the simulated printer printed last, drawn as the paper would look."""
+        if not self.printer_sim.printed:
+            return ""
+        path = self.out_dir / f"slip-{len(self.printer_sim.printed)}.png"
+        render_escpos(self.printer_sim.printed[-1]).save(path)
+        return str(path)
+
+    def make_idcard_reader(self) -> IdCardReader:
+        cfg = self.settings.devices.idcard
+        return IdCardReader(self.reader_path, baudrate="auto", poll_interval_s=cfg.poll_interval_s)
+
+    def actions(self) -> list[tuple[str, Callable[[], None]]]:
+        """(label, action) for the demo panel: lay each sample card, take it away."""
+        out: list[tuple[str, Callable[[], None]]] = []
+        for label, card in self.cards.items():
+            out.append((f"放卡 {card.masked_name} ({label})", lambda c=card: self._place(c)))
+        out.append(("取走身份证 Remove card", self.reader_sim.remove))
+        for label, filename in (
+            ("扫招工海报 Scan job poster", "job-qh-0001-camera.jpg"),
+            ("扫陌生码 Scan unknown code", "unrecognised-wifi.png"),
+        ):
+            out.append((label, lambda f=filename: self.show_code(f)))
+        out.append(("扫维护码 Scan maintenance code", lambda: self.show_code(self.fresh_maintenance_code())))
+        return out
+
+    def _place(self, card: object) -> None:
+        self.reader_sim.remove()
+        self.reader_sim.place(card)
+
+    def stop(self) -> None:
+        self.reader_sim.stop()
+        self.printer_sim.stop()

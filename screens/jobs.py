@@ -1,0 +1,83 @@
+"""Job list: filter chips over a RecycleView of nearby jobs, nearest first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.app import App
+from kivy.uix.screenmanager import Screen
+
+from kiosk.models import CATEGORIES_ZH_EN, PayUnit, Settlement
+from screens.widgets import Chip
+
+# (filter attribute, value, msgid). Start-date chips use app.set_start_window instead.
+SETTLEMENT_CHIPS = [
+    ("settlements", Settlement.DAILY, "Paid daily"),
+    ("settlements", Settlement.WEEKLY, "Paid weekly"),
+    ("settlements", Settlement.ON_COMPLETION, "Paid on completion"),
+]
+PAY_UNIT_CHIPS = [
+    ("pay_units", PayUnit.DAY, "Per day"),
+    ("pay_units", PayUnit.HOUR, "Per hour"),
+    ("pay_units", PayUnit.PIECE, "Per piece"),
+    ("pay_units", PayUnit.ORDER, "Per order"),
+]
+START_CHIPS = [(0, "Today"), (1, "Tomorrow"), (7, "This week")]
+
+
+class JobsScreen(Screen):
+    def on_kv_post(self, _base: Any) -> None:
+        app = App.get_running_app()
+        app.bind(lang=lambda *_: self.build_chips(), job_filter=lambda *_: self.sync_chips())
+        app.bind(categories=lambda *_: self.build_chips(), greeting=lambda *_: self.build_chips())
+        self.build_chips()
+
+    def build_chips(self) -> None:
+        app = App.get_running_app()
+        age_chip = [("seeker_age", app.job_filter.seeker_age, "Suits my age")] if app.greeting else []
+        rows = {
+            "settle_row": age_chip + SETTLEMENT_CHIPS,
+            "start_row": [("start", days, msgid) for days, msgid in START_CHIPS],
+            "pay_row": PAY_UNIT_CHIPS,
+            "category_row": [
+                ("categories", zh, zh) for zh in app.categories if zh in CATEGORIES_ZH_EN
+            ],
+        }
+        for row_id, chips in rows.items():
+            row = self.ids[row_id]
+            row.clear_widgets()
+            for attr, value, msgid in chips:
+                if attr == "categories":
+                    label = value if app.lang == "zh" else CATEGORIES_ZH_EN[value]
+                else:
+                    label = app.tr(msgid, app.lang)
+                chip = Chip(label=label, value=value, group=attr)
+                chip.bind(on_release=self._on_chip)
+                row.add_widget(chip)
+        self.sync_chips()
+
+    def sync_chips(self) -> None:
+        app = App.get_running_app()
+        flt = app.job_filter
+        window = app.start_window_days()
+        for row_id in ("settle_row", "start_row", "pay_row", "category_row"):
+            for chip in self.ids[row_id].children:
+                if chip.group == "start":
+                    chip.selected = window == chip.value
+                elif chip.group == "seeker_age":
+                    chip.selected = flt.seeker_age is not None
+                else:
+                    chip.selected = chip.value in getattr(flt, chip.group)
+
+    def _on_chip(self, chip: Chip) -> None:
+        app = App.get_running_app()
+        if chip.group == "start":
+            app.set_start_window(chip.value)
+        elif chip.group == "seeker_age":
+            app.toggle_age_filter()
+        else:
+            app.toggle_filter(chip.group, chip.value)
+
+    def show(self, rows: list[dict]) -> None:
+        self.ids.rv.data = rows
+        self.ids.rv.scroll_y = 1

@@ -1,0 +1,7 @@
+"""One policy article, in the current language."""
+
+from kivy.uix.screenmanager import Screen
+
+
+class PolicyScreen(Screen):
+    pass

@@ -1,0 +1,37 @@
+"""Services for `gig-kiosk run`: the devices the station's settings name, on real ports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiosk.settings import Settings
+from kiosk.store import Store
+from screens.services import Services
+
+
+def build_services(settings: Settings) -> Services:
+    d = settings.devices
+    store = Store(settings.storage.data_dir / "cache.db")
+    idcard = printer = None
+    scanners: list[Any] = []
+    if d.idcard.enabled:
+        from devices.idcard.reader import IdCardReader
+
+        idcard = IdCardReader(d.idcard.port, d.idcard.baudrate, d.idcard.poll_interval_s)
+    if d.printer.enabled:
+        from devices.printer.service import PrintService
+
+        printer = PrintService(d.printer)
+    if d.scanner.camera is not None:
+        from devices.scanner.camera import CameraScanner
+
+        # on_code is set by the app, which owns routing
+        scanners.append(CameraScanner(d.scanner.camera, lambda _c: None, d.scanner.repeat_window_s))
+    if d.scanner.serial_port:
+        from devices.scanner.serial import SerialScanner
+
+        scanners.append(
+            SerialScanner(d.scanner.serial_port, d.scanner.serial_baudrate, lambda _c: None,
+                          repeat_window_s=d.scanner.repeat_window_s)
+        )
+    return Services(settings=settings, store=store, idcard=idcard, printer=printer, scanners=scanners)

@@ -1,0 +1,62 @@
+"""What the UI is given. Built by a command (demo/run), never inside widgets."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from kiosk.session import Session
+from kiosk.settings import Settings
+from kiosk.store import Store
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    session: Session = field(default_factory=Session)
+    printer: Any = None  # devices.printer PrintService, or None when printing is off
+    idcard: Any = None  # devices.idcard reader driver
+    scanners: list[Any] = field(default_factory=list)  # camera / serial scanner drivers
+    sync: Any = None  # kiosk.sync worker
+    demo: Any = None  # screens.demo_devices.DemoDevices in `gig-kiosk demo`
+    # Slow set-up (filling the demo cache, starting an embedded server) that must not delay
+    # the first frame: run in a thread by start(); on_data_changed is called when it is done.
+    background_init: Callable[[], None] | None = None
+    on_data_changed: Callable[[], None] | None = None
+
+    @cached_property
+    def index(self) -> Any:
+        from kiosk.geoindex import GeoIndex  # numpy: imported after the first frame
+
+        return GeoIndex(self.store)
+
+    def start(self) -> None:
+        for device in (self.printer, self.idcard, *self.scanners, self.sync):
+            if device is not None:
+                device.start()
+        if self.background_init is not None:
+            threading.Thread(target=self._run_background_init, name="init", daemon=True).start()
+
+    def _run_background_init(self) -> None:
+        try:
+            self.background_init()
+        except Exception:
+            logging.getLogger(__name__).exception("background set-up failed")
+        if self.on_data_changed is not None:
+            self.on_data_changed()
+
+    def stop(self) -> None:
+        for device in (self.sync, *self.scanners, self.idcard, self.printer, self.demo):
+            if device is not None:
+                device.stop()
+
+    def devices(self) -> dict[str, Any]:
+        """name -> driver, for the maintenance screen and heartbeats."""
+        named = {"idcard": self.idcard, "printer": self.printer}
+        named |= {getattr(s, "name", f"scanner{i}"): s for i, s in enumerate(self.scanners)}
+        return {k: v for k, v in named.items() if v is not None}

@@ -1,0 +1,24 @@
+"""Demo-only strip: lay a sample ID card, take it away, scan a sample code.
+
+It drives the simulated devices (which speak the real protocols to the real drivers), so the
+demo exercises the same code paths as a kiosk on real hardware.
+"""
+
+from __future__ import annotations
+
+from kivy.app import App
+from kivy.uix.stacklayout import StackLayout
+
+from screens.widgets import Chip
+
+
+class DemoPanel(StackLayout):
+    def on_kv_post(self, _base: object) -> None:
+        app = App.get_running_app()
+        demo = app.services.demo if app else None
+        if demo is None:
+            return
+        for label, action in demo.actions():
+            chip = Chip(label=label)
+            chip.bind(on_release=lambda _c, a=action: a())
+            self.add_widget(chip)

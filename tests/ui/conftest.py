@@ -1,0 +1,32 @@
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+
+
+def run_scenario(name: str, out: Path, timeout: float = 120) -> dict:
+    """Run one scenario in a fresh process (a real Kivy window; under Xvfb when no DISPLAY)."""
+    cmd = [sys.executable, str(HERE / "scenarios.py"), name, str(out)]
+    if not os.environ.get("DISPLAY"):
+        if not shutil.which("xvfb-run"):
+            pytest.fail("UI tests need a display: install xvfb (deploy/setup-system.sh)")
+        cmd = ["xvfb-run", "-a", "-s", "-screen 0 1280x1400x24", *cmd]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    result_file = out / "result.json"
+    if proc.returncode != 0 or not result_file.exists():
+        raise AssertionError(f"scenario {name} failed (rc {proc.returncode}):\n{proc.stderr[-4000:]}")
+    result = json.loads(result_file.read_text())
+    if "error" in result:
+        raise AssertionError(f"scenario {name}: {result['error']}")
+    return result
+
+
+@pytest.fixture
+def scenario(tmp_path: Path):
+    return lambda name: run_scenario(name, tmp_path / name)

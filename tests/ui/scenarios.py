@@ -1,0 +1,214 @@
+"""UI scenarios, each run in its own process (one Kivy window per process) by test_ui_*.py.
+
+    python tests/ui/scenarios.py NAME OUT_DIR
+
+Starts the real app on the demo services, drives it with real touch events through Kivy's
+input dispatch (screens.scripted.tap) and writes OUT_DIR/result.json plus screenshots.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import traceback
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from screens import bootstrap  # noqa: E402
+
+bootstrap.configure(width=720, height=1280, fullscreen=False, kiosk=False, density=1)
+
+from kivy.uix.widget import Widget  # noqa: E402
+
+from screens.app import GigKioskApp  # noqa: E402
+from screens.demo_setup import build_demo_services  # noqa: E402
+from screens.scripted import run_script, screenshot, tap  # noqa: E402
+
+
+def find(root: Widget, predicate) -> list[Widget]:  # noqa: ANN001
+    return [w for w in root.walk(restrict=True) if predicate(w)]
+
+
+def wait_until(condition, timeout: float = 10.0):  # noqa: ANN001, ANN201
+    """Yield frames until condition() is true; raise on timeout."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {condition.__doc__ or condition}")
+        yield 0.05
+
+
+class Scenario:
+    def __init__(self, app: GigKioskApp, out: Path) -> None:
+        self.app, self.out, self.result = app, out, {"shots": [], "checks": {}}
+
+    def shot(self, name: str) -> None:
+        path = self.out / f"{name}.png"
+        screenshot(self.app.root, path)
+        self.result["shots"].append(str(path))
+
+    def check(self, name: str, value: object) -> None:
+        self.result["checks"][name] = value
+
+    def screen(self) -> Widget:
+        return self.app.sm.current_screen
+
+    # --- scenarios ----------------------------------------------------------------------
+    def journey(self):  # noqa: ANN201
+        """attract -> home -> jobs -> detail -> print -> done -> attract, by touch."""
+        app = self.app
+        yield from wait_until(lambda: app.sm.current == "attract")
+        self.shot("01-attract")
+        tap(self.screen())
+        yield 3
+        self.shot("02-home")
+        tap(self.screen().ids.browse)
+        yield from wait_until(lambda: app.sm.current == "jobs" and app.screen("jobs").ids.rv.data)
+        yield 3
+        self.shot("03-jobs")
+        rows = find(self.screen(), lambda w: type(w).__name__ == "JobRow" and w.job_id)
+        first = max(rows, key=lambda w: w.to_window(*w.pos)[1])  # top-most row
+        self.check("tapped_job", first.job_id)
+        tap(first)
+        yield 3
+        self.check("detail_job", app.current_job.id if app.current_job else None)
+        self.shot("04-detail")
+        tap(self.screen().ids.print_button)
+        yield from wait_until(lambda: app.print_state in ("done", "problem"), timeout=20)
+        yield 3
+        self.check("print_state", app.print_state)
+        self.shot("05-printed")
+        tap(app.root.ids.done_button)
+        yield 3
+        self.shot("06-attract-again")
+        self.check("preview_path", app.preview_path)
+        sim = app.services.demo.printer_sim
+        self.check("printed", {"jobs": len(sim.printed), "bytes": [len(b) for b in sim.printed],
+                               "texts": [b.decode("gb18030", "replace") for b in sim.printed]})
+
+    def idcard(self):  # noqa: ANN201
+        """A card laid on the (simulated) reader greets the seeker and opens jobs that suit
+        their age; taking it away ends the visit; an expired card gets a clear message."""
+        app, demo = self.app, self.app.services.demo
+        yield from wait_until(lambda: app.sm.current == "attract")
+        demo.reader_sim.place(demo.cards["resident"])
+        yield from wait_until(lambda: app.greeting != "", timeout=10)
+        yield from wait_until(lambda: app.sm.current == "jobs" and app.screen("jobs").ids.rv.data)
+        yield 3
+        self.shot("card-greeting")
+        self.check("greeting", app.greeting)
+        self.check("seeker_age", app.job_filter.seeker_age)
+        self.check("identified", app.services.session.identified)
+        demo.reader_sim.remove()
+        yield from wait_until(lambda: app.sm.current == "attract", timeout=10)
+        self.check("greeting_after_removal", app.greeting)
+        self.check("identified_after_removal", app.services.session.identified)
+        demo.reader_sim.place(demo.cards["expired"])
+        yield from wait_until(lambda: app.notice != "", timeout=10)
+        yield 3
+        self.shot("card-expired")
+        self.check("expired_notice", app.notice)
+        self.check("identified_with_expired", app.services.session.identified)
+
+    def scan_codes(self):  # noqa: ANN201
+        """Codes shown to the (simulated) camera: a job poster opens that job, an unknown code
+        says so, a signed maintenance code opens maintenance, where a test page prints."""
+        app, demo = self.app, self.app.services.demo
+        yield from wait_until(lambda: app.sm.current == "attract")
+        demo.show_code("job-qh-0001-camera.jpg")
+        yield from wait_until(lambda: app.sm.current == "job_detail", timeout=10)
+        self.check("job_opened", app.current_job.id)
+        yield 3
+        self.shot("scan-job")
+        demo.show_code("unrecognised-wifi.png")
+        yield from wait_until(lambda: app.notice != "", timeout=10)
+        self.check("unknown_notice", app.notice)
+        demo.show_code(demo.fresh_maintenance_code())
+        yield from wait_until(lambda: app.sm.current == "maintenance", timeout=10)
+        yield 5
+        self.shot("maintenance")
+        self.check("devices", app.device_report())
+        tap(self.screen().ids.test_print)
+        yield from wait_until(lambda: app.print_state == "done", timeout=20)
+        self.check("printed", [b.decode("gb18030", "replace") for b in demo.printer_sim.printed])
+
+    def idle_timeout(self):  # noqa: ANN201
+        """A visit left alone returns to attract, with the greeting wiped."""
+        app = self.app
+        app.idle_timeout_s = 2
+        yield from wait_until(lambda: app.sm.current == "attract")
+        tap(self.screen())
+        yield 3
+        tap(self.screen().ids.browse)
+        yield 3
+        app.greeting = "李*梅"  # as a card read would set it
+        t0 = time.monotonic()
+        yield from wait_until(lambda: app.sm.current == "attract", timeout=10)
+        self.check("seconds_to_attract", round(time.monotonic() - t0, 2))
+        self.check("greeting_after", app.greeting)
+
+    def language_and_elderly(self):  # noqa: ANN201
+        """The language button switches every label live; large-text mode grows targets."""
+        app = self.app
+        yield from wait_until(lambda: app.sm.current == "attract")
+        tap(self.screen())
+        yield 3
+        browse = self.screen().ids.browse
+        self.check("browse_zh", browse.text)
+        tap(app.root.ids.lang_button)
+        yield 3
+        self.check("browse_en", browse.text)
+        self.shot("home-en")
+        tap(app.root.ids.elderly_button)
+        yield 3
+        self.shot("home-en-elderly")
+        tap(browse)
+        yield from wait_until(lambda: app.sm.current == "jobs" and app.screen("jobs").ids.rv.data)
+        yield 3
+        self.shot("jobs-en-elderly")
+        self.check("targets", _target_sizes(app.root))
+        self.check("elderly", app.elderly)
+
+
+def _target_sizes(root: Widget) -> list[dict]:
+    from kivy.metrics import dp
+    from kivy.uix.behaviors import ButtonBehavior
+
+    out = []
+    for w in root.walk(restrict=True):
+        if isinstance(w, ButtonBehavior) and w.opacity > 0 and not w.disabled and w.get_root_window():
+            out.append({"cls": type(w).__name__, "w_dp": w.width / dp(1), "h_dp": w.height / dp(1),
+                        "text": getattr(w, "text", "")[:20]})
+    return out
+
+
+def main() -> int:
+    name, out = sys.argv[1], Path(sys.argv[2])
+    out.mkdir(parents=True, exist_ok=True)
+    services = build_demo_services(out / "data")
+    if services.background_init:  # fill the demo cache before the first frame: deterministic
+        services.background_init()
+        services.background_init = None
+    app = GigKioskApp(services, demo=True)
+    scenario = Scenario(app, out)
+
+    def fail(exc: BaseException) -> None:
+        scenario.result["error"] = "".join(traceback.format_exception(exc))
+        app.stop()
+
+    def script():  # noqa: ANN202
+        yield from getattr(scenario, name)()
+        app.stop()
+
+    app.bind(on_start=lambda *_: run_script(script(), fail))
+    app.run()
+    scenario.result["screen_log"] = app.screen_log
+    (out / "result.json").write_text(json.dumps(scenario.result, ensure_ascii=False, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""The kiosk in a real window under Xvfb, driven by touch events."""
+
+import pytest
+from PIL import Image
+
+pytestmark = pytest.mark.ui
+
+
+def test_journey_idle_list_detail_print_idle(scenario) -> None:
+    r = scenario("journey")
+    log = [s for i, s in enumerate(r["screen_log"]) if i == 0 or s != r["screen_log"][i - 1]]
+    assert log == ["attract", "home", "jobs", "job_detail", "printing", "attract"]
+    assert r["checks"]["detail_job"] == r["checks"]["tapped_job"]
+    assert r["checks"]["print_state"] == "done"
+    printed = r["checks"]["printed"]
+    assert printed["jobs"] == 1
+    assert r["checks"]["tapped_job"] in printed["texts"][0]  # the slip's QR carries the job link
+    assert Image.open(r["checks"]["preview_path"]).height > 400  # the demo shows the slip
+    for path in r["shots"]:
+        img = Image.open(path)
+        assert img.size == (720, 1280)
+        assert len(img.convert("L").resize((64, 64)).getcolors(4096)) > 8  # not a blank frame
+
+
+def test_idle_timeout_returns_to_attract_and_wipes(scenario) -> None:
+    r = scenario("idle_timeout")
+    assert r["screen_log"][-1] == "attract"
+    assert r["checks"]["greeting_after"] == ""
+    assert r["checks"]["seconds_to_attract"] <= 4
+
+
+def test_language_switch_and_elderly_targets(scenario) -> None:
+    r = scenario("language_and_elderly")
+    assert "找附近的零工" in r["checks"]["browse_zh"]
+    assert "Find work nearby" in r["checks"]["browse_en"]
+    assert r["checks"]["elderly"] is True
+    targets = r["checks"]["targets"]
+    assert len(targets) > 10
+    small = [t for t in targets if min(t["w_dp"], t["h_dp"]) < 60]
+    assert small == [], small
+
+
+def test_id_card_greets_filters_and_removal_ends_visit(scenario) -> None:
+    r = scenario("idcard")
+    c = r["checks"]
+    assert c["greeting"] and "*" in c["greeting"]  # masked, never the full name
+    assert c["seeker_age"] is not None and 16 <= c["seeker_age"] <= 100
+    assert c["identified"] is True
+    assert c["greeting_after_removal"] == "" and c["identified_after_removal"] is False
+    assert "过期" in c["expired_notice"] and "expired" in c["expired_notice"].lower()
+    assert c["identified_with_expired"] is False
+
+
+def test_scanned_codes_are_routed(scenario) -> None:
+    r = scenario("scan_codes")
+    c = r["checks"]
+    assert c["job_opened"] == "qh-0001"
+    assert "无法识别" in c["unknown_notice"] and "not recognised" in c["unknown_notice"]
+    states = {name: state for name, state, _ in c["devices"]}
+    assert states["idcard"] == "ok" and states["printer"] == "ok" and states["camera"] == "ok"
+    assert len(c["printed"]) == 1 and "测试页" in c["printed"][0]
