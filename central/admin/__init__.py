@@ -1,0 +1,1 @@
+"""Server-rendered admin pages for county staff (Chinese first, English second)."""

@@ -1,0 +1,338 @@
+"""Admin pages: login, station health, config editing with history, jobs, policies.
+
+A login sets an HttpOnly, SameSite=Strict session cookie (only its hash is stored); every
+form also carries a CSRF token derived from the session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from central import services, station_config
+from central.admin import forms
+from central.models import (
+    AdminSession,
+    County,
+    CountyConfigVersion,
+    Job,
+    Policy,
+    Staff,
+    Station,
+    StationConfigVersion,
+)
+from central.schemas import JobIn, PolicyIn
+from central.security import hash_token, new_token, verify_password
+from central.station_config import ConfigPatch
+
+HERE = Path(__file__).parent
+COOKIE = "gig_admin"
+SESSION_TTL = timedelta(hours=8)
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+templates.env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": True}
+router = APIRouter(prefix="/admin", include_in_schema=False)
+
+
+def static_app() -> StaticFiles:
+    return StaticFiles(directory=str(HERE / "static"))
+
+
+class Login(Exception):
+    """Raised by `current_staff` when there is no valid session; handled as a redirect."""
+
+
+def db(request: Request):  # noqa: ANN201 - generator dependency
+    with request.app.state.sessions() as session:
+        yield session
+
+
+Db = Annotated[Session, Depends(db)]
+
+
+def current_staff(request: Request, s: Db) -> Staff:
+    token = request.cookies.get(COOKIE)
+    if token:
+        row = s.get(AdminSession, hash_token(token))
+        if row is not None and services.as_utc(row.expires_at) > services.now():
+            staff = s.get(Staff, row.staff_id)
+            if staff is not None:
+                request.state.csrf = _csrf(token)
+                return staff
+    raise HTTPException(303, headers={"Location": "/admin/login"})
+
+
+Me = Annotated[Staff, Depends(current_staff)]
+
+
+def _csrf(session_token: str) -> str:
+    return hmac.new(session_token.encode(), b"csrf", hashlib.sha256).hexdigest()
+
+
+def check_csrf(request: Request, value: str) -> None:
+    if not hmac.compare_digest(getattr(request.state, "csrf", ""), value or ""):
+        raise HTTPException(403, "CSRF token mismatch / 表单已过期，请刷新页面")
+
+
+def render(request: Request, name: str, staff: Staff | None, status: int = 200, **ctx: Any) -> HTMLResponse:
+    ctx.update(staff=staff, csrf=getattr(request.state, "csrf", ""), path=request.url.path)
+    return templates.TemplateResponse(request, name, ctx, status_code=status)
+
+
+async def form_dict(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {k: str(v) for k, v in form.items()}
+
+
+# -- login ---------------------------------------------------------------------------------------
+
+
+@router.get("/login")
+def login_page(request: Request) -> HTMLResponse:
+    return render(request, "login.html", None)
+
+
+@router.post("/login")
+def login(request: Request, s: Db, username: Annotated[str, Form()] = "",
+          password: Annotated[str, Form()] = "") -> Response:
+    staff = s.scalars(select(Staff).where(Staff.username == username)).first()
+    if staff is None or not verify_password(password, staff.password_hash):
+        return render(request, "login.html", None, status=401, error=True, username=username)
+    token = new_token()
+    s.add(AdminSession(token_hash=hash_token(token), staff_id=staff.id,
+                       expires_at=services.now() + SESSION_TTL))
+    s.commit()
+    resp = RedirectResponse("/admin/stations", status_code=303)
+    resp.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/admin",
+                    max_age=int(SESSION_TTL.total_seconds()))
+    return resp
+
+
+@router.post("/logout")
+def logout(request: Request, s: Db, me: Me, csrf: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf)
+    s.execute(delete(AdminSession).where(AdminSession.token_hash == hash_token(request.cookies[COOKIE])))
+    s.commit()
+    resp = RedirectResponse("/admin/login", status_code=303)
+    resp.delete_cookie(COOKIE, path="/admin")
+    return resp
+
+
+@router.get("/")
+def home(me: Me) -> Response:
+    return RedirectResponse("/admin/stations", status_code=303)
+
+
+# -- stations and config --------------------------------------------------------------------------
+
+
+@router.get("/stations")
+def stations(request: Request, s: Db, me: Me) -> HTMLResponse:
+    rows = s.scalars(select(Station).where(Station.county == me.county).order_by(Station.id)).all()
+    at = services.now()
+    items = []
+    for st in rows:
+        h = services.health(st, at)
+        interval = services.effective_config(s, st)["heartbeat_interval_s"]
+        age = h["heartbeat_age_s"]
+        h["online"] = age is not None and age <= 3 * interval
+        items.append(h)
+    county = s.get(County, me.county)
+    return render(request, "stations.html", me, stations=items, county=county)
+
+
+def _history(s: Session, station: Station) -> list[dict[str, Any]]:
+    rows = s.scalars(select(StationConfigVersion).where(StationConfigVersion.station_id == station.id)
+                     .order_by(StationConfigVersion.version.desc()).limit(20)).all()
+    return [{"version": r.version, "reason": r.reason, "by": r.created_by,
+             "at": services.iso(r.created_at), "config": json.loads(r.document)["config"]} for r in rows]
+
+
+def _my_station(s: Session, me: Staff, station_id: str) -> Station:
+    station = s.get(Station, station_id)
+    if station is None or station.county != me.county:
+        raise HTTPException(404, "no such station in your county")
+    return station
+
+
+def _config_page(request: Request, s: Session, me: Staff, station: Station | None, form: dict[str, str],
+                 errors: dict[str, str], saved: bool = False, status: int = 200) -> HTMLResponse:
+    county = s.get(County, me.county)
+    if station is not None:
+        effective = services.effective_config(s, station)
+        history = _history(s, station)
+    else:
+        effective = station_config.effective(county.config or {}, {})
+        rows = s.scalars(select(CountyConfigVersion).where(CountyConfigVersion.county == county.code)
+                         .order_by(CountyConfigVersion.version.desc()).limit(20)).all()
+        history = [{"version": r.version, "reason": "county", "by": r.created_by,
+                    "at": services.iso(r.created_at), "config": r.config} for r in rows]
+    inherited = station_config.effective(county.config or {}, {}) if station else station_config.effective({}, {})
+    return render(request, "config.html", me, status=status, station=station, county=county, form=form,
+                  errors=errors, saved=saved, effective=effective, inherited=inherited, history=history,
+                  fields=station_config.FIELDS, features=station_config.FEATURES)
+
+
+@router.get("/stations/{station_id}/config")
+def station_config_page(request: Request, station_id: str, s: Db, me: Me) -> HTMLResponse:
+    station = _my_station(s, me, station_id)
+    return _config_page(request, s, me, station, forms.config_to_form(station.config or {}), {})
+
+
+@router.post("/stations/{station_id}/config")
+async def station_config_save(request: Request, station_id: str, me: Me) -> HTMLResponse:
+    form = await form_dict(request)
+    check_csrf(request, form.get("csrf", ""))
+    with request.app.state.sessions() as s:
+        station = _my_station(s, me, station_id)
+        patch, errors = forms.validate(ConfigPatch, forms.config_from_form(form))
+        if errors:
+            return _config_page(request, s, me, station, form, errors, status=422)
+        services.set_station_config(s, request.app.state.keyring, station, patch.overrides(), me.username)
+        s.commit()
+        return _config_page(request, s, me, station, forms.config_to_form(station.config), {}, saved=True)
+
+
+@router.get("/county/config")
+def county_config_page(request: Request, s: Db, me: Me) -> HTMLResponse:
+    county = s.get(County, me.county)
+    return _config_page(request, s, me, None, forms.config_to_form(county.config or {}), {})
+
+
+@router.post("/county/config")
+async def county_config_save(request: Request, me: Me) -> HTMLResponse:
+    form = await form_dict(request)
+    check_csrf(request, form.get("csrf", ""))
+    with request.app.state.sessions() as s:
+        county = s.get(County, me.county)
+        patch, errors = forms.validate(ConfigPatch, forms.config_from_form(form))
+        if errors:
+            return _config_page(request, s, me, None, form, errors, status=422)
+        services.set_county_config(s, request.app.state.keyring, county, patch.overrides(), me.username)
+        s.commit()
+        return _config_page(request, s, me, None, forms.config_to_form(county.config), {}, saved=True)
+
+
+# -- jobs -------------------------------------------------------------------------------------------
+
+
+@router.get("/jobs")
+def jobs(request: Request, s: Db, me: Me, status: str = "open") -> HTMLResponse:
+    q = select(Job).where(Job.county == me.county)
+    if status in ("open", "closed"):
+        q = q.where(Job.status == status)
+    rows = s.scalars(q.order_by(Job.updated_at.desc()).limit(500)).all()
+    return render(request, "jobs.html", me, jobs=[services.job_dict(j) for j in rows], shown=status)
+
+
+def _my_job(s: Session, me: Staff, job_id: str) -> Job:
+    job = s.get(Job, job_id)
+    if job is None or job.county != me.county:
+        raise HTTPException(404, "no such job in your county")
+    return job
+
+
+@router.get("/jobs/new")
+def job_new(request: Request, me: Me) -> HTMLResponse:
+    return render(request, "job_form.html", me, job=None, form={"pay_unit": "day", "settlement": "daily"},
+                  errors={})
+
+
+@router.get("/jobs/{job_id}")
+def job_edit(request: Request, job_id: str, s: Db, me: Me) -> HTMLResponse:
+    job = services.job_dict(_my_job(s, me, job_id))
+    return render(request, "job_form.html", me, job=job, form=forms.job_to_form(job), errors={})
+
+
+@router.post("/jobs/new")
+async def job_create(request: Request, me: Me) -> Response:
+    return await job_save(request, me, None)
+
+
+@router.post("/jobs/{job_id}")
+async def job_save(request: Request, me: Me, job_id: str | None) -> Response:
+    form = await form_dict(request)
+    check_csrf(request, form.get("csrf", ""))
+    with request.app.state.sessions() as s:
+        existing = services.job_dict(_my_job(s, me, job_id)) if job_id else None
+        data = forms.job_from_form(form)
+        if job_id:
+            data["id"] = job_id
+        job_in, errors = forms.validate(JobIn, data)
+        if not errors and not job_id and job_in.id and s.get(Job, job_in.id) is not None:
+            errors = {"id": "此编号已存在 / this id is already taken"}
+        if errors:
+            return render(request, "job_form.html", me, status=422, job=existing, form=form, errors=errors)
+        job = services.save_job(s, me.county, job_in, job_id or job_in.id)
+        s.commit()
+        return RedirectResponse(f"/admin/jobs/{job.id}?saved=1", status_code=303)
+
+
+@router.post("/jobs/{job_id}/close")
+def job_close(request: Request, job_id: str, s: Db, me: Me, csrf: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf)
+    services.close_job(s, _my_job(s, me, job_id))
+    s.commit()
+    return RedirectResponse("/admin/jobs", status_code=303)
+
+
+# -- policies ---------------------------------------------------------------------------------------
+
+
+@router.get("/policies")
+def policies(request: Request, s: Db, me: Me) -> HTMLResponse:
+    rows = s.scalars(select(Policy).where(Policy.county == me.county).order_by(Policy.id)).all()
+    return render(request, "policies.html", me, policies=[services.policy_dict(p) for p in rows])
+
+
+@router.get("/policies/new")
+def policy_new(request: Request, me: Me) -> HTMLResponse:
+    return render(request, "policy_form.html", me, policy=None, form={"status": "published"}, errors={})
+
+
+@router.get("/policies/{policy_id}")
+def policy_edit(request: Request, policy_id: str, s: Db, me: Me) -> HTMLResponse:
+    policy = s.get(Policy, policy_id)
+    if policy is None or policy.county != me.county:
+        raise HTTPException(404, "no such policy in your county")
+    p = services.policy_dict(policy)
+    return render(request, "policy_form.html", me, policy=p, form={k: str(v) for k, v in p.items()}, errors={})
+
+
+@router.post("/policies/new")
+async def policy_create(request: Request, me: Me) -> Response:
+    return await policy_save(request, me, None)
+
+
+@router.post("/policies/{policy_id}")
+async def policy_save(request: Request, me: Me, policy_id: str | None) -> Response:
+    form = await form_dict(request)
+    check_csrf(request, form.get("csrf", ""))
+    new = policy_id is None
+    policy_id = policy_id or form.get("id", "").strip()
+    with request.app.state.sessions() as s:
+        existing = s.get(Policy, policy_id) if policy_id else None
+        if existing is not None and existing.county != me.county:
+            raise HTTPException(404, "no such policy in your county")
+        data = {k: form.get(k, "") for k in PolicyIn.model_fields}
+        policy_in, errors = forms.validate(PolicyIn, data)
+        if new and (not policy_id or not all(c.isalnum() or c in "._-" for c in policy_id) or len(policy_id) > 64):
+            errors["id"] = "编号只能包含字母、数字和 ._- / letters, digits and ._- only"
+        elif new and existing is not None:
+            errors["id"] = "此编号已存在 / this id is already taken"
+        if errors:
+            shown = services.policy_dict(existing) if existing is not None and not new else None
+            return render(request, "policy_form.html", me, status=422, policy=shown, form=form, errors=errors)
+        services.save_policy(s, me.county, policy_id, policy_in)
+        s.commit()
+        return RedirectResponse(f"/admin/policies/{policy_id}?saved=1", status_code=303)

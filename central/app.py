@@ -1,0 +1,86 @@
+"""Builds the FastAPI application: JSON API under /v1, admin pages under /admin."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+
+from central import db
+from central.auth import TokenCache
+from central.security import DataCipher, decode_key, encode_key, new_data_key
+from central.services import Keyring
+
+DATA_KEY_ENV = "GIG_CENTRAL_DATA_KEY"
+
+
+def resolve_data_key(database_url: str, key_file: Path | None = None, create: bool = False) -> bytes:
+    """The AES key for personal data and signing keys at rest.
+
+    Order: --data-key-file, $GIG_CENTRAL_DATA_KEY (base64), else a file beside a SQLite
+    database ("<db>.key"). With `create` (seed-demo) a missing file is generated, mode 0600.
+    """
+    if key_file is None and os.environ.get(DATA_KEY_ENV):
+        return decode_key(os.environ[DATA_KEY_ENV])
+    if key_file is None:
+        url = make_url(db.normalise_url(database_url))
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            raise SystemExit(f"gig-central: set {DATA_KEY_ENV} or pass --data-key-file")
+        key_file = Path(url.database + ".key")
+    if key_file.exists():
+        return decode_key(key_file.read_text(encoding="ascii"))
+    if not create:
+        raise SystemExit(f"gig-central: data key file {key_file} not found (run seed-demo first)")
+    key = new_data_key()
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(encode_key(key) + "\n")
+    return key
+
+
+def create_app(engine: Engine, data_key: bytes, admin: bool = True) -> FastAPI:
+    from central.api import router
+
+    app = FastAPI(
+        title="Gig station central job API",
+        version="1.0.0",
+        description="Reference server for gig-station kiosks; contract in central/README.md.",
+    )
+    sessions = db.session_factory(engine)
+    cipher = DataCipher(data_key)
+    app.state.engine = engine
+    app.state.sessions = sessions
+    app.state.cipher = cipher
+    app.state.keyring = Keyring(cipher)
+    app.state.tokens = TokenCache(sessions)
+    app.include_router(router)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # Same shape as FastAPI's 422, minus "input"/"ctx": they would echo personal data.
+        detail = [{"type": e.get("type"), "loc": list(e.get("loc", ())), "msg": e.get("msg")}
+                  for e in exc.errors()]
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict:
+        return {"ok": True}
+
+    if admin:
+        from central.admin.routes import router as admin_router
+        from central.admin.routes import static_app
+
+        app.include_router(admin_router)
+        app.mount("/admin/static", static_app(), name="admin-static")
+
+        @app.get("/", include_in_schema=False)
+        def root() -> RedirectResponse:
+            return RedirectResponse("/admin/", status_code=303)
+
+    return app

@@ -1,0 +1,22 @@
+"""ASGI factory for `gig-central serve --workers N` (each worker process builds its own app).
+
+Reads GIG_CENTRAL_DATABASE_URL and GIG_CENTRAL_DATA_KEY (base64), set by `serve`.
+"""
+
+from __future__ import annotations
+
+import os
+
+from fastapi import FastAPI
+
+from central import db
+from central.app import DATA_KEY_ENV, create_app
+from central.security import decode_key
+
+DATABASE_ENV = "GIG_CENTRAL_DATABASE_URL"
+POOL_ENV = "GIG_CENTRAL_POOL_SIZE"
+
+
+def app_from_env() -> FastAPI:
+    engine = db.make_engine(os.environ[DATABASE_ENV], pool_size=int(os.environ.get(POOL_ENV, "10")))
+    return create_app(engine, decode_key(os.environ[DATA_KEY_ENV]))

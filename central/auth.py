@@ -1,0 +1,66 @@
+"""Bearer-token principals: a station acts only for itself, staff only within their county."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from fastapi import HTTPException
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from central.models import Staff, Station
+from central.security import hash_token
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: str  # "station" or "staff"
+    county: str
+    station_id: str | None = None
+    username: str | None = None
+
+
+def unauthorized(detail: str = "missing or invalid bearer token") -> HTTPException:
+    return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class TokenCache:
+    """token hash -> Principal, kept for a short TTL so a busy fleet costs no auth query.
+
+    Tokens are never reassigned in this server; a removed station or staff member stops
+    working within `ttl_s`.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session], ttl_s: float = 60.0, size: int = 20000) -> None:
+        self._sessions = sessions
+        self._ttl = ttl_s
+        self._size = size
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[float, Principal | None]] = {}
+
+    def lookup(self, token: str) -> Principal | None:
+        digest = hash_token(token)
+        t = time.monotonic()
+        with self._lock:
+            hit = self._entries.get(digest)
+        if hit is not None and hit[0] > t:
+            return hit[1]
+        principal = self._load(digest)
+        with self._lock:
+            if len(self._entries) >= self._size:
+                self._entries.clear()  # crude but bounded; refills at one query per token
+            # Unknown tokens are cached briefly too, so a flood of bad tokens stays cheap.
+            self._entries[digest] = (t + (self._ttl if principal else 5.0), principal)
+        return principal
+
+    def _load(self, digest: str) -> Principal | None:
+        with self._sessions() as s:
+            row = s.execute(select(Station.id, Station.county).where(Station.token_hash == digest)).first()
+            if row:
+                return Principal("station", row.county, station_id=row.id)
+            row = s.execute(select(Staff.username, Staff.county).where(Staff.token_hash == digest)).first()
+            if row:
+                return Principal("staff", row.county, username=row.username)
+        return None

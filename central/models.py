@@ -1,0 +1,176 @@
+"""SQLAlchemy ORM models. The Alembic migrations in central/migrations mirror these tables."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Counter(Base):
+    """Named monotonically increasing counters (the job and policy change sequences).
+
+    Bumping the row inside the writing transaction locks it until commit, so sequence order
+    equals commit order and a delta reader can never skip a change that commits late.
+    """
+
+    __tablename__ = "counters"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class County(Base):
+    __tablename__ = "counties"
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100), default="")
+    key_id: Mapped[str] = mapped_column(String(32))
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)  # raw 32-byte Ed25519 public key
+    private_key_enc: Mapped[bytes] = mapped_column(LargeBinary)  # AES-GCM under the data key
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # county-wide overrides
+    config_version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CountyConfigVersion(Base):
+    __tablename__ = "county_config_versions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    county: Mapped[str] = mapped_column(ForeignKey("counties.code"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class Station(Base):
+    __tablename__ = "stations"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    county: Mapped[str] = mapped_column(ForeignKey("counties.code"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    kind: Mapped[str] = mapped_column(String(32), default="")
+    lat: Mapped[float] = mapped_column(Float)
+    lng: Mapped[float] = mapped_column(Float)
+    address: Mapped[str] = mapped_column(String(300), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # station overrides
+    config_version: Mapped[int] = mapped_column(Integer, default=0)  # latest signed version
+    # Latest heartbeat, denormalised so the health list is one query.
+    last_heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    app_version: Mapped[str | None] = mapped_column(String(64))
+    config_version_applied: Mapped[int | None] = mapped_column(Integer)
+    rejected_config_version: Mapped[int | None] = mapped_column(Integer)
+    rejected_config_reason: Mapped[str | None] = mapped_column(String(500))
+    devices: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    outbox_depth: Mapped[int | None] = mapped_column(Integer)
+    paper: Mapped[str | None] = mapped_column(String(16))
+
+
+class StationConfigVersion(Base):
+    """One signed, effective config document per version (county ← station overrides merged)."""
+
+    __tablename__ = "station_config_versions"
+    __table_args__ = (UniqueConstraint("station_id", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    document: Mapped[str] = mapped_column(Text)  # the exact JSON served, signature included
+    reason: Mapped[str] = mapped_column(String(32))  # "station", "county" or "initial"
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    county: Mapped[str] = mapped_column(ForeignKey("counties.code"), index=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AdminSession(Base):
+    __tablename__ = "admin_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_seq", "seq", unique=True), Index("ix_jobs_lat_lng", "lat", "lng"))
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    county: Mapped[str] = mapped_column(ForeignKey("counties.code"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(64))
+    employer: Mapped[str] = mapped_column(String(200))
+    headcount: Mapped[int] = mapped_column(Integer)
+    pay_amount: Mapped[float] = mapped_column(Float)
+    pay_unit: Mapped[str] = mapped_column(String(16))
+    settlement: Mapped[str] = mapped_column(String(16))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    daily_hours: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(300))
+    district: Mapped[str] = mapped_column(String(100), default="")
+    directions: Mapped[str] = mapped_column(String(500), default="")
+    lat: Mapped[float] = mapped_column(Float)
+    lng: Mapped[float] = mapped_column(Float)
+    contact: Mapped[str] = mapped_column(String(100))
+    requirements: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    valid_through: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Policy(Base):
+    __tablename__ = "policies"
+    __table_args__ = (Index("ix_policies_seq", "seq", unique=True),)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    county: Mapped[str] = mapped_column(ForeignKey("counties.code"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    category: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200), default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    summary_en: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    body_en: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="published")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Application(Base):
+    __tablename__ = "applications"
+    __table_args__ = (UniqueConstraint("station_id", "idempotency_key"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"))
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    response: Mapped[str] = mapped_column(Text)  # replayed verbatim for repeats
+    seeker_enc: Mapped[bytes] = mapped_column(LargeBinary)  # AES-GCM: nonce || ciphertext
+    consent_version: Mapped[str] = mapped_column(String(64))
+    consent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,0 +1,247 @@
+"""Wire models of the HTTP contract (what /openapi.json publishes)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from stdnum.cn import ric
+
+from central.station_config import ConfigPatch, StationConfig
+
+PayUnit = Literal["hour", "day", "piece", "order"]
+Settlement = Literal["daily", "weekly", "on_completion"]
+_PHONE = re.compile(r"^1[3-9]\d{9}$")  # mainland mobile numbers
+
+
+class Requirements(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    age_min: int | None = Field(None, ge=14, le=100)
+    age_max: int | None = Field(None, ge=14, le=100)
+    notes: str = Field("", max_length=500)
+
+
+class JobFields(BaseModel):
+    """What staff send to create or replace a job."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=1, max_length=200)
+    category: str = Field(min_length=1, max_length=64)
+    employer: str = Field(min_length=1, max_length=200)
+    headcount: int = Field(ge=1, le=100000)
+    pay_amount: float = Field(ge=0, le=1_000_000)
+    pay_unit: PayUnit
+    settlement: Settlement
+    start_date: date
+    end_date: date
+    daily_hours: str = Field(
+        min_length=1, max_length=64, description='working hours of a day, e.g. "08:00-17:00"'
+    )
+    address: str = Field(min_length=1, max_length=300)
+    district: str = Field("", max_length=100)
+    directions: str = Field("", max_length=500, description="how to get there")
+    lat: float = Field(ge=-90, le=90)
+    lng: float = Field(ge=-180, le=180)
+    contact: str = Field(min_length=1, max_length=100)
+    requirements: Requirements = Requirements()
+    valid_through: date
+
+    @model_validator(mode="after")
+    def _dates(self) -> JobFields:
+        if self.end_date < self.start_date:
+            raise ValueError("end_date is before start_date")
+        return self
+
+
+class JobIn(JobFields):
+    id: str | None = Field(None, pattern=r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class Job(JobFields):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    county: str
+    status: Literal["open", "closed"]
+    updated_at: datetime
+
+
+class JobsDelta(BaseModel):
+    jobs: list[Job]
+    deleted: list[str] = Field(description="ids of jobs closed (or withdrawn) since the cursor")
+    cursor: str
+    has_more: bool = Field(description="true: call again with the new cursor at once")
+    reset: bool = Field(
+        False, description="the cursor was unknown: this is a full sync, drop jobs not in it"
+    )
+
+
+class PolicyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    category: str = Field(min_length=1, max_length=64)
+    title: str = Field(min_length=1, max_length=200)
+    title_en: str = Field("", max_length=200)
+    summary: str = Field("", max_length=2000)
+    summary_en: str = Field("", max_length=2000)
+    body: str = Field("", max_length=20000)
+    body_en: str = Field("", max_length=20000)
+    status: Literal["published", "withdrawn"] = "published"
+
+
+class Policy(PolicyIn):
+    id: str
+    county: str
+    updated_at: datetime
+
+
+class PoliciesDelta(BaseModel):
+    policies: list[Policy]
+    deleted: list[str]
+    cursor: str
+    has_more: bool
+    reset: bool = False
+
+
+class ConfigDocument(BaseModel):
+    """Signed: Ed25519 over canonical JSON of this object without "signature" and "key_id"."""
+
+    station_id: str
+    county: str
+    version: int
+    issued_at: str
+    config: StationConfig
+    signature: str
+    key_id: str
+
+
+class ConfigPut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    config: ConfigPatch
+
+
+class CountyConfig(BaseModel):
+    county: str
+    version: int
+    config: dict[str, Any] = Field(description="county-wide overrides")
+    effective: StationConfig = Field(description="defaults with the county overrides applied")
+
+
+class PublicKey(BaseModel):
+    county: str
+    algorithm: Literal["Ed25519"] = "Ed25519"
+    key_id: str
+    public_key: str = Field(description="base64 of the raw 32-byte Ed25519 public key")
+
+
+class Seeker(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id_number: str = Field(
+        pattern=r"^[0-9]{17}[0-9Xx]$", description="18-digit resident ID, GB 11643 check digit"
+    )
+    name: str = Field(min_length=1, max_length=50)
+    phone: str = Field(pattern=r"^1[3-9][0-9]{9}$", description="mainland mobile number")
+
+    @field_validator("id_number")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        v = v.upper()
+        # Checksum and birth date (GB 11643); the area-code table is skipped because it lags
+        # newly created districts.
+        if not re.fullmatch(r"\d{17}[\dX]", v) or ric.calc_check_digit(v[:17]) != v[17]:
+            raise ValueError("invalid resident ID number")
+        try:
+            ric.get_birth_date(v)
+        except Exception as exc:  # stdnum raises its own InvalidComponent
+            raise ValueError("invalid birth date in ID number") from exc
+        return v
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, v: str) -> str:
+        if not _PHONE.fullmatch(v):
+            raise ValueError("invalid mobile number")
+        return v
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not v.strip() or any(ord(c) < 32 for c in v):
+            raise ValueError("invalid name")
+        return v.strip()
+
+
+class Consent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: str = Field(min_length=1, max_length=64)
+    at: datetime
+
+
+class ApplicationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    job_id: str = Field(min_length=1, max_length=64)
+    station_id: str = Field(min_length=1, max_length=64)
+    seeker: Seeker
+    consent: Consent
+
+
+class ApplicationOut(BaseModel):
+    id: str
+    job_id: str
+    station_id: str
+    status: Literal["received"]
+    created_at: datetime
+
+
+_INT32 = 2**31 - 1  # fits every database's INTEGER
+
+
+class RejectedConfig(BaseModel):
+    version: int | None = Field(None, ge=0, le=_INT32)
+    reason: str = Field("", max_length=500)
+
+
+class Heartbeat(BaseModel):
+    """Unknown extra fields are ignored, so older servers accept newer kiosks."""
+
+    model_config = ConfigDict(extra="ignore")
+    app_version: str = Field("", max_length=64)
+    config_version: int | None = Field(None, ge=0, le=_INT32, description="config version applied")
+    rejected_config: RejectedConfig | None = None
+    devices: dict[str, Any] = Field(default_factory=dict, description="device name -> status")
+    outbox_depth: int = Field(0, ge=0, le=_INT32)
+    paper: Literal["ok", "low", "out", "unknown"] = "unknown"
+
+    @field_validator("devices")
+    @classmethod
+    def _small(cls, v: dict[str, Any]) -> dict[str, Any]:
+        if len(v) > 32 or len(repr(v)) > 8000:
+            raise ValueError("devices too large")
+        return v
+
+
+class HeartbeatAck(BaseModel):
+    received_at: datetime
+    config_version: int = Field(description="latest config version; fetch the config if newer")
+
+
+class StationHealth(BaseModel):
+    id: str
+    county: str
+    name: str
+    name_en: str
+    lat: float
+    lng: float
+    config_version: int
+    last_heartbeat_at: datetime | None
+    heartbeat_age_s: float | None
+    app_version: str | None
+    config_version_applied: int | None
+    rejected_config: RejectedConfig | None
+    devices: dict[str, Any] | None
+    outbox_depth: int | None
+    paper: str | None
+
+
+class Problem(BaseModel):
+    detail: str

@@ -1,0 +1,443 @@
+"""Domain operations shared by the JSON API, the admin pages and the demo seed.
+
+Every function takes an open Session and leaves committing to the caller, so one request is
+one transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.orm import Session
+
+from central import station_config
+from central.models import (
+    Application,
+    Counter,
+    County,
+    CountyConfigVersion,
+    Job,
+    Policy,
+    Station,
+    StationConfigVersion,
+)
+from central.schemas import ApplicationIn, Heartbeat, JobFields, PolicyIn
+from central.security import DataCipher, SigningKey, canonical_json, hash_token, sign_document
+
+KM_PER_DEG_LAT = 111.32
+
+
+class Conflict(Exception):
+    """Same idempotency key, different request."""
+
+
+class Gone(Exception):
+    """The job exists but is closed."""
+
+
+class NotFound(Exception):
+    pass
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def iso(value: datetime) -> str:
+    return as_utc(value).isoformat().replace("+00:00", "Z")
+
+
+# -- change sequence and cursors -------------------------------------------------------------
+
+
+def bump(session: Session, name: str) -> int:
+    """Next value of a change sequence; the row stays locked until the caller commits."""
+    stmt = update(Counter).where(Counter.name == name).values(value=Counter.value + 1)
+    return session.execute(stmt.returning(Counter.value)).scalar_one()
+
+
+def current(session: Session, name: str) -> int:
+    return session.execute(select(Counter.value).where(Counter.name == name)).scalar_one()
+
+
+def encode_cursor(kind: str, seq: int) -> str:
+    return base64.urlsafe_b64encode(f"{kind}:{seq}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(kind: str, cursor: str | None) -> int:
+    """0 for no cursor; ValueError for anything we did not hand out."""
+    if not cursor:
+        return 0
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+        prefix, _, number = raw.partition(":")
+        seq = int(number)
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise ValueError("invalid cursor") from exc
+    if prefix != kind or seq < 0 or not number.isdigit():
+        raise ValueError("invalid cursor")
+    return seq
+
+
+# -- keys --------------------------------------------------------------------------------------
+
+
+class Keyring:
+    """Decrypts county signing keys once and keeps them in memory."""
+
+    def __init__(self, cipher: DataCipher) -> None:
+        self.cipher = cipher
+        self._keys: dict[str, SigningKey] = {}
+
+    def for_county(self, county: County) -> SigningKey:
+        key = self._keys.get(county.code)
+        if key is None:
+            raw = self.cipher.decrypt(county.private_key_enc, b"county-key:" + county.code.encode())
+            key = self._keys[county.code] = SigningKey.from_raw(raw)
+        return key
+
+    def new_county_key(self, code: str) -> tuple[SigningKey, bytes]:
+        key = SigningKey.generate()
+        self._keys[code] = key
+        return key, self.cipher.encrypt(key.private_raw(), b"county-key:" + code.encode())
+
+
+# -- counties, stations, config ----------------------------------------------------------------
+
+
+def create_county(session: Session, keyring: Keyring, code: str, name: str, name_en: str) -> County:
+    key, enc = keyring.new_county_key(code)
+    county = County(
+        code=code, name=name, name_en=name_en, key_id=key.key_id, public_key=key.public_raw,
+        private_key_enc=enc, config={}, config_version=0,
+    )
+    session.add(county)
+    session.flush()
+    return county
+
+
+def create_station(
+    session: Session, keyring: Keyring, county: County, fields: dict[str, Any], token: str
+) -> Station:
+    station = Station(
+        id=fields["id"], county=county.code, name=fields["name"],
+        name_en=fields.get("name_en", ""), kind=fields.get("kind", ""),
+        lat=float(fields["lat"]), lng=float(fields["lng"]), address=fields.get("address", ""),
+        token_hash=hash_token(token), config={}, config_version=0,
+    )
+    session.add(station)
+    session.flush()
+    publish_config(session, keyring, station, county, reason="initial", by="system")
+    return station
+
+
+def publish_config(
+    session: Session, keyring: Keyring, station: Station, county: County, reason: str, by: str
+) -> StationConfigVersion:
+    """Signs the station's effective config as a new version and makes it current."""
+    version = station.config_version + 1
+    payload = {
+        "station_id": station.id,
+        "county": county.code,
+        "version": version,
+        "issued_at": iso(now()),
+        "config": station_config.effective(county.config or {}, station.config or {}),
+    }
+    document = sign_document(payload, keyring.for_county(county))
+    row = StationConfigVersion(
+        station_id=station.id, version=version, reason=reason, created_by=by, created_at=now(),
+        document=json.dumps(document, ensure_ascii=False, separators=(",", ":")),
+    )
+    station.config_version = version
+    session.add(row)
+    session.flush()
+    return row
+
+
+def set_station_config(
+    session: Session, keyring: Keyring, station: Station, overrides: dict[str, Any], by: str
+) -> StationConfigVersion:
+    county = session.get(County, station.county)
+    station.config = overrides
+    return publish_config(session, keyring, station, county, reason="station", by=by)
+
+
+def set_county_config(
+    session: Session, keyring: Keyring, county: County, overrides: dict[str, Any], by: str
+) -> int:
+    county.config = overrides
+    county.config_version += 1
+    session.add(CountyConfigVersion(
+        county=county.code, version=county.config_version, config=overrides, created_at=now(),
+        created_by=by,
+    ))
+    stations = session.scalars(select(Station).where(Station.county == county.code)).all()
+    for station in stations:
+        publish_config(session, keyring, station, county, reason="county", by=by)
+    return county.config_version
+
+
+def current_config_document(session: Session, station: Station) -> str:
+    return session.execute(
+        select(StationConfigVersion.document).where(
+            StationConfigVersion.station_id == station.id,
+            StationConfigVersion.version == station.config_version,
+        )
+    ).scalar_one()
+
+
+def config_etag(station_id: str, version: int) -> str:
+    return f'"{station_id}.v{version}"'
+
+
+def effective_config(session: Session, station: Station) -> dict[str, Any]:
+    return json.loads(current_config_document(session, station))["config"]
+
+
+# -- jobs ---------------------------------------------------------------------------------------
+
+
+def job_dict(job: Job) -> dict[str, Any]:
+    return {
+        "id": job.id, "county": job.county, "title": job.title, "category": job.category,
+        "employer": job.employer, "headcount": job.headcount, "pay_amount": job.pay_amount,
+        "pay_unit": job.pay_unit, "settlement": job.settlement,
+        "start_date": job.start_date.isoformat(), "end_date": job.end_date.isoformat(),
+        "daily_hours": job.daily_hours, "address": job.address, "district": job.district,
+        "directions": job.directions, "lat": job.lat, "lng": job.lng,
+        "contact": job.contact, "requirements": job.requirements or {},
+        "valid_through": job.valid_through.isoformat(), "status": job.status,
+        "updated_at": iso(job.updated_at),
+    }
+
+
+def save_job(session: Session, county: str, fields: JobFields, job_id: str | None = None) -> Job:
+    """Creates or replaces a job of `county` (raises NotFound if the id belongs elsewhere)."""
+    data = fields.model_dump(exclude={"id"})
+    data["requirements"] = fields.requirements.model_dump(exclude_none=True)
+    job = session.get(Job, job_id) if job_id else None
+    if job is not None and job.county != county:
+        raise NotFound(job_id)
+    seq = bump(session, "jobs")  # before adding the row, so autoflush never sees seq unset
+    if job is None:
+        job = Job(id=job_id or uuid.uuid4().hex[:16], county=county, status="open")
+        session.add(job)
+    for key, value in data.items():
+        setattr(job, key, value)
+    job.seq = seq
+    job.updated_at = now()
+    session.flush()
+    return job
+
+
+def close_job(session: Session, job: Job) -> Job:
+    if job.status != "closed":
+        job.status = "closed"
+        job.seq = bump(session, "jobs")
+        job.updated_at = now()
+        session.flush()
+    return job
+
+
+@dataclass
+class Delta:
+    items: list[Any]
+    deleted: list[str]
+    cursor: str
+    has_more: bool
+    reset: bool = False  # the cursor was not usable: this is a full sync, replace the cache
+
+
+def resolve_since(kind: str, cursor: str | None, high: int) -> tuple[int, bool]:
+    """(sequence to read after, reset). A cursor we did not hand out, or one from the future
+    (say the database was restored from a backup), restarts with a full sync."""
+    try:
+        since = decode_cursor(kind, cursor)
+    except ValueError:
+        return 0, True
+    if since > high:
+        return 0, True
+    return since, False
+
+
+def jobs_delta(session: Session, station: Station, radius_km: float, cursor: str | None, limit: int) -> Delta:
+    """Changed jobs within `radius_km` of the station after `since`, in change order.
+
+    Distance uses the equirectangular approximation (exact enough below a few hundred km),
+    which needs only arithmetic, so the same SQL runs on SQLite and PostgreSQL and each page
+    is filtered in the database: a page is never empty while more remain.
+    """
+    high = current(session, "jobs")  # everything <= high has committed (see Counter)
+    since, reset = resolve_since("j", cursor, high)
+    dlat = radius_km / KM_PER_DEG_LAT
+    k = math.cos(math.radians(station.lat))
+    dlng = radius_km / (KM_PER_DEG_LAT * max(k, 0.01))
+    near = and_(
+        Job.lat.between(station.lat - dlat, station.lat + dlat),
+        Job.lng.between(station.lng - dlng, station.lng + dlng),
+        (Job.lat - station.lat) * (Job.lat - station.lat)
+        + (Job.lng - station.lng) * k * (Job.lng - station.lng) * k
+        <= dlat * dlat,
+    )
+    conditions = [Job.seq > since, Job.seq <= high, near]
+    if since == 0:
+        conditions.append(Job.status == "open")  # a first sync needs no closures
+    rows = session.scalars(select(Job).where(*conditions).order_by(Job.seq).limit(limit + 1)).all()
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1].seq if has_more else high
+    return Delta(
+        items=[job_dict(j) for j in rows if j.status == "open"],
+        deleted=[j.id for j in rows if j.status != "open"],
+        cursor=encode_cursor("j", last),
+        has_more=has_more,
+        reset=reset,
+    )
+
+
+# -- policies -----------------------------------------------------------------------------------
+
+
+def policy_dict(p: Policy) -> dict[str, Any]:
+    return {
+        "id": p.id, "county": p.county, "category": p.category, "title": p.title,
+        "title_en": p.title_en, "summary": p.summary, "summary_en": p.summary_en, "body": p.body,
+        "body_en": p.body_en, "status": p.status, "updated_at": iso(p.updated_at),
+    }
+
+
+def save_policy(session: Session, county: str, policy_id: str, fields: PolicyIn) -> Policy:
+    policy = session.get(Policy, policy_id)
+    if policy is not None and policy.county != county:
+        raise NotFound(policy_id)
+    seq = bump(session, "policies")
+    if policy is None:
+        policy = Policy(id=policy_id, county=county)
+        session.add(policy)
+    for key, value in fields.model_dump().items():
+        setattr(policy, key, value)
+    policy.seq = seq
+    policy.updated_at = now()
+    session.flush()
+    return policy
+
+
+def policies_delta(session: Session, county: str, cursor: str | None, limit: int) -> Delta:
+    high = current(session, "policies")
+    since, reset = resolve_since("p", cursor, high)
+    conditions = [Policy.county == county, Policy.seq > since, Policy.seq <= high]
+    if since == 0:
+        conditions.append(Policy.status == "published")
+    rows = session.scalars(select(Policy).where(*conditions).order_by(Policy.seq).limit(limit + 1)).all()
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1].seq if has_more else high
+    return Delta(
+        items=[policy_dict(p) for p in rows if p.status == "published"],
+        deleted=[p.id for p in rows if p.status != "published"],
+        cursor=encode_cursor("p", last),
+        has_more=has_more,
+        reset=reset,
+    )
+
+
+# -- applications -------------------------------------------------------------------------------
+
+
+def create_application(
+    session: Session, cipher: DataCipher, station: Station, key: str, body: ApplicationIn
+) -> tuple[str, bool]:
+    """Returns (response JSON, created). Repeats with the same key replay the first response."""
+    request_hash = hash_token(canonical_json(body.model_dump(mode="json")).decode("utf-8"))
+    existing = session.scalars(
+        select(Application).where(
+            Application.station_id == station.id, Application.idempotency_key == key
+        )
+    ).first()
+    if existing is not None:
+        if existing.request_hash != request_hash:
+            raise Conflict(key)
+        return existing.response, False
+    job = session.get(Job, body.job_id)
+    if job is None:
+        raise NotFound(body.job_id)
+    if job.status != "open":
+        raise Gone(body.job_id)
+    app_id = str(uuid.uuid4())
+    created = now()
+    response = json.dumps({
+        "id": app_id, "job_id": job.id, "station_id": station.id, "status": "received",
+        "created_at": iso(created),
+    })
+    seeker = canonical_json(body.seeker.model_dump())
+    session.add(Application(
+        id=app_id, station_id=station.id, job_id=job.id, idempotency_key=key,
+        request_hash=request_hash, response=response,
+        seeker_enc=cipher.encrypt(seeker, b"application:" + app_id.encode()),
+        consent_version=body.consent.version, consent_at=body.consent.at, created_at=created,
+    ))
+    session.flush()
+    return response, True
+
+
+def find_application_response(session: Session, station_id: str, key: str) -> Application | None:
+    return session.scalars(
+        select(Application).where(
+            Application.station_id == station_id, Application.idempotency_key == key
+        )
+    ).first()
+
+
+# -- heartbeats -----------------------------------------------------------------------------------
+
+
+def record_heartbeat(session: Session, station_id: str, beat: Heartbeat) -> datetime:
+    at = now()
+    rejected = beat.rejected_config
+    session.execute(
+        update(Station).where(Station.id == station_id).values(
+            last_heartbeat_at=at, app_version=beat.app_version,
+            config_version_applied=beat.config_version,
+            rejected_config_version=rejected.version if rejected else None,
+            rejected_config_reason=rejected.reason if rejected else None,
+            devices=beat.devices, outbox_depth=beat.outbox_depth, paper=beat.paper,
+        )
+    )
+    return at
+
+
+def health(station: Station, at: datetime | None = None) -> dict[str, Any]:
+    at = at or now()
+    last = as_utc(station.last_heartbeat_at)
+    rejected = None
+    if station.rejected_config_version is not None or station.rejected_config_reason:
+        rejected = {"version": station.rejected_config_version, "reason": station.rejected_config_reason or ""}
+    return {
+        "id": station.id, "county": station.county, "name": station.name,
+        "name_en": station.name_en, "lat": station.lat, "lng": station.lng,
+        "config_version": station.config_version,
+        "last_heartbeat_at": iso(last) if last else None,
+        "heartbeat_age_s": (at - last).total_seconds() if last else None,
+        "app_version": station.app_version, "config_version_applied": station.config_version_applied,
+        "rejected_config": rejected, "devices": station.devices,
+        "outbox_depth": station.outbox_depth, "paper": station.paper,
+    }
+
+
+def count(session: Session, model: type) -> int:
+    return session.execute(select(func.count()).select_from(model)).scalar_one()

@@ -1,0 +1,88 @@
+"""The allow-listed station config document: defaults, ranges, merging of overrides.
+
+`StationConfig` is the full effective document a station receives. Staff edit overrides
+(`ConfigPatch`, every field optional) for a whole county or one station; the effective
+document is defaults <- county overrides <- station overrides, validated again as a whole.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# "HH:MM-HH:MM", end may be 24:00.
+_HOURS = r"^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$"
+# Opaque to the server; the kiosk defines the hash format. No spaces or control characters.
+_PIN_HASH = r"^[A-Za-z0-9$+/=:._-]{16,256}$"
+
+
+class Features(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    print: bool = True
+    apply: bool = True
+    policies: bool = True
+    voice: bool = True
+
+
+class StationConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", title="StationConfig")
+    idle_timeout_s: int = Field(90, ge=15, le=900)
+    banner: str = Field("", max_length=200)
+    radius_km: float = Field(20.0, ge=0.5, le=200)
+    features: Features = Features()
+    default_language: Literal["zh", "en"] = "zh"
+    elderly_mode_default: bool = False
+    receipt_footer: str = Field("", max_length=120)
+    opening_hours: str = Field("06:00-22:00", pattern=_HOURS)
+    sync_interval_s: int = Field(300, ge=30, le=86400)
+    heartbeat_interval_s: int = Field(60, ge=15, le=3600)
+    maintenance_pin_hash: str | None = Field(None, pattern=_PIN_HASH)
+
+
+class FeaturesPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    print: bool | None = None
+    apply: bool | None = None
+    policies: bool | None = None
+    voice: bool | None = None
+
+
+class ConfigPatch(BaseModel):
+    """Overrides: the same fields and ranges, all optional; unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid", title="StationConfigOverrides")
+    idle_timeout_s: int | None = Field(None, ge=15, le=900)
+    banner: str | None = Field(None, max_length=200)
+    radius_km: float | None = Field(None, ge=0.5, le=200)
+    features: FeaturesPatch | None = None
+    default_language: Literal["zh", "en"] | None = None
+    elderly_mode_default: bool | None = None
+    receipt_footer: str | None = Field(None, max_length=120)
+    opening_hours: str | None = Field(None, pattern=_HOURS)
+    sync_interval_s: int | None = Field(None, ge=30, le=86400)
+    heartbeat_interval_s: int | None = Field(None, ge=15, le=3600)
+    maintenance_pin_hash: str | None = Field(None, pattern=_PIN_HASH)
+
+    def overrides(self) -> dict[str, Any]:
+        """Only the fields that were set (None means 'inherit')."""
+        return self.model_dump(exclude_none=True)
+
+
+FIELDS: tuple[str, ...] = tuple(StationConfig.model_fields)
+FEATURES: tuple[str, ...] = tuple(Features.model_fields)
+
+
+def effective(county_overrides: dict[str, Any], station_overrides: dict[str, Any]) -> dict[str, Any]:
+    merged: dict[str, Any] = StationConfig().model_dump()
+    for layer in (county_overrides, station_overrides):
+        for key, value in layer.items():
+            if key == "features":
+                merged["features"] = {**merged["features"], **value}
+            else:
+                merged[key] = value
+    return StationConfig.model_validate(merged).model_dump()
+
+
+def json_schema() -> dict[str, Any]:
+    return StationConfig.model_json_schema()

@@ -1,0 +1,43 @@
+"""Request bodies shared by the central tests (fictional people only)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from stdnum.cn import ric
+
+
+def id_number(serial: int = 123, birth: str = "19900101", area: str = "340102") -> str:
+    base = f"{area}{birth}{serial:03d}"
+    return base + ric.calc_check_digit(base)
+
+
+def application(station_id: str, job_id: str = "e-000", phone: str = "13812345678", **seeker: Any) -> dict:
+    return {
+        "job_id": job_id,
+        "station_id": station_id,
+        "seeker": {"id_number": id_number(), "name": "张测试", "phone": phone, **seeker},
+        "consent": {"version": "2026-01", "at": "2026-11-01T08:00:00Z"},
+    }
+
+
+def job_body(**over: Any) -> dict:
+    start = date.today() + timedelta(days=1)
+    body = {
+        "title": "仓库分拣员", "category": "仓储分拣", "employer": "示例仓储有限公司", "headcount": 5,
+        "pay_amount": 22.5, "pay_unit": "hour", "settlement": "daily",
+        "start_date": start.isoformat(), "end_date": (start + timedelta(days=2)).isoformat(),
+        "daily_hours": "08:00-17:00", "address": "东县示例路1号", "lat": 31.301, "lng": 117.201,
+        "contact": "李经理 139-0000-1111", "requirements": {"age_min": 18, "age_max": 50, "notes": ""},
+        "valid_through": (start + timedelta(days=2)).isoformat(),
+    }
+    body.update(over)
+    return body
+
+
+HEARTBEAT = {
+    "app_version": "0.1.0", "config_version": 1, "rejected_config": None,
+    "devices": {"printer": {"state": "ok"}, "idcard": {"state": "error", "detail": "no reply"}},
+    "outbox_depth": 2, "paper": "low",
+}
