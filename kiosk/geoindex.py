@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kiosk.geo import EARTH_RADIUS_KM
 from kiosk.store import Store
 
-EARTH_RADIUS_KM = 6371.0088
 NO_DATE = np.iinfo(np.int32).max  # "valid_through" unset: valid forever
 
 

@@ -12,12 +12,12 @@ here (the one place) and keeps only the masked forms.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from kiosk.geo import haversine_km
 from kiosk.models import Job, Policy, Station
 from kiosk.privacy import mask_id_number, mask_name, mask_phone
 
@@ -239,14 +239,6 @@ def _row_lines(row: Row, cols: int) -> list[Line]:
 
 # --- formatting helpers --------------------------------------------------------------------
 
-def distance_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    """Great-circle distance (haversine, mean Earth radius)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lng2 - lng1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0088 * math.asin(math.sqrt(a))
-
-
 def distance_text(km: float) -> str:
     if km < 1:
         return f"约{max(10, round(km * 1000, -1)):.0f}米"
@@ -296,7 +288,7 @@ def job_slip(
     """The slip a seeker takes away. `qr_data` defaults to the kiosk's `job:<id>` code
     (a job-site URL can be passed instead)."""
     ref = reference or job_reference(job, printed_at)
-    km = distance_km(station.lat, station.lng, job.lat, job.lng)
+    km = haversine_km(station.lat, station.lng, job.lat, job.lng)
     blocks: list[Block] = [
         Text(station.name, align=Align.CENTER),
         Text("零工岗位信息", bold=True, align=Align.CENTER),

@@ -31,6 +31,7 @@ from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 
 from kiosk.filters import JobFilter
 from kiosk.formatting import distance_text, start_text
+from kiosk.geo import haversine_km
 from kiosk.models import Job, Settlement, Station
 from screens.i18n import Translator
 from screens.services import Services

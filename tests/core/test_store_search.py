@@ -6,8 +6,9 @@ import pytest
 
 from bench.synthetic import make_jobs
 from kiosk.filters import JobFilter
+from kiosk.geo import bounding_box, haversine_km
 from kiosk.models import Job, JobStatus, PayUnit, Policy, Settlement
-from kiosk.search import bounding_box, full_scan_nearby, haversine_km, nearby
+from kiosk.search import full_scan_nearby, nearby
 from kiosk.store import MIGRATIONS, Store
 
 TODAY = dt.date(2026, 11, 23)
