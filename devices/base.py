@@ -43,6 +43,12 @@ class DeviceStatus:
         return {"state": self.state.value, "detail": self.detail}
 
 
+def _describe(exc: BaseException) -> str:
+    """Short text for maintainers: the exception and its message (paths, errno), no payloads."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}"[:160] if text else type(exc).__name__
+
+
 class DeviceGone(Exception):
     """The port or device disappeared; the base class reconnects."""
 
@@ -122,7 +128,7 @@ class Device:
             try:
                 self.open()
             except (DeviceGone, OSError) as exc:
-                self._set_status(DeviceState.NO_DEVICE, type(exc).__name__)
+                self._set_status(DeviceState.NO_DEVICE, _describe(exc))
                 attempt += 1
                 if not self.sleep(self.backoff(attempt)):
                     break
@@ -132,7 +138,7 @@ class Device:
                 while not self._stop.is_set():
                     self.step()
             except (DeviceGone, OSError) as exc:
-                self._set_status(DeviceState.NO_DEVICE, type(exc).__name__)
+                self._set_status(DeviceState.NO_DEVICE, _describe(exc))
             except Exception as exc:  # a driver bug must not take the kiosk down
                 log.exception("%s: driver error", self.name)
                 self._set_status(DeviceState.ERROR, type(exc).__name__)

@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("screens.commands.demo", "kiosk with simulated devices and demo data"),
     "run": ("screens.commands.run", "production mode on real devices: --config FILE"),
     "shots": ("screens.commands.shots", "render every screen (zh/en, normal/elderly) to PNGs"),
+    "doctor": ("screens.commands.doctor", "check each configured device and the central API"),
     "bench": ("bench.run", "run the benchmarks in bench/ and print the table"),
     "decode": ("devices.scanner.cli", "decode QR codes in images: one JSON line per IMAGE"),
     "idcard": ("devices.idcard.cli", "ID card reader: decode HEX|-, listen --port DEV, simulate"),
