@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "idcard": ("devices.idcard.cli", "ID card reader: decode HEX|-, listen --port DEV, simulate"),
     "receipt": ("devices.printer.cli_receipt", "receipt sample --width 58|80 --out FILE; receipt preview FILE --out PNG"),
     "print-test": ("devices.printer.cli_print_test", "print the test page on the configured printer"),
+    "sync": ("kiosk.sync_cli", "sync --once --config FILE: one sync cycle with the central API, JSON out"),
 }
 
 EXIT_USAGE = 2

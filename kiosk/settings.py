@@ -100,6 +100,9 @@ class UiSettings(_Section):
 class SecuritySettings(_Section):
     # Ed25519 public keys (base64) of the county that signs remote configuration.
     trusted_config_keys: list[str] = []
+    # Without trusted keys every remote config is rejected. Opt in to trusting the county key
+    # the authenticated API serves on first contact (then pinned in data_dir); off by default.
+    pin_config_key_on_first_use: bool = False
     maintenance_code_key: str = ""  # verifies signed maintenance QR codes
 
 

@@ -1,0 +1,266 @@
+"""HTTP client for the central job API (contract: central/README.md).
+
+One `requests.Session` with (connect, read) timeouts on every call and urllib3 `Retry` with
+full-jitter backoff. Only idempotent calls are retried after the request may have reached the
+server: GETs, and `POST /v1/applications`, which carries an Idempotency-Key (the server replays
+the first answer). That POST gets its own adapter, mounted on its URL, so one Session serves
+both policies. Failures surface as typed `ApiError`s carrying a message for the seeker/UI in
+Chinese and English; no personal data ever goes into an error or a log line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from kiosk.settings import ApiSettings
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = (429, 502, 503, 504)
+
+
+class ApiError(Exception):
+    """Base of every client error. `status` is the HTTP status (None: no answer)."""
+
+    message_zh = "服务暂时不可用"
+    message_en = "The service is not available right now"
+
+    def __init__(self, detail: str, status: int | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.status = status
+
+
+class ApiOffline(ApiError):
+    """No answer: connection refused/reset, DNS, timeout, or no base URL configured."""
+
+    message_zh = "网络未连接，数据为离线缓存"
+    message_en = "Offline: showing saved data"
+
+
+class ApiUnauthorised(ApiError):
+    """401/403: the station token is missing, wrong or not for this station."""
+
+    message_zh = "本机授权无效，请联系维护人员"
+    message_en = "This station is not authorised; please call the maintainer"
+
+
+class ApiRejected(ApiError):
+    """Another 4xx: the server understood and refused (e.g. 410 the job is closed)."""
+
+    message_zh = "请求未被接受"
+    message_en = "The request was not accepted"
+
+    @property
+    def reason(self) -> str:
+        return self.detail
+
+    def __init__(self, detail: str, status: int | None = None) -> None:
+        super().__init__(detail, status)
+        if status == 410:
+            self.message_zh, self.message_en = "该岗位已招满或关闭", "This job is closed"
+        elif status == 404:
+            self.message_zh, self.message_en = "该岗位已不存在", "This job no longer exists"
+
+
+class ApiServerError(ApiError):
+    """5xx (after retries) or an answer that is not what the contract says."""
+
+    message_zh = "服务器暂时出错，稍后自动重试"
+    message_en = "Server error; will retry automatically"
+
+
+class FullJitterRetry(Retry):
+    """sleep = random(0, min(cap, base * 2^n)) (AWS "full jitter"); urllib3's own jitter
+    only adds noise on top of the exponential value, which keeps a fleet in lock-step."""
+
+    def get_backoff_time(self) -> float:
+        n = len([h for h in self.history if h.redirect_location is None])
+        if n == 0:
+            return 0.0
+        return random.uniform(0, min(self.backoff_max, self.backoff_factor * 2**n))
+
+
+@dataclass
+class Stats:
+    """Round trips and bytes actually seen on the wire by this client (final responses)."""
+
+    requests: int = 0
+    bytes_sent: int = 0
+    bytes_received: int = 0
+
+
+def _retry(methods: frozenset[str], total: int, backoff: float, cap: float,
+           retry_after_max: float) -> Retry:
+    return FullJitterRetry(
+        total=total,
+        connect=total,
+        read=total,
+        status=total,
+        other=0,
+        allowed_methods=methods,
+        status_forcelist=RETRY_STATUSES,
+        backoff_factor=backoff,
+        backoff_max=cap,
+        retry_after_max=retry_after_max,
+        respect_retry_after_header=True,
+        raise_on_status=False,  # hand the last response to us; we map it to a typed error
+        raise_on_redirect=False,
+    )
+
+
+class ApiClient:
+    """Every call the kiosk makes to the central API. Thread-safe enough for one sync thread
+    plus occasional calls from elsewhere (requests.Session is shared; stats are locked)."""
+
+    def __init__(
+        self,
+        settings: ApiSettings,
+        *,
+        retries: int = 3,
+        backoff_s: float = 0.5,
+        backoff_cap_s: float = 8.0,
+        retry_after_max_s: float = 30.0,
+    ) -> None:
+        self.base_url = settings.base_url.rstrip("/")
+        self.timeout = (settings.connect_timeout_s, settings.read_timeout_s)
+        self._settings = settings
+        self.stats = Stats()
+        self._stats_lock = threading.Lock()
+        self.session = requests.Session()
+        self.session.headers["Accept"] = "application/json"
+        self.session.headers["User-Agent"] = "gig-kiosk"
+        safe = _retry(frozenset({"GET", "HEAD"}), retries, backoff_s, backoff_cap_s, retry_after_max_s)
+        keyed = _retry(frozenset({"GET", "HEAD", "POST"}), retries, backoff_s, backoff_cap_s,
+                       retry_after_max_s)
+        # Other POSTs (heartbeats) are retried only when the connection never opened.
+        self.session.mount("http://", HTTPAdapter(max_retries=safe))
+        self.session.mount("https://", HTTPAdapter(max_retries=safe))
+        if self.base_url:
+            self.session.mount(f"{self.base_url}/v1/applications", HTTPAdapter(max_retries=keyed))
+        self.session.hooks["response"].append(self._count)
+
+    def close(self) -> None:
+        self.session.close()
+
+    # --- contract calls -------------------------------------------------------------------
+    def jobs_page(self, station_id: str, since: str | None, limit: int = 500) -> dict[str, Any]:
+        """One page of the jobs delta: {"jobs", "deleted", "cursor", "has_more", "reset"}."""
+        params: dict[str, Any] = {"limit": limit}
+        if since:
+            params["since"] = since
+        body = self._json("GET", f"/v1/stations/{station_id}/jobs", params=params)
+        return _delta(body, "jobs")
+
+    def policies_page(self, since: str | None, limit: int = 500) -> dict[str, Any]:
+        params: dict[str, Any] = {"limit": limit}
+        if since:
+            params["since"] = since
+        return _delta(self._json("GET", "/v1/policies", params=params), "policies")
+
+    def station_config(self, station_id: str, etag: str | None = None) -> tuple[bytes | None, str | None]:
+        """(raw signed document bytes, ETag); (None, etag) when If-None-Match matched (304).
+        Raw bytes because the signature is checked over them by kiosk.remote_config."""
+        headers = {"If-None-Match": etag} if etag else {}
+        r = self._call("GET", f"/v1/stations/{station_id}/config", headers=headers)
+        if r.status_code == 304:
+            return None, r.headers.get("ETag", etag)
+        return r.content, r.headers.get("ETag")
+
+    def public_key(self, county: str) -> dict[str, Any]:
+        return self._json("GET", f"/v1/counties/{county}/public-key")
+
+    def submit_application(self, idempotency_key: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST /v1/applications; 201 (first time or replayed) -> the server's record."""
+        data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        r = self._call("POST", "/v1/applications", data=data,
+                       headers={"Idempotency-Key": idempotency_key,
+                                "Content-Type": "application/json"})
+        return _object(r)
+
+    def heartbeat(self, station_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """{"received_at", "config_version"}."""
+        return self._json("POST", f"/v1/stations/{station_id}/heartbeats", json=body)
+
+    # --- plumbing -------------------------------------------------------------------------
+    def _json(self, method: str, path: str, **kw: Any) -> dict[str, Any]:
+        return _object(self._call(method, path, **kw))
+
+    def _call(self, method: str, path: str, headers: dict[str, str] | None = None,
+              **kw: Any) -> requests.Response:
+        if not self.base_url:
+            raise ApiOffline("no central API configured")
+        try:
+            token = self._settings.resolved_token()
+        except OSError as exc:
+            raise ApiUnauthorised(f"cannot read token file: {type(exc).__name__}") from None
+        all_headers = {"Authorization": f"Bearer {token}", **(headers or {})}
+        try:
+            r = self.session.request(method, self.base_url + path, headers=all_headers,
+                                     timeout=self.timeout, **kw)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise ApiOffline(f"{method} {path}: {type(exc).__name__}") from None
+        except requests.RequestException as exc:
+            raise ApiOffline(f"{method} {path}: {type(exc).__name__}") from None
+        if r.status_code < 400:
+            return r
+        detail = _detail(r)
+        if r.status_code in (401, 403):
+            raise ApiUnauthorised(f"{r.status_code}: {detail}", r.status_code)
+        if r.status_code in RETRY_STATUSES or r.status_code >= 500:
+            raise ApiServerError(f"{r.status_code}: {detail}", r.status_code)
+        raise ApiRejected(detail, r.status_code)
+
+    def _count(self, r: requests.Response, *_a: Any, **_kw: Any) -> None:
+        req = r.request
+        sent = len(req.method or "") + len(req.path_url) + 12
+        sent += sum(len(k) + len(v) + 4 for k, v in req.headers.items())
+        body = req.body or b""
+        sent += len(body.encode() if isinstance(body, str) else body)
+        got = 15 + sum(len(k) + len(v) + 4 for k, v in r.headers.items()) + len(r.content)
+        with self._stats_lock:
+            self.stats.requests += 1
+            self.stats.bytes_sent += sent
+            self.stats.bytes_received += got
+
+
+def _detail(r: requests.Response) -> str:
+    """The server's reason (FastAPI puts it in "detail"), kept short; never request data."""
+    try:
+        detail = r.json().get("detail")
+    except (ValueError, AttributeError):
+        detail = None
+    if isinstance(detail, list):  # 422: [{"loc": [...], "msg": ...}] — field names only
+        detail = "; ".join(
+            ".".join(str(p) for p in d.get("loc", [])[1:]) + ": " + str(d.get("msg", ""))
+            for d in detail if isinstance(d, dict)
+        )
+    return str(detail or r.reason or r.status_code)[:300]
+
+
+def _object(r: requests.Response) -> dict[str, Any]:
+    try:
+        body = r.json()
+    except ValueError:
+        raise ApiServerError(f"{r.status_code}: response is not JSON", r.status_code) from None
+    if not isinstance(body, dict):
+        raise ApiServerError(f"{r.status_code}: response is not an object", r.status_code)
+    return body
+
+
+def _delta(body: dict[str, Any], items: str) -> dict[str, Any]:
+    if not (isinstance(body.get(items), list) and isinstance(body.get("deleted"), list)
+            and isinstance(body.get("cursor"), str)):
+        raise ApiServerError(f"delta response without {items}/deleted/cursor")
+    body.setdefault("has_more", False)
+    body.setdefault("reset", False)
+    return body

@@ -1,0 +1,288 @@
+"""Durable outbox for applications: committed before the seeker is told, sent exactly once.
+
+Its own SQLite file (WAL, synchronous=FULL: a commit survives power loss) so the re-syncable
+cache never shares its durability trade-offs. Each row carries the Idempotency-Key made at
+submit time; the server stores the first result per key and replays it, so re-sending after
+any crash or lost answer cannot create a second application. A row is deleted only after the
+server confirmed it (201, first time or replayed). A 4xx refusal (job closed, unknown job…)
+is final: the personal data is deleted and only (reference, job, status, reason) is kept for
+reporting. Seeker fields are AES-256-GCM encrypted under a key file created 0600 on first
+run; the Idempotency-Key is the associated data, binding each ciphertext to its row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import secrets
+import sqlite3
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from kiosk.api import ApiRejected
+
+log = logging.getLogger(__name__)
+
+# Crockford base32 without I, L, O, U: easy to read aloud and to copy off a receipt.
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    reference TEXT NOT NULL UNIQUE,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    job_id TEXT NOT NULL,
+    station_id TEXT NOT NULL,
+    consent_version TEXT NOT NULL,
+    consent_at TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    seeker BLOB NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS rejected (
+    reference TEXT PRIMARY KEY,
+    job_id TEXT NOT NULL,
+    status INTEGER,
+    reason TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    rejected_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS delivered (
+    reference TEXT PRIMARY KEY,
+    server_id TEXT NOT NULL,
+    delivered_at REAL NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """What the receipt needs; no personal data."""
+
+    reference: str  # e.g. "K7QD-3M9X"
+    idempotency_key: str
+    created_at: float  # unix time
+    job_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    reference: str
+    job_id: str
+    status: int | None
+    reason: str  # the server's reason, e.g. "the job is closed"
+    rejected_at: float
+
+
+class ApplicationSender(Protocol):
+    def submit_application(self, idempotency_key: str, body: dict) -> dict: ...
+
+
+def load_or_create_key(path: Path) -> bytes:
+    """32-byte AES key; created atomically with mode 0600 (O_EXCL: two processes starting
+    together cannot each write their own key)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        key = path.read_bytes()
+        if len(key) != 32:
+            raise ValueError(f"{path}: outbox key must be 32 bytes") from None
+        return key
+    key = AESGCM.generate_key(bit_length=256)
+    try:
+        os.write(fd, key)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    _fsync_dir(path.parent)
+    return key
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def new_reference() -> str:
+    raw = "".join(secrets.choice(_ALPHABET) for _ in range(8))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+class Outbox:
+    """Applications waiting for the central API. Safe to call from several threads."""
+
+    FILE = "outbox.db"
+    KEY_FILE = "outbox.key"
+    DELIVERED_KEEP_S = 7 * 24 * 3600  # receipts' references stay checkable for a week
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._aead = AESGCM(load_or_create_key(self.data_dir / self.KEY_FILE))
+        self.path = self.data_dir / self.FILE
+        self._local = threading.local()
+        self._flush_lock = threading.Lock()  # one flush at a time (sync thread, sync --once)
+        conn = self._conn()
+        conn.executescript(_SCHEMA)
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA secure_delete=ON")  # delivered rows' bytes are overwritten
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # --- accept ---------------------------------------------------------------------------
+    def submit(
+        self,
+        *,
+        job_id: str,
+        station_id: str,
+        id_number: str,
+        name: str,
+        phone: str,
+        consent_version: str,
+        consent_at: dt.datetime | str,
+    ) -> Entry:
+        """Commit one application durably; return only after the commit reached the disk.
+        `consent_at`: an aware datetime, or ISO 8601 text with a zone."""
+        if isinstance(consent_at, dt.datetime):
+            if consent_at.tzinfo is None:
+                raise ValueError("consent_at must carry a time zone")
+            consent_at = consent_at.isoformat()
+        key = str(uuid.uuid4())
+        seeker = json.dumps({"id_number": id_number, "name": name, "phone": phone},
+                            ensure_ascii=False).encode("utf-8")
+        nonce = os.urandom(12)
+        blob = nonce + self._aead.encrypt(nonce, seeker, key.encode("ascii"))
+        created = time.time()
+        conn = self._conn()
+        for _ in range(5):  # a reference collision (1 in 2^40) just draws another
+            reference = new_reference()
+            try:
+                conn.execute(
+                    "INSERT INTO outbox (reference, idempotency_key, job_id, station_id,"
+                    " consent_version, consent_at, created_at, seeker) VALUES (?,?,?,?,?,?,?,?)",
+                    (reference, key, job_id, station_id, consent_version, consent_at, created, blob),
+                )
+            except sqlite3.IntegrityError:
+                continue
+            # autocommit mode: the INSERT is its own transaction, durable on return (FULL).
+            return Entry(reference, key, created, job_id)
+        raise RuntimeError("could not allocate a unique reference")
+
+    # --- state ----------------------------------------------------------------------------
+    def pending(self) -> int:
+        return self._conn().execute("SELECT count(*) FROM outbox").fetchone()[0]
+
+    def status_of(self, reference: str) -> str:
+        """"pending", "delivered", "rejected" or "unknown" — for a receipt look-up."""
+        conn = self._conn()
+        for table, state in (("outbox", "pending"), ("delivered", "delivered"), ("rejected", "rejected")):
+            if conn.execute(f"SELECT 1 FROM {table} WHERE reference = ?", (reference,)).fetchone():
+                return state
+        return "unknown"
+
+    def rejections(self) -> list[Rejection]:
+        rows = self._conn().execute(
+            "SELECT reference, job_id, status, reason, rejected_at FROM rejected ORDER BY rejected_at"
+        )
+        return [Rejection(*r) for r in rows]
+
+    def rejected_count(self) -> int:
+        return self._conn().execute("SELECT count(*) FROM rejected").fetchone()[0]
+
+    # --- deliver --------------------------------------------------------------------------
+    def flush(self, api: ApplicationSender, max_items: int | None = None) -> tuple[int, int]:
+        """Send pending rows oldest first; returns (sent, pending). Stops at the first error
+        that is not the application's own fault (offline, server error, bad token) and
+        re-raises it, leaving the row in place for the next flush."""
+        sent = 0
+        with self._flush_lock:
+            conn = self._conn()
+            last_seq = 0
+            while max_items is None or sent < max_items:
+                row = conn.execute(
+                    "SELECT seq, reference, idempotency_key, job_id, station_id, consent_version,"
+                    " consent_at, created_at, seeker FROM outbox WHERE seq > ? ORDER BY seq LIMIT 1",
+                    (last_seq,),
+                ).fetchone()
+                if row is None:
+                    break
+                seq, reference, key, job_id, station_id, cv, cat, created, blob = row
+                last_seq = seq
+                try:
+                    seeker = json.loads(self._aead.decrypt(blob[:12], blob[12:], key.encode("ascii")))
+                except Exception:
+                    # Undecryptable (key file replaced): unsendable forever; drop the data.
+                    self._reject(conn, seq, reference, job_id, created, None, "cannot decrypt")
+                    continue
+                body = {"job_id": job_id, "station_id": station_id, "seeker": seeker,
+                        "consent": {"version": cv, "at": cat}}
+                conn.execute("UPDATE outbox SET attempts = attempts + 1 WHERE seq = ?", (seq,))
+                try:
+                    answer = api.submit_application(key, body)
+                except ApiRejected as exc:
+                    if exc.status == 409:
+                        # Key reused with another body: cannot happen for our rows unless the
+                        # row was altered; report it like any other refusal.
+                        log.error("outbox %s: idempotency conflict", reference)
+                    self._reject(conn, seq, reference, job_id, created, exc.status, exc.reason)
+                    continue
+                except Exception as exc:
+                    conn.execute("UPDATE outbox SET last_error = ? WHERE seq = ?",
+                                 (type(exc).__name__, seq))
+                    raise
+                with _tx(conn):
+                    conn.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
+                    conn.execute(
+                        "INSERT OR REPLACE INTO delivered (reference, server_id, delivered_at)"
+                        " VALUES (?,?,?)", (reference, str(answer.get("id", "")), time.time()))
+                sent += 1
+            conn.execute("DELETE FROM delivered WHERE delivered_at < ?",
+                         (time.time() - self.DELIVERED_KEEP_S,))
+        return sent, self.pending()
+
+    def _reject(self, conn: sqlite3.Connection, seq: int, reference: str, job_id: str,
+                created: float, status: int | None, reason: str) -> None:
+        log.warning("outbox %s: refused by the server (%s): %s", reference, status, reason)
+        with _tx(conn):
+            conn.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
+            conn.execute(
+                "INSERT OR REPLACE INTO rejected (reference, job_id, status, reason, created_at,"
+                " rejected_at) VALUES (?,?,?,?,?,?)",
+                (reference, job_id, status, reason[:300], created, time.time()),
+            )
+
+
+class _tx:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")

@@ -1,0 +1,447 @@
+"""Background sync with the central API: config, jobs, policies, outbox, heartbeats.
+
+`SyncWorker` owns one daemon thread (start/stop/wake/status, like devices.base.Device; kiosk
+must not import devices, so it mirrors that pattern). A cycle runs at start-up and every
+`sync_interval_s` of the remote config: config first (a new radius resets the jobs cursor
+so the same cycle re-fetches), then the jobs and policies deltas (each page applied in one
+store transaction together with its cursor, so a crash mid-sync resumes where it stopped),
+then the outbox flush. Heartbeats go every `heartbeat_interval_s`. `wake()` (right after an
+application) flushes the outbox at once. While the API is unreachable the worker retries
+with full-jitter backoff and the kiosk serves from the cache.
+
+Listeners (`on_change(cb)`, cb(kind) with kind in "jobs", "policies", "config",
+"connectivity") run on the sync thread; the UI hops to its own thread itself.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from kiosk import __version__
+from kiosk.api import ApiClient, ApiError, ApiOffline, ApiServerError, ApiUnauthorised
+from kiosk.models import Job, Policy
+from kiosk.outbox import Outbox
+from kiosk.remote_config import AppliedConfig, RemoteConfig
+from kiosk.settings import Settings
+from kiosk.store import Store
+
+log = logging.getLogger(__name__)
+
+PAGE_LIMIT = 1000  # the server's maximum: fewest round trips for a full sync
+META_JOBS_CURSOR = "sync.jobs_cursor"
+META_POLICIES_CURSOR = "sync.policies_cursor"
+META_STATION = "sync.station_id"
+META_LAST_SUCCESS = "sync.last_success_at"
+KINDS = ("jobs", "policies", "config", "connectivity")
+
+
+@dataclass
+class Counts:
+    added: int = 0
+    updated: int = 0
+    deleted: int = 0
+    total: int = 0
+
+
+@dataclass
+class CycleReport:
+    """What one cycle did: the JSON `gig-kiosk sync --once` prints."""
+
+    jobs: Counts = field(default_factory=Counts)
+    policies: Counts = field(default_factory=Counts)
+    config: dict[str, Any] = field(default_factory=lambda: {"status": "unchanged", "version": None})
+    outbox: dict[str, int] = field(default_factory=lambda: {"sent": 0, "pending": 0})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"jobs": asdict(self.jobs), "policies": asdict(self.policies),
+                "config": dict(self.config), "outbox": dict(self.outbox)}
+
+
+@dataclass(frozen=True, slots=True)
+class SyncStatus:
+    """Mirrors devices.base.DeviceStatus for the maintenance screen."""
+
+    state: str  # starting | ok | offline | unauthorised | error | stopped
+    detail: str = ""  # short, English, no personal data
+    since: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "ok"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"state": self.state, "detail": self.detail}
+
+
+def paper_from_health(health: dict[str, Any]) -> str:
+    """ok|low|out|unknown from the printer's health entry (devices.printer PrintService)."""
+    printer = health.get("printer")
+    if not isinstance(printer, dict):
+        return "unknown"
+    if printer.get("paper_end"):
+        return "out"
+    if printer.get("paper_near_end"):
+        return "low"
+    return "ok" if printer.get("state") in ("ok", "warning") else "unknown"
+
+
+class SyncWorker:
+    name = "sync"
+    retry_base_s = 2.0  # first retry after a failed cycle: random(0, 4 s), doubling
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        outbox: Outbox,
+        api: ApiClient,
+        remote_config: RemoteConfig,
+        device_health: Callable[[], dict],
+        *,
+        paper_state: Callable[[], str] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.station_id = settings.station.id
+        self.store = store
+        self.outbox = outbox
+        self.api = api
+        self.remote_config = remote_config
+        self.device_health = device_health
+        self.paper_state = paper_state
+        self.online = False
+        self.last_success_at: float | None = self._stored_last_success()
+        self._status = SyncStatus("stopped", since=time.monotonic())
+        self._listeners: list[Callable[[str], None]] = []
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._cycle_lock = threading.Lock()
+        self._seen_etag: str | None = None  # last document fetched, applied or not
+        self._config_due = False
+        self._check_station()
+
+    # --- public ---------------------------------------------------------------------------
+    @property
+    def status(self) -> SyncStatus:
+        return self._status
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def on_change(self, callback: Callable[[str], None]) -> None:
+        self._listeners.append(callback)
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self._stop.clear()
+        self._set_status("starting")
+        self._thread = threading.Thread(target=self._run, name="sync", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout)
+        self._set_status("stopped")
+
+    def wake(self) -> None:
+        """Flush the outbox now (called right after an application). Never blocks."""
+        self._wake.set()
+
+    # --- one cycle (also used by `gig-kiosk sync --once`) ---------------------------------
+    def run_cycle(self, heartbeat: bool = True) -> CycleReport:
+        """Config, jobs, policies, outbox (and a heartbeat) on the calling thread. Raises the
+        first ApiError; what completed before it stays applied."""
+        with self._cycle_lock:
+            report = CycleReport()
+            try:
+                report.config = self.sync_config()
+                report.jobs = self.sync_jobs()
+                report.policies = self.sync_policies()
+                sent, pending = self.outbox.flush(self.api)
+                report.outbox = {"sent": sent, "pending": pending}
+                if heartbeat:
+                    self.send_heartbeat()
+            except ApiError as exc:
+                self._connectivity(exc)
+                raise
+            self._connectivity(None)
+            self.last_success_at = time.time()
+            self.store.set_meta(META_LAST_SUCCESS, repr(self.last_success_at))
+            return report
+
+    def sync_config(self) -> dict[str, Any]:
+        rc = self.remote_config
+        etag = self._seen_etag or rc.etag
+        raw, new_etag = self.api.station_config(self.station_id, etag)
+        self._config_due = False
+        if raw is None:
+            return {"status": "unchanged", "version": rc.version or None}
+        if rc.needs_key and self.settings.security.pin_config_key_on_first_use:
+            self._pin_county_key(raw)
+        radius = rc.current.radius_km
+        result = rc.apply(raw)
+        self._seen_etag = new_etag if result.status != "applied" else rc.etag
+        if result.status == "applied":
+            if rc.current.radius_km != radius:
+                # The server's delta only reports changes: jobs entering the new radius would
+                # never come. Start over with a full sync (reset replaces the cache).
+                self.store.set_meta(META_JOBS_CURSOR, "")
+            self._emit("config")
+        return {"status": result.status, "version": result.version}
+
+    def sync_jobs(self) -> Counts:
+        counts = self._sync_resource(
+            META_JOBS_CURSOR, "jobs",
+            lambda cursor: self.api.jobs_page(self.station_id, cursor, PAGE_LIMIT),
+            Job.from_dict, self._apply_jobs,
+        )
+        counts.total = self.store.count_jobs()
+        return counts
+
+    def sync_policies(self) -> Counts:
+        counts = self._sync_resource(
+            META_POLICIES_CURSOR, "policies",
+            lambda cursor: self.api.policies_page(cursor, PAGE_LIMIT),
+            Policy.from_dict, self._apply_policies,
+        )
+        counts.total = self.store.conn.execute("SELECT count(*) FROM policies").fetchone()[0]
+        return counts
+
+    def flush_outbox(self) -> tuple[int, int]:
+        try:
+            result = self.outbox.flush(self.api)
+        except ApiError as exc:
+            self._connectivity(exc)
+            raise
+        self._connectivity(None)
+        return result
+
+    def heartbeat_body(self) -> dict[str, Any]:
+        try:
+            devices = self.device_health() or {}
+            json.dumps(devices)  # must be JSON; a bad entry must not stop heartbeats
+        except Exception as exc:
+            log.exception("device_health failed")
+            devices = {"health": {"state": "error", "detail": type(exc).__name__}}
+        devices = dict(list(devices.items())[:31]) | {"sync": self._status.as_dict()}
+        paper = "unknown"
+        try:
+            paper = self.paper_state() if self.paper_state else paper_from_health(devices)
+        except Exception:
+            log.exception("paper_state failed")
+        rc = self.remote_config
+        return {
+            "app_version": __version__,
+            "config_version": rc.version or None,
+            "rejected_config": rc.rejected.as_dict() if rc.rejected else None,
+            "devices": devices,
+            "outbox_depth": self.outbox.pending(),
+            "paper": paper if paper in ("ok", "low", "out", "unknown") else "unknown",
+        }
+
+    def send_heartbeat(self) -> dict[str, Any]:
+        ack = self.api.heartbeat(self.station_id, self.heartbeat_body())
+        latest = ack.get("config_version")
+        rejected = self.remote_config.rejected
+        if isinstance(latest, int) and latest > self.remote_config.version and not (
+            rejected is not None and rejected.version == latest
+        ):
+            self._config_due = True  # a newer document is waiting: fetch it now
+        return ack
+
+    # --- delta plumbing -------------------------------------------------------------------
+    def _sync_resource(self, meta_key: str, kind: str, fetch: Callable[[str | None], dict],
+                       parse: Callable[[dict], Any],
+                       apply: Callable[[sqlite3.Connection, list, list[str], bool, Counts, set], None],
+                       ) -> Counts:
+        counts = Counts()
+        cursor = self.store.get_meta(meta_key) or None
+        first = True
+        previous: set[str] = set()  # ids in the cache before a replace, to count deletions
+        while True:
+            page = fetch(cursor)
+            replace = (first and cursor is None) or bool(page["reset"])
+            items = []
+            for d in page[kind]:
+                try:
+                    items.append(parse(d))
+                except (KeyError, TypeError, ValueError):
+                    # One bad record must not block the rest of the sync forever.
+                    log.warning("sync: skipped malformed %s record %r", kind, str(d.get("id", "?"))[:64]
+                                if isinstance(d, dict) else "?")
+            deleted = [str(i) for i in page["deleted"]]
+            with self.store.transaction() as conn:
+                if replace:
+                    previous |= {r[0] for r in conn.execute(f"SELECT id FROM {kind}")}
+                    conn.execute(f"DELETE FROM {kind}")
+                apply(conn, items, deleted, replace, counts, previous)
+                self.store.set_meta(meta_key, page["cursor"], conn)
+            first = False
+            cursor = page["cursor"]
+            if not page["has_more"]:
+                break
+        counts.deleted += len(previous)  # replaced away and not sent again
+        if counts.added or counts.updated or counts.deleted:
+            self._emit(kind)
+        return counts
+
+    def _count(self, conn: sqlite3.Connection, table: str, ids: list[str], counts: Counts,
+               previous: set[str]) -> None:
+        existing: set[str] = set()
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            existing |= {r[0] for r in conn.execute(f"SELECT id FROM {table} WHERE id IN ({marks})", chunk)}
+        for i in ids:
+            if i in existing or i in previous:
+                counts.updated += 1
+                previous.discard(i)
+            else:
+                counts.added += 1
+
+    def _apply_jobs(self, conn: sqlite3.Connection, jobs: list[Job], deleted: list[str],
+                    replace: bool, counts: Counts, previous: set[str]) -> None:
+        self._count(conn, "jobs", [j.id for j in jobs], counts, previous)
+        self.store.upsert_jobs(jobs, conn)
+        counts.deleted += self.store.delete_jobs(deleted, conn)
+        previous.difference_update(deleted)
+        if replace and not jobs:  # the cache emptied: the search index must notice
+            generation = int(self.store.get_meta("jobs_generation", "0") or 0)
+            self.store.set_meta("jobs_generation", str(generation + 1), conn)
+
+    def _apply_policies(self, conn: sqlite3.Connection, policies: list[Policy], deleted: list[str],
+                        _replace: bool, counts: Counts, previous: set[str]) -> None:
+        self._count(conn, "policies", [p.id for p in policies], counts, previous)
+        self.store.upsert_policies(policies, conn)
+        counts.deleted += self.store.delete_policies(deleted, conn)
+        previous.difference_update(deleted)
+
+    def _pin_county_key(self, raw: bytes) -> None:
+        try:
+            county = json.loads(raw).get("county")
+        except (ValueError, AttributeError):
+            return  # apply() will reject it and say why
+        if isinstance(county, str) and county and (not self.settings.station.county
+                                                   or county == self.settings.station.county):
+            info = self.api.public_key(county)
+            if info.get("algorithm") == "Ed25519" and isinstance(info.get("public_key"), str):
+                self.remote_config.pin_key(county, info["public_key"])
+
+    def _check_station(self) -> None:
+        """A cache filled for another station id (re-provisioned kiosk) starts over."""
+        stored = self.store.get_meta(META_STATION)
+        if stored != self.station_id:
+            with self.store.transaction() as conn:
+                self.store.set_meta(META_JOBS_CURSOR, "", conn)
+                self.store.set_meta(META_POLICIES_CURSOR, "", conn)
+                self.store.set_meta(META_STATION, self.station_id, conn)
+
+    def _stored_last_success(self) -> float | None:
+        try:
+            value = self.store.get_meta(META_LAST_SUCCESS)
+            return float(value) if value else None
+        except ValueError:
+            return None
+
+    # --- state and listeners --------------------------------------------------------------
+    def _connectivity(self, exc: ApiError | None) -> None:
+        was = self.online
+        if exc is None:
+            self.online = True
+            self._set_status("ok")
+        else:
+            self.online = False
+            state = ("unauthorised" if isinstance(exc, ApiUnauthorised)
+                     else "offline" if isinstance(exc, ApiOffline) else "error")
+            # A refusal (4xx) means the server is there: data is not stale for that reason.
+            self.online = not isinstance(exc, ApiUnauthorised | ApiOffline | ApiServerError)
+            self._set_status(state, exc.detail[:120])
+        if self.online != was:
+            log.info("sync: %s", "online" if self.online else "offline")
+            self._emit("connectivity")
+
+    def _set_status(self, state: str, detail: str = "") -> None:
+        if self._status.state != state or self._status.detail != detail:
+            self._status = SyncStatus(state, detail, time.monotonic())
+
+    def _emit(self, kind: str) -> None:
+        for cb in list(self._listeners):
+            try:
+                cb(kind)
+            except Exception:  # a broken listener must not stop the sync
+                log.exception("sync listener failed for %s", kind)
+
+    # --- the thread -----------------------------------------------------------------------
+    def _config(self) -> AppliedConfig:
+        return self.remote_config.current
+
+    def _run(self) -> None:
+        now = time.monotonic()
+        next_cycle = next_beat = now
+        failures = 0
+        while not self._stop.is_set():
+            woke = self._wake.is_set()
+            self._wake.clear()
+            now = time.monotonic()
+            try:
+                if now >= next_cycle:
+                    try:
+                        self.run_cycle(heartbeat=False)
+                        failures = 0
+                        next_cycle = time.monotonic() + self._config().sync_interval_s
+                    except ApiError as exc:
+                        failures += 1
+                        log.warning("sync cycle failed: %s", exc.detail)
+                        next_cycle = time.monotonic() + self._retry_delay(failures)
+                elif woke or self._config_due:
+                    ok = True
+                    if self._config_due:
+                        ok = self._guard(self.sync_config)
+                    if woke:
+                        ok = self._guard(self.flush_outbox) and ok
+                    if not ok:
+                        # Lost the API between cycles: retry the whole cycle soon, with
+                        # backoff, rather than at the next regular interval.
+                        failures += 1
+                        next_cycle = min(next_cycle, time.monotonic() + self._retry_delay(failures))
+                if time.monotonic() >= next_beat and not self._stop.is_set():
+                    beat_ok = self._guard(self.send_heartbeat)
+                    next_beat = time.monotonic() + (
+                        self._config().heartbeat_interval_s if beat_ok
+                        else min(self._config().heartbeat_interval_s, self._retry_delay(failures + 1)))
+                    if not beat_ok:
+                        next_cycle = min(next_cycle, time.monotonic() + self._retry_delay(failures + 1))
+                    if beat_ok and self._config_due:
+                        continue  # fetch the newer config straight away
+            except Exception:  # a bug must not end the sync thread
+                log.exception("sync worker error")
+                self._set_status("error", "internal error")
+                next_cycle = time.monotonic() + self._retry_delay(failures + 1)
+            wait = max(0.0, min(next_cycle, next_beat) - time.monotonic())
+            self._wake.wait(wait)
+
+    def _guard(self, call: Callable[[], Any]) -> bool:
+        try:
+            with self._cycle_lock:
+                call()
+        except ApiError as exc:
+            self._connectivity(exc)
+            return False
+        self._connectivity(None)
+        return True
+
+    def _retry_delay(self, failures: int) -> float:
+        cap = float(self._config().sync_interval_s)
+        return max(0.5, random.uniform(0, min(cap, self.retry_base_s * 2**failures)))

@@ -1,0 +1,147 @@
+"""A TCP proxy on 127.0.0.1 that injects network faults between the kiosk and the server.
+
+Modes (switchable at any time, also for open connections):
+  pass       forward both ways
+  refuse     accept, then close at once (the peer sees EOF before any answer)
+  reset      accept, then abort with RST
+  blackhole  half-open: accept and swallow the request, never answer, never close
+  delay      forward, but hold every server->client chunk for `delay_s`
+  cut        forward the request, then drop the server's answer and close (the server did
+             the work; the client never learns it)
+The upstream can be repointed (a restarted server on a new port) and open connections cut.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+import threading
+import time
+
+
+class FaultProxy:
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self.upstream = upstream
+        self.mode = "pass"
+        self.delay_s = 0.0
+        self.connections = 0
+        self.bytes_up = 0
+        self.bytes_down = 0
+        self._lock = threading.Lock()
+        self._open: set[socket.socket] = set()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.1)
+        self.port = self._listener.getsockname()[1]
+        self._stop = threading.Event()
+        threading.Thread(target=self._accept_loop, name="faultproxy", daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def set(self, mode: str, delay_s: float = 0.0) -> None:
+        assert mode in ("pass", "refuse", "reset", "blackhole", "delay", "cut"), mode
+        self.mode, self.delay_s = mode, delay_s
+
+    def cut_all(self) -> None:
+        """Abort every open connection (a network flap)."""
+        with self._lock:
+            socks = list(self._open)
+        for s in socks:
+            _abort(s)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.cut_all()
+        self._listener.close()
+
+    # --- internals ------------------------------------------------------------------------
+    def _track(self, s: socket.socket, add: bool) -> None:
+        with self._lock:
+            (self._open.add if add else self._open.discard)(s)
+
+    def _accept_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        mode = self.mode
+        if mode == "refuse":
+            client.close()
+            return
+        if mode == "reset":
+            _abort(client)
+            return
+        self._track(client, True)
+        if mode == "blackhole":
+            self._swallow(client)
+            return
+        try:
+            upstream = socket.create_connection(self.upstream, timeout=2)
+        except OSError:
+            self._track(client, False)
+            _abort(client)  # server down: the kiosk sees a reset
+            return
+        upstream.settimeout(None)
+        self._track(upstream, True)
+        threading.Thread(target=self._pump, args=(client, upstream, True), daemon=True).start()
+        self._pump(upstream, client, False)
+
+    def _swallow(self, client: socket.socket) -> None:
+        try:
+            while not self._stop.is_set() and client.recv(65536):
+                pass
+        except OSError:
+            pass
+        self._track(client, False)
+        client.close()
+
+    def _pump(self, src: socket.socket, dst: socket.socket, up: bool) -> None:
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                mode = self.mode
+                if mode == "blackhole":
+                    continue  # swallow both ways: a half-open path
+                if not up and mode == "cut":
+                    break
+                if not up and mode == "delay":
+                    time.sleep(self.delay_s)
+                dst.sendall(data)
+                if up:
+                    self.bytes_up += len(data)
+                else:
+                    self.bytes_down += len(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            self._track(s, False)
+            _abort(s) if (not up and self.mode == "cut") else _close(s)
+
+
+def _abort(s: socket.socket) -> None:
+    try:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    except OSError:
+        pass
+    _close(s)
+
+
+def _close(s: socket.socket) -> None:
+    try:
+        s.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    try:
+        s.close()
+    except OSError:
+        pass

@@ -1,0 +1,92 @@
+"""Shared helpers for the sync tests: a restartable reference server, kiosk settings, fixtures
+of fictional seekers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from stdnum.cn import ric
+
+from central import db
+from central.app import create_app
+from central.security import new_data_key
+from central.testing import start_seeded_server, start_server
+from kiosk.settings import Settings, from_dict
+
+
+def fake_id_number(rng: random.Random) -> str:
+    """A fictional 18-digit resident ID with a valid GB 11643 check digit."""
+    birth = dt.date(1960, 1, 1) + dt.timedelta(days=rng.randrange(0, 40 * 365))
+    body = f"340102{birth:%Y%m%d}{rng.randrange(0, 1000):03d}"
+    return body + ric.calc_check_digit(body)
+
+
+def fake_phone(rng: random.Random) -> str:
+    return f"139{rng.randrange(0, 10**8):08d}"
+
+
+class Central:
+    """The reference server on a SQLite file that survives restarts (new port each time)."""
+
+    def __init__(self, tmp: Path) -> None:
+        tmp.mkdir(parents=True, exist_ok=True)
+        self.database_url = f"sqlite:///{tmp}/central.db"
+        self.key = new_data_key()
+        self.base_url, self.seed, self._stop = start_seeded_server(
+            self.database_url, data_key=self.key, admin=False)
+        self.engine = None
+        self.station = self.seed["stations"][0]
+        self.staff = {s["county"]: s for s in self.seed["staff"]}
+        self.counties = {c["code"]: c for c in self.seed["counties"]}
+
+    @property
+    def port(self) -> int:
+        return int(self.base_url.rsplit(":", 1)[1])
+
+    def stop(self) -> None:
+        self._stop()
+        if self.engine is not None:
+            self.engine.dispose()
+            self.engine = None
+
+    def restart(self, between: Callable[[], None] | None = None) -> None:
+        self.stop()
+        if between:
+            between()
+        self.engine = db.make_engine(self.database_url)
+        self.base_url, self._stop = start_server(create_app(self.engine, self.key, admin=False))
+
+    def client(self, token: str) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, timeout=30,
+                            headers={"Authorization": f"Bearer {token}"})
+
+    def staff_client(self, county: str | None = None) -> httpx.Client:
+        return self.client(self.staff[county or self.station["county"]]["token"])
+
+    def station_client(self) -> httpx.Client:
+        return self.client(self.station["token"])
+
+
+def kiosk_settings(central: Central, data_dir: Path, base_url: str | None = None,
+                   station: dict[str, Any] | None = None, keys: list[str] | None = None,
+                   county: str = "", pin: bool = False, **api: Any) -> Settings:
+    station = station or central.station
+    return from_dict({
+        "station": {"id": station["id"], "county": county},
+        "api": {"base_url": base_url or central.base_url, "token": station["token"],
+                "connect_timeout_s": 1.0, "read_timeout_s": 3.0, **api},
+        "storage": {"data_dir": str(data_dir)},
+        "security": {"trusted_config_keys": keys if keys is not None
+                     else [central.counties[station["county"]]["public_key"]],
+                     "pin_config_key_on_first_use": pin},
+    })
+
+
+def editable(job: dict[str, Any]) -> dict[str, Any]:
+    """A job as returned by GET, reduced to what PUT /v1/jobs/{id} accepts."""
+    return {k: v for k, v in job.items() if k not in ("id", "county", "status", "updated_at")}
