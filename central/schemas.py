@@ -148,7 +148,8 @@ class Seeker(BaseModel):
         v = v.upper()
         # Checksum and birth date (GB 11643); the area-code table is skipped because it lags
         # newly created districts.
-        if not re.fullmatch(r"\d{17}[\dX]", v) or ric.calc_check_digit(v[:17]) != v[17]:
+        # calc_check_digit takes the whole number and ignores its last character.
+        if not re.fullmatch(r"\d{17}[\dX]", v) or ric.calc_check_digit(v) != v[17]:
             raise ValueError("invalid resident ID number")
         try:
             ric.get_birth_date(v)

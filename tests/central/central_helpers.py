@@ -10,7 +10,7 @@ from stdnum.cn import ric
 
 def id_number(serial: int = 123, birth: str = "19900101", area: str = "340102") -> str:
     base = f"{area}{birth}{serial:03d}"
-    return base + ric.calc_check_digit(base)
+    return base + ric.calc_check_digit(base + "0")  # it ignores the last character
 
 
 def application(station_id: str, job_id: str = "e-000", phone: str = "13812345678", **seeker: Any) -> dict:

@@ -90,3 +90,25 @@ def test_seeker_data_encrypted_at_rest(server) -> None:  # noqa: ANN001
         assert secret.encode("unicode_escape") not in raw
     plain = json.loads(DataCipher(server.data_key).decrypt(bytes(row["seeker_enc"]), b"application:" + app_id.encode()))
     assert plain == body["seeker"]
+
+
+def test_seeker_id_numbers_checked_by_gb11643_check_digit() -> None:
+    """The example number of GB 11643 and the demo cards the kiosk reads are accepted; the
+    same numbers with another check digit are not. (The area code is not looked up.)"""
+    from pathlib import Path
+
+    import pydantic
+    import pytest
+
+    from central.schemas import Seeker
+
+    cards = json.loads((Path(__file__).resolve().parents[2] / "assets/demo/cards.json").read_text())
+    good = ["11010519491231002X"] + [
+        c["id_number"] for c in cards["cards"] if len(c["id_number"]) == 18 and c["id_number"][:17].isdigit()
+    ]
+    assert len(good) >= 5
+    for number in good:
+        assert Seeker(id_number=number, name="测试", phone="13900000001").id_number == number.upper()
+        wrong = number[:17] + ("1" if number[17] != "1" else "2")
+        with pytest.raises(pydantic.ValidationError):
+            Seeker(id_number=wrong, name="测试", phone="13900000001")
