@@ -1,4 +1,5 @@
-"""A TCP proxy on 127.0.0.1 that injects network faults between the kiosk and the server.
+"""A TCP relay on 127.0.0.1 that simulates the network between the kiosk and the central API:
+it forwards, or injects faults. Used by the sync tests and by the demo's "network off" button.
 
 Modes (switchable at any time, also for open connections):
   pass       forward both ways

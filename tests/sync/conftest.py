@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sync_faultproxy import FaultProxy
 from sync_helpers import Central
+
+from kiosk.netsim import FaultProxy
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sync_faultproxy import FaultProxy
 from sync_helpers import Central, kiosk_settings
 
 from kiosk.api import (
@@ -20,6 +19,7 @@ from kiosk.api import (
     ApiUnauthorised,
     FullJitterRetry,
 )
+from kiosk.netsim import FaultProxy
 
 
 def client(central: Central, tmp: Path, base_url: str | None = None, **kw) -> ApiClient:

@@ -15,10 +15,10 @@ from collections import Counter
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
-from sync_faultproxy import FaultProxy
 from sync_helpers import Central
 
 from central.security import DataCipher
+from kiosk.netsim import FaultProxy
 from kiosk.outbox import Outbox
 
 HERE = Path(__file__).resolve().parent

@@ -8,10 +8,10 @@ import stat
 from pathlib import Path
 
 import pytest
-from sync_faultproxy import FaultProxy
 from sync_helpers import Central, fake_id_number, fake_phone, kiosk_settings
 
 from kiosk.api import ApiClient, ApiOffline
+from kiosk.netsim import FaultProxy
 from kiosk.outbox import Outbox
 
 CONSENT = "2025-05-01T09:30:00+08:00"

@@ -7,10 +7,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sync_faultproxy import FaultProxy
 from sync_helpers import Central, fake_id_number, fake_phone, kiosk_settings
 
 from kiosk.api import ApiClient
+from kiosk.netsim import FaultProxy
 from kiosk.outbox import Outbox
 from kiosk.remote_config import RemoteConfig
 from kiosk.store import Store
