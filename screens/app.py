@@ -8,6 +8,7 @@ hopped onto the UI thread with Clock.schedule_once before touching any widget.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import importlib
 import logging
 import time
@@ -50,6 +51,9 @@ SCREENS = {
     "policies": "PoliciesScreen",
     "policy": "PolicyScreen",
     "maintenance": "MaintenanceScreen",
+    "apply_consent": "ApplyConsentScreen",
+    "apply_phone": "ApplyPhoneScreen",
+    "apply_done": "ApplyDoneScreen",
 }
 
 
@@ -68,7 +72,6 @@ class GigKioskApp(App):
     station_name = StringProperty("")
     banner = StringProperty("")
     greeting = StringProperty("")  # masked name of the identified seeker, or ""
-    offline_text = StringProperty("")
     notice = StringProperty("")  # a transient message, shown in both languages
     job_filter = ObjectProperty(JobFilter())
     job_count = NumericProperty(0)
@@ -80,6 +83,13 @@ class GigKioskApp(App):
     preview_path = StringProperty("")
     categories = ListProperty([])
     demo = BooleanProperty(False)
+    application_text = StringProperty("")  # masked summary of the last application
+    application_state = StringProperty("")  # sending | sent | queued | rejected
+    can_apply = BooleanProperty(True)  # remote config features.apply, and an outbox exists
+    can_print = BooleanProperty(True)  # remote config features.print, and a printer exists
+    can_policies = BooleanProperty(True)  # remote config features.policies
+    online = BooleanProperty(True)  # False once the sync worker reports the API unreachable
+    data_time = StringProperty("")  # HH:MM of the last successful sync, for the offline badge
 
     def __init__(self, services: Services, demo: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -103,10 +113,17 @@ class GigKioskApp(App):
         self._print_job_id = ""
         self.maintenance_until = 0.0
         self._hid: Any = None
+        self._application: tuple[str, Job] | None = None
         if services.printer is not None:  # worker thread -> UI thread
             services.printer.on_job_done = on_ui_thread(self._print_done)
             services.printer.on_job_problem = on_ui_thread(self._print_problem)
             services.printer.on_job_dropped = on_ui_thread(self._print_problem)
+        self.can_apply = services.outbox is not None
+        self.can_print = services.printer is not None
+        self.default_lang, self.default_elderly = s.ui.language, s.ui.elderly_mode
+        services.on_sync_attached = self._wire_sync
+        if services.sync is not None:
+            self._wire_sync(services.sync)
         for scanner in services.scanners:  # decode thread -> UI thread
             scanner.on_code = on_ui_thread(self.on_code)
         if services.idcard is not None:  # driver thread -> UI thread
@@ -138,7 +155,13 @@ class GigKioskApp(App):
         # The attract screen is drawn first; the others are built in the frames after it,
         # one per frame, so start-up is quick and the first tap finds them ready.
         Clock.schedule_once(self._prewarm, 0.2)
+        Window.bind(on_flip=self._first_frame)
         return root
+
+    def _first_frame(self, *_args: Any) -> None:
+        Window.unbind(on_flip=self._first_frame)
+        gc.freeze()  # start-up objects live for the whole run: keep them out of every GC pass
+        gc.enable()
 
     def screen(self, name: str) -> Screen:
         """The screen called name, built (kv rules loaded, widget made) on first use."""
@@ -205,12 +228,13 @@ class GigKioskApp(App):
         self.current_job = None
         self.current_policy = None
         self.notice = ""
-        self.lang = self.services.settings.ui.language
-        self.elderly = self.services.settings.ui.elderly_mode
+        self.lang, self.elderly = self.default_lang, self.default_elderly
         self.go("attract", remember=False)
 
     def _wipe_personal_ui(self) -> None:
         self.greeting = ""
+        self.application_text = ""
+        self._application = None
 
     # --- idle timeout -------------------------------------------------------------------
     def _activity(self, *_args: Any) -> None:
@@ -310,8 +334,6 @@ class GigKioskApp(App):
         if job is None:
             self.show_notice("找不到这个工作，可能已经招满。", "This job is no longer available.")
             return
-        from kiosk.search import haversine_km
-
         st = self.services.settings.station
         self.current_distance = haversine_km(st.lat, st.lng, job.lat, job.lng)
         self.current_job = job
@@ -329,7 +351,7 @@ class GigKioskApp(App):
         job, printer = self.current_job, self.services.printer
         if job is None:
             return
-        if printer is None:
+        if printer is None or not self.can_print:
             self.show_notice("本机暂不提供打印，请扫码带走。", "Printing is off here; scan the code instead.")
             self.go("job_qr")
             return
@@ -356,6 +378,104 @@ class GigKioskApp(App):
             return
         self.print_state = "problem"
         self.print_problem = problem.message_zh if self.lang == "zh" else problem.message_en
+
+    # --- registering interest -------------------------------------------------------------
+    def start_application(self) -> None:
+        if self.services.outbox is None:
+            self.show_notice("本机暂不能报名，请按工作单上的电话联系。", "Registering is not available here; call the contact on the slip.")
+        elif not self.services.session.identified:
+            self.show_notice("报名需要先放身份证。", "Please place your ID card on the reader to register.")
+        else:
+            self.go("apply_consent")
+
+    def consent_given(self) -> None:
+        from screens.apply_consent import CONSENT_VERSION
+
+        session = self.services.session
+        session.consent_version, session.consent_at = CONSENT_VERSION, time.time()
+        self.go("apply_phone")
+
+    def submit_application(self, digits: str) -> str:
+        """Validate the phone number, commit the application to the outbox, then (and only
+        then) tell the seeker it was received. Returns an error message, or ""."""
+        import phonenumbers
+
+        from kiosk.privacy import mask_phone
+
+        try:
+            number = phonenumbers.parse(digits, "CN")
+            valid = phonenumbers.is_valid_number(number) and phonenumbers.number_type(number) in (
+                phonenumbers.PhoneNumberType.MOBILE,
+                phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+            )
+        except phonenumbers.NumberParseException:
+            valid = False
+        if not valid:
+            return self.tr("That is not a valid mobile number. Please check it.", self.lang)
+        session, job = self.services.session, self.current_job
+        card = session.identity
+        if job is None or card is None or not session.consent_version:
+            self.back()
+            return ""
+        session.phone = digits
+        entry = self.services.outbox.submit(
+            job_id=job.id,
+            station_id=self.services.settings.station.id,
+            id_number=card.id_number,
+            name=card.name,
+            phone=digits,
+            consent_version=session.consent_version,
+            consent_at=dt.datetime.fromtimestamp(session.consent_at, dt.UTC),
+        )
+        self._application = (entry.reference, job)
+        self.application_state = "sending"
+        if self.services.sync is not None:
+            self.services.sync.wake()  # send it now if the network is there
+        Clock.schedule_interval(self._poll_application, 0.5)
+        self.application_text = "\n".join(
+            [
+                f"{self.tr('Job', self.lang)}: {job.title}",
+                f"{self.tr('Name', self.lang)}: {card.masked_name}",
+                f"{self.tr('ID number', self.lang)}: {card.masked_id}",
+                f"{self.tr('Phone', self.lang)}: {mask_phone(digits)}",
+                f"{self.tr('Reference', self.lang)}: {entry.reference}",
+            ]
+        )
+        self.go("apply_done")
+        return ""
+
+    def _poll_application(self, _dt: float) -> bool:
+        """Follow the application from the outbox to the server while its screen is shown."""
+        if self._application is None or self.sm.current != "apply_done":
+            return False
+        status = self.services.outbox.status_of(self._application[0])
+        sync = self.services.sync
+        if status == "delivered":
+            self.application_state = "sent"
+            return False
+        if status == "rejected":
+            self.application_state = "rejected"
+            return False
+        if sync is None or not sync.online:
+            self.application_state = "queued"
+        return True
+
+    def print_application_receipt(self) -> None:
+        from kiosk.receipts import application_receipt
+
+        session, printer = self.services.session, self.services.printer
+        if printer is None or session.identity is None or not self._application:
+            self.show_notice("本机暂不提供打印。", "Printing is off here.")
+            return
+        reference, job = self._application
+        receipt = application_receipt(
+            name=session.identity.name, id_number=session.identity.id_number, phone=session.phone,
+            job=job, station=self.station(), reference=reference, queued=self.application_state != "sent",
+            printed_at=dt.datetime.now(),
+        )
+        self.print_state, self.print_problem, self.preview_path = "printing", "", ""
+        self._print_job_id = printer.submit(receipt)
+        self.go("printing")
 
     # --- policies -----------------------------------------------------------------------
     def open_policies(self) -> None:
@@ -387,6 +507,40 @@ class GigKioskApp(App):
     def on_card_removed(self) -> None:
         if self.services.session.identified:
             self.end_session("card removed")
+
+    # --- sync and remote configuration -----------------------------------------------------
+    def _wire_sync(self, sync: Any) -> None:
+        """Listen to the sync worker and the remote config (any thread; events hop to the UI)."""
+        sync.on_change(on_ui_thread(self._sync_changed))
+        rc = self.services.remote_config
+        if rc is not None:
+            rc.on_applied(on_ui_thread(self.apply_remote_config))
+            on_ui_thread(self.apply_remote_config)(rc.current)  # the last known good, from disk
+
+    def _sync_changed(self, kind: str) -> None:
+        if kind in ("jobs", "policies"):
+            self._data_changed()
+        elif kind == "connectivity":
+            sync = self.services.sync
+            self.online = bool(sync.online)
+            t = sync.last_success_at
+            self.data_time = dt.datetime.fromtimestamp(t).strftime("%H:%M") if t else ""
+
+    def apply_remote_config(self, cfg: Any) -> None:
+        """County staff's settings take effect at once (no restart); version 0 = none yet."""
+        if cfg.version == 0:
+            return
+        self.idle_timeout_s = cfg.idle_timeout_s
+        self.banner = cfg.banner
+        self.job_filter = replace(self.job_filter, radius_km=cfg.radius_km)
+        self.can_apply = cfg.features.apply and self.services.outbox is not None
+        self.can_print = cfg.features.print and self.services.printer is not None
+        self.can_policies = cfg.features.policies
+        self.default_lang, self.default_elderly = cfg.default_language, cfg.elderly_mode_default
+        if self.sm.current == "attract":  # nobody is mid-visit: show the new defaults now
+            self.lang, self.elderly = self.default_lang, self.default_elderly
+        if self.sm.current == "jobs":
+            self.refresh_jobs()
 
     # --- codes --------------------------------------------------------------------------
     def on_code(self, code: Any) -> None:

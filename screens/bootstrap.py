@@ -5,6 +5,7 @@ Call `configure(...)` once, first thing, from a command module; then import scre
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -22,6 +23,10 @@ def _first_existing(paths: tuple[str, ...]) -> str | None:
 def configure(
     *, width: int, height: int, fullscreen: bool, kiosk: bool, density: float | None = None
 ) -> None:
+    # No garbage collection while tens of thousands of start-up objects are made (it would run
+    # dozens of times for nothing); the app freezes them and turns it back on after the first
+    # frame (GigKioskApp._first_frame).
+    gc.disable()
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")  # our logging config and masking filter apply

@@ -28,6 +28,28 @@ class DemoDevices:
         self.printer_host, self.printer_port = self.printer_sim.start()
         self.camera_sim = SimulatedCamera(fps=5)  # a slow demo camera keeps the CPU free
         self.codes_dir = Path(__file__).resolve().parents[1] / "assets" / "demo" / "codes"
+        self.network = None  # kiosk.netsim.FaultProxy between the kiosk and the central API
+        self._stop_central = None
+
+    def start_central(self) -> tuple[str, str, str]:
+        """Start the reference central API seeded with the demo data, behind a simulated network
+        link. Returns (base_url as the kiosk sees it, county public key, station token)."""
+        from central.testing import start_seeded_server
+        from kiosk.netsim import FaultProxy
+
+        base_url, seed, self._stop_central = start_seeded_server()
+        station = next(s for s in seed["stations"] if s["id"] == self.settings.station.id)
+        county = next(c for c in seed["counties"] if c["code"] == station["county"])
+        host, port = base_url.removeprefix("http://").split(":")
+        self.network = FaultProxy((host, int(port)))
+        return self.network.url, county["public_key"], station["token"]
+
+    def set_network(self, up: bool) -> None:
+        """Pull or plug the (simulated) network cable."""
+        if self.network is not None:
+            self.network.set("pass" if up else "refuse")
+            if not up:
+                self.network.cut_all()
 
     def make_camera(self) -> CameraScanner:
         """The real camera pipeline, fed by the simulated camera."""
@@ -86,6 +108,8 @@ class DemoDevices:
         ):
             out.append((label, lambda f=filename: self.show_code(f)))
         out.append(("扫维护码 Scan maintenance code", lambda: self.show_code(self.fresh_maintenance_code())))
+        out.append(("断网 Network off", lambda: self.set_network(False)))
+        out.append(("联网 Network on", lambda: self.set_network(True)))
         return out
 
     def _place(self, card: object) -> None:
@@ -95,3 +119,7 @@ class DemoDevices:
     def stop(self) -> None:
         self.reader_sim.stop()
         self.printer_sim.stop()
+        if self.network is not None:
+            self.network.stop()
+        if self._stop_central is not None:
+            self._stop_central()

@@ -1,8 +1,10 @@
-"""Services for `gig-kiosk demo` and the UI tests: demo station, demo data, simulated devices."""
+"""Services for `gig-kiosk demo` and the UI tests: demo station, simulated devices, and the
+reference central API started in-process, reached through a simulated network link."""
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 from kiosk import demo_data
@@ -10,6 +12,7 @@ from kiosk.settings import Settings, from_dict
 from kiosk.store import Store
 from screens.services import Services
 
+log = logging.getLogger(__name__)
 DEMO_STATION = "qh-park"
 
 
@@ -43,23 +46,49 @@ def build_demo_services(
 ) -> Services:
     settings = demo_settings(data_dir, lang, elderly)
     store = Store(data_dir / "cache.db")
-
-    def fill_cache() -> None:
-        if store.count_jobs() == 0:
-            store.replace_all_jobs(demo_data.load_jobs())
-            store.upsert_policies(demo_data.load_policies())
-
-    if smoke:  # the smoke run stops after the attract screen's first frame: nothing to fill
+    if smoke:  # the smoke run stops after the attract screen's first frame: nothing to start
         return Services(settings=settings, store=store)
+    from kiosk.outbox import Outbox
     from screens.demo_devices import DemoDevices
 
     demo = DemoDevices(settings, data_dir)
-    return Services(
+    services = Services(
         settings=settings,
         store=store,
-        background_init=fill_cache,
         demo=demo,
         idcard=demo.make_idcard_reader(),
         printer=demo.make_printer(),
         scanners=[demo.make_camera()],
+        outbox=Outbox(data_dir),  # applications are accepted at once, sent when online
+    )
+    services.background_init = lambda: connect_central(services, demo)
+    return services
+
+
+def connect_central(services: Services, demo: object) -> None:
+    """Start the embedded central API (seeded with the demo data) and sync from it. Runs after
+    the first frame: importing and seeding the server takes a second or two."""
+    from kiosk.api import ApiClient
+    from kiosk.remote_config import RemoteConfig
+    from kiosk.sync import SyncWorker
+
+    try:
+        base_url, county_key, token = demo.start_central()
+    except Exception:  # the kiosk must still work: serve the demo data from the cache
+        log.exception("demo: embedded central API did not start; using the local demo data")
+        if services.store.count_jobs() == 0:
+            services.store.replace_all_jobs(demo_data.load_jobs())
+            services.store.upsert_policies(demo_data.load_policies())
+        return
+    s = services.settings
+    live = s.model_copy(
+        update={
+            "api": s.api.model_copy(update={"base_url": base_url, "token": token}),
+            "security": s.security.model_copy(update={"trusted_config_keys": [county_key]}),
+        }
+    )
+    services.remote_config = RemoteConfig(live)
+    services.attach_sync(
+        SyncWorker(live, services.store, services.outbox, ApiClient(live.api), services.remote_config,
+                   device_health=services.device_health)
     )

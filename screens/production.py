@@ -34,4 +34,21 @@ def build_services(settings: Settings) -> Services:
             SerialScanner(d.scanner.serial_port, d.scanner.serial_baudrate, lambda _c: None,
                           repeat_window_s=d.scanner.repeat_window_s)
         )
-    return Services(settings=settings, store=store, idcard=idcard, printer=printer, scanners=scanners)
+    services = Services(settings=settings, store=store, idcard=idcard, printer=printer, scanners=scanners)
+    if settings.api.base_url:
+        services.outbox, services.remote_config, services.sync = build_sync(settings, services)
+    return services
+
+
+def build_sync(settings: Settings, services: Services) -> tuple[Any, Any, Any]:
+    """Outbox, remote configuration and the sync worker for a station with a central API."""
+    from kiosk.api import ApiClient
+    from kiosk.outbox import Outbox
+    from kiosk.remote_config import RemoteConfig
+    from kiosk.sync import SyncWorker
+
+    data_dir = settings.storage.data_dir
+    outbox, remote_config = Outbox(data_dir), RemoteConfig(settings)
+    sync = SyncWorker(settings, services.store, outbox, ApiClient(settings.api), remote_config,
+                      device_health=services.device_health)
+    return outbox, remote_config, sync

@@ -22,7 +22,10 @@ class Services:
     printer: Any = None  # devices.printer PrintService, or None when printing is off
     idcard: Any = None  # devices.idcard reader driver
     scanners: list[Any] = field(default_factory=list)  # camera / serial scanner drivers
-    sync: Any = None  # kiosk.sync worker
+    sync: Any = None  # kiosk.sync.SyncWorker (may arrive later: see attach_sync)
+    outbox: Any = None  # kiosk.outbox.Outbox: applications, committed before "received"
+    remote_config: Any = None  # kiosk.remote_config.RemoteConfig
+    on_sync_attached: Callable[[Any], None] | None = None
     demo: Any = None  # screens.demo_devices.DemoDevices in `gig-kiosk demo`
     # Slow set-up (filling the demo cache, starting an embedded server) that must not delay
     # the first frame: run in a thread by start(); on_data_changed is called when it is done.
@@ -54,6 +57,20 @@ class Services:
         for device in (self.sync, *self.scanners, self.idcard, self.printer, self.demo):
             if device is not None:
                 device.stop()
+
+    def attach_sync(self, sync: Any) -> None:
+        """Install a sync worker built after start-up (the demo's embedded server) and start it."""
+        self.sync = sync
+        if self.on_sync_attached is not None:
+            self.on_sync_attached(sync)
+        sync.start()
+
+    def device_health(self) -> dict[str, Any]:
+        """What the heartbeat reports per device (the printer's includes paper state)."""
+        return {
+            name: d.health() if hasattr(d, "health") else d.status.as_dict()
+            for name, d in self.devices().items()
+        }
 
     def devices(self) -> dict[str, Any]:
         """name -> driver, for the maintenance screen and heartbeats."""

@@ -79,6 +79,16 @@ def shot_plan(app) -> list[tuple[str, object]]:  # noqa: ANN001
         app.open_policies()
         app.open_policy(app.services.store.policies()[0].id)
 
+    def applied() -> None:
+        app.open_job(first_job_id())
+        app.application_text = "\n".join(  # fictional person, already masked
+            [f"{app.tr('Job', app.lang)}: {app.current_job.title}", f"{app.tr('Name', app.lang)}: 李*梅",
+             f"{app.tr('ID number', app.lang)}: 3499**********0021", f"{app.tr('Phone', app.lang)}: 139****0001",
+             f"{app.tr('Reference', app.lang)}: QH7K-2D9M"]
+        )
+        app.application_state = "queued"
+        app.go("apply_done")
+
     return [
         ("attract", lambda: app.end_session("shots")),
         ("home", app.start_visit),
@@ -89,4 +99,8 @@ def shot_plan(app) -> list[tuple[str, object]]:  # noqa: ANN001
         ("printing", printed),
         ("policies", app.open_policies),
         ("policy", policy),
+        ("apply_consent", lambda: (app.open_job(first_job_id()), app.go("apply_consent"))),
+        ("apply_phone", lambda: app.go("apply_phone")),
+        ("apply_done", applied),
+        ("maintenance", lambda: app.go("maintenance")),
     ]

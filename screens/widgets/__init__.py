@@ -21,6 +21,7 @@ class KButton(ButtonBehavior, Label):
     primary = BooleanProperty(False)
     min_height = NumericProperty(0)  # 0: the theme's button height
     wrap = BooleanProperty(True)  # False: one line, the button grows to fit
+    shown = BooleanProperty(True)  # False: invisible and no height (also set disabled)
 
 
 class Chip(ButtonBehavior, Label):

@@ -135,6 +135,70 @@ class Scenario:
         yield from wait_until(lambda: app.print_state == "done", timeout=20)
         self.check("printed", [b.decode("gb18030", "replace") for b in demo.printer_sim.printed])
 
+    def _type_phone(self, digits: str):  # noqa: ANN202
+        keys = {k.key: k for k in self.screen().ids.keypad.children}
+        tap(keys["clear"])
+        for d in digits:
+            tap(keys[d])
+            yield 1
+
+    def apply_flow(self):  # noqa: ANN201
+        """Card -> job -> register -> consent -> keypad -> received; delivered through the real
+        sync worker; then with the network cut, queued and delivered after it comes back."""
+        app, demo = self.app, self.app.services.demo
+        outbox, sync = app.services.outbox, app.services.sync
+        yield from wait_until(lambda: app.sm.current == "attract")
+        demo.reader_sim.place(demo.cards["resident"])
+        yield from wait_until(lambda: app.sm.current == "jobs" and app.screen("jobs").ids.rv.data)
+        yield 3
+        rows = find(self.screen(), lambda w: type(w).__name__ == "JobRow" and w.job_id)
+        tap(max(rows, key=lambda w: w.to_window(*w.pos)[1]))
+        yield 3
+        tap(self.screen().ids.apply_button)
+        yield 3
+        self.check("after_apply_tap", app.sm.current)
+        self.shot("apply-consent")
+        tap(self.screen().ids.agree)
+        yield 3
+        yield from self._type_phone("12345678901")
+        tap(self.screen().ids.confirm)
+        yield 3
+        self.check("bad_phone_error", self.screen().error)
+        yield from self._type_phone("13900000001")
+        self.check("display", self.screen().ids.display.text)
+        self.shot("apply-phone")
+        tap(self.screen().ids.confirm)
+        yield 3
+        self.check("after_confirm", app.sm.current)
+        self.check("application_text", app.application_text)
+        yield from wait_until(lambda: app.application_state == "sent", timeout=20)
+        yield 2
+        self.shot("apply-done")
+        self.check("delivered_online", outbox.pending() == 0)
+        self.check("delivery_text", self.screen().ids.delivery.text)
+        # Pull the cable: the next application waits in the outbox and the badge appears.
+        demo.set_network(False)
+        tap(self.screen().ids.more_jobs)
+        yield 3
+        rows = find(self.screen(), lambda w: type(w).__name__ == "JobRow" and w.job_id)
+        tap(sorted(rows, key=lambda w: -w.to_window(*w.pos)[1])[1])  # the second job from the top
+        yield 3
+        tap(self.screen().ids.apply_button)
+        yield 3
+        tap(self.screen().ids.agree)
+        yield 3
+        yield from self._type_phone("13900000001")
+        tap(self.screen().ids.confirm)
+        yield from wait_until(lambda: app.application_state == "queued" and not app.online, timeout=20)
+        yield 2
+        self.check("queued_text", self.screen().ids.delivery.text)
+        self.check("pending_offline", outbox.pending())
+        self.shot("apply-queued")
+        demo.set_network(True)
+        sync.wake()
+        yield from wait_until(lambda: app.application_state == "sent" and app.online, timeout=30)
+        self.check("pending_after_reconnect", outbox.pending())
+
     def idle_timeout(self):  # noqa: ANN201
         """A visit left alone returns to attract, with the greeting wiped."""
         app = self.app
@@ -189,9 +253,14 @@ def main() -> int:
     name, out = sys.argv[1], Path(sys.argv[2])
     out.mkdir(parents=True, exist_ok=True)
     services = build_demo_services(out / "data")
-    if services.background_init:  # fill the demo cache before the first frame: deterministic
+    if services.background_init:  # sync from the embedded server before the first frame
         services.background_init()
         services.background_init = None
+        deadline = time.monotonic() + 60
+        while services.store.count_jobs() == 0 or not services.store.policies():
+            if time.monotonic() > deadline:
+                raise SystemExit("the demo cache was not filled from the embedded central API")
+            time.sleep(0.1)
     app = GigKioskApp(services, demo=True)
     scenario = Scenario(app, out)
 

@@ -59,3 +59,17 @@ def test_scanned_codes_are_routed(scenario) -> None:
     states = {name: state for name, state, _ in c["devices"]}
     assert states["idcard"] == "ok" and states["printer"] == "ok" and states["camera"] == "ok"
     assert len(c["printed"]) == 1 and "测试页" in c["printed"][0]
+
+
+def test_register_interest_online_then_offline(scenario) -> None:
+    r = scenario("apply_flow")
+    c = r["checks"]
+    assert c["after_apply_tap"] == "apply_consent"
+    assert "手机号不正确" in c["bad_phone_error"]
+    assert c["display"] == "139 0000 0001"
+    assert c["after_confirm"] == "apply_done"
+    text = c["application_text"]
+    assert "*" in text and "139****0001" in text and "13900000001" not in text
+    assert c["delivered_online"] is True and "已发送" in c["delivery_text"]
+    assert "网络不通" in c["queued_text"] and c["pending_offline"] == 1
+    assert c["pending_after_reconnect"] == 0

@@ -13,7 +13,8 @@ MSGID = re.compile(r"""tr\(\s*"((?:[^"\\]|\\.)+)"|(?:^|[\s(,\[])\(\s*"[a-z_]+",\
 
 def used_msgids() -> set[str]:
     ids: set[str] = set()
-    for path in [*SCREENS.rglob("*.kv"), *SCREENS.rglob("*.py")]:
+    # commands/ print to a terminal for maintainers (English); only the seeker's screens count
+    for path in [*SCREENS.rglob("*.kv"), *SCREENS.glob("*.py"), *SCREENS.glob("widgets/*.py")]:
         for m in MSGID.finditer(path.read_text(encoding="utf-8")):
             ids.add(m.group(1) or m.group(2))
     return ids
