@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from screens.commands.common import run_app, setup_logging
@@ -33,6 +34,11 @@ def run(args: argparse.Namespace) -> int:
         app = GigKioskApp(services, demo=False)
 
         def script():  # noqa: ANN202 (generator for run_script)
+            deadline = time.monotonic() + 60  # the embedded central API fills the cache
+            while not (services.store.count_jobs() and services.store.policies()):
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the demo cache was not filled from the embedded central API")
+                yield 0.2
             yield 5
             for lang in ("zh", "en"):
                 for elderly in (False, True):
@@ -42,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
                             continue
                         prepare()
                         app.lang, app.elderly = lang, elderly  # end_session resets them
+                        while app.print_state == "printing":
+                            yield 0.1
                         yield 4
                         path = args.dir / f"{name}-{lang}-{'elderly' if elderly else 'normal'}.png"
                         screenshot(app.root, path)
@@ -70,10 +78,9 @@ def shot_plan(app) -> list[tuple[str, object]]:  # noqa: ANN001
         s = app.services.settings.station
         return nearby(app.services.store, s.lat, s.lng).hits[0].job.id
 
-    def printed() -> None:
+    def printed() -> None:  # a real slip through the print queue and the printer simulator
         app.open_job(first_job_id())
-        app.print_state, app.preview_path = "done", ""
-        app.go("printing")
+        app.print_current_job()
 
     def policy() -> None:
         app.open_policies()
