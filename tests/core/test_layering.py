@@ -1,0 +1,46 @@
+"""The house rules on dependencies (DESIGN.md): kiosk/ and devices/ never import kivy, and
+central/ shares no code with the kiosk."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _modules(package: str) -> list[str]:
+    """Every module of a package, subpackages included (found from the file tree, so this
+    process imports none of them)."""
+    names = []
+    for path in (ROOT / package).rglob("*.py"):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        if "migrations" not in parts and not parts[-1].startswith("_"):
+            names.append(".".join(parts))
+    return sorted(names)
+
+
+def _imported_after(modules: list[str]) -> set[str]:
+    code = (
+        "import importlib, sys\n"
+        f"for m in {modules!r}: importlib.import_module(m)\n"
+        "print('\\n'.join(sorted({n.split('.')[0] for n in sys.modules})))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         timeout=120, check=True)
+    return set(out.stdout.split())
+
+
+def test_kiosk_and_devices_never_import_kivy() -> None:
+    modules = _modules("kiosk") + _modules("devices")
+    assert len(modules) > 30
+    loaded = _imported_after(modules)
+    assert "kiosk" in loaded and "devices" in loaded
+    assert "kivy" not in loaded
+
+
+def test_central_imports_nothing_of_the_kiosk() -> None:
+    loaded = _imported_after(_modules("central"))
+    assert "central" in loaded
+    assert not {"kiosk", "devices", "screens", "kivy"} & loaded
