@@ -7,6 +7,7 @@ import io
 import qrcode
 from kivy.app import App
 from kivy.core.image import Image as CoreImage
+from kivy.graphics.texture import Texture
 from kivy.properties import ObjectProperty
 from kivy.uix.screenmanager import Screen
 
@@ -18,14 +19,15 @@ def qr_png(text: str, box: int = 10) -> bytes:
     return buf.getvalue()
 
 
+def qr_texture(text: str) -> Texture:
+    texture = CoreImage(io.BytesIO(qr_png(text)), ext="png").texture
+    texture.mag_filter = "nearest"  # keep modules sharp when scaled up
+    return texture
+
+
 class JobQrScreen(Screen):
     texture = ObjectProperty(None, allownone=True)
 
     def on_pre_enter(self, *_args: object) -> None:
         app = App.get_running_app()
-        if app.current_job is None:
-            self.texture = None
-            return
-        data = io.BytesIO(qr_png(app.job_url(app.current_job)))
-        self.texture = CoreImage(data, ext="png").texture
-        self.texture.mag_filter = "nearest"  # keep modules sharp when scaled up
+        self.texture = qr_texture(app.job_url(app.current_job)) if app.current_job else None

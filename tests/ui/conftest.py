@@ -22,6 +22,7 @@ def run_scenario(name: str, out: Path, timeout: float = 120) -> dict:
     if proc.returncode != 0 or not result_file.exists():
         raise AssertionError(f"scenario {name} failed (rc {proc.returncode}):\n{proc.stderr[-4000:]}")
     result = json.loads(result_file.read_text())
+    result["log"] = proc.stdout + proc.stderr
     if "error" in result:
         raise AssertionError(f"scenario {name}: {result['error']}")
     return result

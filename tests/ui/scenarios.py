@@ -135,6 +135,36 @@ class Scenario:
         yield from wait_until(lambda: app.print_state == "done", timeout=20)
         self.check("printed", [b.decode("gb18030", "replace") for b in demo.printer_sim.printed])
 
+    def paper_out(self):  # noqa: ANN201
+        """No paper: the seeker is told and offered the QR; after the refill the slip prints
+        exactly once."""
+        app, sim = self.app, self.app.services.demo.printer_sim
+        sim.set_state(paper_out=True)
+        yield from wait_until(lambda: app.sm.current == "attract")
+        tap(self.screen())
+        yield 3
+        tap(self.screen().ids.browse)
+        yield from wait_until(lambda: app.sm.current == "jobs" and app.screen("jobs").ids.rv.data)
+        yield 3
+        rows = find(self.screen(), lambda w: type(w).__name__ == "JobRow" and w.job_id)
+        tap(max(rows, key=lambda w: w.to_window(*w.pos)[1]))
+        yield 3
+        tap(self.screen().ids.print_button)
+        yield from wait_until(lambda: app.print_state == "problem", timeout=20)
+        yield 3
+        self.shot("paper-out")
+        self.check("problem", app.print_problem)
+        self.check("printed_while_out", len(sim.printed))
+        tap(self.screen().ids.show_qr)
+        yield 3
+        self.check("after_qr_tap", app.sm.current)
+        tap(app.root.ids.back_button)
+        yield 3
+        sim.set_state(paper_out=False)  # the maintainer refills the roll
+        yield from wait_until(lambda: app.print_state == "done", timeout=30)
+        yield 1.0
+        self.check("printed_after_refill", len(sim.printed))
+
     def _type_phone(self, digits: str):  # noqa: ANN202
         keys = {k.key: k for k in self.screen().ids.keypad.children}
         tap(keys["clear"])

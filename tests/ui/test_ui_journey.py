@@ -1,7 +1,12 @@
 """The kiosk in a real window under Xvfb, driven by touch events."""
 
+import json
+from pathlib import Path
+
 import pytest
 from PIL import Image
+
+CARDS = Path(__file__).resolve().parents[2] / "assets" / "demo" / "cards.json"
 
 pytestmark = pytest.mark.ui
 
@@ -73,3 +78,17 @@ def test_register_interest_online_then_offline(scenario) -> None:
     assert c["delivered_online"] is True and "已发送" in c["delivery_text"]
     assert "网络不通" in c["queued_text"] and c["pending_offline"] == 1
     assert c["pending_after_reconnect"] == 0
+    # Personal data never reaches the logs: the whole run's output holds none of it.
+    card = next(c for c in json.loads(CARDS.read_text())["cards"] if c["label"] == "resident")
+    for secret in (card["id_number"], card["name"], "13900000001", card["address"][:8]):
+        assert secret not in r["log"]
+    assert "application" in r["log"] or "outbox" in r["log"]  # the run did log (not silenced)
+
+
+def test_paper_out_offers_qr_and_prints_once_after_refill(scenario) -> None:
+    r = scenario("paper_out")
+    c = r["checks"]
+    assert "没纸" in c["problem"]
+    assert c["printed_while_out"] == 0
+    assert c["after_qr_tap"] == "job_qr"
+    assert c["printed_after_refill"] == 1
