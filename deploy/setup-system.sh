@@ -12,6 +12,7 @@ packages=(
   libxrender1 libxi6 libxext6 libxkbcommon0
   libgomp1              # OpenCV
   libusb-1.0-0          # python-escpos USB printers (pyusb backend)
+  espeak-ng             # spoken prompts (Mandarin voice "cmn")
 )
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(postgresql chromium chromium-driver)

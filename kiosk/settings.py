@@ -95,6 +95,8 @@ class UiSettings(_Section):
     width: int = Field(1080, ge=320)
     height: int = Field(1920, ge=320)
     search_radius_km: float = Field(10.0, gt=0, le=200)
+    voice: bool = True  # spoken prompts (espeak-ng); the remote config can switch them off
+    voice_rate_wpm: int = Field(150, ge=80, le=300)
 
 
 class SecuritySettings(_Section):

@@ -88,6 +88,7 @@ class GigKioskApp(App):
     can_apply = BooleanProperty(True)  # remote config features.apply, and an outbox exists
     can_print = BooleanProperty(True)  # remote config features.print, and a printer exists
     can_policies = BooleanProperty(True)  # remote config features.policies
+    can_speak = BooleanProperty(False)  # a speaker exists and remote config features.voice
     online = BooleanProperty(True)  # False once the sync worker reports the API unreachable
     data_time = StringProperty("")  # HH:MM of the last successful sync, for the offline badge
 
@@ -120,6 +121,7 @@ class GigKioskApp(App):
             services.printer.on_job_dropped = on_ui_thread(self._print_problem)
         self.can_apply = services.outbox is not None
         self.can_print = services.printer is not None
+        self.can_speak = bool(services.speaker and services.speaker.available and s.ui.voice)
         self.default_lang, self.default_elderly = s.ui.language, s.ui.elderly_mode
         services.on_sync_attached = self._wire_sync
         if services.sync is not None:
@@ -214,6 +216,47 @@ class GigKioskApp(App):
 
     def _on_screen(self, _sm: ScreenManager, name: str) -> None:
         self.screen_log.append(name)
+        if self.services.speaker is not None:
+            self.services.speaker.stop()  # never read out a screen that has gone
+        if self.elderly and self.can_speak and name != "attract":
+            # Large-text mode reads each screen aloud (after this frame has laid it out).
+            Clock.schedule_once(lambda _dt: self.read_aloud(), 0.1)
+
+    # --- spoken prompts -------------------------------------------------------------------
+    def read_aloud(self) -> None:
+        if self.can_speak:
+            self.services.speaker.say(self.spoken_text(), self.lang, slow=self.elderly)
+
+    def spoken_text(self) -> str:
+        """What the current screen says, in the current language; masked data only, and
+        never a phone number being typed (a kiosk speaks in a public place)."""
+        t, name, job = self.tr, self.sm.current, self.current_job
+        if name == "home":
+            return "。".join([t("What would you like to do?"), t("Find work nearby"), t("Place your ID card"),
+                             t("Scan a code"), t("Employment policies and services")])
+        if name == "jobs":
+            rows = self.screen("jobs").ids.rv.data[:3]
+            heard = [f"{r['title']}，{r['pay']}，{r['settlement']}，{r['distance']}" for r in rows]
+            return "。".join([t("{n} jobs within {km:g} km").format(n=self.job_count, km=self.job_filter.radius_km), *heard])
+        if name == "job_detail" and job is not None:
+            return "。".join([job.title, job.pay_text(self.lang), job.settlement_text(self.lang), job.employer,
+                             job.address, t("Print job slip"), t("Register interest")])
+        if name == "printing":
+            return self.print_problem if self.print_state == "problem" else t("Please take your job slip from the slot below the screen")
+        if name == "apply_consent":
+            return t("To register your interest in this job we send your name, ID card number and phone number to the county employment service, which passes them to this employer only. They are used to contact you about this job and are deleted from this kiosk as soon as they are sent. Your card photo is never kept. You may say no: you can still browse jobs and print slips.")
+        if name == "apply_phone":
+            return t("Your mobile number, so the employer can call you")
+        if name == "apply_done":
+            return t("Your registration has been received")
+        if name == "policy" and self.current_policy is not None:
+            p = self.current_policy
+            return p.title + "。" + p.body if self.lang == "zh" else (p.title_en or p.title) + ". " + (p.body_en or p.body)
+        if name == "policies":
+            return t("Employment policies and services")
+        if name == "job_qr":
+            return t("Scan with your phone camera or WeChat to keep this job")
+        return ""
 
     def start_visit(self) -> None:
         self.history.clear()
@@ -536,6 +579,7 @@ class GigKioskApp(App):
         self.can_apply = cfg.features.apply and self.services.outbox is not None
         self.can_print = cfg.features.print and self.services.printer is not None
         self.can_policies = cfg.features.policies
+        self.can_speak = bool(cfg.features.voice and self.services.speaker and self.services.speaker.available)
         self.default_lang, self.default_elderly = cfg.default_language, cfg.elderly_mode_default
         if self.sm.current == "attract":  # nobody is mid-visit: show the new defaults now
             self.lang, self.elderly = self.default_lang, self.default_elderly

@@ -42,12 +42,15 @@ def demo_settings(data_dir: Path, lang: str = "zh", elderly: bool = False) -> Se
 
 
 def build_demo_services(
-    data_dir: Path, lang: str = "zh", elderly: bool = False, smoke: bool = False
+    data_dir: Path, lang: str = "zh", elderly: bool = False, smoke: bool = False,
+    speech_dir: Path | None = None,
 ) -> Services:
+    """speech_dir: write spoken prompts there as WAV files instead of playing them."""
     settings = demo_settings(data_dir, lang, elderly)
     store = Store(data_dir / "cache.db")
     if smoke:  # the smoke run stops after the attract screen's first frame: nothing to start
         return Services(settings=settings, store=store)
+    from devices.speech import Speaker
     from kiosk.outbox import Outbox
     from screens.demo_devices import DemoDevices
 
@@ -60,6 +63,7 @@ def build_demo_services(
         printer=demo.make_printer(),
         scanners=[demo.make_camera()],
         outbox=Outbox(data_dir),  # applications are accepted at once, sent when online
+        speaker=Speaker(settings.ui.voice_rate_wpm, out_dir=speech_dir),
     )
     services.background_init = lambda: connect_central(services, demo)
     return services

@@ -35,6 +35,10 @@ def build_services(settings: Settings) -> Services:
                           repeat_window_s=d.scanner.repeat_window_s)
         )
     services = Services(settings=settings, store=store, idcard=idcard, printer=printer, scanners=scanners)
+    if settings.ui.voice:
+        from devices.speech import Speaker
+
+        services.speaker = Speaker(settings.ui.voice_rate_wpm)
     if settings.api.base_url:
         services.outbox, services.remote_config, services.sync = build_sync(settings, services)
     return services

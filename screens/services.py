@@ -27,6 +27,7 @@ class Services:
     remote_config: Any = None  # kiosk.remote_config.RemoteConfig
     on_sync_attached: Callable[[Any], None] | None = None
     demo: Any = None  # screens.demo_devices.DemoDevices in `gig-kiosk demo`
+    speaker: Any = None  # devices.speech.Speaker for spoken prompts
     # Slow set-up (filling the demo cache, starting an embedded server) that must not delay
     # the first frame: run in a thread by start(); on_data_changed is called when it is done.
     background_init: Callable[[], None] | None = None
@@ -54,7 +55,7 @@ class Services:
             self.on_data_changed()
 
     def stop(self) -> None:
-        for device in (self.sync, *self.scanners, self.idcard, self.printer, self.demo):
+        for device in (self.sync, *self.scanners, self.idcard, self.printer, self.speaker, self.demo):
             if device is not None:
                 device.stop()
 
@@ -74,6 +75,6 @@ class Services:
 
     def devices(self) -> dict[str, Any]:
         """name -> driver, for the maintenance screen and heartbeats."""
-        named = {"idcard": self.idcard, "printer": self.printer}
+        named = {"idcard": self.idcard, "printer": self.printer, "speech": self.speaker}
         named |= {getattr(s, "name", f"scanner{i}"): s for i, s in enumerate(self.scanners)}
         return {k: v for k, v in named.items() if v is not None}

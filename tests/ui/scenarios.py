@@ -135,6 +135,29 @@ class Scenario:
         yield from wait_until(lambda: app.print_state == "done", timeout=20)
         self.check("printed", [b.decode("gb18030", "replace") for b in demo.printer_sim.printed])
 
+    def voice(self):  # noqa: ANN201
+        """The read-aloud button speaks the screen; large-text mode reads each new screen."""
+        app, speaker = self.app, self.app.services.speaker
+        yield from wait_until(lambda: app.sm.current == "attract")
+        tap(self.screen())
+        yield 3
+        tap(app.root.ids.speak_button)
+        yield 2
+        speaker.wait()
+        self.check("home_text", app.spoken_text())
+        tap(app.root.ids.elderly_button)
+        yield 2
+        tap(self.screen().ids.browse)
+        yield from wait_until(lambda: app.sm.current == "jobs" and app.screen("jobs").ids.rv.data)
+        yield 0.5
+        speaker.wait()
+        self.check("jobs_text", app.spoken_text())
+        self.check("utterances", speaker.spoken)
+        app.open_job(app.screen("jobs").ids.rv.data[0]["job_id"])
+        app.go("apply_phone")
+        yield 3
+        self.check("phone_text", app.spoken_text())
+
     def paper_out(self):  # noqa: ANN201
         """No paper: the seeker is told and offered the QR; after the refill the slip prints
         exactly once."""
@@ -282,7 +305,7 @@ def _target_sizes(root: Widget) -> list[dict]:
 def main() -> int:
     name, out = sys.argv[1], Path(sys.argv[2])
     out.mkdir(parents=True, exist_ok=True)
-    services = build_demo_services(out / "data")
+    services = build_demo_services(out / "data", speech_dir=out / "speech")
     if services.background_init:  # sync from the embedded server before the first frame
         services.background_init()
         services.background_init = None

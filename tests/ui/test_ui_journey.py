@@ -92,3 +92,21 @@ def test_paper_out_offers_qr_and_prints_once_after_refill(scenario) -> None:
     assert c["printed_while_out"] == 0
     assert c["after_qr_tap"] == "job_qr"
     assert c["printed_after_refill"] == 1
+
+
+def _seconds(wav: Path) -> float:
+    import wave
+
+    with wave.open(str(wav)) as w:
+        return w.getnframes() / w.getframerate()
+
+
+def test_read_aloud_and_large_text_reading(scenario, tmp_path: Path) -> None:
+    r = scenario("voice")
+    c = r["checks"]
+    assert "您想做什么" in c["home_text"] and "找附近的零工" in c["home_text"]
+    assert "公里内共" in c["jobs_text"] and "元/" in c["jobs_text"]
+    assert c["utterances"] >= 2  # the button, then the automatic reading in large-text mode
+    assert not any(ch.isdigit() for ch in c["phone_text"])  # never reads out a phone number
+    wavs = sorted((tmp_path / "voice" / "speech").glob("*.wav"))
+    assert len(wavs) >= 2 and all(_seconds(w) > 1.0 for w in wavs[:2])
