@@ -18,7 +18,7 @@ _PHONE_RE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4}
 
 
 def mask_id_number(value: str) -> str:
-    """'34100219900101123X' -> '3410**********123X' (first 4 and last 4 kept)."""
+    """18-digit ID number -> '3410**********123X' (first 4 and last 4 kept)."""
     v = value.strip()
     if len(v) <= 8:
         return "*" * len(v)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 
 from kiosk.models import Job, Policy, Station
 
@@ -41,5 +43,12 @@ SAMPLE_POLICY = Policy(
     "所需材料：身份证、社保缴费凭证（示例文本，非真实政策）。",
 )
 
-# Fictional person for the application receipt sample (masked on paper).
-SAMPLE_PERSON = {"name": "张小梅", "id_number": "110101199003071234", "phone": "13800000000"}
+def _sample_person() -> dict[str, str]:
+    """The fictional 'resident' of assets/demo/cards.json: personal-data-shaped values live in
+    the demo data, never in source files. Masked on paper."""
+    path = Path(__file__).resolve().parents[2] / "assets" / "demo" / "cards.json"
+    card = next(c for c in json.loads(path.read_text(encoding="utf-8"))["cards"] if c["label"] == "resident")
+    return {"name": card["name"], "id_number": card["id_number"], "phone": "13900000001"}
+
+
+SAMPLE_PERSON = _sample_person()
