@@ -11,6 +11,7 @@ import binascii
 import json
 import math
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -294,20 +295,7 @@ def jobs_delta(session: Session, station: Station, radius_km: float, cursor: str
         + (Job.lng - station.lng) * k * (Job.lng - station.lng) * k
         <= dlat * dlat,
     )
-    conditions = [Job.seq > since, Job.seq <= high, near]
-    if since == 0:
-        conditions.append(Job.status == "open")  # a first sync needs no closures
-    rows = session.scalars(select(Job).where(*conditions).order_by(Job.seq).limit(limit + 1)).all()
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    last = rows[-1].seq if has_more else high
-    return Delta(
-        items=[job_dict(j) for j in rows if j.status == "open"],
-        deleted=[j.id for j in rows if j.status != "open"],
-        cursor=encode_cursor("j", last),
-        has_more=has_more,
-        reset=reset,
-    )
+    return _delta_page(session, Job, [near], "open", job_dict, "j", since, high, reset, limit)
 
 
 # -- policies -----------------------------------------------------------------------------------
@@ -340,17 +328,25 @@ def save_policy(session: Session, county: str, policy_id: str, fields: PolicyIn)
 def policies_delta(session: Session, county: str, cursor: str | None, limit: int) -> Delta:
     high = current(session, "policies")
     since, reset = resolve_since("p", cursor, high)
-    conditions = [Policy.county == county, Policy.seq > since, Policy.seq <= high]
+    return _delta_page(session, Policy, [Policy.county == county], "published", policy_dict, "p",
+                       since, high, reset, limit)
+
+
+def _delta_page(session: Session, model: Any, where: list[Any], live: str,
+                to_dict: Callable[[Any], dict[str, Any]], kind: str, since: int, high: int,
+                reset: bool, limit: int) -> Delta:
+    """One page of rows changed in (since, high], in change order: rows in the `live` status
+    as items, the others as deleted ids. A first sync (since 0) needs no deletions."""
+    conditions = [model.seq > since, model.seq <= high, *where]
     if since == 0:
-        conditions.append(Policy.status == "published")
-    rows = session.scalars(select(Policy).where(*conditions).order_by(Policy.seq).limit(limit + 1)).all()
+        conditions.append(model.status == live)
+    rows = session.scalars(select(model).where(*conditions).order_by(model.seq).limit(limit + 1)).all()
     has_more = len(rows) > limit
     rows = rows[:limit]
-    last = rows[-1].seq if has_more else high
     return Delta(
-        items=[policy_dict(p) for p in rows if p.status == "published"],
-        deleted=[p.id for p in rows if p.status != "published"],
-        cursor=encode_cursor("p", last),
+        items=[to_dict(r) for r in rows if r.status == live],
+        deleted=[r.id for r in rows if r.status != live],
+        cursor=encode_cursor(kind, rows[-1].seq if has_more else high),
         has_more=has_more,
         reset=reset,
     )
