@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
+import httpx
 from stdnum.cn import ric
 
 
@@ -41,3 +43,19 @@ HEARTBEAT = {
     "devices": {"printer": {"state": "ok"}, "idcard": {"state": "error", "detail": "no reply"}},
     "outbox_depth": 2, "paper": "low",
 }
+
+
+DEMO = Path(__file__).with_name("demo")
+
+
+class Server:
+    def __init__(self, base_url: str, seed: dict[str, Any]) -> None:
+        self.base_url = base_url
+        self.seed = seed
+        self.client = httpx.Client(base_url=base_url, timeout=30)
+        st = seed["stations"]
+        self.stations = {s["id"]: s for s in st}
+        self.staff = {s["county"]: s for s in seed["staff"]}
+
+    def as_(self, token: str | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"} if token else {}

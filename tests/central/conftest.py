@@ -6,16 +6,13 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
+from central_helpers import DEMO, Server
 
 from central.pgcluster import PostgresUnavailable, create_database, start_cluster
 from central.security import new_data_key
 from central.testing import start_seeded_server
-
-DEMO = Path(__file__).with_name("demo")
 
 
 @pytest.fixture(scope="session")
@@ -43,19 +40,6 @@ BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return _database(request, tmp_path, request.param)
-
-
-class Server:
-    def __init__(self, base_url: str, seed: dict[str, Any]) -> None:
-        self.base_url = base_url
-        self.seed = seed
-        self.client = httpx.Client(base_url=base_url, timeout=30)
-        st = seed["stations"]
-        self.stations = {s["id"]: s for s in st}
-        self.staff = {s["county"]: s for s in seed["staff"]}
-
-    def as_(self, token: str | None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {token}"} if token else {}
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

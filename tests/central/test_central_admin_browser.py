@@ -12,8 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from central_helpers import HEARTBEAT
-from conftest import DEMO
+from central_helpers import DEMO, HEARTBEAT
 
 from central.testing import start_seeded_server
 
@@ -158,10 +157,17 @@ def test_staff_journey(browser, site, shots: Path) -> None:  # noqa: ANN001
     assert at("/admin/jobs/e-browser?saved=1")
     type_into("title", "超市理货员（日结）")
     find(By.ID, "save").click()
+
+    def saved_job(_driver: object) -> dict | bool:
+        # The form posts and redirects to the same URL: wait for the server to have the edit.
+        j = api.get("/v1/jobs/e-browser", headers={"Authorization": f"Bearer {staff['token']}"}).json()
+        return j if j["title"] == "超市理货员（日结）" else False
+
+    job = WebDriverWait(browser, 10).until(saved_job)
     browser.save_screenshot(str(shots / "07-job-saved.png"))
-    job = api.get("/v1/jobs/e-browser", headers={"Authorization": f"Bearer {staff['token']}"}).json()
     assert job["title"] == "超市理货员（日结）" and job["pay_unit"] == "hour" and job["status"] == "open"
     find(By.ID, "close-job").click()
+    assert at("/admin/jobs")  # the close form's redirect: the job is closed once we are here
     job = api.get("/v1/jobs/e-browser", headers={"Authorization": f"Bearer {staff['token']}"}).json()
     assert job["status"] == "closed"
 

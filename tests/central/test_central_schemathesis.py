@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 import schemathesis
-from conftest import DEMO, Server
+from central_helpers import DEMO, Server
 from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
 
