@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 
 import pytest
 
@@ -10,20 +11,13 @@ from devices.base import DeviceState
 from devices.idcard import protocol as p
 from devices.idcard.simulator import Fault, ReaderSimulator
 from kiosk.identity import IdentityCard, ProblemKind, ReadProblem
+from tests import waiting
 
 READ = (0x30, 0x01)
 RESET = (0x10, 0xFF)
 
 
-def wait_for(predicate, timeout: float = 3.0) -> bool:
-    """Poll until true; the bound is generous (other suites share the CPU), never a speed claim."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return bool(predicate())
-
+wait_for = partial(waiting.wait_for, timeout=3.0)
 
 def _ok(reader) -> bool:
     return reader.status.state is DeviceState.OK

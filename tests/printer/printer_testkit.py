@@ -9,6 +9,7 @@ from collections.abc import Callable
 from devices.printer.service import PrintProblem, PrintService
 from devices.printer.simulator import PrinterSimulator
 from kiosk.settings import PrinterSettings
+from tests import waiting
 
 
 class Events:
@@ -46,14 +47,7 @@ class Events:
             return True
 
 
-def wait_until(pred: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return pred()
-
+wait_until = waiting.wait_for
 
 def service_for(sim_addr: tuple[str, int], events: Events, **settings: object) -> PrintService:
     host, port = sim_addr

@@ -12,18 +12,12 @@ from devices.scanner import synthetic
 from devices.scanner.camera import CameraScanner, RepeatFilter
 from devices.scanner.decode import Code, Decoder
 from devices.scanner.simulator import SimulatedCamera, blank_frame
+from tests import waiting
 
 PAYLOAD = "https://jobs.example.gov.cn/j/qh-0001"
 
 
-def _wait(pred, timeout: float = 10.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.01)
-    return pred()
-
+_wait = waiting.wait_for
 
 def _clip() -> list[np.ndarray]:
     """Nothing, then a poster sliding in from the left edge, then held still."""

@@ -9,16 +9,9 @@ from devices.base import DeviceState
 from devices.scanner.hid import HidScanDetector
 from devices.scanner.serial import LineFramer, SerialScanner, decode_line
 from devices.scanner.simulator import SerialScannerSimulator
+from tests import waiting
 
-
-def _wait(pred, timeout: float = 10.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.01)
-    return pred()
-
+_wait = waiting.wait_for
 
 # --- framing (pure) -----------------------------------------------------------------------
 def test_framer_splits_on_cr_lf_and_crlf_across_chunks():

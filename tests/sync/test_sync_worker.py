@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from sync_helpers import Central, fake_id_number, fake_phone, kiosk_settings
@@ -15,16 +15,9 @@ from kiosk.outbox import Outbox
 from kiosk.remote_config import RemoteConfig
 from kiosk.store import Store
 from kiosk.sync import SyncWorker
+from tests import waiting
 
-
-def wait_for(cond: Callable[[], bool], timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.05)
-    return cond()
-
+wait_for = partial(waiting.wait_for, timeout=20.0, interval=0.05)
 
 def test_worker_offline_mode_and_recovery(fresh_central: Central, tmp_path: Path) -> None:
     central = fresh_central
