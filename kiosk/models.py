@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class PayUnit(StrEnum):
@@ -126,14 +126,43 @@ class Job:
         return d
 
     def pay_text(self, lang: str = "zh") -> str:
-        """'180元/天' or '¥180/day'."""
-        amount = f"{self.pay_amount:g}"
-        if lang == "zh":
-            return f"{amount}元/{PAY_UNIT_ZH[self.pay_unit]}"
-        return f"¥{amount}/{PAY_UNIT_EN[self.pay_unit]}"
+        return pay_text(self.pay_amount, self.pay_unit, lang)
 
     def settlement_text(self, lang: str = "zh") -> str:
-        return (SETTLEMENT_ZH if lang == "zh" else SETTLEMENT_EN)[self.settlement]
+        return settlement_text(self.settlement, lang)
+
+
+class JobSummary(NamedTuple):
+    """What a row of the job list shows, read from narrow store columns: no JSON and no
+    full Job per row, which is most of a search's cost. The detail screen loads the Job."""
+
+    id: str
+    title: str
+    employer: str
+    category: str
+    pay_amount: float
+    pay_unit: str
+    settlement: str
+    start_date: dt.date
+    valid_through: dt.date | None
+    status: str
+
+    def pay_text(self, lang: str = "zh") -> str:
+        return pay_text(self.pay_amount, self.pay_unit, lang)
+
+    def settlement_text(self, lang: str = "zh") -> str:
+        return settlement_text(self.settlement, lang)
+
+
+def pay_text(amount: float, unit: str, lang: str = "zh") -> str:
+    """'180元/天' or '¥180/day'."""
+    if lang == "zh":
+        return f"{amount:g}元/{PAY_UNIT_ZH[unit]}"
+    return f"¥{amount:g}/{PAY_UNIT_EN[unit]}"
+
+
+def settlement_text(settlement: str, lang: str = "zh") -> str:
+    return (SETTLEMENT_ZH if lang == "zh" else SETTLEMENT_EN)[settlement]
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,13 +14,13 @@ import numpy as np
 from kiosk.filters import JobFilter
 from kiosk.geo import bounding_box, haversine_km
 from kiosk.geoindex import GeoIndex, haversine_km_np
-from kiosk.models import Job
+from kiosk.models import Job, JobSummary
 from kiosk.store import Store
 
 
 @dataclass(frozen=True)
 class Hit:
-    job: Job
+    job: JobSummary | Job  # nearby() gives list-row summaries; the full-scan baseline, Jobs
     distance_km: float
 
 
@@ -81,7 +81,7 @@ def nearby(
         idx, dist = idx[part], dist[part]
     order = np.argsort(dist, kind="stable")
     rowids = [int(r) for r in cols.rowid[idx[order]]]
-    jobs = store.jobs_by_rowid(rowids)
+    jobs = store.job_summaries(rowids)
     hits = [Hit(jobs[r], float(d)) for r, d in zip(rowids, dist[order], strict=True)]
     return SearchResult(hits, total=int(inside.sum()))
 

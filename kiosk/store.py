@@ -10,6 +10,7 @@ per thread (sqlite3 connections must not be shared across threads).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 import threading
@@ -17,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from kiosk.models import Job, Policy
+from kiosk.models import Job, JobSummary, Policy
 
 # Each entry moves the schema up by one version. Never edit a released entry; append.
 MIGRATIONS: list[str] = [
@@ -26,6 +27,9 @@ MIGRATIONS: list[str] = [
     CREATE TABLE jobs (
         rowid INTEGER PRIMARY KEY,
         id TEXT NOT NULL UNIQUE,
+        title TEXT NOT NULL,
+        employer TEXT NOT NULL,
+        pay_amount REAL NOT NULL,
         category TEXT NOT NULL,
         pay_unit TEXT NOT NULL,
         settlement TEXT NOT NULL,
@@ -119,6 +123,9 @@ class Store:
         n = 0
         for job in jobs:
             values = (
+                job.title,
+                job.employer,
+                job.pay_amount,
                 job.category,
                 job.pay_unit.value,
                 job.settlement.value,
@@ -133,10 +140,11 @@ class Store:
                 json.dumps(job.to_dict(), ensure_ascii=False),
             )
             conn.execute(
-                "INSERT INTO jobs (id, category, pay_unit, settlement, start_date,"
-                " valid_through, status, lat, lng, age_min, age_max, updated_at, data)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
-                " ON CONFLICT(id) DO UPDATE SET category=excluded.category,"
+                "INSERT INTO jobs (id, title, employer, pay_amount, category, pay_unit, settlement,"
+                " start_date, valid_through, status, lat, lng, age_min, age_max, updated_at, data)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT(id) DO UPDATE SET title=excluded.title, employer=excluded.employer,"
+                " pay_amount=excluded.pay_amount, category=excluded.category,"
                 " pay_unit=excluded.pay_unit, settlement=excluded.settlement,"
                 " start_date=excluded.start_date, valid_through=excluded.valid_through,"
                 " status=excluded.status, lat=excluded.lat, lng=excluded.lng,"
@@ -186,12 +194,20 @@ class Store:
         row = self.conn.execute("SELECT data FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return Job.from_dict(json.loads(row[0])) if row else None
 
-    def jobs_by_rowid(self, rowids: list[int]) -> dict[int, Job]:
+    def job_summaries(self, rowids: list[int]) -> dict[int, JobSummary]:
+        """rowid -> the list-row fields of those jobs (no JSON decoding)."""
         if not rowids:
             return {}
         marks = ",".join("?" * len(rowids))
-        rows = self.conn.execute(f"SELECT rowid, data FROM jobs WHERE rowid IN ({marks})", rowids)
-        return {r[0]: Job.from_dict(json.loads(r[1])) for r in rows}
+        rows = self.conn.execute(
+            "SELECT rowid, id, title, employer, category, pay_amount, pay_unit, settlement,"
+            f" start_date, valid_through, status FROM jobs WHERE rowid IN ({marks})",
+            rowids,
+        )
+        date = dt.date.fromisoformat
+        return {
+            r[0]: JobSummary(*r[1:8], date(r[8]), date(r[9]) if r[9] else None, r[10]) for r in rows
+        }
 
     def count_jobs(self) -> int:
         return self.conn.execute("SELECT count(*) FROM jobs").fetchone()[0]
