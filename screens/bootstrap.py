@@ -7,17 +7,6 @@ from __future__ import annotations
 
 import gc
 import os
-from pathlib import Path
-
-CJK_FONT_CANDIDATES = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Medium.ttc",
-)
-CJK_BOLD_CANDIDATES = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",)
-
-
-def _first_existing(paths: tuple[str, ...]) -> str | None:
-    return next((p for p in paths if Path(p).exists()), None)
 
 
 def configure(
@@ -47,14 +36,13 @@ def configure(
 
 
 def register_fonts() -> None:
-    """Make the CJK font the default so every Label can show Chinese."""
+    """Make the CJK font (its Simplified Chinese face) the default so every Label shows Chinese."""
     from kivy.core.text import LabelBase
 
-    regular = _first_existing(CJK_FONT_CANDIDATES)
+    from screens.fonts import sc_font
+
+    regular, bold = sc_font("Regular"), sc_font("Bold")
     if regular is None:
-        raise SystemExit(
-            "gig-kiosk: no CJK font found; install fonts-noto-cjk (deploy/setup-system.sh)"
-        )
-    bold = _first_existing(CJK_BOLD_CANDIDATES) or regular
-    LabelBase.register("Roboto", regular, fn_bold=bold)
-    LabelBase.register("CJK", regular, fn_bold=bold)
+        raise SystemExit("gig-kiosk: no CJK font found; install fonts-noto-cjk (deploy/setup-system.sh)")
+    for name in ("Roboto", "CJK"):
+        LabelBase.register(name, str(regular), fn_bold=str(bold or regular))

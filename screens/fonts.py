@@ -1,0 +1,42 @@
+"""The Simplified Chinese face of Noto Sans CJK, for Kivy.
+
+Debian's NotoSansCJK-*.ttc holds one face per region and the first one is Japanese; Kivy
+(SDL_ttf) always opens face 0 of a collection, which draws many characters in their
+Japanese forms. The SC face is copied out once to a cache folder as a plain .otf (fontTools
+copies the tables as they are, in well under a second) and registered from there.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+NOTO_DIR = Path("/usr/share/fonts/opentype/noto")
+SC_FACE = "Noto Sans CJK SC"
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "gig-kiosk" / "fonts"
+
+
+def sc_font(weight: str = "Regular", collection_dir: Path = NOTO_DIR, out_dir: Path | None = None) -> Path | None:
+    """Path of the SC face as a single-font file, extracting it on first use; None when the
+    collection is not installed (fonts-noto-cjk)."""
+    source = collection_dir / f"NotoSansCJK-{weight}.ttc"
+    if not source.exists():
+        return None
+    target = (out_dir or cache_dir()) / f"NotoSansCJKsc-{weight}.otf"
+    if target.exists() and target.stat().st_mtime >= source.stat().st_mtime:
+        return target
+    from fontTools.ttLib import TTCollection
+
+    faces = TTCollection(str(source), lazy=True).fonts
+    face = next((f for f in faces if f["name"].getDebugName(1) == SC_FACE), None)
+    if face is None:
+        return None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".part")
+    face.save(str(partial))
+    partial.replace(target)  # never leave a half-written font for the next start
+    return target

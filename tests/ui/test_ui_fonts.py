@@ -1,0 +1,29 @@
+"""The UI draws Chinese with the Simplified Chinese face, not the collection's first
+(Japanese) face."""
+
+from pathlib import Path
+
+from PIL import Image, ImageChops, ImageDraw, ImageFont
+
+from screens.fonts import NOTO_DIR, sc_font
+
+# Characters whose Japanese and Simplified Chinese glyphs differ.
+SAMPLE = "直骨角写"
+
+
+def _render(font: ImageFont.FreeTypeFont) -> Image.Image:
+    img = Image.new("L", (260, 80), 255)
+    ImageDraw.Draw(img).text((4, 4), SAMPLE, font=font, fill=0)
+    return img
+
+
+def test_extracted_face_is_simplified_chinese(tmp_path: Path) -> None:
+    path = sc_font("Regular", out_dir=tmp_path)
+    assert path is not None and path.parent == tmp_path
+    ttc = str(NOTO_DIR / "NotoSansCJK-Regular.ttc")
+    ours = _render(ImageFont.truetype(str(path), 48))
+    sc = _render(ImageFont.truetype(ttc, 48, index=2))
+    jp = _render(ImageFont.truetype(ttc, 48, index=0))
+    assert ImageChops.difference(ours, sc).getbbox() is None  # same glyphs as the SC face
+    assert ImageChops.difference(ours, jp).getbbox() is not None  # and not the JP ones
+    assert sc_font("Regular", out_dir=tmp_path) == path  # extracted once, then reused
