@@ -8,8 +8,11 @@ copies the tables as they are, in well under a second) and registered from there
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 NOTO_DIR = Path("/usr/share/fonts/opentype/noto")
 SC_FACE = "Noto Sans CJK SC"
@@ -35,8 +38,12 @@ def sc_font(weight: str = "Regular", collection_dir: Path = NOTO_DIR, out_dir: P
     face = next((f for f in faces if f["name"].getDebugName(1) == SC_FACE), None)
     if face is None:
         return None
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".part")
-    face.save(str(partial))
-    partial.replace(target)  # never leave a half-written font for the next start
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(".part")
+        face.save(str(partial))
+        partial.replace(target)  # never leave a half-written font for the next start
+    except OSError as exc:  # a read-only cache: draw with the collection's first face instead
+        log.warning("fonts: cannot write %s (%s); Chinese may show Japanese glyph forms", target, exc)
+        return source
     return target

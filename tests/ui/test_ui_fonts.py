@@ -27,3 +27,10 @@ def test_extracted_face_is_simplified_chinese(tmp_path: Path) -> None:
     assert ImageChops.difference(ours, sc).getbbox() is None  # same glyphs as the SC face
     assert ImageChops.difference(ours, jp).getbbox() is not None  # and not the JP ones
     assert sc_font("Regular", out_dir=tmp_path) == path  # extracted once, then reused
+
+
+def test_unwritable_cache_falls_back_to_the_collection(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")  # a file where the cache folder should be: mkdir fails, even as root
+    path = sc_font("Regular", out_dir=blocker / "fonts")
+    assert path == NOTO_DIR / "NotoSansCJK-Regular.ttc"
