@@ -135,6 +135,30 @@ class Scenario:
         yield from wait_until(lambda: app.print_state == "done", timeout=20)
         self.check("printed", [b.decode("gb18030", "replace") for b in demo.printer_sim.printed])
 
+    def hid_scan(self):  # noqa: ANN201
+        """A keyboard-wedge scanner types 'job:<id>' + Enter in a burst: the job opens, and
+        none of it reaches the UI as typing. Slow human key presses open nothing."""
+        from kivy.core.window import Window
+
+        app = self.app
+
+        def press(ch: str) -> None:
+            Window.dispatch("on_key_down", 13 if ch == "\r" else ord(ch), 0, None if ch == "\r" else ch, [])
+
+        yield from wait_until(lambda: app.sm.current == "attract")
+        for ch in "job:qh-0002\r":
+            press(ch)  # all within one frame: a scanner's burst
+        yield from wait_until(lambda: app.sm.current == "job_detail", timeout=10)
+        self.check("opened", app.current_job.id)
+        app.back()
+        yield 3
+        for ch in "job:qh-0003\r":
+            press(ch)
+            yield 0.15  # a person typing
+        yield 1.0
+        self.check("after_slow_typing", app.sm.current)
+        self.check("current_job_after", app.current_job.id if app.current_job else None)
+
     def voice(self):  # noqa: ANN201
         """The read-aloud button speaks the screen; large-text mode reads each new screen."""
         app, speaker = self.app, self.app.services.speaker
@@ -306,6 +330,12 @@ def main() -> int:
     name, out = sys.argv[1], Path(sys.argv[2])
     out.mkdir(parents=True, exist_ok=True)
     services = build_demo_services(out / "data", speech_dir=out / "speech")
+    if name == "hid_scan":  # this station has a keyboard-wedge scanner
+        d = services.settings.devices
+        scanner = d.scanner.model_copy(update={"hid": True})
+        services.settings = services.settings.model_copy(
+            update={"devices": d.model_copy(update={"scanner": scanner})}
+        )
     if services.background_init:  # sync from the embedded server before the first frame
         services.background_init()
         services.background_init = None

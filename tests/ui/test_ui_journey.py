@@ -110,3 +110,9 @@ def test_read_aloud_and_large_text_reading(scenario, tmp_path: Path) -> None:
     assert not any(ch.isdigit() for ch in c["phone_text"])  # never reads out a phone number
     wavs = sorted((tmp_path / "voice" / "speech").glob("*.wav"))
     assert len(wavs) >= 2 and all(_seconds(w) > 1.0 for w in wavs[:2])
+
+
+def test_keyboard_wedge_scan_opens_job_and_typing_does_not(scenario) -> None:
+    c = scenario("hid_scan")["checks"]
+    assert c["opened"] == "qh-0002"
+    assert c["after_slow_typing"] == "home" and c["current_job_after"] == "qh-0002"
