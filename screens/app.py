@@ -36,6 +36,7 @@ from kiosk.geo import haversine_km
 from kiosk.models import Job, Settlement, Station
 from screens.i18n import Translator
 from screens.services import Services
+from screens.spoken import spoken_text
 from screens.theme import Theme
 
 log = logging.getLogger(__name__)
@@ -225,38 +226,7 @@ class GigKioskApp(App):
     # --- spoken prompts -------------------------------------------------------------------
     def read_aloud(self) -> None:
         if self.can_speak:
-            self.services.speaker.say(self.spoken_text(), self.lang, slow=self.elderly)
-
-    def spoken_text(self) -> str:
-        """What the current screen says, in the current language; masked data only, and
-        never a phone number being typed (a kiosk speaks in a public place)."""
-        t, name, job = self.tr, self.sm.current, self.current_job
-        if name == "home":
-            return "。".join([t("What would you like to do?"), t("Find work nearby"), t("Place your ID card"),
-                             t("Scan a code"), t("Employment policies and services")])
-        if name == "jobs":
-            rows = self.screen("jobs").ids.rv.data[:3]
-            heard = [f"{r['title']}，{r['pay']}，{r['settlement']}，{r['distance']}" for r in rows]
-            return "。".join([t("{n} jobs within {km:g} km").format(n=self.job_count, km=self.job_filter.radius_km), *heard])
-        if name == "job_detail" and job is not None:
-            return "。".join([job.title, job.pay_text(self.lang), job.settlement_text(self.lang), job.employer,
-                             job.address, t("Print job slip"), t("Register interest")])
-        if name == "printing":
-            return self.print_problem if self.print_state == "problem" else t("Please take your job slip from the slot below the screen")
-        if name == "apply_consent":
-            return t("To register your interest in this job we send your name, ID card number and phone number to the county employment service, which passes them to this employer only. They are used to contact you about this job and are deleted from this kiosk as soon as they are sent. Your card photo is never kept. You may say no: you can still browse jobs and print slips.")
-        if name == "apply_phone":
-            return t("Your mobile number, so the employer can call you")
-        if name == "apply_done":
-            return t("Your registration has been received")
-        if name == "policy" and self.current_policy is not None:
-            p = self.current_policy
-            return p.title + "。" + p.body if self.lang == "zh" else (p.title_en or p.title) + ". " + (p.body_en or p.body)
-        if name == "policies":
-            return t("Employment policies and services")
-        if name == "job_qr":
-            return t("Scan with your phone camera or WeChat to keep this job")
-        return ""
+            self.services.speaker.say(spoken_text(self), self.lang, slow=self.elderly)
 
     def start_visit(self) -> None:
         self.history.clear()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from kivy.app import App
 from kivy.properties import ListProperty
 from kivy.uix.screenmanager import Screen
@@ -55,4 +53,3 @@ class JobDetailScreen(Screen):
         for key, value in self.rows:
             box.add_widget(TitledRow(key=key, value=value))
         self.ids.scroll.scroll_y = 1
-        self.today = dt.date.today()

@@ -26,6 +26,7 @@ from kivy.uix.widget import Widget  # noqa: E402
 from screens.app import GigKioskApp  # noqa: E402
 from screens.demo_setup import build_demo_services  # noqa: E402
 from screens.scripted import run_script, screenshot, tap  # noqa: E402
+from screens.spoken import spoken_text  # noqa: E402
 
 
 def find(root: Widget, predicate) -> list[Widget]:  # noqa: ANN001
@@ -168,19 +169,19 @@ class Scenario:
         tap(app.root.ids.speak_button)
         yield 2
         speaker.wait()
-        self.check("home_text", app.spoken_text())
+        self.check("home_text", spoken_text(app))
         tap(app.root.ids.elderly_button)
         yield 2
         tap(self.screen().ids.browse)
         yield from wait_until(lambda: app.sm.current == "jobs" and app.screen("jobs").ids.rv.data)
         yield 0.5
         speaker.wait()
-        self.check("jobs_text", app.spoken_text())
+        self.check("jobs_text", spoken_text(app))
         self.check("utterances", speaker.spoken)
         app.open_job(app.screen("jobs").ids.rv.data[0]["job_id"])
         app.go("apply_phone")
         yield 3
-        self.check("phone_text", app.spoken_text())
+        self.check("phone_text", spoken_text(app))
 
     def paper_out(self):  # noqa: ANN201
         """No paper: the seeker is told and offered the QR; after the refill the slip prints
