@@ -222,8 +222,7 @@ async def post_heartbeat(station_id: StationId, body: Heartbeat, request: Reques
     if who.station_id != station_id:
         raise HTTPException(403, "a station token acts only for its own station")
     with request.app.state.sessions() as s:  # inline, like get_config
-        at = services.record_heartbeat(s, station_id, body)
-        version = s.execute(select(Station.config_version).where(Station.id == station_id)).scalar_one()
+        at, version = services.record_heartbeat(s, station_id, body)
         s.commit()
     return JSONResponse({"received_at": services.iso(at), "config_version": version})
 

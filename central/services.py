@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, select, text, update
 from sqlalchemy.orm import Session
 
 from central import station_config
@@ -402,19 +402,25 @@ def find_application_response(session: Session, station_id: str, key: str) -> Ap
 # -- heartbeats -----------------------------------------------------------------------------------
 
 
-def record_heartbeat(session: Session, station_id: str, beat: Heartbeat) -> datetime:
+def record_heartbeat(session: Session, station_id: str, beat: Heartbeat) -> tuple[datetime, int]:
+    """Store the station's health; returns (received at, the station's current config version)
+    in one statement, so the station learns whether to fetch a newer config."""
     at = now()
     rejected = beat.rejected_config
-    session.execute(
+    if session.get_bind().dialect.name == "postgresql":
+        # Heartbeats are telemetry, replaced a minute later: losing the last few in a server
+        # crash is harmless, so this transaction does not wait for its WAL flush.
+        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+    version = session.execute(
         update(Station).where(Station.id == station_id).values(
             last_heartbeat_at=at, app_version=beat.app_version,
             config_version_applied=beat.config_version,
             rejected_config_version=rejected.version if rejected else None,
             rejected_config_reason=rejected.reason if rejected else None,
             devices=beat.devices, outbox_depth=beat.outbox_depth, paper=beat.paper,
-        )
-    )
-    return at
+        ).returning(Station.config_version)
+    ).scalar_one()
+    return at, version
 
 
 def health(station: Station, at: datetime | None = None) -> dict[str, Any]:
