@@ -9,18 +9,14 @@ copies the tables as they are, in well under a second) and registered from there
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
+
+from screens.cache import cache_root
 
 log = logging.getLogger(__name__)
 
 NOTO_DIR = Path("/usr/share/fonts/opentype/noto")
 SC_FACE = "Noto Sans CJK SC"
-
-
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "gig-kiosk" / "fonts"
 
 
 def sc_font(weight: str = "Regular", collection_dir: Path = NOTO_DIR, out_dir: Path | None = None) -> Path | None:
@@ -29,7 +25,7 @@ def sc_font(weight: str = "Regular", collection_dir: Path = NOTO_DIR, out_dir: P
     source = collection_dir / f"NotoSansCJK-{weight}.ttc"
     if not source.exists():
         return None
-    target = (out_dir or cache_dir()) / f"NotoSansCJKsc-{weight}.otf"
+    target = (out_dir or cache_root() / "fonts") / f"NotoSansCJKsc-{weight}.otf"
     if target.exists() and target.stat().st_mtime >= source.stat().st_mtime:
         return target
     from fontTools.ttLib import TTCollection

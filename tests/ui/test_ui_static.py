@@ -53,3 +53,28 @@ def test_text_contrast_at_least_4_5(fg: str, bg: str) -> None:
     from screens.theme import COLORS
 
     assert contrast(COLORS[fg], COLORS[bg]) >= 4.5
+
+
+def test_catalogue_is_compiled_once_and_recompiled_when_the_po_changes(tmp_path) -> None:  # noqa: ANN001
+    import os
+    import shutil
+
+    from screens.i18n import LOCALE_DIR
+
+    locale = tmp_path / "locale"
+    shutil.copytree(LOCALE_DIR, locale)
+    out = tmp_path / "cache"
+    first = Translator(locale, out_dir=out)
+    mo = out / "zh" / "kiosk.mo"
+    assert mo.exists() and first("Done", "zh") == "结束"
+    po = locale / "zh" / "LC_MESSAGES" / "kiosk.po"
+    po.write_text(po.read_text(encoding="utf-8").replace('msgstr "结束"', 'msgstr "完成"'), encoding="utf-8")
+    os.utime(po, (mo.stat().st_mtime + 5, mo.stat().st_mtime + 5))  # the edit is newer than the .mo
+    assert Translator(locale, out_dir=out)("Done", "zh") == "完成"
+
+
+def test_unwritable_cache_still_translates(tmp_path) -> None:  # noqa: ANN001
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    tr = Translator(out_dir=blocker / "locale")
+    assert tr("Done", "zh") == "结束" and tr("Done", "en") == "Done"

@@ -1,0 +1,12 @@
+"""Where the kiosk keeps things it derives once and reuses (the SC font face, compiled
+message catalogues): $XDG_CACHE_HOME/gig-kiosk, else ~/.cache/gig-kiosk."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def cache_root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "gig-kiosk"
