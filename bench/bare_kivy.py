@@ -11,7 +11,6 @@ Config.set("graphics", "width", "720")
 Config.set("graphics", "height", "1280")
 
 from kivy.app import App  # noqa: E402
-from kivy.clock import Clock  # noqa: E402
 from kivy.core.window import Window  # noqa: E402
 from kivy.uix.label import Label  # noqa: E402
 
@@ -19,8 +18,9 @@ from kivy.uix.label import Label  # noqa: E402
 class Bare(App):
     def build(self) -> Label:
         def first_frame(*_args: object) -> None:
+            # Exactly what `gig-kiosk demo --smoke` does: stop once the first frame is drawn.
             Window.unbind(on_flip=first_frame)
-            Clock.schedule_once(lambda _dt: self.stop(), 0)
+            self.stop()
 
         Window.bind(on_flip=first_frame)
         return Label(text="hello")

@@ -155,9 +155,6 @@ class GigKioskApp(App):
             self._hid = HidScanDetector(on_scan=self._on_hid_scan, on_key=lambda _key: None)
             Clock.schedule_interval(lambda _dt: self._hid.poll(time.monotonic()), 0.05)
         Clock.schedule_interval(self._check_idle, 1.0)
-        # The attract screen is drawn first; the others are built in the frames after it,
-        # one per frame, so start-up is quick and the first tap finds them ready.
-        Clock.schedule_once(self._prewarm, 0.2)
         Window.bind(on_flip=self._first_frame)
         return root
 
@@ -165,6 +162,9 @@ class GigKioskApp(App):
         Window.unbind(on_flip=self._first_frame)
         gc.freeze()  # start-up objects live for the whole run: keep them out of every GC pass
         gc.enable()
+        # The attract screen is on the glass; the other screens are built in the frames after
+        # it, one per frame, so start-up is quick and the first tap finds them ready.
+        Clock.schedule_once(self._prewarm, 0.2)
 
     def screen(self, name: str) -> Screen:
         """The screen called name, built (kv rules loaded, widget made) on first use."""

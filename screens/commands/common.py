@@ -29,14 +29,14 @@ def load_settings_or_exit(path: Path) -> Settings:
 def run_app(app: object, smoke: bool = False, screenshot: Path | None = None) -> int:
     """Run the Kivy app; with smoke, stop after the first frame has been drawn."""
     if smoke or screenshot:
-        from kivy.clock import Clock
         from kivy.core.window import Window
 
         def first_frame(*_args: object) -> None:
+            # Stop as soon as the first frame is on the glass, before another is drawn.
             Window.unbind(on_flip=first_frame)
             if screenshot:
                 Window.screenshot(str(screenshot))
-            Clock.schedule_once(lambda _dt: app.stop(), 0)
+            app.stop()
 
         Window.bind(on_flip=first_frame)
     app.run()
