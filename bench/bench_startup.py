@@ -27,7 +27,7 @@ def _time(cmd: list[str]) -> float:
 def run(quick: bool = False) -> list[Row]:
     if not os.environ.get("DISPLAY"):
         return [Row("startup", "skipped: no DISPLAY (run under xvfb-run)", 0, "", ok=None)]
-    rounds = 3 if quick else 8
+    rounds = 3 if quick else 15  # alternating pairs; the machine is noisy, medians need many
     kiosk = [sys.executable, "-m", "kiosk.cli", "demo", "--smoke"]
     bare = [sys.executable, str(HERE / "bare_kivy.py")]
     _time(kiosk), _time(bare)  # warm the OS file cache for both
