@@ -9,6 +9,7 @@ copies the tables as they are, in well under a second) and registered from there
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from screens.cache import cache_root
@@ -36,7 +37,7 @@ def sc_font(weight: str = "Regular", collection_dir: Path = NOTO_DIR, out_dir: P
         return None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(".part")
+        partial = target.with_suffix(f".{os.getpid()}.part")  # two starting processes never share one
         face.save(str(partial))
         partial.replace(target)  # never leave a half-written font for the next start
     except OSError as exc:  # a read-only cache: draw with the collection's first face instead

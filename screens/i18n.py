@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gettext
 import logging
+import os
 from pathlib import Path
 
 from screens.cache import cache_root
@@ -32,7 +33,7 @@ def compiled(po: Path, out_dir: Path) -> Path | None:
         with po.open("rb") as fh:
             catalog = read_po(fh, locale=po.parent.parent.name)
         mo.parent.mkdir(parents=True, exist_ok=True)
-        partial = mo.with_suffix(".part")
+        partial = mo.with_suffix(f".{os.getpid()}.part")  # two starting processes never share one
         with partial.open("wb") as fh:
             write_mo(fh, catalog)
         partial.replace(mo)
