@@ -168,9 +168,17 @@ class Store:
 
     def replace_all_jobs(self, jobs: Iterable[Job]) -> int:
         with self.transaction() as conn:
-            conn.execute("DELETE FROM jobs")
-            self._bump_jobs_generation(conn)
+            self.clear("jobs", conn)
             return self.upsert_jobs(jobs, conn)
+
+    def clear(self, table: str, conn: sqlite3.Connection) -> None:
+        """Empty the jobs or policies cache inside conn's transaction (a full resync); the
+        search index notices an emptied jobs table through jobs_generation."""
+        if table not in ("jobs", "policies"):
+            raise ValueError(f"not a cache table: {table}")
+        conn.execute(f"DELETE FROM {table}")
+        if table == "jobs":
+            self._bump_jobs_generation(conn)
 
     def _bump_jobs_generation(self, conn: sqlite3.Connection) -> None:
         conn.execute(

@@ -285,7 +285,7 @@ class SyncWorker:
             with self.store.transaction() as conn:
                 if replace:
                     previous |= {r[0] for r in conn.execute(f"SELECT id FROM {kind}")}
-                    conn.execute(f"DELETE FROM {kind}")
+                    self.store.clear(kind, conn)
                 apply(conn, items, deleted, replace, counts, previous)
                 self.store.set_meta(meta_key, page["cursor"], conn)
             first = False
@@ -312,14 +312,11 @@ class SyncWorker:
                 counts.added += 1
 
     def _apply_jobs(self, conn: sqlite3.Connection, jobs: list[Job], deleted: list[str],
-                    replace: bool, counts: Counts, previous: set[str]) -> None:
+                    _replace: bool, counts: Counts, previous: set[str]) -> None:
         self._count(conn, "jobs", [j.id for j in jobs], counts, previous)
         self.store.upsert_jobs(jobs, conn)
         counts.deleted += self.store.delete_jobs(deleted, conn)
         previous.difference_update(deleted)
-        if replace and not jobs:  # the cache emptied: the search index must notice
-            generation = int(self.store.get_meta("jobs_generation", "0") or 0)
-            self.store.set_meta("jobs_generation", str(generation + 1), conn)
 
     def _apply_policies(self, conn: sqlite3.Connection, policies: list[Policy], deleted: list[str],
                         _replace: bool, counts: Counts, previous: set[str]) -> None:
