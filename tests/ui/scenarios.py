@@ -57,6 +57,11 @@ class Scenario:
     def screen(self) -> Widget:
         return self.app.sm.current_screen
 
+    def job_row(self, position: int = 0) -> Widget:
+        """The job list's row at `position` counting from the top of the screen."""
+        rows = find(self.screen(), lambda w: type(w).__name__ == "JobRow" and w.job_id)
+        return sorted(rows, key=lambda w: -w.to_window(*w.pos)[1])[position]
+
     # --- scenarios ----------------------------------------------------------------------
     def journey(self):  # noqa: ANN201
         """attract -> home -> jobs -> detail -> print -> done -> attract, by touch."""
@@ -70,8 +75,7 @@ class Scenario:
         yield from wait_until(lambda: app.sm.current == "jobs" and app.screen("jobs").ids.rv.data)
         yield 3
         self.shot("03-jobs")
-        rows = find(self.screen(), lambda w: type(w).__name__ == "JobRow" and w.job_id)
-        first = max(rows, key=lambda w: w.to_window(*w.pos)[1])  # top-most row
+        first = self.job_row(0)
         self.check("tapped_job", first.job_id)
         tap(first)
         yield 3
@@ -194,8 +198,7 @@ class Scenario:
         tap(self.screen().ids.browse)
         yield from wait_until(lambda: app.sm.current == "jobs" and app.screen("jobs").ids.rv.data)
         yield 3
-        rows = find(self.screen(), lambda w: type(w).__name__ == "JobRow" and w.job_id)
-        tap(max(rows, key=lambda w: w.to_window(*w.pos)[1]))
+        tap(self.job_row(0))
         yield 3
         tap(self.screen().ids.print_button)
         yield from wait_until(lambda: app.print_state == "problem", timeout=20)
@@ -229,8 +232,7 @@ class Scenario:
         demo.reader_sim.place(demo.cards["resident"])
         yield from wait_until(lambda: app.sm.current == "jobs" and app.screen("jobs").ids.rv.data)
         yield 3
-        rows = find(self.screen(), lambda w: type(w).__name__ == "JobRow" and w.job_id)
-        tap(max(rows, key=lambda w: w.to_window(*w.pos)[1]))
+        tap(self.job_row(0))
         yield 3
         tap(self.screen().ids.apply_button)
         yield 3
@@ -258,8 +260,7 @@ class Scenario:
         demo.set_network(False)
         tap(self.screen().ids.more_jobs)
         yield 3
-        rows = find(self.screen(), lambda w: type(w).__name__ == "JobRow" and w.job_id)
-        tap(sorted(rows, key=lambda w: -w.to_window(*w.pos)[1])[1])  # the second job from the top
+        tap(self.job_row(1))
         yield 3
         tap(self.screen().ids.apply_button)
         yield 3
