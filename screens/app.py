@@ -35,7 +35,7 @@ from kiosk.formatting import distance_text, start_text
 from kiosk.geo import haversine_km
 from kiosk.models import Job, Settlement, Station
 from screens.i18n import Translator
-from screens.services import Services
+from screens.services import Opening, Services
 from screens.spoken import spoken_text
 from screens.theme import Theme
 
@@ -92,30 +92,55 @@ class GigKioskApp(App):
     can_speak = BooleanProperty(False)  # a speaker exists and remote config features.voice
     online = BooleanProperty(True)  # False once the sync worker reports the API unreachable
     data_time = StringProperty("")  # HH:MM of the last successful sync, for the offline badge
+    ready = BooleanProperty(False)  # services attached and started (see _start_services)
 
-    def __init__(self, services: Services, demo: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        services: Services | Callable[[], Services],
+        demo: bool = False,
+        opening: Opening | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """services: ready Services, or a function that builds them. A function is called in
+        the frame after the attract screen is first drawn (with `opening` for that frame), so
+        validating settings, opening the cache and the devices never delay the first frame."""
         super().__init__(**kwargs)
-        self.services = services
         self.demo = demo
         self.theme = Theme()
         self.tr_catalog = Translator()
         self.screen_log: list[str] = []  # screen names in order; read by UI tests
         self.history: list[str] = []
         self._last_activity = time.monotonic()
-        s = services.settings
-        self.lang = s.ui.language
-        self.elderly = s.ui.elderly_mode
-        self.idle_timeout_s = s.ui.idle_timeout_s
         self.title = "零工驿站 Gig Station"
-        self.job_filter = JobFilter(radius_km=s.ui.search_radius_km)
         self.bind(elderly=lambda *_: setattr(self.theme, "elderly", self.elderly))
-        self.theme.elderly = self.elderly
-        services.session.on_clear(self._wipe_personal_ui)
-        services.on_data_changed = on_ui_thread(self._data_changed)
         self._print_job_id = ""
         self.maintenance_until = 0.0
         self._hid: Any = None
         self._application: tuple[str, Job] | None = None
+        self.services: Services | None = None  # None until _start_services has run
+        self._make_services: Callable[[], Services] | None = None
+        if isinstance(services, Services):
+            s = services.settings
+            opening = Opening(s.ui.language, s.ui.elderly_mode, s.station.name)
+        elif opening is None:
+            raise TypeError("opening is required when services are built after the first frame")
+        self.lang, self.elderly = opening.lang, opening.elderly
+        self.default_lang, self.default_elderly = opening.lang, opening.elderly
+        self.station_name = opening.station_name
+        self.theme.elderly = self.elderly
+        if isinstance(services, Services):
+            self._attach(services)
+        else:
+            self._make_services = services
+
+    def _attach(self, services: Services) -> None:
+        """Wire the services to the UI: device and sync callbacks hop onto the UI thread."""
+        self.services = services
+        s = services.settings
+        self.idle_timeout_s = s.ui.idle_timeout_s
+        self.job_filter = JobFilter(radius_km=s.ui.search_radius_km)
+        services.session.on_clear(self._wipe_personal_ui)
+        services.on_data_changed = on_ui_thread(self._data_changed)
         if services.printer is not None:  # worker thread -> UI thread
             services.printer.on_job_done = on_ui_thread(self._print_done)
             services.printer.on_job_problem = on_ui_thread(self._print_problem)
@@ -123,7 +148,6 @@ class GigKioskApp(App):
         self.can_apply = services.outbox is not None
         self.can_print = services.printer is not None
         self.can_speak = bool(services.speaker and services.speaker.available and s.ui.voice)
-        self.default_lang, self.default_elderly = s.ui.language, s.ui.elderly_mode
         services.on_sync_attached = self._wire_sync
         if services.sync is not None:
             self._wire_sync(services.sync)
@@ -133,6 +157,13 @@ class GigKioskApp(App):
             services.idcard.on_card = on_ui_thread(self.on_identity)
             services.idcard.on_removed = on_ui_thread(self.on_card_removed)
             services.idcard.on_error = on_ui_thread(self.on_card_problem)
+        if s.devices.scanner.hid:
+            from devices.scanner.hid import HidScanDetector
+
+            # A keyboard-wedge scanner types its code; the seeker journey has no text input,
+            # so every key goes to the detector and none reaches the UI as typing.
+            self._hid = HidScanDetector(on_scan=self._on_hid_scan, on_key=lambda _key: None)
+            Clock.schedule_interval(lambda _dt: self._hid.poll(time.monotonic()), 0.05)
 
     # --- set-up -------------------------------------------------------------------------
     def build(self) -> ScreenManager:
@@ -141,19 +172,11 @@ class GigKioskApp(App):
         root = Builder.load_file(str(HERE / "root.kv"))
         self.sm: ScreenManager = root.ids.sm
         self.sm.transition = NoTransition()  # transitions cost frames and confuse some seekers
-        self.station_name = self.services.settings.station.name
         self.screen("attract")
         self.sm.bind(current=self._on_screen)
         self.screen_log.append(self.sm.current)
         Window.bind(on_touch_down=self._activity)
         Window.bind(on_key_down=self._on_key_down)
-        if self.services.settings.devices.scanner.hid:
-            from devices.scanner.hid import HidScanDetector
-
-            # A keyboard-wedge scanner types its code; the seeker journey has no text input,
-            # so every key goes to the detector and none reaches the UI as typing.
-            self._hid = HidScanDetector(on_scan=self._on_hid_scan, on_key=lambda _key: None)
-            Clock.schedule_interval(lambda _dt: self._hid.poll(time.monotonic()), 0.05)
         Clock.schedule_interval(self._check_idle, 1.0)
         Window.bind(on_flip=self._first_frame)
         return root
@@ -162,9 +185,18 @@ class GigKioskApp(App):
         Window.unbind(on_flip=self._first_frame)
         gc.freeze()  # start-up objects live for the whole run: keep them out of every GC pass
         gc.enable()
-        # The attract screen is on the glass; the other screens are built in the frames after
-        # it, one per frame, so start-up is quick and the first tap finds them ready.
+        # The attract screen is on the glass. Services come in the next frame (before any
+        # touch is dispatched: Kivy ticks the clock before it reads input); the other screens
+        # follow, one per frame, so the first tap finds them ready.
+        if self.services is None:
+            Clock.schedule_once(self._start_services, 0)
         Clock.schedule_once(self._prewarm, 0.2)
+
+    def _start_services(self, _dt: float = 0) -> None:
+        assert self._make_services is not None
+        self._attach(self._make_services())
+        self.services.start()
+        self.ready = True
 
     def screen(self, name: str) -> Screen:
         """The screen called name, built (kv rules loaded, widget made) on first use."""
@@ -189,10 +221,13 @@ class GigKioskApp(App):
             self.categories = self.services.store.categories()
 
     def on_start(self) -> None:
-        self.services.start()
+        if self.services is not None:  # else _start_services, after the first frame
+            self.services.start()
+            self.ready = True
 
     def on_stop(self) -> None:
-        self.services.stop()
+        if self.services is not None:
+            self.services.stop()
 
     # --- translation --------------------------------------------------------------------
     def tr(self, msgid: str, lang: str | None = None) -> str:

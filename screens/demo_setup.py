@@ -6,11 +6,15 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kiosk import demo_data
-from kiosk.settings import Settings, from_dict
+from kiosk.models import Station
 from kiosk.store import Store
-from screens.services import Services
+from screens.services import Opening, Services
+
+if TYPE_CHECKING:
+    from kiosk.settings import Settings
 
 log = logging.getLogger(__name__)
 DEMO_STATION = "qh-park"
@@ -20,8 +24,19 @@ def _demo_codes() -> dict:
     return json.loads((demo_data.demo_dir() / "codes" / "codes.json").read_text(encoding="utf-8"))
 
 
+def demo_station() -> Station:
+    return next(s for s in demo_data.load_stations() if s.id == DEMO_STATION)
+
+
+def demo_opening(lang: str = "zh", elderly: bool = False) -> Opening:
+    """The attract screen's first frame, drawn before the demo settings are validated."""
+    return Opening(lang=lang, elderly=elderly, station_name=demo_station().name)
+
+
 def demo_settings(data_dir: Path, lang: str = "zh", elderly: bool = False) -> Settings:
-    station = next(s for s in demo_data.load_stations() if s.id == DEMO_STATION)
+    from kiosk.settings import from_dict  # pydantic: after the first frame (GigKioskApp)
+
+    station = demo_station()
     return from_dict(
         {
             "station": {
@@ -42,18 +57,18 @@ def demo_settings(data_dir: Path, lang: str = "zh", elderly: bool = False) -> Se
 
 
 def build_demo_services(
-    data_dir: Path, lang: str = "zh", elderly: bool = False, smoke: bool = False,
-    speech_dir: Path | None = None,
+    data_dir: Path, lang: str = "zh", elderly: bool = False, speech_dir: Path | None = None,
+    embedded_central: bool = True,
 ) -> Services:
-    """speech_dir: write spoken prompts there as WAV files instead of playing them."""
-    settings = demo_settings(data_dir, lang, elderly)
-    store = Store(data_dir / "cache.db")
-    if smoke:  # the smoke run stops after the attract screen's first frame: nothing to start
-        return Services(settings=settings, store=store)
+    """speech_dir: write spoken prompts there as WAV files instead of playing them.
+    embedded_central: start the demo's central API in the background once services start."""
+    # Imported here: the demo command imports this module before its first frame.
     from devices.speech import Speaker
     from kiosk.outbox import Outbox
     from screens.demo_devices import DemoDevices
 
+    settings = demo_settings(data_dir, lang, elderly)
+    store = Store(data_dir / "cache.db")
     demo = DemoDevices(settings, data_dir)
     services = Services(
         settings=settings,
@@ -65,7 +80,8 @@ def build_demo_services(
         outbox=Outbox(data_dir),  # applications are accepted at once, sent when online
         speaker=Speaker(settings.ui.voice_rate_wpm, out_dir=speech_dir),
     )
-    services.background_init = lambda: connect_central(services, demo)
+    if embedded_central:
+        services.background_init = lambda: connect_central(services, demo)
     return services
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kiosk.settings import Settings
 from kiosk.store import Store
 from screens.services import Services
+
+if TYPE_CHECKING:
+    from kiosk.settings import Settings
 
 
 def build_services(settings: Settings) -> Services:

@@ -7,11 +7,22 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk.session import Session
-from kiosk.settings import Settings
 from kiosk.store import Store
+
+if TYPE_CHECKING:
+    from kiosk.settings import Settings  # pydantic: not needed to draw the first frame
+
+
+@dataclass(frozen=True)
+class Opening:
+    """What the attract screen's first frame shows, known before any settings are validated."""
+
+    lang: str = "zh"
+    elderly: bool = False
+    station_name: str = ""
 
 
 @dataclass

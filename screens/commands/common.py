@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from kiosk.privacy import install_log_filter
-from kiosk.settings import Settings, SettingsError, load
+
+if TYPE_CHECKING:
+    from kiosk.settings import Settings
 
 
 def setup_logging(verbose: bool = False) -> None:
@@ -19,6 +23,9 @@ def setup_logging(verbose: bool = False) -> None:
 
 
 def load_settings_or_exit(path: Path) -> Settings:
+    # Imported here: the demo draws its first frame without pydantic.
+    from kiosk.settings import SettingsError, load
+
     try:
         return load(path)
     except SettingsError as exc:
@@ -26,18 +33,33 @@ def load_settings_or_exit(path: Path) -> Settings:
         raise SystemExit(2) from None
 
 
-def run_app(app: object, smoke: bool = False, screenshot: Path | None = None) -> int:
-    """Run the Kivy app; with smoke, stop after the first frame has been drawn."""
-    if smoke or screenshot:
+SMOKE_MODES = ("first-frame", "ready")
+
+
+def add_smoke_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--smoke", nargs="?", const="first-frame", choices=SMOKE_MODES,
+        help="exit 0 once the attract screen's first frame is drawn (default), or once the "
+             "services are started and a frame drawn after that (ready)",
+    )
+
+
+def run_app(app: Any, smoke: str | None = None) -> int:
+    """Run the Kivy app; with smoke, stop at the first frame or the first frame once ready."""
+    if smoke:
         from kivy.core.window import Window
 
-        def first_frame(*_args: object) -> None:
-            # Stop as soon as the first frame is on the glass, before another is drawn.
-            Window.unbind(on_flip=first_frame)
-            if screenshot:
-                Window.screenshot(str(screenshot))
+        def stop_on_flip(*_args: object) -> None:
+            Window.unbind(on_flip=stop_on_flip)
             app.stop()
 
-        Window.bind(on_flip=first_frame)
+        def on_ready(*_args: object) -> None:
+            Window.bind(on_flip=stop_on_flip)
+            Window.canvas.ask_update()  # a flip needs a redraw, and nothing else may ask for one
+
+        if smoke == "ready":
+            app.bind(ready=on_ready)
+        else:
+            Window.bind(on_flip=stop_on_flip)
     app.run()
     return 0

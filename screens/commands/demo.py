@@ -6,11 +6,11 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from screens.commands.common import run_app, setup_logging
+from screens.commands.common import add_smoke_option, run_app, setup_logging
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--smoke", action="store_true", help="draw the first frame and exit 0")
+    add_smoke_option(parser)
     parser.add_argument("--data-dir", type=Path, help="keep demo state here (default: temporary)")
     parser.add_argument("--lang", choices=("zh", "en"), default="zh")
     parser.add_argument("--elderly", action="store_true", help="start in large-text mode")
@@ -24,10 +24,15 @@ def run(args: argparse.Namespace) -> int:
 
     bootstrap.configure(width=width, height=height, fullscreen=False, kiosk=False, density=1)
     from screens.app import GigKioskApp
-    from screens.demo_setup import build_demo_services
+    from screens.demo_setup import build_demo_services, demo_opening
 
     with tempfile.TemporaryDirectory(prefix="gig-demo-") as tmp:
         data_dir = args.data_dir or Path(tmp)
-        services = build_demo_services(data_dir, lang=args.lang, elderly=args.elderly, smoke=args.smoke)
-        app = GigKioskApp(services, demo=True)
+
+        def services():  # noqa: ANN202 (called by the app after the first frame)
+            # A smoke run stops within a frame or two: no embedded server to start and stop.
+            return build_demo_services(data_dir, lang=args.lang, elderly=args.elderly,
+                                       embedded_central=not args.smoke)
+
+        app = GigKioskApp(services, demo=True, opening=demo_opening(args.lang, args.elderly))
         return run_app(app, smoke=args.smoke)

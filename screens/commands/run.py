@@ -5,16 +5,17 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from screens.commands.common import load_settings_or_exit, run_app, setup_logging
+from screens.commands.common import add_smoke_option, load_settings_or_exit, run_app, setup_logging
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, required=True, help="station TOML (deploy/kiosk.example.toml)")
     parser.add_argument("--check", action="store_true", help="validate the config and exit")
-    parser.add_argument("--smoke", action="store_true", help="draw the first frame and exit 0")
+    add_smoke_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    # Validated before any window opens: a bad file exits 2 and never shows a half-started kiosk.
     settings = load_settings_or_exit(args.config)
     if args.check:
         print(f"{args.config}: ok")
@@ -26,6 +27,10 @@ def run(args: argparse.Namespace) -> int:
     bootstrap.configure(width=ui.width, height=ui.height, fullscreen=ui.fullscreen, kiosk=True)
     from screens.app import GigKioskApp
     from screens.production import build_services
+    from screens.services import Opening
 
-    services = build_services(settings)
-    return run_app(GigKioskApp(services, demo=False), smoke=args.smoke)
+    # The devices (OpenCV, the printer library, serial ports) are opened in the frame after the
+    # attract screen is first drawn.
+    opening = Opening(ui.language, ui.elderly_mode, settings.station.name)
+    app = GigKioskApp(lambda: build_services(settings), demo=False, opening=opening)
+    return run_app(app, smoke=args.smoke)

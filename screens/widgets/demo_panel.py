@@ -15,8 +15,11 @@ from screens.widgets import Chip
 class DemoPanel(StackLayout):
     def on_kv_post(self, _base: object) -> None:
         app = App.get_running_app()
-        demo = app.services.demo if app else None
-        if demo is None:
+        if app is not None:  # the simulated devices exist once the app's services are ready
+            app.bind(ready=lambda _app, ready: ready and self._fill(app.services.demo))
+
+    def _fill(self, demo: object) -> None:
+        if demo is None or self.children:
             return
         for label, action in demo.actions():
             chip = Chip(label=label)

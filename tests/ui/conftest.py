@@ -10,13 +10,18 @@ import pytest
 HERE = Path(__file__).resolve().parent
 
 
+def with_display(cmd: list[str]) -> list[str]:
+    """cmd as is when there is a display, else wrapped in xvfb-run."""
+    if os.environ.get("DISPLAY"):
+        return cmd
+    if not shutil.which("xvfb-run"):
+        pytest.fail("UI tests need a display: install xvfb (deploy/setup-system.sh)")
+    return ["xvfb-run", "-a", "-s", "-screen 0 1280x1400x24", *cmd]
+
+
 def run_scenario(name: str, out: Path, timeout: float = 120) -> dict:
     """Run one scenario in a fresh process (a real Kivy window; under Xvfb when no DISPLAY)."""
-    cmd = [sys.executable, str(HERE / "scenarios.py"), name, str(out)]
-    if not os.environ.get("DISPLAY"):
-        if not shutil.which("xvfb-run"):
-            pytest.fail("UI tests need a display: install xvfb (deploy/setup-system.sh)")
-        cmd = ["xvfb-run", "-a", "-s", "-screen 0 1280x1400x24", *cmd]
+    cmd = with_display([sys.executable, str(HERE / "scenarios.py"), name, str(out)])
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     result_file = out / "result.json"
     if proc.returncode != 0 or not result_file.exists():

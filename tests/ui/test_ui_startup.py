@@ -1,0 +1,78 @@
+"""`--smoke` start-ups in a real window: the first frame, and ready (services started after it)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.ui.conftest import with_display
+
+pytestmark = pytest.mark.ui
+
+
+def kiosk(*args: str, display: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "kiosk.cli", *args]
+    env = os.environ | {"KIVY_NO_CONSOLELOG": "1"}
+    if not display:
+        env.pop("DISPLAY", None)
+    return subprocess.run(with_display(cmd) if display else cmd, capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+def test_demo_smoke_draws_the_first_frame_and_exits_0(tmp_path: Path) -> None:
+    proc = kiosk("demo", "--smoke", "--data-dir", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr
+    # Stopped on the first frame: the services (cache, devices) had not been built yet.
+    assert not (tmp_path / "cache.db").exists()
+
+
+def test_demo_smoke_ready_builds_and_starts_the_services(tmp_path: Path) -> None:
+    proc = kiosk("demo", "--smoke", "ready", "--data-dir", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr
+    assert (tmp_path / "cache.db").exists()
+    for device in ("idcard", "printer", "camera"):
+        assert f"{device}: ok" in proc.stderr, device
+
+
+def _station_toml(tmp_path: Path) -> Path:
+    f = tmp_path / "station.toml"
+    f.write_text(
+        f"""
+[storage]
+data_dir = "{tmp_path / 'data'}"
+[ui]
+fullscreen = false
+width = 720
+height = 1280
+voice = false
+[devices.idcard]
+enabled = false
+[devices.scanner]
+camera = "/dev/gig-no-such-camera"
+[devices.printer]
+connection = "file"
+file = "{tmp_path / 'printer.bin'}"
+""",
+        encoding="utf-8",
+    )
+    return f
+
+
+def test_run_smoke_ready_with_a_station_file(tmp_path: Path) -> None:
+    proc = kiosk("run", "--config", str(_station_toml(tmp_path)), "--smoke", "ready")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (tmp_path / "data" / "cache.db").exists()
+    assert "camera: no_device" in proc.stderr  # the missing camera is reported, not fatal
+
+
+def test_run_with_a_bad_file_exits_2_before_any_window(tmp_path: Path) -> None:
+    f = tmp_path / "bad.toml"
+    f.write_text("[ui]\nidle_timeout_s = 2\n", encoding="utf-8")
+    proc = kiosk("run", "--config", str(f), display=False, timeout=60)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "ui.idle_timeout_s" in lines[0]
