@@ -12,7 +12,7 @@ import logging
 import os
 from pathlib import Path
 
-from screens.cache import cache_root
+from kiosk.cache import cache_root
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import logging
 import os
 from pathlib import Path
 
-from screens.cache import cache_root
+from kiosk.cache import cache_root
 
 log = logging.getLogger(__name__)
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "assets" / "locale"

@@ -1,5 +1,6 @@
 """Where the kiosk keeps things it derives once and reuses (the SC font face, compiled
-message catalogues): $XDG_CACHE_HOME/gig-kiosk, else ~/.cache/gig-kiosk."""
+message catalogues, python-escpos's parsed printer database): $XDG_CACHE_HOME/gig-kiosk,
+else ~/.cache/gig-kiosk. Everything here can be deleted; it is made again on next use."""
 
 from __future__ import annotations
 
