@@ -12,6 +12,7 @@ from typing import Any
 from escpos.exceptions import DeviceNotFoundError
 
 from devices.base import DeviceGone
+from devices.printer.escpos_loader import escpos_printer
 from kiosk.settings import PrinterSettings
 
 CHUNK = 4096  # long USB bulk writes time out on some printers (Errno 110): send in pieces
@@ -40,26 +41,19 @@ class Link:
     def open(self) -> None:
         s = self.settings
         self.close()
+        escpos = escpos_printer()
         try:
             if s.connection == "network":
-                from escpos.printer import Network
-
-                self.printer = Network(s.host, s.port, timeout=5, profile=s.profile)
+                self.printer = escpos.Network(s.host, s.port, timeout=5, profile=s.profile)
             elif s.connection == "serial":
-                from escpos.printer import Serial
-
-                self.printer = Serial(s.serial_port, s.serial_baudrate, timeout=1, dsrdtr=True, profile=s.profile)
+                self.printer = escpos.Serial(s.serial_port, s.serial_baudrate, timeout=1, dsrdtr=True, profile=s.profile)
             elif s.connection == "usb":
-                from escpos.printer import Usb
-
-                self.printer = Usb(s.usb_vendor, s.usb_product, timeout=5000, in_ep=s.usb_in_ep,
+                self.printer = escpos.Usb(s.usb_vendor, s.usb_product, timeout=5000, in_ep=s.usb_in_ep,
                                    out_ep=s.usb_out_ep, profile=s.profile)
             else:
-                from escpos.printer import File
-
                 if not s.file:
                     raise DeviceGone("printer.file is not set")
-                self.printer = File(str(s.file), profile=s.profile)
+                self.printer = escpos.File(str(s.file), profile=s.profile)
             self.printer.open()
         except DeviceNotFoundError as exc:
             self.printer = None

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 
 import qrcode
 from escpos.constants import QR_ECLEVEL_M
-from escpos.printer import Dummy
 from PIL import Image
 
+from devices.printer.escpos_loader import escpos_printer
 from kiosk.receipts import Align, FeedLine, Line, Paper, QrLine, Receipt, layout
 
+Dummy = escpos_printer().Dummy
 KANJI_ON = b"\x1c&"  # FS &
 KANJI_OFF = b"\x1c."  # FS .
 
