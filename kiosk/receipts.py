@@ -12,12 +12,12 @@ here (the one place) and keeps only the masked forms.
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
 from kiosk.geo import haversine_km
+from kiosk.linebreak import char_width, text_width, wrap
 from kiosk.models import Job, Policy, Station
 from kiosk.privacy import mask_id_number, mask_name, mask_phone
 
@@ -94,94 +94,6 @@ def paper_for(width_mm: int) -> Paper:
     if width_mm == 80:
         return PAPER_80
     raise ValueError(f"unsupported paper width {width_mm} mm (58 or 80)")
-
-
-# --- display width and wrapping ------------------------------------------------------------
-
-def char_width(ch: str) -> int:
-    """Columns one character takes: wide/fullwidth/ambiguous East Asian = 2 (printers draw
-    them with the double-width Kanji font), combining marks 0, everything else 1."""
-    if ch.isascii():
-        return 1 if ch.isprintable() else 0
-    if unicodedata.combining(ch):
-        return 0
-    return 2 if unicodedata.east_asian_width(ch) in ("W", "F", "A") else 1
-
-
-def text_width(text: str) -> int:
-    return sum(char_width(c) for c in text)
-
-
-# Closing punctuation must not start a line (a light form of Chinese kinsoku).
-_NO_LINE_START = set("，。、；：！？）」』】》〉”’…—,.;:!?)]}%")
-_NO_LINE_END = set("（「『【《〈“‘([{")
-
-
-def _units(paragraph: str) -> list[str]:
-    """Break points: ASCII words stay whole (numbers, times, phone numbers), spaces are their
-    own unit, and every non-ASCII character may break on its own."""
-    units: list[str] = []
-    word = ""
-    for ch in paragraph:
-        if ch.isascii() and not ch.isspace():
-            word += ch
-            continue
-        if word:
-            units.append(word)
-            word = ""
-        units.append(ch)
-    if word:
-        units.append(word)
-    return units
-
-
-def _hard_split(unit: str, width: int) -> list[str]:
-    parts, cur = [], ""
-    for ch in unit:
-        if cur and text_width(cur + ch) > width:
-            parts.append(cur)
-            cur = ""
-        cur += ch
-    return parts + ([cur] if cur else [])
-
-
-def wrap(text: str, width: int) -> list[str]:
-    """Wrap to `width` display columns; explicit newlines start new lines."""
-    if width < 2:
-        raise ValueError("width must be at least 2 columns")
-    lines: list[str] = []
-    for paragraph in text.split("\n"):
-        line: list[str] = []
-        used = 0
-        for unit in _units(paragraph):
-            w = text_width(unit)
-            if unit.isspace() and not line:
-                continue  # no leading spaces on a wrapped line
-            if used + w <= width:
-                line.append(unit)
-                used += w
-                continue
-            if unit.isspace():
-                lines.append("".join(line).rstrip())
-                line, used = [], 0
-                continue
-            carry: list[str] = []
-            if unit[0] in _NO_LINE_START and len(line) > 1 and not line[-1].isspace():
-                carry = [line.pop()]  # take the previous character along
-            if len(line) > 1 and line[-1] in _NO_LINE_END:
-                carry.insert(0, line.pop())
-            if line:
-                lines.append("".join(line).rstrip())
-            line, used = [], 0
-            for piece in [*carry, *_hard_split(unit, width)] if w > width else [*carry, unit]:
-                pw = text_width(piece)
-                if line and used + pw > width:
-                    lines.append("".join(line).rstrip())
-                    line, used = [], 0
-                line.append(piece)
-                used += pw
-        lines.append("".join(line).rstrip())
-    return lines
 
 
 # --- layout --------------------------------------------------------------------------------
