@@ -33,6 +33,9 @@ def configure(
     Config.set("kivy", "keyboard_mode", "system")
     Config.set("input", "mouse", "mouse,disable_multitouch")  # no red multitouch dots on right-click
     register_fonts()
+    from screens import textlayout
+
+    textlayout.install()  # Chinese line breaking for every Label
 
 
 def register_fonts() -> None:
