@@ -15,7 +15,9 @@ from collections import defaultdict
 
 from bench.run import Row
 from devices.scanner import synthetic
+from devices.scanner.camera import CameraScanner
 from devices.scanner.decode import ENGINES, Decoder
+from devices.scanner.simulator import SimulatedCamera
 
 TUNE_SEED = 1001  # used while choosing passes; do not report on it
 REPORT_SEED = 2024
@@ -54,6 +56,22 @@ def measure(per_kind: int, seed: int = REPORT_SEED) -> dict[str, dict]:
     return out
 
 
+def idle_camera_cpu(seconds: float) -> tuple[float, float]:
+    """CPU seconds per second of a camera scanner watching an empty scene at 30 fps: with the
+    idle throttle (extra passes 3 times a second) and with every pass on every frame."""
+    frames = [synthetic.empty_scene(seed) for seed in range(4)]
+    out = []
+    for idle_extra_fps in (3.0, None):
+        scanner = CameraScanner(SimulatedCamera(frames, fps=30), lambda _c: None, idle_extra_fps=idle_extra_fps)
+        scanner.start()
+        time.sleep(0.5)  # opened and running
+        c0, t0 = time.process_time(), time.monotonic()
+        time.sleep(seconds)
+        out.append((time.process_time() - c0) / (time.monotonic() - t0))
+        scanner.stop()
+    return out[0], out[1]
+
+
 def run(quick: bool) -> list[Row]:
     res = measure(per_kind=3 if quick else 20)
     n = res.pop("_n")
@@ -74,4 +92,9 @@ def run(quick: bool) -> list[Row]:
         rows.append(Row(NAME, f"rate {kind}: pipeline (zxing, pyzbar, opencv)", pipe["kinds"][kind],
                         f"% ({res['zxing']['kinds'][kind]:.0f}, {res['pyzbar']['kinds'][kind]:.0f}, "
                         f"{res['opencv']['kinds'][kind]:.0f})"))
+    throttled, every = idle_camera_cpu(2.0 if quick else 6.0)
+    rows.append(Row(NAME, "idle camera, 30 fps empty scene: CPU, extra passes 3/s", throttled * 100, "% of a core"))
+    rows.append(Row(NAME, "same, every pass on every frame (same run)", every * 100, "% of a core"))
+    rows.append(Row(NAME, "idle camera CPU, throttled / every pass", throttled / every, "x", "<= 0.5",
+                    throttled / every <= 0.5))
     return rows

@@ -66,6 +66,7 @@ class CameraStats:
     last_decode_ms: float = 0.0
     last_code_frame: int = -1  # sequence number (frames read so far) of the last announcing frame
     fps: float = 0.0
+    full_decodes: int = 0  # frames that also got the extra passes (see idle_extra_fps)
 
     def as_dict(self) -> dict[str, float | int]:
         return {k: getattr(self, k) for k in self.__slots__}
@@ -86,12 +87,21 @@ class CameraScanner(Device):
         decoder: Decoder | None = None,
         width: int = 1280,
         height: int = 720,
+        idle_extra_fps: float | None = 3.0,
     ) -> None:
+        """idle_extra_fps: while no code has been seen for a repeat window, every frame gets
+        the plain zxing pass (a clean code is found on the frame it appears in) but only this
+        many frames a second get the costly extra passes (phone screens, small or blurred
+        codes). An idle kiosk otherwise spends most of a core decoding empty frames.
+        None: every frame gets every pass."""
         super().__init__()
         self.source = source
         self.on_code = on_code
         # a smaller budget than one-shot decoding: most camera frames hold no code at all
         self.decoder = decoder or Decoder(budget_ms=40.0)
+        self.idle_extra_fps = idle_extra_fps
+        self._last_full = float("-inf")  # monotonic time of the last frame with extra passes
+        self._last_code = float("-inf")  # monotonic time a code was last decoded
         self.width, self.height = width, height
         self._repeat = RepeatFilter(repeat_window_s)
         self._cap: CaptureLike | None = None
@@ -200,10 +210,18 @@ class CameraScanner(Device):
 
     def _decode_one(self, seq: int, frame: np.ndarray) -> None:
         t0 = time.perf_counter()
-        codes = self.decoder.decode(frame)
+        now = time.monotonic()
+        active = now - self._last_code < self._repeat.window_s  # someone is scanning now
+        full = active or self.idle_extra_fps is None or now - self._last_full >= 1 / self.idle_extra_fps
+        if full:
+            self._last_full = now
+            self._stats.full_decodes += 1
+        codes = self.decoder.decode(frame, extra_passes=full)
         self._stats.last_decode_ms = round((time.perf_counter() - t0) * 1000, 1)
         self._stats.decoded += 1
         now = time.monotonic()
+        if codes:
+            self._last_code = now
         for code in codes:
             if self._repeat.should_announce(code.text, now):
                 self._stats.codes += 1

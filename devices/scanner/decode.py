@@ -242,12 +242,14 @@ class Decoder:
         self._cost_ms: dict[str, float] = {}  # running estimate per pass
         self.last_pass = ""  # which pass found the code last time ("" = none), for stats
 
-    def decode(self, image: np.ndarray) -> list[Code]:
+    def decode(self, image: np.ndarray, extra_passes: bool = True) -> list[Code]:
+        """extra_passes=False: only the first, plain zxing pass (a camera that sees nothing
+        code-like most of the time runs the costly passes on some frames only)."""
         t0 = time.perf_counter()
         gray = to_gray(image)
         codes = decode_zxing(gray, self.formats)
         self.last_pass = "zxing" if codes else ""
-        if codes:
+        if codes or not extra_passes:
             return _clean(codes)
         for name in self.passes:
             spent = (time.perf_counter() - t0) * 1000

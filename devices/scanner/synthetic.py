@@ -298,3 +298,9 @@ def clean_frame(payload: str, side_px: int = 300, offset: tuple[int, int] = (490
     h, w = code.shape[:2]
     frame[y : y + h, x : x + w] = code
     return frame
+
+
+def empty_scene(seed: int = 0) -> np.ndarray:
+    """A cluttered 1280x720 camera view with no code in it: what an idle kiosk camera sees."""
+    rng = random.Random(seed)
+    return _background(rng, np.random.default_rng(seed))

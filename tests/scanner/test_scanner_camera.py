@@ -78,10 +78,10 @@ def test_decoder_always_takes_newest_frame_and_drops_backlog():
     original = slow.decode
     seen: list[int] = []
 
-    def slow_decode(frame):
+    def slow_decode(frame, extra_passes=True):
         time.sleep(0.1)  # a decode much slower than the frame rate
         seen.append(1)
-        return original(frame)
+        return original(frame, extra_passes)
 
     slow.decode = slow_decode  # type: ignore[method-assign]
     scanner = CameraScanner(cam, lambda c: None, decoder=slow)
@@ -212,3 +212,40 @@ def test_simulated_camera_plays_image_and_video_files(tmp_path):
         assert _wait(lambda: [c.text for c in got.codes] == ["job:qh-0006", "job:qh-0005"])
     finally:
         scanner.stop()
+
+
+def _hard_sample() -> np.ndarray:
+    """A frame the plain zxing pass misses and the extra passes decode (fixed seed)."""
+    from devices.scanner.decode import decode_zxing, to_gray
+
+    for sample in synthetic.make_set(seed=7, per_kind=6):
+        if not decode_zxing(to_gray(sample.image)) and Decoder(budget_ms=40).decode(sample.image):
+            return sample.image
+    raise AssertionError("no hard sample in the set")
+
+
+def test_idle_camera_runs_the_costly_passes_a_few_times_a_second_only():
+    cam = SimulatedCamera([blank_frame()], fps=30, loop=True)
+    scanner = CameraScanner(cam, lambda c: None, idle_extra_fps=3.0)
+    scanner.start()
+    try:
+        time.sleep(2.0)
+    finally:
+        scanner.stop()
+    st = scanner.stats()
+    assert st["decoded"] >= 20  # every frame still gets the plain pass
+    assert 1 <= st["full_decodes"] <= 2.0 * 3 + 2
+
+
+def test_a_hard_code_is_still_found_by_an_idle_camera():
+    hard = _hard_sample()
+    frames = [blank_frame()] * 20 + [hard] * 60  # 1 s of nothing, then the code held for 3 s
+    cam = SimulatedCamera(frames, fps=20, loop=False)
+    got = Collector(cam)
+    scanner = CameraScanner(cam, got, idle_extra_fps=3.0)
+    scanner.start()
+    try:
+        assert _wait(lambda: got.codes, timeout=10)
+    finally:
+        scanner.stop()
+    assert got.positions[0] - 20 <= 20  # within a second of the code coming into view
