@@ -176,8 +176,9 @@ def job_reference(job: Job, printed_at: dt.datetime) -> str:
     return f"{job.id}-{printed_at:%m%d%H%M}".upper()
 
 
-def _footer(station: Station, printed_at: dt.datetime, privacy: str) -> list[Block]:
-    return [
+def _footer(station: Station, printed_at: dt.datetime, privacy: str, note: str = "") -> list[Block]:
+    """note: the county's own line (remote config receipt_footer), printed last."""
+    blocks: list[Block] = [
         Rule(),
         Row("打印站点", station.name),
         Row("打印时间", _printed(printed_at)),
@@ -185,6 +186,9 @@ def _footer(station: Station, printed_at: dt.datetime, privacy: str) -> list[Blo
         Text(privacy),
         Text("求职不收费，谨防以押金、培训费为名的诈骗。"),
     ]
+    if note.strip():
+        blocks.append(Text(note.strip(), align=Align.CENTER))
+    return blocks
 
 
 # --- the slips -----------------------------------------------------------------------------
@@ -196,9 +200,10 @@ def job_slip(
     printed_at: dt.datetime,
     reference: str | None = None,
     qr_data: str | None = None,
+    footer: str = "",
 ) -> Receipt:
     """The slip a seeker takes away. `qr_data` defaults to the kiosk's `job:<id>` code
-    (a job-site URL can be passed instead)."""
+    (a job-site URL can be passed instead); `footer` is the county's receipt_footer."""
     ref = reference or job_reference(job, printed_at)
     km = haversine_km(station.lat, station.lng, job.lat, job.lng)
     blocks: list[Block] = [
@@ -230,7 +235,7 @@ def job_slip(
         Feed(),
         Qr(qr_data or f"job:{job.id}"),
         Text("用手机扫码，保存或分享此岗位", align=Align.CENTER),
-        *_footer(station, printed_at, "本凭条不含您的个人信息。"),
+        *_footer(station, printed_at, "本凭条不含您的个人信息。", footer),
     ]
     return Receipt("job", tuple(blocks), ref)
 
@@ -245,6 +250,7 @@ def application_receipt(
     queued: bool,
     printed_at: dt.datetime,
     phone: str = "",
+    footer: str = "",
 ) -> Receipt:
     """Receipt for a registered interest. Raw personal values are masked here and the raw
     forms are not stored anywhere in the returned receipt."""
@@ -271,12 +277,12 @@ def application_receipt(
         Feed(),
         Qr(f"job:{job.id}"),
         Text("用手机扫码查看岗位", align=Align.CENTER),
-        *_footer(station, printed_at, "个人信息已脱敏打印，本机不保存您的身份证信息。"),
+        *_footer(station, printed_at, "个人信息已脱敏打印，本机不保存您的身份证信息。", footer),
     ]
     return Receipt("application", tuple(blocks), reference)
 
 
-def policy_slip(policy: Policy, station: Station, *, printed_at: dt.datetime) -> Receipt:
+def policy_slip(policy: Policy, station: Station, *, printed_at: dt.datetime, footer: str = "") -> Receipt:
     blocks: list[Block] = [
         Text(station.name, align=Align.CENTER),
         Text("政策信息", bold=True, align=Align.CENTER),
@@ -287,7 +293,7 @@ def policy_slip(policy: Policy, station: Station, *, printed_at: dt.datetime) ->
         blocks.append(Text(policy.summary, bold=True))
     blocks.append(Rule())
     blocks += [Text(p) for p in policy.body.split("\n") if p.strip()]
-    blocks += _footer(station, printed_at, "本凭条不含您的个人信息。")
+    blocks += _footer(station, printed_at, "本凭条不含您的个人信息。", footer)
     return Receipt("policy", tuple(blocks), policy.id)
 
 

@@ -93,6 +93,7 @@ class GigKioskApp(App):
     online = BooleanProperty(True)  # False once the sync worker reports the API unreachable
     data_time = StringProperty("")  # HH:MM of the last successful sync, for the offline badge
     ready = BooleanProperty(False)  # services attached and started (see _start_services)
+    receipt_footer = StringProperty("")  # the county's line under every slip (remote config)
 
     def __init__(
         self,
@@ -405,7 +406,8 @@ class GigKioskApp(App):
             return
         from kiosk.receipts import job_slip
 
-        receipt = job_slip(job, self.station(), printed_at=dt.datetime.now(), qr_data=self.job_url(job))
+        receipt = job_slip(job, self.station(), printed_at=dt.datetime.now(), qr_data=self.job_url(job),
+                           footer=self.receipt_footer)
         self.print_state, self.print_problem, self.preview_path = "printing", "", ""
         self._print_job_id = printer.submit(receipt)
         self.go("printing")
@@ -519,7 +521,7 @@ class GigKioskApp(App):
         receipt = application_receipt(
             name=session.identity.name, id_number=session.identity.id_number, phone=session.phone,
             job=job, station=self.station(), reference=reference, queued=self.application_state != "sent",
-            printed_at=dt.datetime.now(),
+            printed_at=dt.datetime.now(), footer=self.receipt_footer,
         )
         self.print_state, self.print_problem, self.preview_path = "printing", "", ""
         self._print_job_id = printer.submit(receipt)
@@ -580,6 +582,7 @@ class GigKioskApp(App):
             return
         self.idle_timeout_s = cfg.idle_timeout_s
         self.banner = cfg.banner
+        self.receipt_footer = cfg.receipt_footer
         self.job_filter = replace(self.job_filter, radius_km=cfg.radius_km)
         self.can_apply = cfg.features.apply and self.services.outbox is not None
         self.can_print = cfg.features.print and self.services.printer is not None

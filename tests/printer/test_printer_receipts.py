@@ -85,3 +85,13 @@ def test_application_receipt_masks_and_keeps_no_raw_personal_data() -> None:
 def test_distance_text() -> None:
     assert r.distance_text(0.25) == "约250米"
     assert r.distance_text(3.04) == "约3.0公里"
+
+
+def test_county_footer_is_printed_last_and_only_when_set() -> None:
+    at = SAMPLE_TIME
+    note = "青禾县就业服务中心 0556-0000000"
+    with_note = r.plain_text(r.layout(r.job_slip(SAMPLE_JOB, SAMPLE_STATION, printed_at=at, footer=note), r.PAPER_58),
+                             r.PAPER_58)
+    assert with_note.rstrip().splitlines()[-1].strip() == note
+    plain = r.plain_text(r.layout(r.job_slip(SAMPLE_JOB, SAMPLE_STATION, printed_at=at), r.PAPER_58), r.PAPER_58)
+    assert note not in plain and len(plain.splitlines()) < len(with_note.splitlines())

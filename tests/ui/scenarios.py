@@ -23,6 +23,7 @@ bootstrap.configure(width=720, height=1280, fullscreen=False, kiosk=False, densi
 
 from kivy.uix.widget import Widget  # noqa: E402
 
+from kiosk.remote_config import AppliedConfig  # noqa: E402
 from screens.app import GigKioskApp  # noqa: E402
 from screens.demo_setup import build_demo_services  # noqa: E402
 from screens.scripted import run_script, screenshot, tap  # noqa: E402
@@ -67,6 +68,10 @@ class Scenario:
         """attract -> home -> jobs -> detail -> print -> done -> attract, by touch."""
         app = self.app
         yield from wait_until(lambda: app.sm.current == "attract")
+        # County staff's receipt footer, as the sync worker hands a verified config to the app.
+        footer = "青禾县就业服务中心 0556-0000000"
+        app.apply_remote_config(AppliedConfig(version=99, receipt_footer=footer))
+        self.check("footer", footer)
         self.shot("01-attract")
         tap(self.screen())
         yield 3

@@ -20,6 +20,7 @@ def test_journey_idle_list_detail_print_idle(scenario) -> None:
     printed = r["checks"]["printed"]
     assert printed["jobs"] == 1
     assert r["checks"]["tapped_job"] in printed["texts"][0]  # the slip's QR carries the job link
+    assert r["checks"]["footer"] in printed["texts"][0]  # the county's receipt_footer (remote config)
     assert Image.open(r["checks"]["preview_path"]).height > 400  # the demo shows the slip
     for path in r["shots"]:
         img = Image.open(path)
