@@ -30,6 +30,7 @@ from kivy.properties import (
 )
 from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 
+from kiosk import opening_hours
 from kiosk.filters import JobFilter
 from kiosk.formatting import distance_text, start_text
 from kiosk.geo import haversine_km
@@ -94,6 +95,8 @@ class GigKioskApp(App):
     data_time = StringProperty("")  # HH:MM of the last successful sync, for the offline badge
     ready = BooleanProperty(False)  # services attached and started (see _start_services)
     receipt_footer = StringProperty("")  # the county's line under every slip (remote config)
+    opening_hours = StringProperty("")  # staffed hours from the remote config, "" = none set
+    hours_text = StringProperty("")  # what the attract screen says about them, both languages
 
     def __init__(
         self,
@@ -302,6 +305,7 @@ class GigKioskApp(App):
         self.on_code(Code(text, "hid"))
 
     def _check_idle(self, _dt: float) -> None:
+        self._update_hours_text()
         if self.sm.current == "attract":
             return
         if self.sm.current == "maintenance" and time.time() > self.maintenance_until:
@@ -583,6 +587,8 @@ class GigKioskApp(App):
         self.idle_timeout_s = cfg.idle_timeout_s
         self.banner = cfg.banner
         self.receipt_footer = cfg.receipt_footer
+        self.opening_hours = cfg.opening_hours
+        self._update_hours_text()
         self.job_filter = replace(self.job_filter, radius_km=cfg.radius_km)
         self.can_apply = cfg.features.apply and self.services.outbox is not None
         self.can_print = cfg.features.print and self.services.printer is not None
@@ -593,6 +599,17 @@ class GigKioskApp(App):
             self.lang, self.elderly = self.default_lang, self.default_elderly
         if self.sm.current == "jobs":
             self.refresh_jobs()
+
+    def _update_hours_text(self) -> None:
+        if not self.opening_hours:
+            self.hours_text = ""
+            return
+        shown = opening_hours.display(self.opening_hours)
+        if opening_hours.is_open(self.opening_hours, dt.datetime.now()):
+            self.hours_text = f"驿站服务时间 {shown} · Staffed {shown}"
+        else:  # the kiosk still works; nobody should walk over looking for staff
+            self.hours_text = (f"现在不是驿站服务时间（{shown}），仍可自助查询\n"
+                               f"Staff are here {shown}; self-service works now")
 
     # --- codes --------------------------------------------------------------------------
     def on_code(self, code: Any) -> None:

@@ -8,6 +8,7 @@ input dispatch (screens.scripted.tap) and writes OUT_DIR/result.json plus screen
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 import time
@@ -70,8 +71,17 @@ class Scenario:
         yield from wait_until(lambda: app.sm.current == "attract")
         # County staff's receipt footer, as the sync worker hands a verified config to the app.
         footer = "青禾县就业服务中心 0556-0000000"
-        app.apply_remote_config(AppliedConfig(version=99, receipt_footer=footer))
+        # Staffed hours that exclude this minute: the journey below must work all the same.
+        now = dt.datetime.now()
+        start = now + dt.timedelta(hours=2)
+        hours = f"{start:%H}:00-{(start + dt.timedelta(hours=1)):%H}:00"
+        app.apply_remote_config(AppliedConfig(version=99, receipt_footer=footer, opening_hours=hours))
         self.check("footer", footer)
+        self.check("hours_text_closed", app.hours_text)
+        app.apply_remote_config(AppliedConfig(version=99, receipt_footer=footer, opening_hours="00:00-24:00"))
+        self.check("hours_text_open", app.hours_text)
+        app.apply_remote_config(AppliedConfig(version=99, receipt_footer=footer, opening_hours=hours))
+        yield 1
         self.shot("01-attract")
         tap(self.screen())
         yield 3

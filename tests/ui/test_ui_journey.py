@@ -21,6 +21,10 @@ def test_journey_idle_list_detail_print_idle(scenario) -> None:
     assert printed["jobs"] == 1
     assert r["checks"]["tapped_job"] in printed["texts"][0]  # the slip's QR carries the job link
     assert r["checks"]["footer"] in printed["texts"][0]  # the county's receipt_footer (remote config)
+    # Outside the staffed hours the attract screen says so, and the visit above still worked.
+    assert "现在不是驿站服务时间" in r["checks"]["hours_text_closed"]
+    assert "Staff are here" in r["checks"]["hours_text_closed"]
+    assert r["checks"]["hours_text_open"] == "驿站服务时间 00:00–24:00 · Staffed 00:00–24:00"
     assert Image.open(r["checks"]["preview_path"]).height > 400  # the demo shows the slip
     for path in r["shots"]:
         img = Image.open(path)
