@@ -39,9 +39,18 @@ class Tap(MotionEvent):
 
 def tap(widget: Widget) -> None:
     """Press and release at the widget's centre, as a finger would."""
+    release(press(widget))
+
+
+def press(widget: Widget) -> Tap:
+    """Put a finger down at the widget's centre (and keep it there): for long presses."""
     x, y = widget.to_window(*widget.center)
     touch = Tap(x, y)
     EventLoop.post_dispatch_input("begin", touch)
+    return touch
+
+
+def release(touch: Tap) -> None:
     EventLoop.post_dispatch_input("end", touch)
 
 

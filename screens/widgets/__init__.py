@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kivy.clock import Clock
 from kivy.properties import (
     BooleanProperty,
     ListProperty,
@@ -11,6 +12,7 @@ from kivy.properties import (
 )
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
 
@@ -60,3 +62,42 @@ class TitledRow(BoxLayout):
 
     key = StringProperty("")
     value = StringProperty("")
+
+
+class Keypad(GridLayout):
+    """Digits, Clear and Delete: the only way to enter a number (phone, maintenance PIN);
+    there is no free-text typing anywhere. Each key calls `screen.press(key)` with "0"-"9",
+    "clear" or "del"."""
+
+    screen = ObjectProperty(None)
+
+
+class HoldLabel(Label):
+    """A label that dispatches `on_hold` once it has been pressed for `hold_s` seconds: the
+    maintainer's way into PIN entry. A seeker's tap does nothing."""
+
+    hold_s = NumericProperty(3.0)
+
+    def __init__(self, **kwargs: object) -> None:
+        self.register_event_type("on_hold")
+        super().__init__(**kwargs)
+        self._pending: object = None
+
+    def on_touch_down(self, touch: object) -> bool:
+        if not self.disabled and self.collide_point(*touch.pos):
+            self._cancel()
+            self._pending = Clock.schedule_once(lambda _dt: self.dispatch("on_hold"), self.hold_s)
+            return True
+        return super().on_touch_down(touch)
+
+    def on_touch_up(self, touch: object) -> bool:
+        self._cancel()  # let go (anywhere) before hold_s: nothing happens
+        return super().on_touch_up(touch)
+
+    def _cancel(self) -> None:
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
+
+    def on_hold(self) -> None:
+        pass
