@@ -35,6 +35,7 @@ from kiosk.filters import JobFilter
 from kiosk.formatting import distance_text, start_text
 from kiosk.geo import haversine_km
 from kiosk.models import Job, Settlement, Station
+from kiosk.pin import PinGuard
 from screens.i18n import Translator
 from screens.services import Opening, Services
 from screens.spoken import spoken_text
@@ -53,6 +54,7 @@ SCREENS = {
     "policies": "PoliciesScreen",
     "policy": "PolicyScreen",
     "maintenance": "MaintenanceScreen",
+    "maintenance_pin": "MaintenancePinScreen",
     "apply_consent": "ApplyConsentScreen",
     "apply_phone": "ApplyPhoneScreen",
     "apply_done": "ApplyDoneScreen",
@@ -119,6 +121,8 @@ class GigKioskApp(App):
         self.bind(elderly=lambda *_: setattr(self.theme, "elderly", self.elderly))
         self._print_job_id = ""
         self.maintenance_until = 0.0
+        self._pin_hash: str | None = None  # remote config maintenance_pin_hash
+        self._pin_guard = PinGuard()
         self._hid: Any = None
         self._application: tuple[str, Job] | None = None
         self.services: Services | None = None  # None until _start_services has run
@@ -589,6 +593,7 @@ class GigKioskApp(App):
         self.receipt_footer = cfg.receipt_footer
         self.opening_hours = cfg.opening_hours
         self._update_hours_text()
+        self._pin_hash = cfg.maintenance_pin_hash
         self.job_filter = replace(self.job_filter, radius_km=cfg.radius_km)
         self.can_apply = cfg.features.apply and self.services.outbox is not None
         self.can_print = cfg.features.print and self.services.printer is not None
@@ -636,6 +641,28 @@ class GigKioskApp(App):
             self.show_notice(r.message_zh, r.message_en)
 
     # --- maintenance ----------------------------------------------------------------------
+    MAINTENANCE_BY_PIN_S = 15 * 60
+
+    def open_pin_entry(self) -> None:
+        """The station name was held down: PIN entry, if the county has set a PIN."""
+        if self._pin_hash:
+            self.go("maintenance_pin")
+
+    def check_maintenance_pin(self, digits: str) -> str:
+        """"" and into maintenance for a right PIN; otherwise the message to show."""
+        if not self._pin_hash:
+            return self.tr("No maintainer PIN is set for this station")
+        if self._pin_guard.locked_for() > 0:
+            log.info("maintenance: PIN entry locked")
+            return self.tr("Too many wrong PINs; try again in 5 minutes")
+        if not self._pin_guard.check(digits, self._pin_hash):
+            log.info("maintenance: wrong PIN")  # never the digits
+            return self.tr("Wrong PIN")
+        log.info("maintenance: PIN accepted")
+        self.maintenance_until = time.time() + self.MAINTENANCE_BY_PIN_S
+        self.go("maintenance")
+        return ""
+
     def device_report(self) -> list[tuple[str, str, str]]:
         """(device, state, detail) for every driver, for maintainers (no personal data)."""
         return [(name, d.status.state.value, d.status.detail) for name, d in self.services.devices().items()]

@@ -24,11 +24,14 @@ bootstrap.configure(width=720, height=1280, fullscreen=False, kiosk=False, densi
 
 from kivy.uix.widget import Widget  # noqa: E402
 
+from kiosk.pin import hash_pin  # noqa: E402
 from kiosk.remote_config import AppliedConfig  # noqa: E402
 from screens.app import GigKioskApp  # noqa: E402
 from screens.demo_setup import build_demo_services  # noqa: E402
-from screens.scripted import run_script, screenshot, tap  # noqa: E402
+from screens.scripted import press, release, run_script, screenshot, tap  # noqa: E402
 from screens.spoken import spoken_text  # noqa: E402
+
+PIN = "24681357"  # the county's maintainer PIN in the maintenance_pin scenario
 
 
 def find(root: Widget, predicate) -> list[Widget]:  # noqa: ANN001
@@ -292,6 +295,46 @@ class Scenario:
         sync.wake()
         yield from wait_until(lambda: app.application_state == "sent" and app.online, timeout=30)
         self.check("pending_after_reconnect", outbox.pending())
+
+    def maintenance_pin(self):  # noqa: ANN201
+        """Holding the station name opens PIN entry only once the county has set a PIN; a wrong
+        PIN is refused, the right one opens maintenance."""
+        app = self.app
+        yield from wait_until(lambda: app.sm.current == "attract")
+        tap(self.screen())
+        yield from wait_until(lambda: app.sm.current == "home")
+        label = app.root.ids.station_label
+        finger = press(label)  # no PIN configured: holding does nothing
+        yield 3.5
+        release(finger)
+        yield 2
+        self.check("without_pin", app.sm.current)
+        app.apply_remote_config(AppliedConfig(version=99, maintenance_pin_hash=hash_pin(PIN, iterations=1000)))
+        tap(label)  # a seeker's tap on the name
+        yield 2
+        self.check("after_tap", app.sm.current)
+        finger = press(label)
+        yield 3.5
+        release(finger)
+        yield from wait_until(lambda: app.sm.current == "maintenance_pin")
+        self.check("after_hold", app.sm.current)
+        pin_screen = self.screen()
+        keys = {k.key: k for k in pin_screen.ids.keypad.children}
+        for digit in "000000":
+            tap(keys[digit])
+        yield 2
+        self.check("masked_display", pin_screen.ids.display.text)
+        tap(pin_screen.ids.confirm)
+        yield 2
+        self.check("wrong_error", pin_screen.error)
+        self.check("after_wrong", app.sm.current)
+        for digit in PIN:
+            tap(keys[digit])
+        yield 2
+        self.shot("pin-entry")
+        tap(pin_screen.ids.confirm)
+        yield from wait_until(lambda: app.sm.current == "maintenance")
+        self.check("after_right", app.sm.current)
 
     def idle_timeout(self):  # noqa: ANN201
         """A visit left alone returns to attract, with the greeting wiped."""

@@ -121,3 +121,13 @@ def test_keyboard_wedge_scan_opens_job_and_typing_does_not(scenario) -> None:
     c = scenario("hid_scan")["checks"]
     assert c["opened"] == "qh-0002"
     assert c["after_slow_typing"] == "home" and c["current_job_after"] == "qh-0002"
+
+
+def test_maintainer_pin_opens_maintenance(scenario) -> None:
+    c = scenario("maintenance_pin")["checks"]
+    assert c["without_pin"] == "home"  # no county PIN: holding the name does nothing
+    assert c["after_tap"] == "home"  # a tap is not a hold
+    assert c["after_hold"] == "maintenance_pin"
+    assert c["masked_display"].count("●") == 6 and "0" not in c["masked_display"]
+    assert c["wrong_error"] == "密码不正确" and c["after_wrong"] == "maintenance_pin"
+    assert c["after_right"] == "maintenance"
