@@ -109,5 +109,6 @@ def shot_plan(app) -> list[tuple[str, object]]:  # noqa: ANN001
         ("apply_consent", lambda: (app.open_job(first_job_id()), app.go("apply_consent"))),
         ("apply_phone", lambda: app.go("apply_phone")),
         ("apply_done", applied),
+        ("maintenance_pin", lambda: app.go("maintenance_pin")),
         ("maintenance", lambda: app.go("maintenance")),
     ]
