@@ -44,3 +44,27 @@ def test_central_imports_nothing_of_the_kiosk() -> None:
     loaded = _imported_after(_modules("central"))
     assert "central" in loaded
     assert not {"kiosk", "devices", "screens", "kivy"} & loaded
+
+
+# DESIGN.md says devices depend on kiosk.models only. In practice a driver also needs the
+# other shapes it produces or consumes (IdentityCard, Receipt, PrinterSettings) and where the
+# kiosk keeps its cache; it must never reach the kiosk's state, store or network.
+DEVICES_MAY_USE = {"kiosk", "kiosk.models", "kiosk.identity", "kiosk.receipts", "kiosk.settings", "kiosk.cache"}
+
+
+def test_devices_use_only_the_kiosks_data_modules() -> None:
+    import ast
+
+    used: dict[str, set[str]] = {}
+    for path in (ROOT / "devices").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "kiosk":
+                names = {f"{node.module}.{a.name}" if node.module == "kiosk" else node.module for a in node.names}
+            elif isinstance(node, ast.Import):
+                names = {a.name for a in node.names if a.name.split(".")[0] == "kiosk"}
+            else:
+                continue
+            for name in names:
+                used.setdefault(name, set()).add(path.name)
+    assert used, "the scan found no kiosk imports at all"
+    assert set(used) - DEVICES_MAY_USE == set(), {k: v for k, v in used.items() if k not in DEVICES_MAY_USE}
