@@ -126,6 +126,7 @@ class GigKioskApp(App):
         self._hid: Any = None
         self._application: tuple[str, Job] | None = None
         self.services: Services | None = None  # None until _start_services has run
+        self.start_error = ""  # why the services could not be built (run_app exits 1)
         self._make_services: Callable[[], Services] | None = None
         if isinstance(services, Services):
             s = services.settings
@@ -202,8 +203,15 @@ class GigKioskApp(App):
 
     def _start_services(self, _dt: float = 0) -> None:
         assert self._make_services is not None
-        self._attach(self._make_services())
-        self.services.start()
+        try:
+            services = self._make_services()
+        except Exception as exc:  # e.g. the cache folder cannot be created: nothing can work
+            log.exception("the kiosk's services could not be built")
+            self.start_error = f"{type(exc).__name__}: {exc}"
+            self.stop()
+            return
+        self._attach(services)
+        services.start()
         self.ready = True
 
     def screen(self, name: str) -> Screen:

@@ -62,4 +62,7 @@ def run_app(app: Any, smoke: str | None = None) -> int:
         else:
             Window.bind(on_flip=stop_on_flip)
     app.run()
+    if getattr(app, "start_error", ""):
+        print(f"gig-kiosk: could not start: {app.start_error}", file=sys.stderr)
+        return 1
     return 0

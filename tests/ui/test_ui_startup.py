@@ -76,3 +76,13 @@ def test_run_with_a_bad_file_exits_2_before_any_window(tmp_path: Path) -> None:
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "ui.idle_timeout_s" in lines[0]
+
+
+def test_run_says_why_when_its_services_cannot_start(tmp_path: Path) -> None:
+    toml = _station_toml(tmp_path)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")  # the data folder would have to be inside a file: mkdir fails
+    toml.write_text(toml.read_text().replace(str(tmp_path / "data"), str(blocker / "data")))
+    proc = kiosk("run", "--config", str(toml), "--smoke", "ready")
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1].startswith("gig-kiosk: could not start: ")
