@@ -4,7 +4,8 @@ Kivy wraps a run of text without spaces at whatever character reaches the edge, 
 "，" can start a line and "（" end one. `install()` replaces Kivy's core text class with one
 that breaks wrapped Chinese text with kiosk.linebreak (the same rules as the printed slips)
 before Kivy lays out the lines. Call it from bootstrap, before kivy.uix.label is imported:
-that module keeps a reference to the core class.
+that module keeps a reference to the core class. Labels with markup keep Kivy's own layout
+(its markup label lays out text itself).
 """
 
 from __future__ import annotations
