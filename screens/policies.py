@@ -6,7 +6,7 @@ from kivy.app import App
 from kivy.uix.screenmanager import Screen
 
 from kiosk.models import Policy
-from screens.widgets import KButton
+from screens.widgets import PolicyRow
 
 
 class PoliciesScreen(Screen):
@@ -21,6 +21,6 @@ class PoliciesScreen(Screen):
         box.clear_widgets()
         for p in policies:
             title, summary = (p.title, p.summary) if app.lang == "zh" else (p.title_en or p.title, p.summary_en or p.summary)
-            button = KButton(text=f"{title}\n[size={int(app.theme.small)}]{summary}[/size]", markup=True)
-            button.bind(on_release=lambda _b, pid=p.id: app.open_policy(pid))
-            box.add_widget(button)
+            row = PolicyRow(title=title, summary=summary)
+            row.bind(on_release=lambda _r, pid=p.id: app.open_policy(pid))
+            box.add_widget(row)

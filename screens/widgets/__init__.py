@@ -57,6 +57,14 @@ class JobRow(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):
         App.get_running_app().open_job(self.job_id)
 
 
+class PolicyRow(ButtonBehavior, BoxLayout):
+    """A policy in the list: its title, and its summary in smaller text. Two labels rather
+    than one with markup, so both get the Chinese line breaking (screens/textlayout.py)."""
+
+    title = StringProperty("")
+    summary = StringProperty("")
+
+
 class TitledRow(BoxLayout):
     """A label/value pair on the detail screen."""
 
