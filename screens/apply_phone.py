@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from kivy.app import App
-from kivy.properties import StringProperty
-from kivy.uix.screenmanager import Screen
+
+from screens.widgets import DigitsScreen
 
 MAX_DIGITS = 11
 
@@ -14,25 +14,8 @@ def grouped(digits: str) -> str:
     return " ".join(p for p in (digits[:3], digits[3:7], digits[7:]) if p)
 
 
-class ApplyPhoneScreen(Screen):
-    digits = StringProperty("")
-    error = StringProperty("")
-
-    def on_pre_enter(self, *_args: object) -> None:
-        self.digits, self.error = "", ""
-
-    def press(self, key: str) -> None:
-        self.error = ""
-        if key == "del":
-            self.digits = self.digits[:-1]
-        elif key == "clear":
-            self.digits = ""
-        elif len(self.digits) < MAX_DIGITS:
-            self.digits += key
+class ApplyPhoneScreen(DigitsScreen):
+    max_digits = MAX_DIGITS
 
     def confirm(self) -> None:
-        app = App.get_running_app()
-        self.error = app.submit_application(self.digits)
-
-    def on_leave(self, *_args: object) -> None:
-        self.digits = ""  # never leave a phone number on a screen
+        self.error = App.get_running_app().submit_application(self.digits)

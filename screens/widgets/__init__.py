@@ -15,6 +15,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
+from kivy.uix.screenmanager import Screen
 
 
 class KButton(ButtonBehavior, Label):
@@ -70,6 +71,30 @@ class TitledRow(BoxLayout):
 
     key = StringProperty("")
     value = StringProperty("")
+
+
+class DigitsScreen(Screen):
+    """A screen that takes a number on a Keypad: `digits` (at most `max_digits`) and an
+    `error` line. The digits are cleared on the way in and out: never left on a screen."""
+
+    digits = StringProperty("")
+    error = StringProperty("")
+    max_digits = 11
+
+    def on_pre_enter(self, *_args: object) -> None:
+        self.digits, self.error = "", ""
+
+    def press(self, key: str) -> None:
+        self.error = ""
+        if key == "del":
+            self.digits = self.digits[:-1]
+        elif key == "clear":
+            self.digits = ""
+        elif len(self.digits) < self.max_digits:
+            self.digits += key
+
+    def on_leave(self, *_args: object) -> None:
+        self.digits = ""
 
 
 class Keypad(GridLayout):
