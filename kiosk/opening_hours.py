@@ -9,16 +9,19 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-_HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-(([01]\d|2[0-3]):([0-5]\d)|24:00)$")
+# The remote config validates opening_hours with this pattern too (kiosk.remote_config); it
+# is the central server's, character for character (tests/sync/test_sync_contract.py).
+PATTERN = r"^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$"
+_HOURS = re.compile(PATTERN)
 
 
 def parse(text: str) -> tuple[int, int]:
     """(start, end) in minutes after midnight; end may be 1440. ValueError if malformed."""
-    m = _HOURS.match(text.strip())
-    if not m:
+    text = text.strip()
+    if not _HOURS.match(text):
         raise ValueError(f"opening hours must look like 06:00-22:00, not {text!r}")
-    start = int(m.group(1)) * 60 + int(m.group(2))
-    end = 1440 if m.group(3) == "24:00" else int(m.group(4)) * 60 + int(m.group(5))
+    start = int(text[0:2]) * 60 + int(text[3:5])  # HH:MM-HH:MM, fixed positions
+    end = 1440 if text[6:] == "24:00" else int(text[6:8]) * 60 + int(text[9:11])
     return start, end
 
 

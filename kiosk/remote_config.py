@@ -31,11 +31,11 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from kiosk import opening_hours
 from kiosk.settings import Settings
 
 log = logging.getLogger(__name__)
 
-_HOURS = r"^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$"
 _PIN_HASH = r"^[A-Za-z0-9$+/=:._-]{16,256}$"
 _INT32 = 2**31 - 1
 
@@ -59,7 +59,7 @@ class StationConfig(BaseModel):
     default_language: Literal["zh", "en"] = "zh"
     elderly_mode_default: bool = False
     receipt_footer: str = Field("", max_length=120)
-    opening_hours: str = Field("06:00-22:00", pattern=_HOURS)
+    opening_hours: str = Field("06:00-22:00", pattern=opening_hours.PATTERN)
     sync_interval_s: int = Field(300, ge=30, le=86400)
     heartbeat_interval_s: int = Field(60, ge=15, le=3600)
     maintenance_pin_hash: str | None = Field(None, pattern=_PIN_HASH)
