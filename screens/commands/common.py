@@ -22,6 +22,14 @@ def setup_logging(verbose: bool = False) -> None:
     install_log_filter()
 
 
+def configure_desktop_window(size: str) -> None:
+    """Kivy in an ordinary window of `size` ("720x1280") at density 1: demo and shots."""
+    from screens import bootstrap
+
+    width, height = (int(x) for x in size.split("x"))
+    bootstrap.configure(width=width, height=height, fullscreen=False, kiosk=False, density=1)
+
+
 def load_settings_or_exit(path: Path) -> Settings:
     # Imported here: the demo draws its first frame without pydantic.
     from kiosk.settings import SettingsError, load

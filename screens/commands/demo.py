@@ -6,7 +6,12 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from screens.commands.common import add_smoke_option, run_app, setup_logging
+from screens.commands.common import (
+    add_smoke_option,
+    configure_desktop_window,
+    run_app,
+    setup_logging,
+)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -19,10 +24,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     setup_logging()
-    width, height = (int(x) for x in args.size.split("x"))
-    from screens import bootstrap
-
-    bootstrap.configure(width=width, height=height, fullscreen=False, kiosk=False, density=1)
+    configure_desktop_window(args.size)
     from screens.app import GigKioskApp
     from screens.demo_setup import build_demo_services, demo_opening
 

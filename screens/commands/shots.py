@@ -8,7 +8,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from screens.commands.common import run_app, setup_logging
+from screens.commands.common import configure_desktop_window, run_app, setup_logging
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -19,10 +19,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     setup_logging()
-    width, height = (int(x) for x in args.size.split("x"))
-    from screens import bootstrap
-
-    bootstrap.configure(width=width, height=height, fullscreen=False, kiosk=False, density=1)
+    configure_desktop_window(args.size)
     from screens.app import GigKioskApp
     from screens.demo_setup import build_demo_services
     from screens.scripted import run_script, screenshot
