@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from central import services, station_config
 from central.auth import Principal, unauthorized
 from central.models import County, Job, Station
+from central.roles import Action, may
 from central.schemas import (
     ApplicationIn,
     ApplicationOut,
@@ -71,26 +72,32 @@ Who = Annotated[Principal, Depends(principal)]
 Db = Annotated[Session, Depends(db)]
 
 
-def _station(s: Session, who: Principal, station_id: str, staff: bool = True, own: bool = True) -> Station:
-    """The station if `who` may act on it: its own token, or staff of its county."""
+def _station(s: Session, who: Principal, station_id: str, staff: bool = True, own: bool = True,
+             action: Action = "view_stations") -> Station:
+    """The station if `who` may act on it: its own token, or staff of its county whose role
+    allows `action`."""
     if who.kind == "station":
         if not own or who.station_id != station_id:
             raise HTTPException(403, "a station token acts only for its own station")
     elif not staff:
         raise HTTPException(403, "staff may not call this endpoint")
+    else:
+        _staff(who, action)
     station = s.get(Station, station_id)
     if station is None or (who.kind == "staff" and station.county != who.county):
         raise HTTPException(404, "no such station in your county")
     return station
 
 
-def _staff(who: Principal) -> None:
+def _staff(who: Principal, action: Action) -> None:
     if who.kind != "staff":
         raise HTTPException(403, "staff only")
+    if not may(who.role or "", action):
+        raise HTTPException(403, f"your role ({who.role}) may not {action.replace('_', ' ')}")
 
 
-def _county(s: Session, who: Principal, code: str) -> County:
-    _staff(who)
+def _county(s: Session, who: Principal, code: str, action: Action = "view_stations") -> County:
+    _staff(who, action)
     county = s.get(County, code)
     if county is None or county.code != who.county:
         raise HTTPException(404, "no such county for you")
@@ -143,7 +150,7 @@ async def get_config(
 
 @router.put("/stations/{station_id}/config", response_model=ConfigDocument)
 def put_config(station_id: StationId, body: ConfigPut, request: Request, s: Db, who: Who) -> Response:
-    station = _station(s, who, station_id, own=False)
+    station = _station(s, who, station_id, own=False, action="edit_config")
     row = services.set_station_config(
         s, request.app.state.keyring, station, body.config.overrides(), by=who.username or ""
     )
@@ -165,7 +172,7 @@ def get_county_config(code: Annotated[str, Path(max_length=16)], s: Db, who: Who
 def put_county_config(
     code: Annotated[str, Path(max_length=16)], body: ConfigPut, request: Request, s: Db, who: Who
 ) -> dict:
-    county = _county(s, who, code)
+    county = _county(s, who, code, "edit_config")
     services.set_county_config(s, request.app.state.keyring, county, body.config.overrides(), who.username or "")
     s.commit()
     return get_county_config(code, s, who)
@@ -229,14 +236,14 @@ async def post_heartbeat(station_id: StationId, body: Heartbeat, request: Reques
 
 @router.get("/stations", response_model=list[StationHealth])
 def list_stations(s: Db, who: Who) -> Response:
-    _staff(who)
+    _staff(who, "view_stations")
     rows = s.scalars(select(Station).where(Station.county == who.county).order_by(Station.id)).all()
     at = services.now()
     return JSONResponse([services.health(r, at) for r in rows])
 
 
 def _job(s: Session, who: Principal, job_id: str) -> Job:
-    _staff(who)
+    _staff(who, "edit_jobs")
     job = s.get(Job, job_id)
     if job is None or job.county != who.county:
         raise HTTPException(404, "no such job in your county")
@@ -246,7 +253,7 @@ def _job(s: Session, who: Principal, job_id: str) -> Job:
 @router.post("/jobs", status_code=201, response_model=JobOut,
              responses={409: {"model": Problem, "description": "id already taken"}})
 def create_job(body: JobIn, s: Db, who: Who) -> Response:
-    _staff(who)
+    _staff(who, "edit_jobs")
     if body.id and s.get(Job, body.id) is not None:
         raise HTTPException(409, "a job with this id exists")
     job = services.save_job(s, who.county, body, body.id)
@@ -278,7 +285,7 @@ def close_job(job_id: Annotated[str, Path(max_length=64)], s: Db, who: Who) -> R
 def put_policy(
     policy_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{1,64}$")], body: PolicyIn, s: Db, who: Who
 ) -> Response:
-    _staff(who)
+    _staff(who, "edit_policies")
     try:
         policy = services.save_policy(s, who.county, policy_id, body)
     except services.NotFound:

@@ -20,6 +20,7 @@ class Principal:
     county: str
     station_id: str | None = None
     username: str | None = None
+    role: str | None = None  # staff only: central.roles
 
 
 def unauthorized(detail: str = "missing or invalid bearer token") -> HTTPException:
@@ -60,7 +61,8 @@ class TokenCache:
             row = s.execute(select(Station.id, Station.county).where(Station.token_hash == digest)).first()
             if row:
                 return Principal("station", row.county, station_id=row.id)
-            row = s.execute(select(Staff.username, Staff.county).where(Staff.token_hash == digest)).first()
+            row = s.execute(select(Staff.username, Staff.county, Staff.role)
+                            .where(Staff.token_hash == digest)).first()
             if row:
-                return Principal("staff", row.county, username=row.username)
+                return Principal("staff", row.county, username=row.username, role=row.role)
         return None

@@ -106,6 +106,7 @@ class Staff(Base):
     display_name: Mapped[str] = mapped_column(String(100), default="")
     password_hash: Mapped[str] = mapped_column(String(200))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16), default="admin", server_default="admin")  # central.roles
 
 
 class AdminSession(Base):

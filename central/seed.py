@@ -77,9 +77,9 @@ def seed(
             session.add(Staff(
                 county=county.code, username=person["username"],
                 display_name=person.get("display_name", ""), password_hash=hash_password(password),
-                token_hash=hash_token(token),
+                token_hash=hash_token(token), role=person.get("role", "admin"),
             ))
-            out["staff"].append({"county": county.code, "token": token,
+            out["staff"].append({"county": county.code, "token": token, "role": person.get("role", "admin"),
                                  "username": person["username"], "password": password})
     jobs_file = demo_dir / "jobs.json"
     jobs = json.loads(jobs_file.read_text(encoding="utf-8")) if jobs_file.exists() else []

@@ -32,6 +32,7 @@ from central.models import (
     Station,
     StationConfigVersion,
 )
+from central.roles import Action, may
 from central.schemas import JobIn, PolicyIn
 from central.security import hash_token, new_token, verify_password
 from central.station_config import ConfigPatch
@@ -75,6 +76,12 @@ def current_staff(request: Request, s: Db) -> Staff:
 Me = Annotated[Staff, Depends(current_staff)]
 
 
+def require(me: Staff, action: Action) -> None:
+    """403 unless the signed-in staff member's role allows `action` (central.roles)."""
+    if not may(me.role, action):
+        raise HTTPException(403, "您的角色无权执行此操作 / your role may not do this")
+
+
 def _csrf(session_token: str) -> str:
     return hmac.new(session_token.encode(), b"csrf", hashlib.sha256).hexdigest()
 
@@ -85,7 +92,8 @@ def check_csrf(request: Request, value: str) -> None:
 
 
 def render(request: Request, name: str, staff: Staff | None, status: int = 200, **ctx: Any) -> HTMLResponse:
-    ctx.update(staff=staff, csrf=getattr(request.state, "csrf", ""), path=request.url.path)
+    ctx.update(staff=staff, csrf=getattr(request.state, "csrf", ""), path=request.url.path,
+               can=(lambda action: staff is not None and may(staff.role, action)))
     return templates.TemplateResponse(request, name, ctx, status_code=status)
 
 
@@ -191,6 +199,7 @@ def station_config_page(request: Request, station_id: str, s: Db, me: Me) -> HTM
 
 @router.post("/stations/{station_id}/config")
 async def station_config_save(request: Request, station_id: str, me: Me) -> HTMLResponse:
+    require(me, "edit_config")
     form = await form_dict(request)
     check_csrf(request, form.get("csrf", ""))
     with request.app.state.sessions() as s:
@@ -211,6 +220,7 @@ def county_config_page(request: Request, s: Db, me: Me) -> HTMLResponse:
 
 @router.post("/county/config")
 async def county_config_save(request: Request, me: Me) -> HTMLResponse:
+    require(me, "edit_config")
     form = await form_dict(request)
     check_csrf(request, form.get("csrf", ""))
     with request.app.state.sessions() as s:
@@ -228,6 +238,7 @@ async def county_config_save(request: Request, me: Me) -> HTMLResponse:
 
 @router.get("/jobs")
 def jobs(request: Request, s: Db, me: Me, status: str = "open") -> HTMLResponse:
+    require(me, "edit_jobs")
     q = select(Job).where(Job.county == me.county)
     if status in ("open", "closed"):
         q = q.where(Job.status == status)
@@ -236,6 +247,7 @@ def jobs(request: Request, s: Db, me: Me, status: str = "open") -> HTMLResponse:
 
 
 def _my_job(s: Session, me: Staff, job_id: str) -> Job:
+    require(me, "edit_jobs")
     job = s.get(Job, job_id)
     if job is None or job.county != me.county:
         raise HTTPException(404, "no such job in your county")
@@ -244,6 +256,7 @@ def _my_job(s: Session, me: Staff, job_id: str) -> Job:
 
 @router.get("/jobs/new")
 def job_new(request: Request, me: Me) -> HTMLResponse:
+    require(me, "edit_jobs")
     return render(request, "job_form.html", me, job=None, form={"pay_unit": "day", "settlement": "daily"},
                   errors={})
 
@@ -261,6 +274,7 @@ async def job_create(request: Request, me: Me) -> Response:
 
 @router.post("/jobs/{job_id}")
 async def job_save(request: Request, me: Me, job_id: str | None) -> Response:
+    require(me, "edit_jobs")
     form = await form_dict(request)
     check_csrf(request, form.get("csrf", ""))
     with request.app.state.sessions() as s:
@@ -291,17 +305,20 @@ def job_close(request: Request, job_id: str, s: Db, me: Me, csrf: Annotated[str,
 
 @router.get("/policies")
 def policies(request: Request, s: Db, me: Me) -> HTMLResponse:
+    require(me, "edit_policies")
     rows = s.scalars(select(Policy).where(Policy.county == me.county).order_by(Policy.id)).all()
     return render(request, "policies.html", me, policies=[services.policy_dict(p) for p in rows])
 
 
 @router.get("/policies/new")
 def policy_new(request: Request, me: Me) -> HTMLResponse:
+    require(me, "edit_policies")
     return render(request, "policy_form.html", me, policy=None, form={"status": "published"}, errors={})
 
 
 @router.get("/policies/{policy_id}")
 def policy_edit(request: Request, policy_id: str, s: Db, me: Me) -> HTMLResponse:
+    require(me, "edit_policies")
     policy = s.get(Policy, policy_id)
     if policy is None or policy.county != me.county:
         raise HTTPException(404, "no such policy in your county")
@@ -316,6 +333,7 @@ async def policy_create(request: Request, me: Me) -> Response:
 
 @router.post("/policies/{policy_id}")
 async def policy_save(request: Request, me: Me, policy_id: str | None) -> Response:
+    require(me, "edit_policies")
     form = await form_dict(request)
     check_csrf(request, form.get("csrf", ""))
     new = policy_id is None

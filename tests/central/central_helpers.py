@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,25 @@ class Server:
         self.client = httpx.Client(base_url=base_url, timeout=30)
         st = seed["stations"]
         self.stations = {s["id"]: s for s in st}
-        self.staff = {s["county"]: s for s in seed["staff"]}
+        # staff[county] is the county's admin; by_user holds every account (operator, maintainer).
+        self.staff = {s["county"]: s for s in seed["staff"] if s["role"] == "admin"}
+        self.by_user = {s["username"]: s for s in seed["staff"]}
 
     def as_(self, token: str | None) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def admin_login(base_url: str, username: str, password: str) -> httpx.Client:
+    """A client signed in to the admin pages (sends the login form's hidden fields back)."""
+    client = httpx.Client(base_url=base_url, timeout=30)
+    page = client.get("/admin/login").text
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
+    r = client.post("/admin/login", data={**hidden, "username": username, "password": password})
+    assert r.status_code == 303, (r.status_code, r.text[:300])
+    return client
+
+
+def csrf_of(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found, "no CSRF field on the page"
+    return found.group(1)

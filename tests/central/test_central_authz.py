@@ -97,3 +97,39 @@ def test_foreign_staff_cannot_touch_config_of_other_county(server) -> None:  # n
     after = server.client.get("/v1/stations/e-park/config",
                               headers=server.as_(server.stations["e-park"]["token"])).json()
     assert after["version"] == before["version"]
+
+
+# Roles (central.roles): which staff role may call which endpoint; the admin is "staff" above.
+ROLE_CASES = [
+    # name, method, path, body, roles allowed
+    ("stations", "GET", "/v1/stations", None, {"admin", "operator", "maintainer"}),
+    ("config", "GET", "/v1/stations/e-park/config", None, {"admin", "operator", "maintainer"}),
+    ("put-config", "PUT", "/v1/stations/e-park/config", {"config": {"banner": "hi"}}, {"admin"}),
+    ("put-county-config", "PUT", "/v1/counties/east/config", {"config": {"radius_km": 25}}, {"admin"}),
+    ("create-job", "POST", "/v1/jobs", job_body(), {"admin", "operator"}),
+    ("get-job", "GET", "/v1/jobs/e-001", None, {"admin", "operator"}),
+    ("put-policy", "PUT", "/v1/policies/east-p0", {"category": "补贴", "title": "补贴政策"},
+     {"admin", "operator"}),
+]
+
+
+@pytest.mark.parametrize("case", ROLE_CASES, ids=[c[0] for c in ROLE_CASES])
+def test_role_matrix(server, case) -> None:  # noqa: ANN001
+    name, method, path, body, allowed = case
+    for user, role in (("east-admin", "admin"), ("east-operator", "operator"), ("east-maint", "maintainer")):
+        r = server.client.request(method, path, json=body, headers=server.as_(server.by_user[user]["token"]))
+        assert r.status_code < 500, (user, r.text)
+        if role in allowed:
+            assert r.status_code < 400, (user, r.status_code, r.text)
+        else:
+            assert r.status_code == 403, (user, r.status_code, r.text)
+
+
+def test_maintainer_cannot_set_the_county_pin_hash(server) -> None:  # noqa: ANN001
+    """The hardening finding: a maintainer account could change the county's maintenance PIN."""
+    maint = server.as_(server.by_user["east-maint"]["token"])
+    before = server.client.get("/v1/counties/east/config", headers=maint).json()
+    r = server.client.put("/v1/counties/east/config", headers=maint,
+                          json={"config": {"maintenance_pin_hash": None}})
+    assert r.status_code == 403
+    assert server.client.get("/v1/counties/east/config", headers=maint).json()["version"] == before["version"]
