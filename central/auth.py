@@ -56,6 +56,15 @@ class TokenCache:
             self._entries[digest] = (t + (self._ttl if principal else 5.0), principal)
         return principal
 
+    def forget(self, digest: str | None = None) -> None:
+        """Drop one token hash (or every entry) at once: call after revoking, rotating or
+        disabling, so the old token stops working on this process now, not after the TTL."""
+        with self._lock:
+            if digest is None:
+                self._entries.clear()
+            else:
+                self._entries.pop(digest, None)
+
     def _load(self, digest: str) -> Principal | None:
         with self._sessions() as s:
             row = s.execute(select(Station.id, Station.county).where(Station.token_hash == digest)).first()
