@@ -41,7 +41,8 @@ class Central:
             self.database_url, data_key=self.key, admin=False)
         self.engine = None
         self.station = self.seed["stations"][0]
-        self.staff = {s["county"]: s for s in self.seed["staff"]}
+        # The county admin: only an admin may change configuration (central/roles.py).
+        self.staff = {s["county"]: s for s in self.seed["staff"] if s["role"] == "admin"}
         self.counties = {c["code"]: c for c in self.seed["counties"]}
 
     @property
