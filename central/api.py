@@ -63,7 +63,7 @@ async def principal(
         raise unauthorized()
     # Cached almost always; a miss costs one indexed query, cheaper inline than a thread hop.
     found = request.app.state.tokens.lookup(creds.credentials)
-    if found is None:
+    if found is None or found.expired():  # expiry is checked here too: the cache keeps 60 s
         raise unauthorized()
     return found
 

@@ -413,3 +413,9 @@ async def policy_save(request: Request, me: Me, policy_id: str | None) -> Respon
         services.save_policy(s, me.county, policy_id, policy_in)
         s.commit()
         return RedirectResponse(f"/admin/policies/{policy_id}?saved=1", status_code=303)
+
+
+# Token pages live in their own module; it imports the helpers above, so it is included last.
+from central.admin import tokens as _tokens  # noqa: E402
+
+router.include_router(_tokens.router)
