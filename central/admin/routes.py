@@ -23,7 +23,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from central import services, station_config
+from central import pins, services, station_config
 from central.admin import forms, throttle
 from central.models import (
     AdminSession,
@@ -264,6 +264,7 @@ async def station_config_save(request: Request, station_id: str, me: Me) -> HTML
     with request.app.state.sessions() as s:
         station = _my_station(s, me, station_id)
         patch, errors = forms.validate(ConfigPatch, forms.config_from_form(form))
+        errors = errors or pins.station_errors(s, station, patch.overrides())
         if errors:
             return _config_page(request, s, me, station, form, errors, status=422)
         services.set_station_config(s, request.app.state.keyring, station, patch.overrides(), me.username)
@@ -285,6 +286,7 @@ async def county_config_save(request: Request, me: Me) -> HTMLResponse:
     with request.app.state.sessions() as s:
         county = s.get(County, me.county)
         patch, errors = forms.validate(ConfigPatch, forms.config_from_form(form))
+        errors = errors or station_config.county_errors(patch.overrides())
         if errors:
             return _config_page(request, s, me, None, form, errors, status=422)
         services.set_county_config(s, request.app.state.keyring, county, patch.overrides(), me.username)
