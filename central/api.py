@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from central import services, station_config
+from central import pins, services, station_config
 from central.auth import Principal, unauthorized
 from central.models import County, Job, Station
 from central.roles import Action, may
@@ -63,7 +63,7 @@ async def principal(
         raise unauthorized()
     # Cached almost always; a miss costs one indexed query, cheaper inline than a thread hop.
     found = request.app.state.tokens.lookup(creds.credentials)
-    if found is None:
+    if found is None or found.expired():  # expiry is checked here too: the cache keeps 60 s
         raise unauthorized()
     return found
 
@@ -148,9 +148,17 @@ async def get_config(
     return Response(document.encode("utf-8"), media_type="application/json", headers=headers)
 
 
+def _pin_refused(errors: dict[str, str]) -> HTTPException:
+    """422 in FastAPI's validation shape, so clients parse it like any other field error."""
+    return HTTPException(422, [{"type": "value_error", "loc": ["body", "config", field], "msg": msg}
+                               for field, msg in errors.items()])
+
+
 @router.put("/stations/{station_id}/config", response_model=ConfigDocument)
 def put_config(station_id: StationId, body: ConfigPut, request: Request, s: Db, who: Who) -> Response:
     station = _station(s, who, station_id, own=False, action="edit_config")
+    if errors := pins.station_errors(s, station, body.config.overrides()):
+        raise _pin_refused(errors)
     row = services.set_station_config(
         s, request.app.state.keyring, station, body.config.overrides(), by=who.username or ""
     )
@@ -173,6 +181,8 @@ def put_county_config(
     code: Annotated[str, Path(max_length=16)], body: ConfigPut, request: Request, s: Db, who: Who
 ) -> dict:
     county = _county(s, who, code, "edit_config")
+    if errors := station_config.county_errors(body.config.overrides()):
+        raise _pin_refused(errors)
     services.set_county_config(s, request.app.state.keyring, county, body.config.overrides(), who.username or "")
     s.commit()
     return get_county_config(code, s, who)

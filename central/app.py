@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 
 from central import db
 from central.auth import TokenCache
-from central.security import DataCipher, decode_key, encode_key, new_data_key
+from central.security import DataCipher, decode_key, derive_key, encode_key, new_data_key
 from central.services import Keyring
 
 DATA_KEY_ENV = "GIG_CENTRAL_DATA_KEY"
@@ -59,6 +59,7 @@ def create_app(engine: Engine, data_key: bytes, admin: bool = True) -> FastAPI:
     app.state.cipher = cipher
     app.state.keyring = Keyring(cipher)
     app.state.tokens = TokenCache(sessions)
+    app.state.form_key = derive_key(data_key, "admin login form")  # same in every process
     app.include_router(router)
 
     @app.exception_handler(RequestValidationError)

@@ -10,8 +10,10 @@ from fastapi import HTTPException
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from central import staff_tokens
 from central.models import Staff, Station
 from central.security import hash_token
+from central.services import as_utc
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,10 @@ class Principal:
     station_id: str | None = None
     username: str | None = None
     role: str | None = None  # staff only: central.roles
+    expires_at: float | None = None  # staff only: POSIX time the token stops (checked per request)
+
+    def expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= time.time()
 
 
 def unauthorized(detail: str = "missing or invalid bearer token") -> HTTPException:
@@ -70,8 +76,9 @@ class TokenCache:
             row = s.execute(select(Station.id, Station.county).where(Station.token_hash == digest)).first()
             if row:
                 return Principal("station", row.county, station_id=row.id)
-            row = s.execute(select(Staff.username, Staff.county, Staff.role)
-                            .where(Staff.token_hash == digest)).first()
-            if row:
-                return Principal("staff", row.county, username=row.username, role=row.role)
+            row = s.execute(select(Staff.username, Staff.county, Staff.role, Staff.token_expires_at,
+                                   Staff.token_revoked_at).where(Staff.token_hash == digest)).first()
+            if row and staff_tokens.usable(row.token_expires_at, row.token_revoked_at):
+                return Principal("staff", row.county, username=row.username, role=row.role,
+                                 expires_at=as_utc(row.token_expires_at).timestamp())
         return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -98,6 +98,14 @@ class StationConfigVersion(Base):
     created_by: Mapped[str] = mapped_column(String(64), default="")
 
 
+STAFF_TOKEN_TTL = timedelta(days=90)
+
+
+def _token_expiry() -> datetime:
+    # A Python default, so every way of creating staff gets an expiring token.
+    return datetime.now(UTC) + STAFF_TOKEN_TTL
+
+
 class Staff(Base):
     __tablename__ = "staff"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -107,6 +115,10 @@ class Staff(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(16), default="admin", server_default="admin")  # central.roles
+    # API token lifecycle (central.staff_tokens): a token stops at expiry or on revocation.
+    token_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=_token_expiry)
+    token_rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    token_revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AdminSession(Base):
@@ -114,6 +126,17 @@ class AdminSession(Base):
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LoginThrottle(Base):
+    """Failed admin logins per user name and per client address, in the database so the limit
+    holds across server processes. `key` is a SHA-256 of "user:<name>" or "addr:<ip>": typed
+    user names (sometimes a password in the wrong field) are not stored in clear."""
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class Job(Base):

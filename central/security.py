@@ -1,7 +1,9 @@
 """Secrets at rest: token and password hashes, AES-GCM for personal data, Ed25519 signing.
 
 Tokens are 32 random bytes (URL-safe base64), so a plain SHA-256 is enough to store them;
-passwords are low-entropy and get scrypt with a per-password salt.
+passwords are low-entropy and get scrypt with a per-password salt, at OWASP's parameters
+(N=2^17, r=8, p=1: 128 MiB and ~0.3 s a guess). Hashes made with older parameters still
+verify; `needs_rehash` tells the login to store a fresh one.
 """
 
 from __future__ import annotations
@@ -18,7 +20,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+_SCRYPT = {"n": 2**17, "r": 8, "p": 1}
+# hashlib's default maxmem (32 MiB) refuses N=2^17; allow the 128 MiB it needs plus slack,
+# and nothing bigger, so a stored hash with absurd parameters cannot exhaust memory.
+_MAXMEM = 2 * 128 * 2**17 * 8
+_dummy_hash: str | None = None
 
 
 def new_token() -> str:
@@ -31,7 +37,7 @@ def hash_token(token: str) -> str:
 
 def hash_password(password: str) -> str:
     salt = os.urandom(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, dklen=32, **_SCRYPT)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, dklen=32, maxmem=_MAXMEM, **_SCRYPT)
     n, r, p = _SCRYPT["n"], _SCRYPT["r"], _SCRYPT["p"]
     return f"scrypt${n}${r}${p}${salt.hex()}${digest.hex()}"
 
@@ -43,10 +49,32 @@ def verify_password(password: str, stored: str) -> bool:
         return False
     if scheme != "scrypt":
         return False
-    digest = hashlib.scrypt(
-        password.encode("utf-8"), salt=bytes.fromhex(salt_hex), dklen=32, n=int(n), r=int(r), p=int(p)
-    )
-    return hmac.compare_digest(digest, bytes.fromhex(digest_hex))
+    try:
+        digest = hashlib.scrypt(password.encode("utf-8"), salt=bytes.fromhex(salt_hex), dklen=32,
+                                n=int(n), r=int(r), p=int(p), maxmem=_MAXMEM)
+        return hmac.compare_digest(digest, bytes.fromhex(digest_hex))
+    except (ValueError, UnicodeEncodeError):  # malformed hash, or a lone surrogate in the password
+        return False
+
+
+def needs_rehash(stored: str) -> bool:
+    """True if `stored` was made with other parameters than today's (verify it first)."""
+    n, r, p = _SCRYPT["n"], _SCRYPT["r"], _SCRYPT["p"]
+    return not stored.startswith(f"scrypt${n}${r}${p}$")
+
+
+def dummy_password_hash() -> str:
+    """A hash of a random password at today's parameters, for user names that do not exist:
+    verifying against it costs what a real account costs, so timing does not tell them apart."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = hash_password(secrets.token_urlsafe(16))
+    return _dummy_hash
+
+
+def derive_key(key: bytes, purpose: str) -> bytes:
+    """A separate 32-byte key for one purpose (HMAC-SHA256 of the purpose under `key`)."""
+    return hmac.new(key, purpose.encode("utf-8"), hashlib.sha256).digest()
 
 
 def canonical_json(value: Any) -> bytes:

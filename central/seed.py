@@ -78,6 +78,7 @@ def seed(
                 county=county.code, username=person["username"],
                 display_name=person.get("display_name", ""), password_hash=hash_password(password),
                 token_hash=hash_token(token), role=person.get("role", "admin"),
+                token_rotated_at=services.now(),  # expires after models.STAFF_TOKEN_TTL
             ))
             out["staff"].append({"county": county.code, "token": token, "role": person.get("role", "admin"),
                                  "username": person["username"], "password": password})

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # "HH:MM-HH:MM", end may be 24:00.
 _HOURS = r"^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$"
-# Opaque to the server; the kiosk defines the hash format. No spaces or control characters.
+# The kiosk defines the hash format (kiosk/pin.py). No spaces or control characters.
 _PIN_HASH = r"^[A-Za-z0-9$+/=:._-]{16,256}$"
+OLD_PIN_FORMAT = ("this PIN hash is in the old pbkdf2-sha256 format, which stations refuse; "
+                  "make a new one with `gig-kiosk pin-hash` (it starts with scrypt$) / "
+                  "旧格式的维护密码哈希已停用，请用 gig-kiosk pin-hash 重新生成")
+COUNTY_PIN_REFUSED = ("set the maintenance PIN per station, not for the whole county: one cracked "
+                      "hash would open every station / 维护密码须按驿站分别设置，不能全县共用")
 
 
 class Features(BaseModel):
@@ -64,6 +69,14 @@ class ConfigPatch(BaseModel):
     heartbeat_interval_s: int | None = Field(None, ge=15, le=3600)
     maintenance_pin_hash: str | None = Field(None, pattern=_PIN_HASH)
 
+    @field_validator("maintenance_pin_hash")
+    @classmethod
+    def _new_pin_format(cls, value: str | None) -> str | None:
+        # Only new overrides are checked: documents already stored and signed stay valid.
+        if value is not None and not value.startswith("scrypt$"):
+            raise ValueError(OLD_PIN_FORMAT)
+        return value
+
     def overrides(self) -> dict[str, Any]:
         """Only the fields that were set (None means 'inherit')."""
         return self.model_dump(exclude_none=True)
@@ -86,3 +99,8 @@ def effective(county_overrides: dict[str, Any], station_overrides: dict[str, Any
 
 def json_schema() -> dict[str, Any]:
     return StationConfig.model_json_schema()
+
+
+def county_errors(overrides: dict[str, Any]) -> dict[str, str]:
+    """What a county-wide config may not set (on top of ConfigPatch's own checks)."""
+    return {"maintenance_pin_hash": COUNTY_PIN_REFUSED} if overrides.get("maintenance_pin_hash") else {}

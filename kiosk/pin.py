@@ -1,13 +1,21 @@
 """Maintenance PIN: the format of the remote config's `maintenance_pin_hash`, and the check.
 
 A maintainer whose phone cannot show a signed maintenance code (or whose camera is the
-broken device) types the county's PIN on the kiosk instead. The hash format, chosen by the
+broken device) types the station's PIN on the kiosk instead. The hash format, chosen by the
 kiosk (central/README.md leaves it to us), uses only characters the config allows:
 
-    pbkdf2-sha256$<iterations>$<salt, base64url>$<derived key, base64url>
+    scrypt$<log2 N>$<r>$<p>$<salt, base64url>$<derived key, base64url>
 
-`gig-kiosk pin-hash` makes one for county staff to paste into the admin page. A PIN is 6 to
-12 digits. `PinGuard` locks entry for five minutes after five wrong PINs in a row, so a
+scrypt is memory-hard (N=2^17, r=8: 128 MiB per guess), so a GPU cannot run thousands of
+guesses side by side as it could against the old PBKDF2 format. A hash still reaches the
+station's disk, so each station should have its own PIN, of 10-12 digits where practical.
+
+The old `pbkdf2-sha256$...` format is refused, not verified: those hashes went to every
+station of a county, world-readable, and must be assumed cracked. A station that still has
+one says so on the PIN screen (signed maintenance codes keep working meanwhile).
+
+`gig-kiosk pin-hash` makes a hash for county staff to paste into the admin page. A PIN is 6
+to 12 digits. `PinGuard` locks entry for five minutes after five wrong PINs in a row, so a
 PIN cannot be guessed at the screen; the lock lives in memory (a restart clears it, and
 takes longer than the lock is worth to an attacker at a public kiosk).
 """
@@ -22,8 +30,10 @@ import re
 import time
 from collections.abc import Callable
 
-SCHEME = "pbkdf2-sha256"
-ITERATIONS = 120_000  # ~0.1 s on a kiosk CPU: once per attempt, never in a loop
+SCHEME = "scrypt"
+LOG2_N, R, P = 17, 8, 1  # OWASP's scrypt minimum; ~0.4 s on a desktop CPU, once per attempt
+MIN_LOG2_N, MAX_LOG2_N = 14, 20  # a signed config still must not name trivial or absurd costs
+OLD_SCHEME = "pbkdf2-sha256"
 _PIN = re.compile(r"^[0-9]{6,12}$")  # ASCII only: \d would also take fullwidth digits
 
 
@@ -41,21 +51,32 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def hash_pin(pin: str, *, salt: bytes | None = None, iterations: int = ITERATIONS) -> str:
+def _scrypt(pin: str, salt: bytes, log2_n: int, r: int, p: int) -> bytes:
+    n = 2**log2_n
+    return hashlib.scrypt(pin.encode("ascii"), salt=salt, n=n, r=r, p=p, dklen=32,
+                          maxmem=2 * 128 * n * r * p)
+
+
+def hash_pin(pin: str, *, salt: bytes | None = None, log2_n: int = LOG2_N) -> str:
     salt = salt if salt is not None else os.urandom(16)
-    key = hashlib.pbkdf2_hmac("sha256", validate_pin(pin).encode("ascii"), salt, iterations)
-    return f"{SCHEME}${iterations}${_b64(salt)}${_b64(key)}"
+    key = _scrypt(validate_pin(pin), salt, log2_n, R, P)
+    return f"{SCHEME}${log2_n}${R}${P}${_b64(salt)}${_b64(key)}"
+
+
+def is_old_format(encoded: str) -> bool:
+    """True for a hash in the refused PBKDF2 format (the PIN screen explains it)."""
+    return encoded.startswith(OLD_SCHEME + "$")
 
 
 def verify_pin(pin: str, encoded: str) -> bool:
     """True if pin matches; False for a wrong PIN and for a hash in another format."""
     try:
-        scheme, iterations, salt, key = encoded.split("$")
-        rounds = int(iterations)
-        if scheme != SCHEME or not 1_000 <= rounds <= 10_000_000:
+        scheme, log2_n, r, p, salt, key = encoded.split("$")
+        cost = int(log2_n)
+        if scheme != SCHEME or not MIN_LOG2_N <= cost <= MAX_LOG2_N or (int(r), int(p)) != (R, P):
             return False
         expected = _unb64(key)
-        got = hashlib.pbkdf2_hmac("sha256", pin.encode("ascii"), _unb64(salt), rounds)
+        got = _scrypt(pin, _unb64(salt), cost, R, P)
     except (ValueError, UnicodeEncodeError):
         return False
     return hmac.compare_digest(got, expected)

@@ -1,5 +1,7 @@
-"""`gig-kiosk pin-hash`: the maintenance_pin_hash value for a PIN, for the county admin page.
+"""`gig-kiosk pin-hash`: the maintenance_pin_hash value for a PIN, for the station config page.
 
+The hash is scrypt (kiosk/pin.py, ~0.4 s to make). Give each station its own PIN, 10-12 digits
+where practical: central refuses one hash for several stations or for the whole county.
 Reads the PIN twice without echo on a terminal, or one line from standard input otherwise,
 and prints only the hash. Exit 2 with a one-line message for a PIN that is not 6-12 digits.
 """

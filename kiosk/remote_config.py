@@ -301,8 +301,10 @@ class RemoteConfig:
 def _atomic_write(path: Path, data: bytes) -> None:
     """Write-then-rename with fsyncs: the file is always either the old or the new bytes."""
     tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    # 0600: the config holds the station's maintenance PIN hash, for the kiosk user only.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
+        os.fchmod(fd, 0o600)  # also when a stale .tmp of another mode was left behind
         os.write(fd, data)
         os.fsync(fd)
     finally:

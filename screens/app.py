@@ -35,7 +35,7 @@ from kiosk.filters import JobFilter
 from kiosk.formatting import distance_text, start_text
 from kiosk.geo import haversine_km
 from kiosk.models import Job, Settlement, Station
-from kiosk.pin import PinGuard
+from kiosk.pin import PinGuard, is_old_format
 from screens.i18n import Translator
 from screens.services import Opening, Services
 from screens.spoken import spoken_text
@@ -660,6 +660,9 @@ class GigKioskApp(App):
         """"" and into maintenance for a right PIN; otherwise the message to show."""
         if not self._pin_hash:
             return self.tr("No maintainer PIN is set for this station")
+        if is_old_format(self._pin_hash):  # refused: see kiosk/pin.py
+            log.warning("maintenance: the configured PIN hash is in the old PBKDF2 format; refused")
+            return self.tr("This station's PIN is in an old format; ask the county for a new PIN")
         if self._pin_guard.locked_for() > 0:
             log.info("maintenance: PIN entry locked")
             return self.tr("Too many wrong PINs; try again in 5 minutes")

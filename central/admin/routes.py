@@ -1,7 +1,9 @@
 """Admin pages: login, station health, config editing with history, jobs, policies.
 
 A login sets an HttpOnly, SameSite=Strict session cookie (only its hash is stored); every
-form also carries a CSRF token derived from the session.
+form also carries a CSRF token derived from the session. The login form itself, having no
+session yet, carries a token signed over a random pre-session cookie (see `login_page`), and
+failed logins are throttled per user name and per client address (central.admin.throttle).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import unicodedata
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,8 +23,8 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from central import services, station_config
-from central.admin import forms
+from central import pins, services, station_config
+from central.admin import forms, throttle
 from central.models import (
     AdminSession,
     County,
@@ -34,7 +37,14 @@ from central.models import (
 )
 from central.roles import Action, may
 from central.schemas import JobIn, PolicyIn
-from central.security import hash_token, new_token, verify_password
+from central.security import (
+    dummy_password_hash,
+    hash_password,
+    hash_token,
+    needs_rehash,
+    new_token,
+    verify_password,
+)
 from central.station_config import ConfigPatch
 
 HERE = Path(__file__).parent
@@ -105,17 +115,65 @@ async def form_dict(request: Request) -> dict[str, str]:
 # -- login ---------------------------------------------------------------------------------------
 
 
+LOGIN_COOKIE = "gig_login"  # random pre-session value the login form's CSRF token is bound to
+LOGIN_COOKIE_TTL_S = 3600
+MAX_USERNAME = 64
+MAX_PASSWORD = 1024
+
+
+def _login_csrf(request: Request, nonce: str) -> str:
+    return hmac.new(request.app.state.form_key, nonce.encode("ascii", "replace"), hashlib.sha256).hexdigest()
+
+
+def _plain_text(value: str, limit: int) -> bool:
+    """No control characters or lone surrogates (PostgreSQL refuses NUL; HTML can't show them)."""
+    return len(value) <= limit and not any(unicodedata.category(c) in ("Cc", "Cs") for c in value)
+
+
+def _login_form(request: Request, status: int = 200, headers: dict[str, str] | None = None,
+                **ctx: Any) -> HTMLResponse:
+    nonce = request.cookies.get(LOGIN_COOKIE) or ""
+    if not (16 <= len(nonce) <= 64 and nonce.isascii()):
+        nonce = new_token()
+    request.state.csrf = _login_csrf(request, nonce)
+    resp = render(request, "login.html", None, status=status, **ctx)
+    resp.set_cookie(LOGIN_COOKIE, nonce, httponly=True, samesite="strict", path="/admin/login",
+                    max_age=LOGIN_COOKIE_TTL_S)
+    if headers:
+        resp.headers.update(headers)
+    return resp
+
+
 @router.get("/login")
 def login_page(request: Request) -> HTMLResponse:
-    return render(request, "login.html", None)
+    return _login_form(request)
 
 
+# A plain `def`: scrypt (~0.3 s) runs in the thread pool, never on the event loop.
 @router.post("/login")
 def login(request: Request, s: Db, username: Annotated[str, Form()] = "",
-          password: Annotated[str, Form()] = "") -> Response:
-    staff = s.scalars(select(Staff).where(Staff.username == username)).first()
-    if staff is None or not verify_password(password, staff.password_hash):
-        return render(request, "login.html", None, status=401, error=True, username=username)
+          password: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = "") -> Response:
+    nonce = request.cookies.get(LOGIN_COOKIE) or ""
+    if not nonce or not hmac.compare_digest(_login_csrf(request, nonce), csrf):
+        raise HTTPException(403, "CSRF token mismatch / 表单已过期，请刷新页面")
+    address = request.client.host if request.client else ""
+    shown = username if _plain_text(username, MAX_USERNAME) else ""
+    wait = throttle.retry_after(s, username, address)
+    if wait:
+        return _login_form(request, status=429, headers={"Retry-After": str(wait)},
+                           throttled=(wait + 59) // 60, username=shown)
+    staff = None
+    if shown and _plain_text(password, MAX_PASSWORD):
+        staff = s.scalars(select(Staff).where(Staff.username == username)).first()
+    # Unknown user names cost one scrypt too, so response time does not reveal which exist.
+    ok = verify_password(password, staff.password_hash if staff is not None else dummy_password_hash())
+    if staff is None or not ok:
+        throttle.record_failure(s, username, address)
+        s.commit()
+        return _login_form(request, status=401, error=True, username=shown)
+    throttle.record_success(s, username)
+    if needs_rehash(staff.password_hash):  # made with older scrypt parameters
+        staff.password_hash = hash_password(password)
     token = new_token()
     s.add(AdminSession(token_hash=hash_token(token), staff_id=staff.id,
                        expires_at=services.now() + SESSION_TTL))
@@ -123,6 +181,7 @@ def login(request: Request, s: Db, username: Annotated[str, Form()] = "",
     resp = RedirectResponse("/admin/stations", status_code=303)
     resp.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/admin",
                     max_age=int(SESSION_TTL.total_seconds()))
+    resp.delete_cookie(LOGIN_COOKIE, path="/admin/login")
     return resp
 
 
@@ -205,6 +264,7 @@ async def station_config_save(request: Request, station_id: str, me: Me) -> HTML
     with request.app.state.sessions() as s:
         station = _my_station(s, me, station_id)
         patch, errors = forms.validate(ConfigPatch, forms.config_from_form(form))
+        errors = errors or pins.station_errors(s, station, patch.overrides())
         if errors:
             return _config_page(request, s, me, station, form, errors, status=422)
         services.set_station_config(s, request.app.state.keyring, station, patch.overrides(), me.username)
@@ -226,6 +286,7 @@ async def county_config_save(request: Request, me: Me) -> HTMLResponse:
     with request.app.state.sessions() as s:
         county = s.get(County, me.county)
         patch, errors = forms.validate(ConfigPatch, forms.config_from_form(form))
+        errors = errors or station_config.county_errors(patch.overrides())
         if errors:
             return _config_page(request, s, me, None, form, errors, status=422)
         services.set_county_config(s, request.app.state.keyring, county, patch.overrides(), me.username)
@@ -354,3 +415,9 @@ async def policy_save(request: Request, me: Me, policy_id: str | None) -> Respon
         services.save_policy(s, me.county, policy_id, policy_in)
         s.commit()
         return RedirectResponse(f"/admin/policies/{policy_id}?saved=1", status_code=303)
+
+
+# Token pages live in their own module; it imports the helpers above, so it is included last.
+from central.admin import tokens as _tokens  # noqa: E402
+
+router.include_router(_tokens.router)

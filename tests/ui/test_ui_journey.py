@@ -128,6 +128,9 @@ def test_maintainer_pin_opens_maintenance(scenario) -> None:
     assert c["without_pin"] == "home"  # no county PIN: holding the name does nothing
     assert c["after_tap"] == "home"  # a tap is not a hold
     assert c["after_hold"] == "maintenance_pin"
+    assert c["empty_display"] == "密码：6至12位数字"  # no fixed row of slots hinting at a length
+    assert c["old_format_error"] == "本站维护密码为旧格式，已停用，请联系县里重新设置"
+    assert c["after_old_format"] == "maintenance_pin"
     assert c["masked_display"].count("●") == 6 and "0" not in c["masked_display"]
     assert c["wrong_error"] == "密码不正确" and c["after_wrong"] == "maintenance_pin"
     assert c["after_right"] == "maintenance"
