@@ -3,13 +3,14 @@
 kv rules call `app.tr("Browse jobs", app.lang)`: passing `app.lang` makes Kivy re-evaluate the
 rule when the language changes, so switching language is live without rebuilding screens.
 Catalogues are gettext .po files. Babel compiles each to a .mo once (into the cache folder,
-again whenever the .po is newer); the stdlib's gettext reads the .mo at start-up, which is
+named by the .po's content hash); the stdlib's gettext reads the .mo at start-up, which is
 what keeps Babel's import and .po parsing (~40 ms) off the path to the first frame.
 """
 
 from __future__ import annotations
 
 import gettext
+import hashlib
 import logging
 import os
 from pathlib import Path
@@ -22,9 +23,14 @@ LANGUAGES = ("zh", "en")
 
 
 def compiled(po: Path, out_dir: Path) -> Path | None:
-    """The .mo for a .po, compiled when missing or stale; None if it cannot be written."""
-    mo = out_dir / po.parent.parent.name / f"{po.stem}.mo"
-    if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+    """The .mo for a .po, compiled when missing; None if it cannot be written.
+
+    Named by the .po's content hash, not checked by mtime: an update or a second checkout can
+    bring a .po older than the cached .mo, and the cache must never serve another catalogue.
+    """
+    digest = hashlib.sha256(po.read_bytes()).hexdigest()[:16]
+    mo = out_dir / po.parent.parent.name / f"{po.stem}-{digest}.mo"
+    if mo.exists():
         return mo
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
