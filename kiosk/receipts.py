@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from kiosk.geo import haversine_km
 from kiosk.linebreak import char_width, text_width, wrap
 from kiosk.models import Job, Policy, Station
+from kiosk.printable import printable
 from kiosk.privacy import mask_id_number, mask_name, mask_phone
 
 HOTLINE = "12333"
@@ -123,7 +124,7 @@ def layout(receipt: Receipt, paper: Paper) -> list[LaidOut]:
     """Lines that each fit the paper: what a renderer emits one by one."""
     out: list[LaidOut] = []
     cols = paper.columns
-    for block in receipt.blocks:
+    for block in map(_printable, receipt.blocks):
         if isinstance(block, Text):
             size = max(1, min(2, block.size))
             out.extend(Line(t, size, block.bold, block.align) for t in wrap(block.text, cols // size))
@@ -136,6 +137,20 @@ def layout(receipt: Receipt, paper: Paper) -> list[LaidOut]:
         elif isinstance(block, Feed):
             out.append(FeedLine(block.lines))
     return out
+
+
+def _printable(block: Block) -> Block:
+    """The block's text without control characters: every text on a slip passes here, so
+    none from the central API can reach the printer as a command (kiosk.printable)."""
+    if isinstance(block, Text):
+        return replace(block, text=printable(block.text, multiline=True))
+    if isinstance(block, Row):
+        return replace(block, key=printable(block.key), value=printable(block.value, multiline=True))
+    if isinstance(block, Rule):
+        return replace(block, char=printable(block.char)[:1] or "-")
+    if isinstance(block, Qr):  # length-prefixed (GS ( k) or an image, but a lone surrogate
+        return replace(block, data=printable(block.data))  # cannot even be encoded
+    return block
 
 
 def _row_lines(row: Row, cols: int) -> list[Line]:

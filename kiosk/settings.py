@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 
 class _Section(BaseModel):
@@ -61,6 +61,13 @@ class ScannerSettings(_Section):
     repeat_window_s: float = Field(3.0, ge=0, le=60)
     # hosts of the central job site whose https://HOST/j/<id> links open a job (kiosk.codes)
     job_hosts: list[str] = ["jobs.example.gov.cn"]
+
+    @field_validator("camera", mode="before")
+    @classmethod
+    def _camera_false_disables(cls, value: object) -> object:
+        # TOML has no null: `camera = false` is how a station without a camera says so
+        # (left out, the default camera 0 is used). Without this, false became index 0.
+        return None if value is False else value
 
 
 class PrinterSettings(_Section):

@@ -1,7 +1,8 @@
 """`gig-kiosk doctor`: check each configured device and the central API, print a table.
 
-Headless (no window): a maintainer runs it over SSH. Exit 0 when everything is ok, 1 when
-something needs attention, 2 for a bad config file.
+Headless (no window): a maintainer runs it over SSH, a provisioning script or a monitor reads
+its exit status: 0 only when every configured device and the API check pass, 1 when any fails,
+2 for a bad config file.
 """
 
 from __future__ import annotations
@@ -12,8 +13,19 @@ from pathlib import Path
 
 from screens.commands.common import load_settings_or_exit
 
+# A warning (e.g. paper near end) still works; "off" is the API when none is configured.
+# Anything else — no_device, error, unknown, still starting — fails the check.
+PASSING = frozenset({"ok", "warning", "off"})
+
+EPILOG = (
+    "exit status: 0 when every configured device and the central API check pass "
+    "(ok or warning; no [api] base_url counts as off, not failed), 1 when any of them fails "
+    "(missing, error, no answer), 2 for a bad config file"
+)
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EPILOG
     parser.add_argument("--config", type=Path, help="station TOML (default: built-in defaults)")
     parser.add_argument("--wait", type=float, default=4.0, help="seconds to give each device")
 
@@ -40,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     width = max(len(r[0]) for r in rows)
     for name, state, detail in rows:
         print(f"{name:<{width}}  {state:<10}  {detail}")
-    return 0 if all(state in ("ok", "warning", "off") for _, state, _ in rows) else 1
+    return 0 if all(state in PASSING for _, state, _ in rows) else 1
 
 
 def _check_api(settings: object) -> tuple[str, str]:

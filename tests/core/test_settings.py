@@ -62,3 +62,11 @@ def test_cli_exits_2_with_one_line(tmp_path: Path) -> None:
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "ui.language" in lines[0]
+
+
+def test_camera_false_disables_the_camera(tmp_path: Path) -> None:
+    path = tmp_path / "k.toml"
+    path.write_text("[devices.scanner]\ncamera = false\n")
+    assert settings.load(path).devices.scanner.camera is None
+    path.write_text("[devices.scanner]\ncamera = 0\n")
+    assert settings.load(path).devices.scanner.camera == 0

@@ -22,6 +22,7 @@ from screens import bootstrap  # noqa: E402
 
 bootstrap.configure(width=720, height=1280, fullscreen=False, kiosk=False, density=1)
 
+from kivy.base import EventLoop  # noqa: E402
 from kivy.uix.widget import Widget  # noqa: E402
 
 from kiosk.pin import hash_pin  # noqa: E402
@@ -383,6 +384,60 @@ class Scenario:
         self.shot("jobs-en-elderly")
         self.check("targets", _target_sizes(app.root))
         self.check("elderly", app.elderly)
+
+    def long_policy(self):  # noqa: ANN201
+        """A 20,000-character policy (issue 11 item 16): shown, and scrollable to its end."""
+        from kivy.core.window import Window
+
+        from kiosk.models import Policy
+        from screens.scripted import Tap
+
+        app = self.app
+        yield from wait_until(lambda: app.sm.current == "attract")
+        paragraph = "灵活就业人员社会保险补贴的申请条件、所需材料和办理流程说明，" * 6
+        body = "\n".join(f"第{i + 1}段：{paragraph}" for i in range(110))
+        body += "\n" + "不分段的长段落。" * 400 + "\n全文完。"  # one paragraph of 3,200 characters too
+        self.check("body_chars", len(body))
+        app.services.store.upsert_policies([Policy(id="long-1", title="超长政策全文", summary="", body=body)])
+        app.open_policy("long-1")
+        yield from wait_until(lambda: app.sm.current == "policy")
+        rv = self.screen().ids.get("rv")  # None before the fix: one label for the whole body
+        yield from wait_until(lambda: rv is None or (len(rv.data) > 1 and rv.children[0].children))
+        yield 10
+        self.shot("policy-long-top")  # before looking inside: the screen as a seeker sees it
+        rv = self.screen().ids.rv
+        self.check("rows", len(rv.data))
+        screen = self.screen()
+        screen._shown, started = (), time.perf_counter()  # measure every row once more
+        screen.refresh()
+        self.check("refresh_ms", round((time.perf_counter() - started) * 1000, 1))
+        self.check("window", [Window.width, Window.height])
+        self.check("rv_box", [*rv.to_window(*rv.pos), rv.width, rv.height])
+        views = lambda: [w for w in rv.children[0].children if w.text]  # noqa: E731
+        self.check("first_rows", [{"text": w.text[:12], "texture": list(w.texture.size) if w.texture else None}
+                                  for w in sorted(views(), key=lambda w: -w.y)[:3]])
+        # A finger drags the text up: the list scrolls.
+        x, y = rv.to_window(rv.center_x, rv.y + rv.height * 0.3)
+        touch = Tap(x, y)
+        EventLoop.post_dispatch_input("begin", touch)
+        for step in range(1, 9):
+            # the first move comes at once: the ScrollView must see it move within its
+            # scroll_timeout (55 ms), however slow a loaded machine's frames are
+            if step > 1:
+                yield 1
+            touch.move(Tap._spos(x, y + step * 60))
+            EventLoop.post_dispatch_input("update", touch)
+        yield 1
+        EventLoop.post_dispatch_input("end", touch)
+        yield 30
+        self.check("scroll_y_after_drag", rv.scroll_y)
+        rv.scroll_y = 0  # to the end, as the scroll bar would
+        yield 10
+        self.shot("policy-long-end")
+        self.check("last_rows", [{"text": w.text[-6:], "top": w.to_window(w.x, w.top)[1],
+                                  "texture": list(w.texture.size) if w.texture else None}
+                                 for w in sorted(views(), key=lambda w: w.y)[:2]])
+        self.check("max_texture_h", max(w.texture.size[1] for w in views() if w.texture))
 
 
 def _target_sizes(root: Widget) -> list[dict]:

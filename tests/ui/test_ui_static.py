@@ -78,3 +78,16 @@ def test_unwritable_cache_still_translates(tmp_path) -> None:  # noqa: ANN001
     blocker.write_text("")
     tr = Translator(out_dir=blocker / "locale")
     assert tr("Done", "zh") == "结束" and tr("Done", "en") == "Done"
+
+
+def test_no_label_reads_text_as_markup() -> None:
+    """Job, policy and config text come from the central API: a label with markup would turn
+    "[size=200]" or "[ref=…]" in a job title into formatting (issue 11). No label uses markup;
+    one that ever needs it must pass that text through kivy.utils.escape_markup."""
+    uses = [
+        f"{path.relative_to(SCREENS)}:{n}"
+        for path in [*SCREENS.rglob("*.kv"), *SCREENS.rglob("*.py")]
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"\bmarkup\s*[:=]\s*True", line) and "escape_markup" not in line
+    ]
+    assert uses == []
