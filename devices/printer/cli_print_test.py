@@ -79,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
             return 1
         confirmed = bool(outcome.get("confirmed"))
         print("test page printed, confirmed by the printer" if confirmed
-              else "test page sent; the printer cannot confirm (write-only link)")
+              else f"test page sent, unconfirmed: the printer cannot confirm ({svc.status.detail}); "
+                   "look at the slip")
         if svc.paper_near_end:
             print("warning: paper near end")
         return 0 if confirmed else 1

@@ -60,6 +60,22 @@ def _glyph(ch: str, wide: bool, bold: bool, w: int, h: int) -> Image.Image:
     return cell.resize((cw * w, CELL_H * h), Image.NEAREST)
 
 
+def line_image(text: str, width: int, align: str = "left", bold: bool = False, size: int = 1) -> Image.Image:
+    """A text line as a 1-bit image `width` dots wide, cell by cell as the printer's fonts
+    draw it (ASCII 12 dots, everything else 24), for lines the printer's font cannot print."""
+    cells = [_glyph(ch, not ch.isascii(), bold, size, size) for ch in text]
+    used = sum(c.width for c in cells)
+    height = CELL_H * size
+    img = Image.new("L", (width, height + LINE_SPACING - CELL_H), 255)
+    x = {"center": (width - used) // 2, "right": width - used}.get(align, 0) if used < width else 0
+    for cell in cells:
+        if x + cell.width > width:
+            break  # layout() made the line fit; never wrap inside a picture
+        img.paste(cell, (x, 0))
+        x += cell.width
+    return img.point(lambda v: 255 if v >= 128 else 0).convert("1")
+
+
 class _Page:
     def __init__(self, width: int) -> None:
         self.width = width

@@ -40,6 +40,7 @@ class SimState:
     print_rate: float | None = None  # bytes per second; None = instant
     reply_delay_s: float = 0.0
     paper_left: int | None = None  # bytes until the roll ends; None = endless
+    slip_waiting: bool = False  # kiosk module: DLE EOT 1 bit 7 (slip not taken from the mouth)
 
 
 class PrinterSimulator:
@@ -225,6 +226,7 @@ class PrinterSimulator:
             return bytes([encode_status(
                 tok.args[0], offline=s.offline or stopped, cover_open=s.cover_open,
                 paper_end=s.paper_out, paper_near_end=s.paper_near_end or s.paper_out, error=s.error,
+                slip_waiting=s.slip_waiting,
             )]) if tok.args[0] in (1, 2, 3, 4) else b""
         if tok.op == "DLE DC4" and tok.args[0] == 8:
             self._queue.clear()
