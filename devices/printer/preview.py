@@ -6,6 +6,11 @@ ESC ! and GS ! sizes, ESC d / ESC J feeds, ESC 2 / ESC 3 line spacing, GS ( k QR
 regenerated with `qrcode` from the stored data, at the module size the printer was told),
 GS v 0 raster images and GS V cuts (a dashed line). Other commands are skipped and listed
 in `Preview.skipped`. Font A is 12×24 dots, Kanji 24×24, paper 203 dpi.
+
+`Emulation` draws what a given printer family makes of the same bytes: a GB2312-only or GBK
+font (a pair it lacks prints as a blank box "\ufffd"; a 4-byte sequence becomes two broken
+pairs), 0x80-0x9F taken as single bytes (SPRT POS76-II), no QR command (the payload
+printed as text, as a ZJ-5890 does). `Preview.text` holds each printed line as read.
 """
 
 from __future__ import annotations
@@ -30,12 +35,42 @@ _QR_EC = {48: qrcode.constants.ERROR_CORRECT_L, 49: qrcode.constants.ERROR_CORRE
           50: qrcode.constants.ERROR_CORRECT_Q, 51: qrcode.constants.ERROR_CORRECT_H}
 
 
+@dataclass(frozen=True)
+class Emulation:
+    """What the printer's firmware can do (the default: a GB18030 printer with QR)."""
+
+    charset: str = "gb18030"
+    c1_single: bool = False
+    qr_native: bool = True
+
+
+EPSON_LIKE = Emulation()
+
+
 @dataclass
 class Preview:
     image: Image.Image
     cuts: int = 0
     qr_codes: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)  # each printed text line as the font read it
+
+
+def _kanji_char(raw: bytes, i: int, emu: Emulation) -> tuple[str, int, bool]:
+    """(character, bytes used, wide) a printer in Kanji mode reads at raw[i]."""
+    b = raw[i]
+    if emu.c1_single and 0x80 <= b <= 0x9F:
+        return "\ufffd", 1, False  # a single-byte cell of garbage
+    if emu.charset == "gb18030" and i + 3 < len(raw) and 0x30 <= raw[i + 1] <= 0x39:
+        return raw[i : i + 4].decode("gb18030", errors="replace")[:1], 4, True
+    pair = raw[i : i + 2]
+    if len(pair) < 2 or (emu.c1_single and 0x80 <= pair[1] <= 0x9F):
+        return "\ufffd", len(pair), True
+    ok = 0xA1 <= pair[0] <= 0xF7 and 0xA1 <= pair[1] <= 0xFE if emu.charset == "gb2312" \
+        else 0x40 <= pair[1] <= 0xFE and pair[1] != 0x7F
+    codec = "gb2312" if emu.charset == "gb2312" else "gbk" if emu.charset == "gbk" else "gb18030"
+    ch = pair.decode(codec, errors="replace")[:1] if ok else "\ufffd"
+    return ch, 2, True
 
 
 def _font(path: str, size: int, index: int = 0) -> ImageFont.FreeTypeFont:
@@ -77,7 +112,9 @@ def line_image(text: str, width: int, align: str = "left", bold: bool = False, s
 
 
 class _Page:
-    def __init__(self, width: int) -> None:
+    def __init__(self, width: int, emulation: Emulation = EPSON_LIKE) -> None:
+        self.emu = emulation
+        self.text: list[str] = []
         self.width = width
         self.rows: list[Image.Image] = []
         self.line: list[tuple[str, bool, bool, int, int]] = []
@@ -100,15 +137,15 @@ class _Page:
                 self.line.append((ch if ch != "\t" else " ", False, self.bold, self.w, self.h))
                 i += 1
                 continue
-            size = 4 if i + 1 < len(raw) and 0x30 <= raw[i + 1] <= 0x39 else 2
-            ch = raw[i : i + size].decode("gb18030", errors="replace")
-            self.line.append((ch[:1], True, self.bold, self.w, self.h))
+            ch, size, wide = _kanji_char(raw, i, self.emu)
+            self.line.append((ch, wide, self.bold, self.w, self.h))
             i += size
 
     def newline(self) -> None:
         if not self.line:
             self.feed(self.spacing)
             return
+        self.text.append("".join(ch for ch, *_ in self.line))
         height = max(CELL_H * h for *_, h in self.line)
         row = Image.new("L", (self.width, max(height + self.spacing - CELL_H, height)), 255)
         used = sum((24 if wide else 12) * w for _, wide, _, w, _ in self.line)
@@ -154,8 +191,8 @@ def _raster(tok: Token) -> Image.Image:
     return Image.eval(img.convert("L"), lambda v: 255 - v)  # ESC/POS 1 bit = black dot
 
 
-def render_preview(data: bytes, width_dots: int = 576) -> Preview:
-    page = _Page(width_dots)
+def render_preview(data: bytes, width_dots: int = 576, emulation: Emulation = EPSON_LIKE) -> Preview:
+    page = _Page(width_dots, emulation)
     qr = {"module": 3, "ec": 48, "data": b""}
     codes: list[str] = []
     skipped: list[str] = []
@@ -198,9 +235,12 @@ def render_preview(data: bytes, width_dots: int = 576) -> Preview:
                 qr["module"] = rest[0]
             elif fn == 69 and rest:
                 qr["ec"] = rest[0]
+            elif fn == 80 and not emulation.qr_native:  # no QR command: the data prints as text
+                page.put_text(rest[1:])
+                page.newline()
             elif fn == 80:
                 qr["data"] = rest[1:]  # after m = '0'
-            elif fn == 81 and qr["data"]:
+            elif fn == 81 and qr["data"] and emulation.qr_native:
                 text = qr["data"].decode("utf-8", errors="replace")
                 codes.append(text)
                 code = qrcode.QRCode(error_correction=_QR_EC.get(qr["ec"], _QR_EC[48]),
@@ -223,9 +263,9 @@ def render_preview(data: bytes, width_dots: int = 576) -> Preview:
     for r in rows:
         img.paste(r, (MARGIN, y))
         y += r.height
-    return Preview(img, page.cuts, codes, skipped)
+    return Preview(img, page.cuts, codes, skipped, page.text)
 
 
-def render(data: bytes, width_dots: int = 576) -> Image.Image:
+def render(data: bytes, width_dots: int = 576, emulation: Emulation = EPSON_LIKE) -> Image.Image:
     """What a printer with this paper width would print from `data`."""
-    return render_preview(data, width_dots).image
+    return render_preview(data, width_dots, emulation).image
