@@ -684,7 +684,7 @@ class GigKioskApp(App):
             return
         status = {name: f"{state} {detail}".strip() for name, state, detail in self.device_report()}
         page = maintenance_test_page(self.station(), printed_at=dt.datetime.now(), device_status=status,
-                                     software=f"gig-kiosk {__version__}")
+                                     software=f"gig-kiosk {__version__}", paper=self.services.printer.options.paper)
         self.print_state, self.print_problem, self.preview_path = "printing", "", ""
         self._print_job_id = self.services.printer.submit(page)
         self.go("printing")

@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         receipt = receipts.maintenance_test_page(
             station,
             printed_at=dt.datetime.now().replace(microsecond=0),
-            paper=receipts.paper_for(pcfg.width_mm),
+            paper=svc.options.paper,
             device_status={"打印机 printer": f"{svc.status.state.value} {svc.status.detail}",
                            "连接 link": svc.link.describe},
         )

@@ -53,7 +53,7 @@ class Preview:
     cuts: int = 0
     qr_codes: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
-    text: list[str] = field(default_factory=list)  # each printed text line as the font read it
+    text: list[str] = field(default_factory=list)  # each printed row of text as the font read it
 
 
 def _kanji_char(raw: bytes, i: int, emu: Emulation) -> tuple[str, int, bool]:
@@ -145,20 +145,23 @@ class _Page:
         if not self.line:
             self.feed(self.spacing)
             return
-        self.text.append("".join(ch for ch, *_ in self.line))
         height = max(CELL_H * h for *_, h in self.line)
         row = Image.new("L", (self.width, max(height + self.spacing - CELL_H, height)), 255)
         used = sum((24 if wide else 12) * w for _, wide, _, w, _ in self.line)
         x = [0, (self.width - used) // 2, self.width - used][self.line_align] if used < self.width else 0
+        text = ""
         for ch, wide, bold, w, h in self.line:
             g = _glyph(ch, wide, bold, w, h)
             if x + g.width > self.width:  # the printer wraps: so do we
                 self.rows.append(row)
+                self.text.append(text)
                 row = Image.new("L", (self.width, height + self.spacing - CELL_H), 255)
-                x = 0
+                x, text = 0, ""
             row.paste(g, (x, height - g.height))
             x += g.width
+            text += ch
         self.rows.append(row)
+        self.text.append(text)
         self.line = []
 
     def feed(self, dots: int) -> None:

@@ -135,20 +135,25 @@ def render(receipt: Receipt, options: RenderOptions) -> bytes:
     if options.charset:
         receipt = adapt_receipt(receipt, options.charset, options.c1_single)
     for item in layout(receipt, paper):
-        if isinstance(item, Line):
+        if isinstance(item, Line) and item.raw_charset:  # test-page probe: exactly these bytes
+            w.style(item.align, item.bold, item.size)
+            # two spaces: a lead byte the font does not pair eats a space, not the LF
+            pad = b"" if item.raw_charset == "ascii" else b"  "
+            p._raw(item.text.encode(item.raw_charset, errors="replace") + pad + b"\n")
+        elif isinstance(item, Line):
             raw = (charset.encode_line(item.text, options.charset, options.c1_single)
                    if options.charset else encode_text(item.text))
             if raw is None:  # a character the font lacks: print the line as a picture of it
                 w.style(Align.LEFT, False, 1)
                 img = line_image(item.text, paper.dots, item.align.value, item.bold, item.size)
                 p._raw(raster_bytes(img, options.profile))
-                continue
-            w.style(item.align, item.bold, item.size)
-            p._raw(raw + b"\n")
+            else:
+                w.style(item.align, item.bold, item.size)
+                p._raw(raw + b"\n")
         elif isinstance(item, QrLine):
             w.style(Align.CENTER, False, 1)
             module = qr_module_size(item.data, paper)
-            if native:
+            if native if item.mode is None else item.mode == "native":
                 p.qr(item.data, ec=QR_ECLEVEL_M, size=module, native=True)
                 p._raw(b"\n")
             else:

@@ -115,3 +115,25 @@ def test_print_service_on_each_kind_of_status(key: str, confirmed: bool) -> None
             assert sim.printed[0] == render(SLIP, svc.options)
         finally:
             svc.stop()
+
+
+@pytest.mark.parametrize(("key", "readable"), [
+    ("epson-tm-t88", ["test:demo-park:native", "test:demo-park:image"]),
+    ("xprinter-xp58", ["test:demo-park:image"]),  # no QR command: A prints as text
+])
+def test_maintenance_page_shows_which_qr_and_charset_work(key: str, readable: list[str]) -> None:
+    from devices.printer.cli_receipt import build_sample
+
+    m = models.resolve(key)
+    data = build_sample("test", m.width_mm, SAMPLE_TIME, model=key)
+    with PrinterSimulator.family(key) as sim:
+        result = _print_on(sim, data, m.dots)
+    _save(result, f"test_page_{key}")
+    assert sorted(_codes(result)) == sorted(readable)
+    lines = result.text
+    gbk = next(line for line in lines if line.startswith("GBK:"))
+    assert ("喆堃珺" in gbk) is (sim.state.charset != "gb2312")  # the printer's own font shows
+    ruler = lines[lines.index("12345678901234567890123456789|32"):][:5]
+    # the 42- and 48-column rulers wrap on a 32-column printer, only the 48 on a 42-column one
+    wrapped = {32: ["3456789|42", "3456789012345|48"], 42: ["345|48"]}
+    assert all(part in ruler for part in wrapped[m.columns]), ruler

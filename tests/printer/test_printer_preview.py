@@ -89,7 +89,7 @@ def test_cli_print_test_on_simulator(tmp_path: Path, capsys: pytest.CaptureFixtu
     args = ["print-test", "--simulate", "--preview", str(png), "--timeout", "10"]
     assert cli.main([*args, "--config", str(config)]) == 0
     assert "confirmed by the printer" in capsys.readouterr().out
-    assert "test:demo-park" in _decode(Image.open(png))
+    assert sorted(_decode(Image.open(png))) == ["test:demo-park:image", "test:demo-park:native"]
     # A model without status (XP-58 class) is asked nothing: the page goes out unconfirmed,
     # and print-test says so and exits 1 (the maintainer must look at the slip).
     config.write_text('[devices.printer]\nmodel = "xprinter-xp58"\n', encoding="utf-8")
