@@ -56,6 +56,16 @@ class Row:
 @dataclass(frozen=True, slots=True)
 class Qr:
     data: str
+    mode: str | None = None  # "native" / "image" to force one (the test page); None: the printer's
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """A test-page line sent exactly as written: no wrapping, no charset fallback, encoded in
+    `charset` whatever the printer's — to see what the printer itself makes of it."""
+
+    text: str
+    charset: str = "ascii"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +73,7 @@ class Feed:
     lines: int = 1
 
 
-Block = Text | Rule | Row | Qr | Feed
+Block = Text | Rule | Row | Qr | Feed | Probe
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,11 +115,13 @@ class Line:
     size: int = 1
     bold: bool = False
     align: Align = Align.LEFT
+    raw_charset: str | None = None  # a Probe: sent in this charset as is (may be wider than the paper)
 
 
 @dataclass(frozen=True, slots=True)
 class QrLine:
     data: str
+    mode: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +145,9 @@ def layout(receipt: Receipt, paper: Paper) -> list[LaidOut]:
         elif isinstance(block, Row):
             out.extend(_row_lines(block, cols))
         elif isinstance(block, Qr):
-            out.append(QrLine(block.data))
+            out.append(QrLine(block.data, block.mode))
+        elif isinstance(block, Probe):
+            out.append(Line(block.text, raw_charset=block.charset))
         elif isinstance(block, Feed):
             out.append(FeedLine(block.lines))
     return out
@@ -320,7 +334,11 @@ def maintenance_test_page(
     software: str = "",
     paper: Paper = PAPER_80,
 ) -> Receipt:
-    """Maintenance test page: device status, character set, sizes, QR."""
+    """Maintenance test page: device status, sizes, and what this printer can really do
+    (issue 21): a native QR (A) and an image QR (B) with different payloads, so a camera
+    check can tell which one printed readable; three character lines sent raw as GB2312,
+    GBK-only and 4-byte GB18030; a column ruler marking 32 / 42 / 48 (where it wraps is the
+    printer's width)."""
     blocks: list[Block] = [
         Text("打印机测试页", size=2, bold=True, align=Align.CENTER),
         Text("Printer test page", align=Align.CENTER),
@@ -341,8 +359,19 @@ def maintenance_test_page(
         Text("大字 Large", size=2),
         Text("居中 Center", align=Align.CENTER),
         Text("靠右 Right", align=Align.RIGHT),
-        Text(_ruler(paper.columns)),
-        Qr(f"test:{station.id}"),
+        Rule(),
+        Text("字符集 Character sets (sent as is)", bold=True),
+        Probe("GB2312: 零工驿站 日结 ￥180，（）", "gb2312"),
+        Probe("GBK:    喆堃珺昇镕赟垚彧祎 ㎡ 〇 –", "gbk"),
+        Probe("4-byte: 𠮷 • © ®", "gb18030"),
+        Text("列宽 Columns (the printer wraps where its line ends)", bold=True),
+        *[Probe(_ruler(n)) for n in (32, 42, 48)],
+        Rule(),
+        Text("A 原生二维码 native QR (GS ( k)", align=Align.CENTER),
+        Qr(f"test:{station.id}:native", "native"),
+        Text("B 图片二维码 image QR (raster)", align=Align.CENTER),
+        Qr(f"test:{station.id}:image", "image"),
+        Text("A 能扫出才可设 qr = \"native\"", align=Align.CENTER),
         Row("打印时间", _printed(printed_at)),
         Text(f"人社服务热线：{HOTLINE}"),
     ]
@@ -350,7 +379,9 @@ def maintenance_test_page(
 
 
 def _ruler(columns: int) -> str:
-    return "".join(str((i + 1) % 10) for i in range(columns))
+    """`columns` characters ending in `|NN`: 123456789012...|32."""
+    mark = f"|{columns}"
+    return "".join(str((i + 1) % 10) for i in range(columns - len(mark))) + mark
 
 
 def plain_text(lines: Iterable[LaidOut], paper: Paper) -> str:

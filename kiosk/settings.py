@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+if TYPE_CHECKING:
+    from devices.printer.models import PrinterModel
 
 
 class _Section(BaseModel):
@@ -73,10 +76,13 @@ class ScannerSettings(_Section):
 class PrinterSettings(_Section):
     enabled: bool = True
     connection: Literal["usb", "serial", "network", "file"] = "usb"
-    usb_vendor: int = 0x0416
-    usb_product: int = 0x5011
-    usb_in_ep: int = 0x82
-    usb_out_ep: int = 0x01
+    # Row of devices/printer/models.toml; the keys below the blank line override single
+    # capabilities of it (None: as the model says).
+    model: str = "generic"
+    usb_vendor: int | None = None  # None: the model's id, else 0416:5011
+    usb_product: int | None = None
+    usb_in_ep: int | None = None  # None: read from the device descriptor
+    usb_out_ep: int | None = None
     serial_port: str = "/dev/ttyS0"
     serial_baudrate: int = 9600
     host: str = "127.0.0.1"
@@ -86,6 +92,31 @@ class PrinterSettings(_Section):
     profile: str = "default"
     kanji_mode_default: bool = True  # most Chinese printers start in Kanji mode
     max_job_age_s: float = Field(1800, ge=10)
+
+    qr: Literal["native", "image"] | None = None
+    charset: Literal["gb18030", "gbk", "gb2312"] | None = None
+    c1_single: bool | None = None
+    columns: int | None = Field(None, ge=16, le=80)
+    dots: int | None = Field(None, ge=128, le=832)
+    cut: Literal["full", "partial", "feed-cut", "none"] | None = None
+    status: Literal["dle-eot", "none"] | None = None
+    status_usb: bool | None = None
+    slip_sensor: bool | None = None
+    clear_buffer: bool | None = None
+    process_id: bool | None = None
+
+    @model_validator(mode="after")
+    def _known_model(self) -> PrinterSettings:
+        self.resolved()  # unknown model: ValueError naming it, at load time
+        return self
+
+    def resolved(self) -> PrinterModel:
+        """The model's capabilities with this station's overrides applied (imported late:
+        devices.printer imports this module)."""
+        from devices.printer.models import CAPABILITY_KEYS, resolve
+
+        overrides = {k: getattr(self, k) for k in CAPABILITY_KEYS if k != "kanji_mode_default"}
+        return resolve(self.model, self.width_mm, kanji_mode_default=self.kanji_mode_default, **overrides)
 
 
 class DevicesSettings(_Section):
@@ -153,5 +184,5 @@ def from_dict(raw: dict, source: str = "settings") -> Settings:
     except ValidationError as exc:
         err = exc.errors()[0]
         key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"].removeprefix("Value error, ")
         raise SettingsError(f"{source}: {key}: {msg}") from None

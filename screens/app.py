@@ -82,7 +82,7 @@ class GigKioskApp(App):
     current_job = ObjectProperty(None, allownone=True)
     current_distance = NumericProperty(0.0)
     current_policy = ObjectProperty(None, allownone=True)
-    print_state = StringProperty("")  # "", "printing", "done", "problem"
+    print_state = StringProperty("")  # "", "printing", "done", "sent" (unconfirmed), "problem"
     print_problem = StringProperty("")
     preview_path = StringProperty("")
     categories = ListProperty([])
@@ -435,7 +435,8 @@ class GigKioskApp(App):
     def _print_done(self, job_id: str, confirmed: bool) -> None:
         if job_id != self._print_job_id:
             return  # an older slip that printed after a refill: nothing to tell
-        self.print_state = "done"
+        # A printer that cannot confirm (silent, write-only): the QR stays on screen as well.
+        self.print_state = "done" if confirmed else "sent"
         if self.services.demo is not None:  # the demo shows what the simulated printer printed
             self.preview_path = self.services.demo.last_slip_png()
 
@@ -687,7 +688,7 @@ class GigKioskApp(App):
             return
         status = {name: f"{state} {detail}".strip() for name, state, detail in self.device_report()}
         page = maintenance_test_page(self.station(), printed_at=dt.datetime.now(), device_status=status,
-                                     software=f"gig-kiosk {__version__}")
+                                     software=f"gig-kiosk {__version__}", paper=self.services.printer.options.paper)
         self.print_state, self.print_problem, self.preview_path = "printing", "", ""
         self._print_job_id = self.services.printer.submit(page)
         self.go("printing")

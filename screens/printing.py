@@ -17,4 +17,5 @@ class PrintingScreen(Screen):
         App.get_running_app().bind(print_state=self._state_changed)
 
     def _state_changed(self, app: App, state: str) -> None:
-        self.qr = qr_texture(app.job_url(app.current_job)) if state == "problem" and app.current_job else None
+        # "sent": the printer could not confirm the slip, so the QR is shown in case none came out
+        self.qr = qr_texture(app.job_url(app.current_job)) if state in ("problem", "sent") and app.current_job else None

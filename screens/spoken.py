@@ -20,6 +20,8 @@ def spoken_text(app: App) -> str:
         return "。".join([job.title, job.pay_text(app.lang), job.settlement_text(app.lang), job.employer,
                          job.address, t("Print job slip"), t("Register interest")])
     if name == "printing":
+        if app.print_state == "sent":
+            return t("Please take your job slip from the slot below the screen. If none came out, scan this QR code.")
         return app.print_problem if app.print_state == "problem" else t("Please take your job slip from the slot below the screen")
     if name == "apply_consent":
         return t("To register your interest in this job we send your name, ID card number and phone number to the county employment service, which passes them to this employer only. They are used to contact you about this job and are deleted from this kiosk as soon as they are sent. Your card photo is never kept. You may say no: you can still browse jobs and print slips.")

@@ -1,20 +1,30 @@
 """Thermal receipt printer: ESC/POS rendering, status, print queue, simulator, preview.
 
 The app wires it with `PrintService(settings.devices.printer)`; see README.md here.
+Names are imported lazily: kiosk.settings validates the printer model against
+`devices.printer.models` and must not pull in python-escpos (or itself) on the way.
 """
 
-from devices.printer.render import RenderOptions, render
-from devices.printer.service import PrinterDisabled, PrintProblem, PrintService
-from devices.printer.simulator import PrinterSimulator
-from devices.printer.status import PrinterStatus, Problem
+from __future__ import annotations
 
-__all__ = [
-    "PrintProblem",
-    "PrintService",
-    "PrinterDisabled",
-    "PrinterSimulator",
-    "PrinterStatus",
-    "Problem",
-    "RenderOptions",
-    "render",
-]
+import importlib
+from typing import Any
+
+_WHERE = {
+    "RenderOptions": "render",
+    "render": "render",
+    "PrinterDisabled": "service",
+    "PrintProblem": "service",
+    "PrintService": "service",
+    "PrinterSimulator": "simulator",
+    "PrinterStatus": "status",
+    "Problem": "status",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)

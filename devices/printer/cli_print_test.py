@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         receipt = receipts.maintenance_test_page(
             station,
             printed_at=dt.datetime.now().replace(microsecond=0),
-            paper=receipts.paper_for(pcfg.width_mm),
+            paper=svc.options.paper,
             device_status={"打印机 printer": f"{svc.status.state.value} {svc.status.detail}",
                            "连接 link": svc.link.describe},
         )
@@ -79,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
             return 1
         confirmed = bool(outcome.get("confirmed"))
         print("test page printed, confirmed by the printer" if confirmed
-              else "test page sent; the printer cannot confirm (write-only link)")
+              else f"test page sent, unconfirmed: the printer cannot confirm ({svc.status.detail}); "
+                   "look at the slip")
         if svc.paper_near_end:
             print("warning: paper near end")
         return 0 if confirmed else 1

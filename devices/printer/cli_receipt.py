@@ -17,6 +17,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     s.add_argument("--out", type=Path, required=True, help="file for the bytes ('-' for stdout)")
     s.add_argument("--kind", choices=("job", "application", "policy", "test"), default="job")
     s.add_argument("--profile", default="default", help="python-escpos printer profile")
+    s.add_argument("--model", help="printer model from devices/printer/models.toml (overrides --profile)")
     s.add_argument("--at", help="time printed, ISO (default: a fixed sample time)")
     p = sub.add_parser("preview", help="picture of what a printer prints from ESC/POS bytes")
     p.add_argument("file", type=Path, help="ESC/POS bytes ('-' for stdin)")
@@ -24,12 +25,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--width", type=int, choices=(58, 80), default=80, help="paper width in mm")
 
 
-def build_sample(kind: str, width: int, at: dt.datetime, profile: str = "default") -> bytes:
+def build_sample(kind: str, width: int, at: dt.datetime, profile: str = "default",
+                 model: str | None = None) -> bytes:
     from devices.printer import sample
+    from devices.printer.models import resolve
     from devices.printer.render import RenderOptions, render
     from kiosk import receipts
 
-    paper = receipts.paper_for(width)
+    options = RenderOptions.for_model(resolve(model, width)) if model else RenderOptions(receipts.paper_for(width), profile)
+    paper = options.paper
     if kind == "job":
         receipt = receipts.job_slip(sample.SAMPLE_JOB, sample.SAMPLE_STATION, printed_at=at)
     elif kind == "application":
@@ -44,7 +48,7 @@ def build_sample(kind: str, width: int, at: dt.datetime, profile: str = "default
             sample.SAMPLE_STATION, printed_at=at, paper=paper,
             device_status={"打印机 printer": "ok", "读卡器 ID reader": "ok", "扫码 scanner": "ok"},
         )
-    return render(receipt, RenderOptions(paper, profile))
+    return render(receipt, options)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,7 +60,13 @@ def run(args: argparse.Namespace) -> int:
         except ValueError:
             print(f"receipt: --at: not an ISO time: {args.at!r}", file=sys.stderr)
             return EXIT_USAGE
-        data = build_sample(args.kind, args.width, at, args.profile)
+        from devices.printer.models import ModelError
+
+        try:
+            data = build_sample(args.kind, args.width, at, args.profile, args.model)
+        except ModelError as exc:
+            print(f"receipt: {exc}", file=sys.stderr)
+            return EXIT_USAGE
         if str(args.out) == "-":
             sys.stdout.buffer.write(data)
         else:

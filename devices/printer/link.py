@@ -3,10 +3,17 @@ PrinterSettings, with chunked writes and reads that time out instead of blocking
 
 python-escpos reads with the connection's own timeout (60 s on a socket, none on USB); a
 status poll needs a short one, so `read()` sets it per call on the underlying object.
+
+USB endpoints are read from the device descriptor (first bulk OUT and IN endpoint of the
+printer interface) unless the station sets them: public code for 0416:5011 alone uses
+0x81/0x03 and 0x81/0x01, and pyusb raises ValueError on a wrong one. A printer without an IN
+endpoint is write-only, like a file. Every error of the open, write and read paths becomes
+DeviceGone with a one-line message, so the print thread reports it and reconnects.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from escpos.exceptions import DeviceNotFoundError
@@ -15,24 +22,50 @@ from devices.base import DeviceGone
 from devices.printer.escpos_loader import escpos_printer
 from kiosk.settings import PrinterSettings
 
+DEFAULT_USB_ID = (0x0416, 0x5011)
 CHUNK = 4096  # long USB bulk writes time out on some printers (Errno 110): send in pieces
+
+
+def bulk_endpoints(interfaces: Iterable[Any]) -> tuple[int | None, int | None]:
+    """(IN, OUT) bulk endpoint addresses from a USB configuration's interfaces, preferring the
+    printer class (7); None where there is none."""
+    interfaces = sorted(interfaces, key=lambda i: getattr(i, "bInterfaceClass", 0) != 7)
+    for intf in interfaces:
+        ins = [e.bEndpointAddress for e in intf if e.bmAttributes & 0x03 == 0x02 and e.bEndpointAddress & 0x80]
+        outs = [e.bEndpointAddress for e in intf if e.bmAttributes & 0x03 == 0x02 and not e.bEndpointAddress & 0x80]
+        if outs:
+            return (ins[0] if ins else None), outs[0]
+    return None, None
 
 
 class Link:
     def __init__(self, settings: PrinterSettings) -> None:
         self.settings = settings
         self.printer: Any = None
+        model = settings.resolved()
+        self.usb_id = (
+            settings.usb_vendor or model.usb_vendor or DEFAULT_USB_ID[0],
+            settings.usb_product or model.usb_product or DEFAULT_USB_ID[1],
+        )
+        self.in_ep: int | None = settings.usb_in_ep or model.usb_in_ep
+        self.out_ep: int | None = settings.usb_out_ep or model.usb_out_ep
+        self._usb_readable = True
 
     @property
     def can_read(self) -> bool:
-        """A file (e.g. /dev/usb/lp0 opened write-only) never answers: status stays unknown."""
+        """A file (e.g. /dev/usb/lp0 opened write-only) never answers, nor a USB printer
+        without an IN endpoint: status stays unknown."""
+        if self.settings.connection == "usb":
+            return self._usb_readable
         return self.settings.connection != "file"
 
     @property
     def describe(self) -> str:
         s = self.settings
+        eps = f" in {self.in_ep:#04x}" if self.in_ep else ""
+        eps += f" out {self.out_ep:#04x}" if self.out_ep else ""
         return {
-            "usb": f"usb {s.usb_vendor:04x}:{s.usb_product:04x}",
+            "usb": f"usb {self.usb_id[0]:04x}:{self.usb_id[1]:04x}{eps}",
             "serial": f"serial {s.serial_port} @{s.serial_baudrate}",
             "network": f"network {s.host}:{s.port}",
             "file": f"file {s.file}",
@@ -48,21 +81,41 @@ class Link:
             elif s.connection == "serial":
                 self.printer = escpos.Serial(s.serial_port, s.serial_baudrate, timeout=1, dsrdtr=True, profile=s.profile)
             elif s.connection == "usb":
-                self.printer = escpos.Usb(s.usb_vendor, s.usb_product, timeout=5000, in_ep=s.usb_in_ep,
-                                   out_ep=s.usb_out_ep, profile=s.profile)
+                self.printer = escpos.Usb(*self.usb_id, timeout=5000, profile=s.profile)
             else:
                 if not s.file:
                     raise DeviceGone("printer.file is not set")
                 self.printer = escpos.File(str(s.file), profile=s.profile)
             self.printer.open()
+            if s.connection == "usb":
+                self._usb_endpoints()
         except DeviceNotFoundError as exc:
             self.printer = None
             raise DeviceGone(str(exc).splitlines()[0]) from None
-        except Exception as exc:  # USB backend missing, permission denied, ...
-            self.printer = None
+        except Exception as exc:  # USB backend missing, permission denied, bad endpoint ...
+            self.close()
             if isinstance(exc, OSError | DeviceGone):
                 raise
-            raise DeviceGone(f"{type(exc).__name__}: {exc}") from None
+            raise DeviceGone(_one_line(exc)) from None
+
+    def _usb_endpoints(self) -> None:
+        """Endpoints from the descriptor where the station did not set them."""
+        cfg = self.printer.device.get_active_configuration()
+        found_in, found_out = bulk_endpoints(cfg)
+        have = {e.bEndpointAddress for intf in cfg for e in intf}
+        for ep in (self.in_ep, self.out_ep):
+            if ep is not None and ep not in have:
+                raise DeviceGone(f"USB endpoint {ep:#04x} is not on the printer (its descriptor: "
+                                 f"in {found_in or 0:#04x}, out {found_out or 0:#04x})")
+        if self.out_ep is None:
+            if found_out is None:
+                raise DeviceGone("USB printer has no bulk OUT endpoint")
+            self.out_ep = found_out
+        if self.in_ep is None:
+            self.in_ep = found_in
+        self._usb_readable = self.in_ep is not None
+        self.printer.out_ep = self.out_ep
+        self.printer.in_ep = self.in_ep or 0
 
     def close(self) -> None:
         if self.printer is not None:
@@ -75,8 +128,13 @@ class Link:
     def write(self, data: bytes) -> None:
         if self.printer is None:
             raise DeviceGone("not open")
-        for i in range(0, len(data), CHUNK):
-            self.printer._raw(data[i : i + CHUNK])
+        try:
+            for i in range(0, len(data), CHUNK):
+                self.printer._raw(data[i : i + CHUNK])
+        except (OSError, DeviceGone):
+            raise
+        except Exception as exc:  # pyusb USBError / ValueError, serial exceptions
+            raise DeviceGone(_one_line(exc)) from None
 
     def read(self, timeout: float) -> bytes:
         """Whatever the printer sent within `timeout` seconds (b"" if nothing)."""
@@ -84,6 +142,14 @@ class Link:
             raise DeviceGone("not open")
         if not self.can_read:
             return b""
+        try:
+            return self._read(timeout)
+        except (OSError, DeviceGone):
+            raise
+        except Exception as exc:  # never let a driver exception kill the print thread
+            raise DeviceGone(_one_line(exc)) from None
+
+    def _read(self, timeout: float) -> bytes:
         dev = self.printer.device
         kind = self.settings.connection
         if kind == "network":
@@ -100,9 +166,14 @@ class Link:
             first = dev.read(1)  # read(n) would wait the whole timeout for n bytes
             return first + dev.read(dev.in_waiting) if first else b""
         try:  # usb
-            return bytes(dev.read(self.settings.usb_in_ep, 256, int(timeout * 1000)))
-        except Exception as exc:
+            return bytes(dev.read(self.in_ep, 256, int(timeout * 1000)))
+        except Exception as exc:  # e.g. ValueError('Invalid endpoint address 0x82')
             if "timeout" in str(exc).lower() or getattr(exc, "errno", None) == 110:
                 return b""
-            raise
+            raise DeviceGone(_one_line(exc)) from None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}"[:160] if text else type(exc).__name__
 

@@ -6,6 +6,11 @@ ESC ! and GS ! sizes, ESC d / ESC J feeds, ESC 2 / ESC 3 line spacing, GS ( k QR
 regenerated with `qrcode` from the stored data, at the module size the printer was told),
 GS v 0 raster images and GS V cuts (a dashed line). Other commands are skipped and listed
 in `Preview.skipped`. Font A is 12×24 dots, Kanji 24×24, paper 203 dpi.
+
+`Emulation` draws what a given printer family makes of the same bytes: a GB2312-only or GBK
+font (a pair it lacks prints as a blank box "\ufffd"; a 4-byte sequence becomes two broken
+pairs), 0x80-0x9F taken as single bytes (SPRT POS76-II), no QR command (the payload
+printed as text, as a ZJ-5890 does). `Preview.text` holds each printed line as read.
 """
 
 from __future__ import annotations
@@ -30,12 +35,42 @@ _QR_EC = {48: qrcode.constants.ERROR_CORRECT_L, 49: qrcode.constants.ERROR_CORRE
           50: qrcode.constants.ERROR_CORRECT_Q, 51: qrcode.constants.ERROR_CORRECT_H}
 
 
+@dataclass(frozen=True)
+class Emulation:
+    """What the printer's firmware can do (the default: a GB18030 printer with QR)."""
+
+    charset: str = "gb18030"
+    c1_single: bool = False
+    qr_native: bool = True
+
+
+EPSON_LIKE = Emulation()
+
+
 @dataclass
 class Preview:
     image: Image.Image
     cuts: int = 0
     qr_codes: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)  # each printed row of text as the font read it
+
+
+def _kanji_char(raw: bytes, i: int, emu: Emulation) -> tuple[str, int, bool]:
+    """(character, bytes used, wide) a printer in Kanji mode reads at raw[i]."""
+    b = raw[i]
+    if emu.c1_single and 0x80 <= b <= 0x9F:
+        return "\ufffd", 1, False  # a single-byte cell of garbage
+    if emu.charset == "gb18030" and i + 3 < len(raw) and 0x30 <= raw[i + 1] <= 0x39:
+        return raw[i : i + 4].decode("gb18030", errors="replace")[:1], 4, True
+    pair = raw[i : i + 2]
+    if len(pair) < 2 or (emu.c1_single and 0x80 <= pair[1] <= 0x9F):
+        return "\ufffd", len(pair), True
+    ok = 0xA1 <= pair[0] <= 0xF7 and 0xA1 <= pair[1] <= 0xFE if emu.charset == "gb2312" \
+        else 0x40 <= pair[1] <= 0xFE and pair[1] != 0x7F
+    codec = "gb2312" if emu.charset == "gb2312" else "gbk" if emu.charset == "gbk" else "gb18030"
+    ch = pair.decode(codec, errors="replace")[:1] if ok else "\ufffd"
+    return ch, 2, True
 
 
 def _font(path: str, size: int, index: int = 0) -> ImageFont.FreeTypeFont:
@@ -60,8 +95,26 @@ def _glyph(ch: str, wide: bool, bold: bool, w: int, h: int) -> Image.Image:
     return cell.resize((cw * w, CELL_H * h), Image.NEAREST)
 
 
+def line_image(text: str, width: int, align: str = "left", bold: bool = False, size: int = 1) -> Image.Image:
+    """A text line as a 1-bit image `width` dots wide, cell by cell as the printer's fonts
+    draw it (ASCII 12 dots, everything else 24), for lines the printer's font cannot print."""
+    cells = [_glyph(ch, not ch.isascii(), bold, size, size) for ch in text]
+    used = sum(c.width for c in cells)
+    height = CELL_H * size
+    img = Image.new("L", (width, height + LINE_SPACING - CELL_H), 255)
+    x = {"center": (width - used) // 2, "right": width - used}.get(align, 0) if used < width else 0
+    for cell in cells:
+        if x + cell.width > width:
+            break  # layout() made the line fit; never wrap inside a picture
+        img.paste(cell, (x, 0))
+        x += cell.width
+    return img.point(lambda v: 255 if v >= 128 else 0).convert("1")
+
+
 class _Page:
-    def __init__(self, width: int) -> None:
+    def __init__(self, width: int, emulation: Emulation = EPSON_LIKE) -> None:
+        self.emu = emulation
+        self.text: list[str] = []
         self.width = width
         self.rows: list[Image.Image] = []
         self.line: list[tuple[str, bool, bool, int, int]] = []
@@ -84,9 +137,8 @@ class _Page:
                 self.line.append((ch if ch != "\t" else " ", False, self.bold, self.w, self.h))
                 i += 1
                 continue
-            size = 4 if i + 1 < len(raw) and 0x30 <= raw[i + 1] <= 0x39 else 2
-            ch = raw[i : i + size].decode("gb18030", errors="replace")
-            self.line.append((ch[:1], True, self.bold, self.w, self.h))
+            ch, size, wide = _kanji_char(raw, i, self.emu)
+            self.line.append((ch, wide, self.bold, self.w, self.h))
             i += size
 
     def newline(self) -> None:
@@ -97,15 +149,19 @@ class _Page:
         row = Image.new("L", (self.width, max(height + self.spacing - CELL_H, height)), 255)
         used = sum((24 if wide else 12) * w for _, wide, _, w, _ in self.line)
         x = [0, (self.width - used) // 2, self.width - used][self.line_align] if used < self.width else 0
+        text = ""
         for ch, wide, bold, w, h in self.line:
             g = _glyph(ch, wide, bold, w, h)
             if x + g.width > self.width:  # the printer wraps: so do we
                 self.rows.append(row)
+                self.text.append(text)
                 row = Image.new("L", (self.width, height + self.spacing - CELL_H), 255)
-                x = 0
+                x, text = 0, ""
             row.paste(g, (x, height - g.height))
             x += g.width
+            text += ch
         self.rows.append(row)
+        self.text.append(text)
         self.line = []
 
     def feed(self, dots: int) -> None:
@@ -138,8 +194,8 @@ def _raster(tok: Token) -> Image.Image:
     return Image.eval(img.convert("L"), lambda v: 255 - v)  # ESC/POS 1 bit = black dot
 
 
-def render_preview(data: bytes, width_dots: int = 576) -> Preview:
-    page = _Page(width_dots)
+def render_preview(data: bytes, width_dots: int = 576, emulation: Emulation = EPSON_LIKE) -> Preview:
+    page = _Page(width_dots, emulation)
     qr = {"module": 3, "ec": 48, "data": b""}
     codes: list[str] = []
     skipped: list[str] = []
@@ -182,9 +238,12 @@ def render_preview(data: bytes, width_dots: int = 576) -> Preview:
                 qr["module"] = rest[0]
             elif fn == 69 and rest:
                 qr["ec"] = rest[0]
+            elif fn == 80 and not emulation.qr_native:  # no QR command: the data prints as text
+                page.put_text(rest[1:])
+                page.newline()
             elif fn == 80:
                 qr["data"] = rest[1:]  # after m = '0'
-            elif fn == 81 and qr["data"]:
+            elif fn == 81 and qr["data"] and emulation.qr_native:
                 text = qr["data"].decode("utf-8", errors="replace")
                 codes.append(text)
                 code = qrcode.QRCode(error_correction=_QR_EC.get(qr["ec"], _QR_EC[48]),
@@ -207,9 +266,9 @@ def render_preview(data: bytes, width_dots: int = 576) -> Preview:
     for r in rows:
         img.paste(r, (MARGIN, y))
         y += r.height
-    return Preview(img, page.cuts, codes, skipped)
+    return Preview(img, page.cuts, codes, skipped, page.text)
 
 
-def render(data: bytes, width_dots: int = 576) -> Image.Image:
+def render(data: bytes, width_dots: int = 576, emulation: Emulation = EPSON_LIKE) -> Image.Image:
     """What a printer with this paper width would print from `data`."""
-    return render_preview(data, width_dots).image
+    return render_preview(data, width_dots, emulation).image

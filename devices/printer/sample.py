@@ -15,7 +15,7 @@ SAMPLE_STATION = Station(
     address="示范区公园路1号", name_en="Demo Park Gig Station",
 )
 
-SAMPLE_JOB = Job.from_dict({
+_SAMPLE_JOB = {
     "id": "qh-0001",
     "title": "商场保洁员（日班）",
     "category": "保洁",
@@ -33,6 +33,18 @@ SAMPLE_JOB = Job.from_dict({
     "contact": "王经理 0556-0000000",
     "directions": "乘3路、12路公交到万象商场站，向北步行200米",
     "requirements": {"age_min": 18, "age_max": 55, "notes": "吃苦耐劳，有保洁经验优先"},
+}
+SAMPLE_JOB = Job.from_dict(_SAMPLE_JOB)
+
+# The same job as live data really arrives (issue 21): GBK-only ideographs in names and places,
+# symbols GB2312 lacks, 4-byte characters and emoji.
+SAMPLE_JOB_RARE = Job.from_dict({
+    **_SAMPLE_JOB,
+    "id": "qh-0002",
+    "employer": "喆堃物业（珺昇镕赟）有限公司",
+    "address": "示范区垚彧路8号 • 祎园B1层（约50㎡）",
+    "contact": "王经理 – 0556-0000000 © 𠮷",
+    "requirements": {"age_min": 18, "age_max": 55, "notes": "日结 • 包午餐 😀 ® 二〇二六年"},
 })
 
 SAMPLE_POLICY = Policy(

@@ -8,11 +8,17 @@ mid-job (paper end, cover open, error, offline) the worker clears the printer's 
 (`on_job_problem`, zh/en, with the QR to show instead) and prints the whole job again,
 once, when the printer is ready — or drops it after `max_job_age_s`.
 
+Printers that cannot answer (model `status = none`, a write-only link, or a printer that
+has never answered DLE EOT since start) are not gated on status: the job is sent and
+reported done *unconfirmed*, so the UI can offer the QR as well. DLE DC4 fn=8 and GS ( H go
+only to models that have them (models.toml).
+
 Callbacks run on the worker thread; the UI hops to its own thread itself.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -23,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from devices.base import Device, DeviceGone, DeviceState
+from devices.printer.escpos_stream import tokens
 from devices.printer.link import Link
 from devices.printer.render import RenderOptions, render
 from devices.printer.status import (
@@ -35,7 +42,7 @@ from devices.printer.status import (
     process_id_request,
     status_query,
 )
-from kiosk.receipts import Receipt, paper_for
+from kiosk.receipts import Receipt
 from kiosk.settings import PrinterSettings
 
 log = logging.getLogger(__name__)
@@ -112,16 +119,16 @@ class PrintService(Device):
         self.idle_poll_s = idle_poll_s
         self.status_timeout_s = status_timeout_s
         self.link = link or Link(settings)
-        self.options = RenderOptions(
-            paper_for(settings.width_mm), settings.profile, settings.kanji_mode_default
-        )
+        self.model = settings.resolved()
+        self.options = dataclasses.replace(RenderOptions.for_model(self.model), profile=settings.profile)
         self._jobs: deque[_Job] = deque()
         self._jobs_lock = threading.Lock()
         self._wake = threading.Event()
-        self._reader = ReplyReader()
+        self._reader = ReplyReader(self.model.slip_sensor)
         self._printer_status: PrinterStatus = UNKNOWN
         self._pid = 0
         self._pid_supported = False
+        self._ever_answered = False  # a printer that never answered is not gated on status
 
     # --- public API (any thread) --------------------------------------------------------
     def submit(self, receipt: Receipt) -> str:
@@ -155,6 +162,8 @@ class PrintService(Device):
             "paper_near_end": self.paper_near_end,
             "paper_end": st.known and st.paper_end,
             "cover_open": st.known and st.cover_open,
+            "slip_waiting": st.known and st.slip_waiting,
+            "model": self.model.key,
             "queued": len(self.pending),
             "link": self.link.describe,
         }
@@ -179,7 +188,7 @@ class PrintService(Device):
             for job in self._snapshot():  # once per job: _report de-duplicates
                 self._report(job, Problem.NO_PRINTER, str(exc)[:80])
             raise
-        self._reader = ReplyReader()
+        self._reader = ReplyReader(self.model.slip_sensor)
         try:
             self._refresh_status()
         except BaseException:
@@ -198,8 +207,8 @@ class PrintService(Device):
                 self._refresh_status()  # keep the heartbeat's view fresh while idle
             return
         st = self._refresh_status()
-        if not self.link.can_read:
-            self._send(job)  # write-only link: nothing can confirm, say so
+        if not self._gated:
+            self._send(job)  # nothing can confirm it: send, and say it is unconfirmed
             self._finish(job, confirmed=False)
             return
         if st.problem is not None:
@@ -208,13 +217,22 @@ class PrintService(Device):
             return
         self._print(job)
 
+    @property
+    def _reads_status(self) -> bool:
+        return self.link.can_read and self.model.reads_status(self.settings.connection)
+
+    @property
+    def _gated(self) -> bool:
+        """Jobs wait for a ready status only from a printer that can and did answer."""
+        return self._reads_status and self._ever_answered
+
     def _print(self, job: _Job) -> None:
         pid = self._next_pid()
         self._reader.process_ids.discard(pid)
         job.attempts += 1
-        self._send(job, process_id_request(pid))
+        self._send(job, process_id_request(pid) if self.model.process_id else b"")
         started = time.monotonic()
-        window = self._print_time_s(len(job.data))
+        window = self._print_time_s(job.data)
         while self.running:
             self._pump(self.poll_s)
             if pid in self._reader.process_ids:
@@ -224,7 +242,7 @@ class PrintService(Device):
                 return
             st = self._refresh_status()
             if st.problem is not None:
-                if st.known:
+                if st.known and self.model.clear_buffer:
                     self._clear_printer_buffers()
                 log.info("printer: job %s stopped: %s", job.id, st.summary())
                 self._report(job, st.problem, st.summary())
@@ -256,10 +274,16 @@ class PrintService(Device):
         job.reported = None
         self.link.write(job.data + trailer)
 
-    def _print_time_s(self, size: int) -> float:
-        """Generous estimate: line transfer time (serial) plus print time plus margin."""
+    def _print_time_s(self, data: bytes) -> float:
+        """Generous estimate: line transfer time (serial) plus print time plus margin. Text
+        at 1000 bytes/s; raster images by their dot rows (500/s: 60 mm/s at 203 dpi), since a
+        raster line's hundreds of bytes print as fast as one text line."""
+        size = len(data)
         transfer = size * 10 / self.settings.serial_baudrate if self.settings.connection == "serial" else 0
-        return 2.0 + transfer + size / 1000
+        images = [t for t in tokens(data) if t.op == "GS v 0"]
+        rows = sum(t.args[4] | t.args[5] << 8 for t in images)
+        text = size - sum(len(t.raw) for t in images)
+        return 2.0 + transfer + text / 1000 + rows / 500
 
     def _next_pid(self) -> str:
         self._pid = self._pid % 9999 + 1
@@ -271,7 +295,7 @@ class PrintService(Device):
             self._reader.feed(data)
 
     def _query(self) -> PrinterStatus:
-        if not self.link.can_read:
+        if not self._reads_status:
             return UNKNOWN
         self._pump(0.001)  # late bytes from an earlier poll must not answer this one
         self._reader.statuses.clear()
@@ -287,18 +311,22 @@ class PrintService(Device):
                     break  # silent: unknown, never "ok"
                 continue
             replies[n] = b
-        return parse_status(replies)
+        st = parse_status(replies, self.model.slip_sensor)
+        self._ever_answered = self._ever_answered or st.known
+        return st
 
     def _refresh_status(self) -> PrinterStatus:
         st = self._query()
         self._printer_status = st
         if not self.link.can_read:
             self._set_status(DeviceState.UNKNOWN, "write-only link, status not readable")
+        elif not self._reads_status:
+            self._set_status(DeviceState.UNKNOWN, f"{self.model.key}: no status over {self.settings.connection}")
         elif not st.known:
             self._set_status(DeviceState.UNKNOWN, st.summary())
         elif st.problem is not None:
             self._set_status(DeviceState.ERROR, st.summary())
-        elif st.paper_near_end:
+        elif st.paper_near_end or st.slip_waiting:
             self._set_status(DeviceState.WARNING, st.summary())
         else:
             self._set_status(DeviceState.OK, "ready")

@@ -7,6 +7,11 @@ buffers and answers `37 25 00`); everything else goes through a print buffer tha
 in, the cover shut and the printer online. GS ( H fn=48 is answered when the head reaches
 it, i.e. after everything before it is on paper.
 
+Printer families (`PrinterSimulator.family("xprinter-xp58")`, FAMILIES): no QR command, a
+GBK-only or GB2312-only font, 0x80-0x9F as single bytes, no status answers, no GS ( H or
+DLE DC4 8, no cutter (the slip is torn off once the head stops), the kiosk slip-not-taken bit.
+`emulation` tells the preview how such a printer draws the bytes it got.
+
 `paper_left` (bytes of printing before the roll runs out) lets a test run out of paper in the
 middle of a slip deterministically. `printed` holds the slips that came out whole (from a
 cut to the next cut, with no paper change or buffer clear in between); `spoiled` the rest.
@@ -24,6 +29,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from devices.printer.escpos_stream import Token, next_token
+from devices.printer.preview import Emulation
 from devices.printer.status import encode_status
 
 _NO_PAPER_OPS = ("GS ( H",)  # commands that put nothing on paper
@@ -40,6 +46,35 @@ class SimState:
     print_rate: float | None = None  # bytes per second; None = instant
     reply_delay_s: float = 0.0
     paper_left: int | None = None  # bytes until the roll ends; None = endless
+    slip_waiting: bool = False  # kiosk module: DLE EOT 1 bit 7 (slip not taken from the mouth)
+    # Firmware of the family (see FAMILIES):
+    charset: str = "gb18030"  # what the font decodes
+    c1_single: bool = False  # 0x80-0x9F are single-byte characters
+    qr_native: bool = True  # GS ( k understood (else its data prints as text)
+    process_id: bool = True  # GS ( H answered
+    clear_buffer: bool = True  # DLE DC4 fn=8 understood and answered
+    cutter: bool = True  # False: tear bar; a slip is done when the head has stopped a while
+    tear_after_s: float = 0.3
+
+
+# How each family's firmware behaves (sources: devices/printer/models.toml, issue 21). Where
+# no source names the font, the worst case (GB2312 only) is simulated.
+FAMILIES: dict[str, dict[str, object]] = {
+    "generic": {},
+    "epson-tm-t88": {},
+    "epson-tm-t88iii": {"qr_native": False, "process_id": False, "clear_buffer": False},
+    "epson-tm-t82": {"process_id": False, "clear_buffer": False},
+    "xprinter-xp58": {"qr_native": False, "silent": True, "cutter": False, "charset": "gb2312",
+                      "process_id": False, "clear_buffer": False},
+    "xprinter-xp80": {"qr_native": False, "charset": "gb2312", "process_id": False, "clear_buffer": False},
+    "gprinter": {"qr_native": False, "charset": "gb2312", "process_id": False, "clear_buffer": False},
+    "hprt": {"charset": "gb2312", "process_id": False, "clear_buffer": False},
+    "rongta-rp": {"charset": "gb2312", "process_id": False, "clear_buffer": False},
+    "rongta-02n": {"silent": True, "charset": "gb2312", "process_id": False, "clear_buffer": False},
+    "sprt-sp": {"charset": "gb2312", "process_id": False, "clear_buffer": False},
+    "sprt-pos76ii": {"charset": "gb2312", "c1_single": True, "process_id": False, "clear_buffer": False},
+    "cashino-kp628e": {"charset": "gbk", "process_id": False, "clear_buffer": False},
+}
 
 
 class PrinterSimulator:
@@ -62,6 +97,17 @@ class PrinterSimulator:
         self._conn: socket.socket | None = None
         self._pty: tuple[int, int] | None = None
         self.set_state(**state)
+
+    @classmethod
+    def family(cls, key: str, **state: object) -> PrinterSimulator:
+        """A printer behaving like that family (FAMILIES), with extra state on top."""
+        return cls(**{**FAMILIES[key], **state})
+
+    @property
+    def emulation(self) -> Emulation:
+        """How this printer draws bytes, for `preview.render_preview(..., emulation=...)`."""
+        s = self.state
+        return Emulation(s.charset, s.c1_single, s.qr_native)
 
     # --- control -----------------------------------------------------------------------
     def set_state(self, **changes: object) -> None:
@@ -225,8 +271,9 @@ class PrinterSimulator:
             return bytes([encode_status(
                 tok.args[0], offline=s.offline or stopped, cover_open=s.cover_open,
                 paper_end=s.paper_out, paper_near_end=s.paper_near_end or s.paper_out, error=s.error,
+                slip_waiting=s.slip_waiting,
             )]) if tok.args[0] in (1, 2, 3, 4) else b""
-        if tok.op == "DLE DC4" and tok.args[0] == 8:
+        if tok.op == "DLE DC4" and tok.args[0] == 8 and s.clear_buffer:
             self._queue.clear()
             if self._slip:  # what got onto paper so far is waste; the next slip starts clean
                 self.spoiled.append(bytes(self._slip))
@@ -245,7 +292,9 @@ class PrinterSimulator:
         while not self._stop.is_set():
             with self._cond:
                 while not self._stop.is_set() and not (self._queue and self._can_print()):
-                    self._cond.wait(0.2)
+                    if not self._cond.wait(min(0.2, self.state.tear_after_s)) and self._slip \
+                            and not self.state.cutter and not self._queue:
+                        self._tear_off()  # no cutter: the seeker tears the slip off the bar
                 if self._stop.is_set():
                     return
                 tok = self._queue[0]
@@ -261,10 +310,16 @@ class PrinterSimulator:
             if reply and not self.state.silent:
                 self._reply(reply)
 
+    def _tear_off(self) -> None:
+        (self.spoiled if self._slip_spoiled else self.printed).append(bytes(self._slip))
+        self._slip.clear()
+        self._slip_spoiled = False
+        self._cond.notify_all()
+
     def _print(self, tok: Token) -> bytes:
         s = self.state
         if tok.op == "GS ( H":
-            if tok.data[:2] == b"00":
+            if tok.data[:2] == b"00" and s.process_id:
                 return b"\x37\x22" + tok.data[2:6] + b"\x00"
             return b""
         if tok.op.startswith("DLE"):
@@ -275,8 +330,6 @@ class PrinterSimulator:
             if s.paper_left <= 0:
                 s.paper_out = True  # the roll ended during this command
                 self._slip_spoiled = True
-        if tok.op == "GS V":
-            (self.spoiled if self._slip_spoiled else self.printed).append(bytes(self._slip))
-            self._slip.clear()
-            self._slip_spoiled = False
+        if tok.op == "GS V" and s.cutter:
+            self._tear_off()
         return b""

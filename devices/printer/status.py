@@ -1,8 +1,10 @@
 """Printer status from real-time replies (pure): DLE EOT n = 1..4, process-ID and clear replies.
 
 DLE EOT replies are one byte with fixed bits 0 (=0), 1 (=1), 4 (=1), 7 (=0) — Epson ESC/POS
-reference "DLE EOT". Anything else is not a status byte. No reply means *unknown*: unlike
-python-escpos' `paper_status()` we never turn silence into "paper adequate".
+reference "DLE EOT". Anything else is not a status byte — except on kiosk modules with a
+slip sensor (Cashino KP-628E), where n=1 bit 7 means "slip not taken" (`slip_sensor`).
+No reply means *unknown*: unlike python-escpos' `paper_status()` we never turn silence into
+"paper adequate".
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ def process_id_request(pid: str) -> bytes:
     return b"\x1d(H\x06\x00\x30\x30" + raw
 
 
-def is_status_byte(b: int) -> bool:
-    return b & 0x93 == 0x12
+def is_status_byte(b: int, slip_sensor: bool = False) -> bool:
+    return b & (0x13 if slip_sensor else 0x93) == 0x12
 
 
 class Problem(StrEnum):
@@ -57,6 +59,7 @@ class PrinterStatus:
     recoverable_error: bool = False
     cutter_error: bool = False
     feeding: bool = False  # paper being fed with the FEED button
+    slip_waiting: bool = False  # kiosk presenter: the last slip is still in the mouth
     answered: tuple[int, ...] = ()  # which n replied
 
     @property
@@ -72,7 +75,7 @@ class PrinterStatus:
             return Problem.ERROR
         if not self.online:
             return Problem.OFFLINE
-        return None
+        return None  # a slip waiting in the mouth does not stop the next one
 
     @property
     def ready(self) -> bool:
@@ -92,6 +95,7 @@ class PrinterStatus:
                 ("error", self.error),
                 ("recoverable error", self.recoverable_error),
                 ("cutter error", self.cutter_error),
+                ("slip waiting in the mouth", self.slip_waiting),
             )
             if on
         ]
@@ -101,10 +105,12 @@ class PrinterStatus:
 UNKNOWN = PrinterStatus(known=False)
 
 
-def parse_status(replies: dict[int, int]) -> PrinterStatus:
+def parse_status(replies: dict[int, int], slip_sensor: bool = False) -> PrinterStatus:
     """Merge DLE EOT replies {n: byte}. Missing n=1 (the basic status) means unknown; bytes
-    that break the fixed-bit pattern are ignored as noise."""
-    got = {n: b for n, b in replies.items() if n in (1, 2, 3, 4) and is_status_byte(b)}
+    that break the fixed-bit pattern are ignored as noise. `slip_sensor`: n=1 bit 7 is the
+    presenter's slip-not-taken bit."""
+    got = {n: b for n, b in replies.items()
+           if n in (1, 2, 3, 4) and is_status_byte(b, slip_sensor and n == 1)}
     if 1 not in got:
         return UNKNOWN
     s1, s2, s3, s4 = got.get(1, 0x12), got.get(2, 0x12), got.get(3, 0x12), got.get(4, 0x12)
@@ -119,6 +125,7 @@ def parse_status(replies: dict[int, int]) -> PrinterStatus:
         cutter_error=bool(s3 & 0x08),
         recoverable_error=bool(s3 & 0x40),
         paper_near_end=s4 & 0x0C == 0x0C,
+        slip_waiting=slip_sensor and bool(s1 & 0x80),
         answered=tuple(sorted(got)),
     )
 
@@ -131,11 +138,12 @@ def encode_status(
     paper_end: bool = False,
     paper_near_end: bool = False,
     error: bool = False,
+    slip_waiting: bool = False,
 ) -> int:
     """The byte a printer in this state answers to DLE EOT n (used by the simulator)."""
     b = 0x12
-    if n == 1 and offline:
-        b |= 0x08
+    if n == 1:
+        b |= (0x08 if offline else 0) | (0x80 if slip_waiting else 0)
     elif n == 2:
         b |= (0x04 if cover_open else 0) | (0x20 if paper_end else 0) | (0x40 if error else 0)
     elif n == 3 and error:
@@ -148,7 +156,8 @@ def encode_status(
 class ReplyReader:
     """Splits the printer's reply stream into status bytes, process-ID and clear responses."""
 
-    def __init__(self) -> None:
+    def __init__(self, slip_sensor: bool = False) -> None:
+        self.slip_sensor = slip_sensor
         self._buf = bytearray()
         self.statuses: list[int] = []
         self.process_ids: set[str] = set()
@@ -174,7 +183,7 @@ class ReplyReader:
                     self.cleared += 1
                     del buf[:3]
                     continue
-            if is_status_byte(b):
+            if is_status_byte(b, self.slip_sensor):
                 self.statuses.append(b)
             del buf[:1]  # a status byte, or noise we skip
 

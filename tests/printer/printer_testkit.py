@@ -51,7 +51,7 @@ wait_until = waiting.wait_for
 
 def service_for(sim_addr: tuple[str, int], events: Events, **settings: object) -> PrintService:
     host, port = sim_addr
-    cfg = PrinterSettings(connection="network", host=host, port=port)
+    cfg = PrinterSettings(connection="network", host=host, port=port, model="epson-tm-t88")
     cfg = cfg.model_copy(update=settings)  # model_copy: tests may use ages below the 10 s floor
     return PrintService(
         cfg, on_job_done=events.on_done, on_job_problem=events.on_problem,

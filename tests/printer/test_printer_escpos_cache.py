@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-CHILD = "import os, devices.printer; print(os.environ['ESCPOS_CAPABILITIES_PICKLE_DIR'])"
+CHILD = "import os, devices.printer.render; print(os.environ['ESCPOS_CAPABILITIES_PICKLE_DIR'])"
 
 
 def _env(cache: Path) -> dict[str, str]:

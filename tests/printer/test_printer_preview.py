@@ -84,9 +84,17 @@ def test_cli_sample_and_preview(tmp_path: Path, capsys: pytest.CaptureFixture[st
 
 def test_cli_print_test_on_simulator(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     png = tmp_path / "test.png"
-    assert cli.main(["print-test", "--simulate", "--preview", str(png), "--timeout", "10"]) == 0
+    config = tmp_path / "station.toml"
+    config.write_text('[devices.printer]\nmodel = "epson-tm-t88"\n', encoding="utf-8")
+    args = ["print-test", "--simulate", "--preview", str(png), "--timeout", "10"]
+    assert cli.main([*args, "--config", str(config)]) == 0
     assert "confirmed by the printer" in capsys.readouterr().out
-    assert _decode(Image.open(png)) == ["test:demo-park"]
+    assert sorted(_decode(Image.open(png))) == ["test:demo-park:image", "test:demo-park:native"]
+    # A model without status (XP-58 class) is asked nothing: the page goes out unconfirmed,
+    # and print-test says so and exits 1 (the maintainer must look at the slip).
+    config.write_text('[devices.printer]\nmodel = "xprinter-xp58"\n', encoding="utf-8")
+    assert cli.main([*args, "--config", str(config)]) == 1
+    assert "unconfirmed" in capsys.readouterr().out
 
 
 def test_docs_samples_exist() -> None:

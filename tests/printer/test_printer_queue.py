@@ -76,18 +76,53 @@ def test_cover_open_before_job_waits_then_prints() -> None:
             svc.stop()
 
 
-def test_silent_printer_keeps_job_until_it_answers() -> None:
+def test_printer_that_falls_silent_keeps_job_until_it_answers() -> None:
     ev = Events()
-    with PrinterSimulator(silent=True) as sim:
+    with PrinterSimulator() as sim:
         svc = service_for(sim.start(), ev)
         svc.start()
         try:
+            assert wait_until(lambda: svc.status.state.value == "ok", 5)  # it has answered once
+            sim.set_state(silent=True)  # then it is switched off
             job_id = svc.submit(SLIP)
             assert ev.wait(lambda: ev.problems, 5)
             assert ev.problems[0][1].kind is Problem.NOT_RESPONDING
             assert svc.status.state.value == "unknown" and svc.pending == [job_id]
             sim.set_state(silent=False)
             assert ev.wait(lambda: ev.done, 5) and len(sim.printed) == 1
+        finally:
+            svc.stop()
+
+
+def test_printer_that_never_answered_prints_unconfirmed() -> None:
+    # Issue 21: a one-way printer never answers DLE EOT; it used to get 0 jobs and the
+    # seeker was told "printer not responding". Now the slip goes out, marked unconfirmed.
+    ev = Events()
+    with PrinterSimulator(silent=True) as sim:
+        svc = service_for(sim.start(), ev)
+        svc.start()
+        try:
+            job_id = svc.submit(SLIP)
+            assert ev.wait(lambda: ev.done, 5), ev.problems
+            assert ev.done == [(job_id, False)] and ev.problems == []
+            assert sim.wait_printed(1, 5)
+            assert b"\x1d(H" not in sim.received or svc.model.process_id
+            assert svc.status.state.value == "unknown"
+        finally:
+            svc.stop()
+
+
+def test_model_without_status_is_never_asked() -> None:
+    ev = Events()
+    with PrinterSimulator() as sim:
+        svc = service_for(sim.start(), ev, model="xprinter-xp58")
+        svc.start()
+        try:
+            job_id = svc.submit(SLIP)
+            assert ev.wait(lambda: ev.done, 5) and ev.done == [(job_id, False)]
+            assert sim.status_queries == 0  # no DLE EOT, no GS ( H, no DLE DC4 to a ZJ-5890
+            assert b"\x1d(H" not in sim.received and b"\x10\x14" not in sim.received
+            assert "no status" in svc.status.detail
         finally:
             svc.stop()
 
@@ -148,7 +183,8 @@ def test_serial_link_over_pty() -> None:
     ev = Events()
     with PrinterSimulator() as sim:
         path = sim.start_pty()
-        cfg = PrinterSettings(connection="serial", serial_port=path, serial_baudrate=9600, width_mm=58)
+        cfg = PrinterSettings(connection="serial", serial_port=path, serial_baudrate=9600, width_mm=58,
+                              model="epson-tm-t88")
         svc = PrintService(cfg, on_job_done=ev.on_done, on_job_problem=ev.on_problem,
                            poll_s=0.05, idle_poll_s=0.1, status_timeout_s=0.3)
         svc.start()

@@ -51,7 +51,7 @@ def test_every_slip_fits_the_paper(paper: r.Paper) -> None:
     ]
     for slip in slips:
         for line in r.layout(slip, paper):
-            if isinstance(line, r.Line):
+            if isinstance(line, r.Line) and not line.raw_charset:  # test-page probes may overrun
                 assert r.text_width(line.text) * line.size <= paper.columns, line
 
 
