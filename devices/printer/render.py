@@ -76,6 +76,18 @@ def encode_text(text: str) -> bytes:
     return text.translate(_NORMALISE).encode("gb18030", errors="replace")
 
 
+def qr_is_native(item: QrLine, native: bool) -> bool:
+    """GS ( k for this code: the printer's choice unless the receipt forces one (test page)."""
+    return native if item.mode is None else item.mode == "native"
+
+
+def probe_bytes(line: Line) -> bytes:
+    """A test-page probe line exactly as sent: its own charset, no fallback."""
+    # two spaces: a lead byte the font does not pair eats a space, not the LF
+    pad = b"" if line.raw_charset == "ascii" else b"  "
+    return line.text.encode(line.raw_charset or "ascii", errors="replace") + pad
+
+
 def qr_module_size(data: str, paper: Paper) -> int:
     """Dots per module so the code is about half the paper wide (3..8)."""
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
@@ -137,9 +149,7 @@ def render(receipt: Receipt, options: RenderOptions) -> bytes:
     for item in layout(receipt, paper):
         if isinstance(item, Line) and item.raw_charset:  # test-page probe: exactly these bytes
             w.style(item.align, item.bold, item.size)
-            # two spaces: a lead byte the font does not pair eats a space, not the LF
-            pad = b"" if item.raw_charset == "ascii" else b"  "
-            p._raw(item.text.encode(item.raw_charset, errors="replace") + pad + b"\n")
+            p._raw(probe_bytes(item) + b"\n")
         elif isinstance(item, Line):
             raw = (charset.encode_line(item.text, options.charset, options.c1_single)
                    if options.charset else encode_text(item.text))
@@ -153,7 +163,7 @@ def render(receipt: Receipt, options: RenderOptions) -> bytes:
         elif isinstance(item, QrLine):
             w.style(Align.CENTER, False, 1)
             module = qr_module_size(item.data, paper)
-            if native if item.mode is None else item.mode == "native":
+            if qr_is_native(item, native):
                 p.qr(item.data, ec=QR_ECLEVEL_M, size=module, native=True)
                 p._raw(b"\n")
             else:
