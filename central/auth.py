@@ -67,11 +67,12 @@ class TokenCache:
 
     def _load(self, digest: str) -> Principal | None:
         with self._sessions() as s:
-            row = s.execute(select(Station.id, Station.county).where(Station.token_hash == digest)).first()
+            row = s.execute(select(Station.id, Station.county).where(
+                Station.token_hash == digest, Station.disabled.is_(False))).first()
             if row:
                 return Principal("station", row.county, station_id=row.id)
             row = s.execute(select(Staff.username, Staff.county, Staff.role)
-                            .where(Staff.token_hash == digest)).first()
+                            .where(Staff.token_hash == digest, Staff.disabled.is_(False))).first()
             if row:
                 return Principal("staff", row.county, username=row.username, role=row.role)
         return None

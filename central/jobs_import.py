@@ -245,7 +245,7 @@ def import_jobs(session: Session, county: str, headers: list[str], rows: list[li
     ids = list(good)
     for start in range(0, len(ids), 1000):
         chunk = ids[start:start + 1000]
-        existing.update(session.execute(select(Job.id, Job.county).where(Job.id.in_(chunk))).tuples().all())
+        existing.update(session.execute(select(Job.id, Job.county).where(Job.id.in_(chunk))).all())
     for job_id, owner in list(existing.items()):
         if owner != county:
             row, _ = good.pop(job_id)

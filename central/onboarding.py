@@ -123,13 +123,13 @@ def reset_password(session: Session, staff: Staff) -> str:
     return password
 
 
-def set_staff_disabled(session: Session, staff: Staff, disabled: bool) -> str | None:
-    """Returns the token hash to drop from the token cache when disabling."""
+def set_staff_disabled(session: Session, staff: Staff, disabled: bool) -> str:
+    """Returns the token hash to drop from the token cache (either way: the cache also
+    remembers refusals for a few seconds)."""
     staff.disabled = disabled
     if disabled:
         session.execute(AdminSession.__table__.delete().where(AdminSession.staff_id == staff.id))
-        return staff.token_hash
-    return None
+    return staff.token_hash
 
 
 MIN_PASSWORD = 10
@@ -212,12 +212,12 @@ def revoke_token(station: Station) -> str:
     return old
 
 
-def set_station_disabled(station: Station, disabled: bool) -> str | None:
+def set_station_disabled(station: Station, disabled: bool) -> str:
+    """Returns the token hash to drop from the token cache."""
     station.disabled = disabled
     if disabled:
         station.enrol_code_hash = station.enrol_expires_at = station.enrol_used_at = None
-        return station.token_hash
-    return None
+    return station.token_hash
 
 
 def redeem(session: Session, code_text: str, station_id: str | None = None) -> tuple[dict[str, Any], str]:

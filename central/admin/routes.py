@@ -61,16 +61,23 @@ def db(request: Request):  # noqa: ANN201 - generator dependency
 Db = Annotated[Session, Depends(db)]
 
 
-def current_staff(request: Request, s: Db) -> Staff:
+def session_staff(request: Request, s: Db) -> Staff:
+    """The signed-in staff member, even one who still has to change a one-time password."""
     token = request.cookies.get(COOKIE)
     if token:
         row = s.get(AdminSession, hash_token(token))
         if row is not None and services.as_utc(row.expires_at) > services.now():
             staff = s.get(Staff, row.staff_id)
-            if staff is not None:
+            if staff is not None and not staff.disabled:
                 request.state.csrf = _csrf(token)
                 return staff
     raise HTTPException(303, headers={"Location": "/admin/login"})
+
+
+def current_staff(request: Request, staff: Annotated[Staff, Depends(session_staff)]) -> Staff:
+    if staff.must_change_password:  # a one-time password allows nothing but changing it
+        raise HTTPException(303, headers={"Location": "/admin/password"})
+    return staff
 
 
 Me = Annotated[Staff, Depends(current_staff)]
@@ -114,7 +121,7 @@ def login_page(request: Request) -> HTMLResponse:
 def login(request: Request, s: Db, username: Annotated[str, Form()] = "",
           password: Annotated[str, Form()] = "") -> Response:
     staff = s.scalars(select(Staff).where(Staff.username == username)).first()
-    if staff is None or not verify_password(password, staff.password_hash):
+    if staff is None or staff.disabled or not verify_password(password, staff.password_hash):
         return render(request, "login.html", None, status=401, error=True, username=username)
     token = new_token()
     s.add(AdminSession(token_hash=hash_token(token), staff_id=staff.id,
@@ -127,7 +134,8 @@ def login(request: Request, s: Db, username: Annotated[str, Form()] = "",
 
 
 @router.post("/logout")
-def logout(request: Request, s: Db, me: Me, csrf: Annotated[str, Form()] = "") -> Response:
+def logout(request: Request, s: Db, me: Annotated[Staff, Depends(session_staff)],
+           csrf: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf)
     s.execute(delete(AdminSession).where(AdminSession.token_hash == hash_token(request.cookies[COOKIE])))
     s.commit()
