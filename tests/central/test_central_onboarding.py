@@ -280,3 +280,43 @@ def test_jobs_import_page(server) -> None:  # noqa: ANN001
     assert mc.get("/admin/jobs-import").status_code == 403
     r = c.post("/admin/jobs-import", data={"csrf": csrf_of(page)}, files={"file": ("x.pdf", b"%PDF", "application/pdf")})
     assert r.status_code == 422 and "only .csv and .xlsx" in r.text
+
+
+def test_jobs_import_cli_edges(database_url: str, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    d = _db_args(database_url, tmp_path)
+    for code in ("east", "west"):
+        assert run_cli(capsys, "county", "add", *d, "--code", code, "--name", code)[0] == 0
+    good = tmp_path / "west.csv"
+    good.write_bytes(jobs_csv([job_row("west-7")]))
+    assert run_cli(capsys, "jobs", "import", *d, "--county", "west", str(good))[1]["imported"] == 1
+    # Chinese labels, GB18030 (what Excel on a Chinese Windows saves), option labels in Chinese;
+    # an id already used by another county's job is refused for that row only.
+    row = job_row("1", pay_unit="按天", settlement="日结")
+    from central.jobs_import import LABELS
+
+    labelled = {LABELS[k][0]: v for k, v in row.items()}
+    f = tmp_path / "gb.csv"
+    f.write_bytes(jobs_csv([labelled]).decode("utf-8").encode("gb18030"))
+    rc, out, _ = run_cli(capsys, "jobs", "import", *d, "--county", "east", str(f))
+    assert rc == 0 and (out["imported"], out["prefixed"]) == (1, 1) and "prefix" in out["note"]
+    clash = tmp_path / "clash.csv"
+    clash.write_bytes(jobs_csv([job_row("east-west-7"), job_row("east-8")]))
+    engine = db.make_engine(database_url)
+    with engine.begin() as conn:
+        from central.models import Job
+
+        conn.execute(update(Job).where(Job.id == "west-7").values(id="east-west-7"))
+    engine.dispose()
+    rc, out, _ = run_cli(capsys, "jobs", "import", *d, "--county", "east", str(clash))
+    assert (out["imported"], out["rejected"]) == (1, [{"row": 2, "field": "id",
+                                                       "reason": "this id belongs to another county's job"}])
+    # Whole-file problems: one line, exit 2, nothing written.
+    for content, message in ((b"title,headcount\nx,1\n", "an id column"), (b"id,titel\n1,x\n", "unknown column 'titel'"),
+                             (b"", "empty")):
+        f.write_bytes(content)
+        rc, out, err = run_cli(capsys, "jobs", "import", *d, "--county", "east", str(f))
+        assert (rc, out) == (2, None) and message in err and err.count("\n") == 1
+    rc, _, err = run_cli(capsys, "jobs", "import", *d, "--county", "nowhere", str(good))
+    assert rc == 2 and "no county" in err
+    rc, _, err = run_cli(capsys, "jobs", "import", *d, "--county", "east", str(tmp_path / "missing.csv"))
+    assert rc == 2 and "missing.csv" in err
