@@ -90,8 +90,8 @@ class Result:
                                "rejected": [r.as_dict() for r in self.rejected]}
         if self.prefixed:
             out["prefixed"] = self.prefixed
-            out["note"] = (f"{self.prefixed} ids had no county prefix and were stored with it "
-                           "(job ids are county-namespaced)")
+            out["note"] = (f"ids without the county prefix were stored with it (job ids are "
+                           f"county-namespaced): {self.prefixed} rows")
         if self.dry_run:
             out["dry_run"] = True
         return out

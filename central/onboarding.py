@@ -90,8 +90,13 @@ def _county(session: Session, code: str) -> County:
 # -- staff ----------------------------------------------------------------------------------------
 
 
+PASSWORD_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz23456789"  # no 0/O, 1/l/I
+
+
 def one_time_password() -> str:
-    return secrets.token_urlsafe(9)  # 12 characters, 72 bits; shown once, changed at first login
+    """14 characters (80 bits) that read aloud or copy without 0/O or 1/l confusion; shown
+    once, changed at first login."""
+    return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(14))
 
 
 def add_staff(session: Session, county_code: str, username: str, role: str,

@@ -63,7 +63,7 @@ def _station_page(request: Request, me: Staff, station: Station, status: int = 2
     qr = qr_svg(enrolment.qr_text) if enrolment else None
     return render(request, "station_manage.html", me, status=status, station=station,
                   enrolment=enrolment, qr=qr, enrol_state=enrol_state,
-                  expires=services.iso(expires) if expires else None, note=note,
+                  expires=expires.strftime("%Y-%m-%d %H:%M UTC") if expires else None, note=note,
                   api_url=str(request.base_url).rstrip("/"))
 
 
