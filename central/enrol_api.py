@@ -71,8 +71,13 @@ def _problem(status: int, detail: str, **headers: str) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status, headers=headers or None)
 
 
-@router.post("/enrol", response_model=EnrolOut, openapi_extra={"security": []},
-             responses={400: {}, 404: {}, 409: {}, 410: {}, 413: {}, 429: {}})
+_REFUSED = {"description": "refused: see detail", "content": {"application/json": {"schema": {
+    "type": "object", "properties": {"detail": {"type": "string"}}}}}}
+
+
+@router.post("/enrol", response_model=EnrolOut, responses={s: _REFUSED for s in (400, 404, 409, 410, 413, 429)},
+             openapi_extra={"security": [], "requestBody": {"required": True, "content": {
+                 "application/json": {"schema": EnrolIn.model_json_schema()}}}})
 async def enrol(request: Request) -> JSONResponse:
     limiter: RateLimit | None = getattr(request.app.state, "enrol_limit", None)
     if limiter is None:
