@@ -81,18 +81,30 @@ def _fail(command: str, message: str) -> int:
     return 2
 
 
-def _open(args: argparse.Namespace, create_key: bool = False):  # noqa: ANN202 - (sessions, keyring)
-    """Migrated database and the keyring; a new SQLite database gets its data key file."""
+class _NoKey(Exception):
+    pass
+
+
+def _open(args: argparse.Namespace, key: str = "use"):  # noqa: ANN202 - (sessions, keyring | None)
+    """Migrated database and, unless key="none", the keyring; key="create" makes a new data
+    key file for a new SQLite database (as seed-demo does)."""
     from central import db
     from central.app import resolve_data_key
     from central.security import DataCipher
     from central.services import Keyring
 
     _sqlite_dir(args.database)
-    key = resolve_data_key(args.database, args.data_key_file, create=create_key)
+    keyring = None
+    if key != "none":
+        try:
+            keyring = Keyring(DataCipher(resolve_data_key(args.database, args.data_key_file,
+                                                          create=key == "create")))
+        except SystemExit as exc:  # resolve_data_key's one-line message; bad input → exit 2
+            raise _NoKey(str(exc).removeprefix("gig-central: ").replace(
+                "(run seed-demo first)", "(county add creates it for a new SQLite database)")) from None
     engine = db.make_engine(args.database)
     db.migrate(engine)
-    return db.session_factory(engine), Keyring(DataCipher(key))
+    return db.session_factory(engine), keyring
 
 
 def _print(out: dict) -> int:
@@ -103,7 +115,10 @@ def _print(out: dict) -> int:
 def cmd_county_add(args: argparse.Namespace) -> int:
     from central import onboarding
 
-    sessions, keyring = _open(args, create_key=True)
+    try:
+        sessions, keyring = _open(args, key="create")
+    except _NoKey as exc:
+        return _fail("county add", str(exc))
     with sessions() as s:
         try:
             county, _ = onboarding.add_county(s, keyring, args.code, args.name, args.name_en)
@@ -116,7 +131,7 @@ def cmd_county_add(args: argparse.Namespace) -> int:
 def cmd_staff_add(args: argparse.Namespace) -> int:
     from central import onboarding
 
-    sessions, _ = _open(args)
+    sessions, _ = _open(args, key="none")
     with sessions() as s:
         try:
             staff, password = onboarding.add_staff(s, args.county, args.username, args.role,
@@ -131,7 +146,10 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
 def cmd_station_add(args: argparse.Namespace) -> int:
     from central import onboarding
 
-    sessions, keyring = _open(args)
+    try:
+        sessions, keyring = _open(args)
+    except _NoKey as exc:
+        return _fail("station add", str(exc))
     fields = {"id": args.id, "name": args.name, "name_en": args.name_en, "lat": args.lat,
               "lng": args.lng, "address": args.address, "kind": args.kind}
     with sessions() as s:
@@ -151,7 +169,7 @@ def cmd_jobs_import(args: argparse.Namespace) -> int:
         data = args.file.read_bytes()
     except OSError as exc:
         return _fail("jobs import", f"{args.file}: {exc.strerror or exc}")
-    sessions, _ = _open(args)
+    sessions, _ = _open(args, key="none")
     with sessions() as s:
         if s.get(County, args.county) is None:
             return _fail("jobs import", f"county: no county {args.county!r}")

@@ -91,7 +91,7 @@ class Result:
         if self.prefixed:
             out["prefixed"] = self.prefixed
             out["note"] = (f"ids without the county prefix were stored with it (job ids are "
-                           f"county-namespaced): {self.prefixed} rows")
+                           f"county-namespaced): {self.prefixed} row(s)")
         if self.dry_run:
             out["dry_run"] = True
         return out

@@ -162,6 +162,7 @@ def stations(request: Request, s: Db, me: Me) -> HTMLResponse:
         interval = services.effective_config(s, st)["heartbeat_interval_s"]
         age = h["heartbeat_age_s"]
         h["online"] = age is not None and age <= 3 * interval
+        h["disabled"] = st.disabled
         items.append(h)
     county = s.get(County, me.county)
     return render(request, "stations.html", me, stations=items, county=county)

@@ -61,6 +61,10 @@ def test_cli_builds_a_county_from_an_empty_database(database_url: str, tmp_path:
     rc, _, err = run_cli(capsys, "station", "add", *d, "--county", "north", "--id", "n2", "--name", "x",
                          "--lat", "91", "--lng", "1")
     assert rc == 2 and "lat:" in err
+    rc, _, err = run_cli(capsys, "station", "add", "--database", database_url, "--data-key-file",
+                         str(tmp_path / "nokey"), "--county", "north", "--id", "n3", "--name", "x",
+                         "--lat", "1", "--lng", "1")
+    assert rc == 2 and "not found" in err and err.count("\n") == 1
     # Only the hash of the code is stored.
     engine = db.make_engine(database_url)
     with engine.connect() as conn:
@@ -125,6 +129,8 @@ def test_enrolment_once_and_refusals(server) -> None:  # noqa: ANN001
     assert r.status_code == 200 and "已停用" in r.text
     assert api.get("/v1/stations/e-enrol/jobs", headers=server.as_(second["token"])).status_code == 401
     assert c.post("/admin/stations/e-enrol/enrol-code", data={"csrf": csrf_of(page)}).status_code == 409
+    row = re.search(r'<tr data-station="e-enrol">.*?</tr>', c.get("/admin/stations").text, re.S).group(0)
+    assert "已停用 Disabled" in row
 
 
 def test_enrol_is_rate_limited_per_address(tmp_path: Path) -> None:
