@@ -61,6 +61,9 @@ def create_app(engine: Engine, data_key: bytes, admin: bool = True) -> FastAPI:
     app.state.tokens = TokenCache(sessions)
     app.state.form_key = derive_key(data_key, "admin login form")  # same in every process
     app.include_router(router)
+    from central.enrol_api import router as enrol_router
+
+    app.include_router(enrol_router)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -78,6 +81,9 @@ def create_app(engine: Engine, data_key: bytes, admin: bool = True) -> FastAPI:
         from central.admin.routes import static_app
 
         app.include_router(admin_router)
+        from central.admin.people import router as people_router
+
+        app.include_router(people_router)  # after admin_router: its /stations/{id}/config wins
         app.mount("/admin/static", static_app(), name="admin-static")
 
         @app.get("/", include_in_schema=False)

@@ -73,11 +73,13 @@ class TokenCache:
 
     def _load(self, digest: str) -> Principal | None:
         with self._sessions() as s:
-            row = s.execute(select(Station.id, Station.county).where(Station.token_hash == digest)).first()
+            row = s.execute(select(Station.id, Station.county).where(
+                Station.token_hash == digest, Station.disabled.is_(False))).first()
             if row:
                 return Principal("station", row.county, station_id=row.id)
             row = s.execute(select(Staff.username, Staff.county, Staff.role, Staff.token_expires_at,
-                                   Staff.token_revoked_at).where(Staff.token_hash == digest)).first()
+                                   Staff.token_revoked_at).where(
+                Staff.token_hash == digest, Staff.disabled.is_(False))).first()
             if row and staff_tokens.usable(row.token_expires_at, row.token_revoked_at):
                 return Principal("staff", row.county, username=row.username, role=row.role,
                                  expires_at=as_utc(row.token_expires_at).timestamp())

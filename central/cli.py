@@ -1,4 +1,6 @@
-"""`gig-central` entry point: seed-demo, serve, migrate."""
+"""`gig-central` entry point: seed-demo, serve, migrate, and a county's own set-up:
+county add, staff add, station add, jobs import (logic in central.onboarding, central.jobs_import;
+this module only parses and prints)."""
 
 from __future__ import annotations
 
@@ -74,6 +76,152 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fail(command: str, message: str) -> int:
+    print(f"gig-central {command}: {message}", file=sys.stderr)
+    return 2
+
+
+class _NoKey(Exception):
+    pass
+
+
+def _open(args: argparse.Namespace, key: str = "use"):  # noqa: ANN202 - (sessions, keyring | None)
+    """Migrated database and, unless key="none", the keyring; key="create" makes a new data
+    key file for a new SQLite database (as seed-demo does)."""
+    from central import db
+    from central.app import resolve_data_key
+    from central.security import DataCipher
+    from central.services import Keyring
+
+    _sqlite_dir(args.database)
+    keyring = None
+    if key != "none":
+        try:
+            keyring = Keyring(DataCipher(resolve_data_key(args.database, args.data_key_file,
+                                                          create=key == "create")))
+        except SystemExit as exc:  # resolve_data_key's one-line message; bad input → exit 2
+            raise _NoKey(str(exc).removeprefix("gig-central: ").replace(
+                "(run seed-demo first)", "(county add creates it for a new SQLite database)")) from None
+    engine = db.make_engine(args.database)
+    db.migrate(engine)
+    return db.session_factory(engine), keyring
+
+
+def _print(out: dict) -> int:
+    print(json.dumps(out, ensure_ascii=False, indent=1))
+    return 0
+
+
+def cmd_county_add(args: argparse.Namespace) -> int:
+    from central import onboarding
+
+    try:
+        sessions, keyring = _open(args, key="create")
+    except _NoKey as exc:
+        return _fail("county add", str(exc))
+    with sessions() as s:
+        try:
+            county, _ = onboarding.add_county(s, keyring, args.code, args.name, args.name_en)
+        except onboarding.Invalid as exc:
+            return _fail("county add", str(exc))
+        s.commit()
+        return _print(onboarding.county_dict(county))
+
+
+def cmd_staff_add(args: argparse.Namespace) -> int:
+    from central import onboarding
+
+    sessions, _ = _open(args, key="none")
+    with sessions() as s:
+        try:
+            staff, password = onboarding.add_staff(s, args.county, args.username, args.role,
+                                                   args.display_name)
+        except onboarding.Invalid as exc:
+            return _fail("staff add", str(exc))
+        s.commit()
+        return _print({"username": staff.username, "role": staff.role, "password": password,
+                       "must_change_password": True})
+
+
+def cmd_station_add(args: argparse.Namespace) -> int:
+    from central import onboarding
+
+    try:
+        sessions, keyring = _open(args)
+    except _NoKey as exc:
+        return _fail("station add", str(exc))
+    fields = {"id": args.id, "name": args.name, "name_en": args.name_en, "lat": args.lat,
+              "lng": args.lng, "address": args.address, "kind": args.kind}
+    with sessions() as s:
+        try:
+            _, enrolment = onboarding.add_station(s, keyring, args.county, fields)
+        except onboarding.Invalid as exc:
+            return _fail("station add", str(exc))
+        s.commit()
+        return _print(enrolment.as_dict())
+
+
+def cmd_jobs_import(args: argparse.Namespace) -> int:
+    from central import jobs_import
+    from central.models import County
+
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        return _fail("jobs import", f"{args.file}: {exc.strerror or exc}")
+    sessions, _ = _open(args, key="none")
+    with sessions() as s:
+        if s.get(County, args.county) is None:
+            return _fail("jobs import", f"county: no county {args.county!r}")
+        try:
+            result = jobs_import.import_file(s, args.county, data, args.file.name, dry_run=args.dry_run)
+        except jobs_import.ImportError_ as exc:
+            return _fail("jobs import", str(exc))
+        if not args.dry_run:
+            s.commit()
+        return _print(result.as_dict())
+
+
+def _onboarding_commands(sub: argparse._SubParsersAction) -> None:
+    group = sub.add_parser("county", help="county add: a new county and its signing key")
+    p = group.add_subparsers(dest="action", required=True).add_parser("add", help="add a county")
+    _common(p)
+    p.add_argument("--code", required=True, help="short code, e.g. east")
+    p.add_argument("--name", required=True, help="名称")
+    p.add_argument("--name-en", default="", help="English name")
+    p.set_defaults(func=cmd_county_add)
+
+    group = sub.add_parser("staff", help="staff add: an account with a one-time password")
+    p = group.add_subparsers(dest="action", required=True).add_parser("add", help="add a staff account")
+    _common(p)
+    p.add_argument("--county", required=True)
+    p.add_argument("--username", required=True)
+    p.add_argument("--role", required=True, choices=["admin", "operator", "maintainer"])
+    p.add_argument("--display-name", default="")
+    p.set_defaults(func=cmd_staff_add)
+
+    group = sub.add_parser("station", help="station add: a station and its one-time enrolment code")
+    p = group.add_subparsers(dest="action", required=True).add_parser("add", help="add a station")
+    _common(p)
+    p.add_argument("--county", required=True)
+    p.add_argument("--id", required=True, help="station id, e.g. east-park")
+    p.add_argument("--name", required=True, help="名称")
+    p.add_argument("--name-en", default="")
+    p.add_argument("--lat", required=True, type=float)
+    p.add_argument("--lng", required=True, type=float)
+    p.add_argument("--address", default="")
+    p.add_argument("--kind", default="")
+    p.set_defaults(func=cmd_station_add)
+
+    group = sub.add_parser("jobs", help="jobs import: jobs from a CSV or XLSX file")
+    p = group.add_subparsers(dest="action", required=True).add_parser("import", help="import jobs")
+    _common(p)
+    p.add_argument("--county", required=True)
+    p.add_argument("--dry-run", action="store_true", help="validate and report; write nothing")
+    p.add_argument("file", type=Path, metavar="FILE", help=".csv (UTF-8 or GB18030) or .xlsx")
+    p.set_defaults(func=cmd_jobs_import)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gig-central", description="reference central job API")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -93,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("migrate", help="upgrade the database schema to the latest version")
     _common(p)
     p.set_defaults(func=cmd_migrate)
+    _onboarding_commands(sub)
     args = parser.parse_args(argv)
     if getattr(args, "demo_dir", "x") is None:
         from central.seed import DEMO_DIR

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -82,6 +83,12 @@ class Station(Base):
     devices: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     outbox_depth: Mapped[int | None] = mapped_column(Integer)
     paper: Mapped[str | None] = mapped_column(String(16))
+    # Onboarding (central.onboarding): a disabled station's token stops working; the one-time
+    # enrolment code is kept only as a hash, and stays after use so a reuse is told apart.
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    enrol_code_hash: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
+    enrol_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    enrol_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class StationConfigVersion(Base):
@@ -119,6 +126,9 @@ class Staff(Base):
     token_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=_token_expiry)
     token_rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     token_revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # One-time passwords (staff add, reset): the admin pages allow nothing else until changed.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class AdminSession(Base):

@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "receipt": ("devices.printer.cli_receipt", "receipt sample --width 58|80 --out FILE; receipt preview FILE --out PNG"),
     "print-test": ("devices.printer.cli_print_test", "print the test page on the configured printer"),
     "sync": ("kiosk.sync_cli", "sync --once --config FILE: one sync cycle with the central API, JSON out"),
+    "enrol": ("kiosk.enrol", "enrol --config FILE CODE: one-time enrolment code -> station token, pinned county key"),
     "pin-hash": ("kiosk.pin_cli", "maintenance_pin_hash for a PIN read from stdin, for a station config page"),
 }
 

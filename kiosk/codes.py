@@ -2,6 +2,8 @@
 
 - `job:<id>` or a job link of the central job site (https://HOST/j/<id>) -> ("job", id)
 - `seeker:<opaque token>` -> ("seeker", token); resolved to a person through the central API
+- `enrol:<CODE>` (the county admin page's station enrolment QR) -> ("enrol", CODE): the
+  kiosk does not enrol itself from a scan yet; it tells the maintainer to run `gig-kiosk enrol`
 - `maint:v1.<payload>.<signature>` -> ("maintenance", operator) only if the signature
   verifies with `security.maintenance_code_key`, the code is for this station and unexpired
 - anything else -> ("unrecognised", "") with a clear zh/en message
@@ -37,14 +39,18 @@ MAX_MAINT_LIFETIME_S = 31 * 24 * 3600  # a code valid for longer than this is re
 JOB_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,256}")
 OPERATOR_RE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+ENROL_RE = re.compile(r"[A-HJ-NP-Z2-9]{4}-?[A-HJ-NP-Z2-9]{4}-?[A-HJ-NP-Z2-9]{4}")  # central.onboarding
 
 JOB, SEEKER, MAINTENANCE, UNRECOGNISED = "job", "seeker", "maintenance", "unrecognised"
+ENROL = "enrol"
 
 _MSG = {
     JOB: ("正在打开岗位详情", "Opening the job"),
     SEEKER: ("正在识别求职者身份", "Identifying you"),
     MAINTENANCE: ("维护模式已验证", "Maintenance access verified"),
     UNRECOGNISED: ("无法识别此二维码", "Code not recognised"),
+    ENROL: ("这是驿站注册码：请维护人员在本机运行 gig-kiosk enrol 并输入此码",
+            "This is a station enrolment code: the maintainer enters it with gig-kiosk enrol"),
     "too_long": ("无法识别此二维码（内容过长）", "Code not recognised (too long)"),
     "expired": ("维护码已过期，请重新获取", "Maintenance code has expired; get a new one"),
     "wrong_station": ("此维护码不适用于本驿站", "This maintenance code is for another station"),
@@ -105,6 +111,11 @@ def route(text: str, settings: Any, now: float | None = None) -> Route:
             if TOKEN_RE.fullmatch(token):
                 return _route(SEEKER, token, digest=digest)
             return _route(UNRECOGNISED, digest=digest, reason="bad seeker token")
+        if low.startswith("enrol:"):
+            code = t[6:].strip().upper()
+            if ENROL_RE.fullmatch(code):
+                return _route(ENROL, code, digest=digest)
+            return _route(UNRECOGNISED, digest=digest, reason="bad enrolment code")
         if low.startswith("maint:"):
             return _maintenance(t[6:], settings, time.time() if now is None else now, digest)
     except Exception:  # belt and braces: a routing bug must not crash the scan path

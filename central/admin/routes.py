@@ -71,16 +71,23 @@ def db(request: Request):  # noqa: ANN201 - generator dependency
 Db = Annotated[Session, Depends(db)]
 
 
-def current_staff(request: Request, s: Db) -> Staff:
+def session_staff(request: Request, s: Db) -> Staff:
+    """The signed-in staff member, even one who still has to change a one-time password."""
     token = request.cookies.get(COOKIE)
     if token:
         row = s.get(AdminSession, hash_token(token))
         if row is not None and services.as_utc(row.expires_at) > services.now():
             staff = s.get(Staff, row.staff_id)
-            if staff is not None:
+            if staff is not None and not staff.disabled:
                 request.state.csrf = _csrf(token)
                 return staff
     raise HTTPException(303, headers={"Location": "/admin/login"})
+
+
+def current_staff(request: Request, staff: Annotated[Staff, Depends(session_staff)]) -> Staff:
+    if staff.must_change_password:  # a one-time password allows nothing but changing it
+        raise HTTPException(303, headers={"Location": "/admin/password"})
+    return staff
 
 
 Me = Annotated[Staff, Depends(current_staff)]
@@ -167,7 +174,7 @@ def login(request: Request, s: Db, username: Annotated[str, Form()] = "",
         staff = s.scalars(select(Staff).where(Staff.username == username)).first()
     # Unknown user names cost one scrypt too, so response time does not reveal which exist.
     ok = verify_password(password, staff.password_hash if staff is not None else dummy_password_hash())
-    if staff is None or not ok:
+    if staff is None or staff.disabled or not ok:
         throttle.record_failure(s, username, address)
         s.commit()
         return _login_form(request, status=401, error=True, username=shown)
@@ -186,7 +193,8 @@ def login(request: Request, s: Db, username: Annotated[str, Form()] = "",
 
 
 @router.post("/logout")
-def logout(request: Request, s: Db, me: Me, csrf: Annotated[str, Form()] = "") -> Response:
+def logout(request: Request, s: Db, me: Annotated[Staff, Depends(session_staff)],
+           csrf: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf)
     s.execute(delete(AdminSession).where(AdminSession.token_hash == hash_token(request.cookies[COOKIE])))
     s.commit()
@@ -213,6 +221,7 @@ def stations(request: Request, s: Db, me: Me) -> HTMLResponse:
         interval = services.effective_config(s, st)["heartbeat_interval_s"]
         age = h["heartbeat_age_s"]
         h["online"] = age is not None and age <= 3 * interval
+        h["disabled"] = st.disabled
         items.append(h)
     county = s.get(County, me.county)
     return render(request, "stations.html", me, stations=items, county=county)

@@ -151,3 +151,14 @@ def test_routing_logs_nothing(caplog):
         codes.route("seeker:" + "S" * 40, S)
         codes.route("maint:v1.x.y", S)
     assert caplog.records == []
+
+
+def test_enrolment_code_from_the_admin_page_is_recognised_not_logged():
+    from central.onboarding import Enrolment, format_code
+
+    qr_text = Enrolment("s-1", format_code("ABCDEFGHJKMN"), None).qr_text  # as drawn on the admin page
+    r = codes.route(qr_text, S)
+    assert (r.kind, r.value) == ("enrol", "ABCD-EFGH-JKMN")
+    assert "gig-kiosk enrol" in r.message_zh and "gig-kiosk enrol" in r.message_en
+    assert "ABCD" not in r.log_text()
+    assert codes.route("enrol:ABCD-EFGH-JKM0", S).kind == "unrecognised"  # 0 is never in a code
