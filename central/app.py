@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from central import db
 from central.auth import TokenCache
+from central.limits import BodyLimit
 from central.security import DataCipher, decode_key, encode_key, new_data_key
 from central.services import Keyring
 
@@ -60,6 +61,8 @@ def create_app(engine: Engine, data_key: bytes, admin: bool = True) -> FastAPI:
     app.state.keyring = Keyring(cipher)
     app.state.tokens = TokenCache(sessions)
     app.include_router(router)
+    # Outermost: oversized bodies are refused before routing, parsing or token lookups.
+    app.add_middleware(BodyLimit)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
