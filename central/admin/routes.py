@@ -70,7 +70,16 @@ def current_staff(request: Request, s: Db) -> Staff:
             if staff is not None:
                 request.state.csrf = _csrf(token)
                 return staff
+        if row is not None:  # expired: gone now, not just ignored
+            s.delete(row)
+            s.commit()
     raise HTTPException(303, headers={"Location": "/admin/login"})
+
+
+def purge_expired_sessions(s: Session) -> None:
+    """Deletes every expired admin session (the caller commits). Called on each login, so the
+    table holds at most the sessions of the last SESSION_TTL."""
+    s.execute(delete(AdminSession).where(AdminSession.expires_at <= services.now()))
 
 
 Me = Annotated[Staff, Depends(current_staff)]
@@ -117,6 +126,7 @@ def login(request: Request, s: Db, username: Annotated[str, Form()] = "",
     if staff is None or not verify_password(password, staff.password_hash):
         return render(request, "login.html", None, status=401, error=True, username=username)
     token = new_token()
+    purge_expired_sessions(s)
     s.add(AdminSession(token_hash=hash_token(token), staff_id=staff.id,
                        expires_at=services.now() + SESSION_TTL))
     s.commit()
