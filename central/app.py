@@ -10,6 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from central import db
 from central.auth import TokenCache
@@ -18,6 +20,7 @@ from central.security import DataCipher, decode_key, encode_key, new_data_key
 from central.services import Keyring
 
 DATA_KEY_ENV = "GIG_CENTRAL_DATA_KEY"
+BUSY_RETRY_AFTER_S = 5
 
 
 def resolve_data_key(database_url: str, key_file: Path | None = None, create: bool = False) -> bytes:
@@ -70,6 +73,15 @@ def create_app(engine: Engine, data_key: bytes, admin: bool = True) -> FastAPI:
         detail = [{"type": e.get("type"), "loc": list(e.get("loc", ())), "msg": e.get("msg")}
                   for e in exc.errors()]
         return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(PoolTimeout)
+    async def _busy(request: Request, exc: Exception) -> JSONResponse:
+        # A bounded lock wait ran out (db.make_engine): the client should retry, not see a 500.
+        if not db.is_lock_timeout(exc):
+            raise exc
+        return JSONResponse({"detail": "the database is busy, retry later"}, status_code=503,
+                            headers={"Retry-After": str(BUSY_RETRY_AFTER_S)})
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict:

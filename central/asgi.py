@@ -15,8 +15,11 @@ from central.security import decode_key
 
 DATABASE_ENV = "GIG_CENTRAL_DATABASE_URL"
 POOL_ENV = "GIG_CENTRAL_POOL_SIZE"
+# No request's query should run this long (the 100,000-job full sync pages in ~1 s each).
+STATEMENT_TIMEOUT_S = 30.0
 
 
 def app_from_env() -> FastAPI:
-    engine = db.make_engine(os.environ[DATABASE_ENV], pool_size=int(os.environ.get(POOL_ENV, "10")))
+    engine = db.make_engine(os.environ[DATABASE_ENV], pool_size=int(os.environ.get(POOL_ENV, "10")),
+                            statement_timeout_s=STATEMENT_TIMEOUT_S)
     return create_app(engine, decode_key(os.environ[DATA_KEY_ENV]))

@@ -63,17 +63,18 @@ def start_seeded_server(
     demo_dir: Path = seed.DEMO_DIR,
     admin: bool = True,
     data_key: bytes | None = None,
+    lock_timeout_s: float = db.LOCK_TIMEOUT_S,
 ) -> tuple[str, dict[str, Any], Callable[[], None]]:
     """(base_url, seed JSON as printed by `gig-central seed-demo`, stop).
 
     `database_url` must point at an empty database (default: a new temporary SQLite file);
-    `data_key` defaults to a fresh random key.
+    `data_key` defaults to a fresh random key; `lock_timeout_s` bounds waits for database locks.
     """
     tmp = None
     if database_url is None:
         tmp = tempfile.mkdtemp(prefix="gig-central-")
         database_url = f"sqlite:///{tmp}/central.db"
-    engine = db.make_engine(database_url)
+    engine = db.make_engine(database_url, lock_timeout_s=lock_timeout_s)
     db.migrate(engine)
     key = data_key or new_data_key()
     with db.session_factory(engine)() as session:

@@ -111,6 +111,11 @@ async def form_dict(request: Request) -> dict[str, str]:
     return {k: str(v) for k, v in form.items()}
 
 
+# Form handlers parse the body in this async dependency and are plain `def` themselves, so
+# their database work runs in the thread pool, never on the event loop.
+FormData = Annotated[dict[str, str], Depends(form_dict)]
+
+
 # -- login ---------------------------------------------------------------------------------------
 
 
@@ -208,9 +213,8 @@ def station_config_page(request: Request, station_id: str, s: Db, me: Me) -> HTM
 
 
 @router.post("/stations/{station_id}/config")
-async def station_config_save(request: Request, station_id: str, me: Me) -> HTMLResponse:
+def station_config_save(request: Request, station_id: str, me: Me, form: FormData) -> HTMLResponse:
     require(me, "edit_config")
-    form = await form_dict(request)
     check_csrf(request, form.get("csrf", ""))
     with request.app.state.sessions() as s:
         station = _my_station(s, me, station_id)
@@ -229,9 +233,8 @@ def county_config_page(request: Request, s: Db, me: Me) -> HTMLResponse:
 
 
 @router.post("/county/config")
-async def county_config_save(request: Request, me: Me) -> HTMLResponse:
+def county_config_save(request: Request, me: Me, form: FormData) -> HTMLResponse:
     require(me, "edit_config")
-    form = await form_dict(request)
     check_csrf(request, form.get("csrf", ""))
     with request.app.state.sessions() as s:
         county = s.get(County, me.county)
@@ -278,14 +281,13 @@ def job_edit(request: Request, job_id: str, s: Db, me: Me) -> HTMLResponse:
 
 
 @router.post("/jobs/new")
-async def job_create(request: Request, me: Me) -> Response:
-    return await job_save(request, me, None)
+def job_create(request: Request, me: Me, form: FormData) -> Response:
+    return job_save(request, me, None, form)
 
 
 @router.post("/jobs/{job_id}")
-async def job_save(request: Request, me: Me, job_id: str | None) -> Response:
+def job_save(request: Request, me: Me, job_id: str | None, form: FormData) -> Response:
     require(me, "edit_jobs")
-    form = await form_dict(request)
     check_csrf(request, form.get("csrf", ""))
     with request.app.state.sessions() as s:
         existing = services.job_dict(_my_job(s, me, job_id)) if job_id else None
@@ -337,14 +339,13 @@ def policy_edit(request: Request, policy_id: str, s: Db, me: Me) -> HTMLResponse
 
 
 @router.post("/policies/new")
-async def policy_create(request: Request, me: Me) -> Response:
-    return await policy_save(request, me, None)
+def policy_create(request: Request, me: Me, form: FormData) -> Response:
+    return policy_save(request, me, None, form)
 
 
 @router.post("/policies/{policy_id}")
-async def policy_save(request: Request, me: Me, policy_id: str | None) -> Response:
+def policy_save(request: Request, me: Me, policy_id: str | None, form: FormData) -> Response:
     require(me, "edit_policies")
-    form = await form_dict(request)
     check_csrf(request, form.get("csrf", ""))
     new = policy_id is None
     policy_id = policy_id or form.get("id", "").strip()
