@@ -12,9 +12,11 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from central import db
 from central.auth import TokenCache
+from central.headers import SecurityHeaders
 from central.limits import BodyLimit
 from central.security import DataCipher, decode_key, encode_key, new_data_key
 from central.services import Keyring
@@ -48,13 +50,21 @@ def resolve_data_key(database_url: str, key_file: Path | None = None, create: bo
     return key
 
 
-def create_app(engine: Engine, data_key: bytes, admin: bool = True) -> FastAPI:
+def create_app(engine: Engine, data_key: bytes, admin: bool = True, docs: bool = False,
+               trusted_proxies: str | None = None, secure_cookies: bool = False) -> FastAPI:
+    """`docs`: serve /docs and /redoc (they load Swagger UI / ReDoc from a CDN: development
+    only; /openapi.json is always served). `trusted_proxies`: comma-separated addresses whose
+    X-Forwarded-Proto / X-Forwarded-For are believed (the TLS reverse proxy); otherwise those
+    headers are ignored. `secure_cookies`: mark the admin cookie Secure even on plain HTTP
+    requests (TLS terminated by something that does not send X-Forwarded-Proto)."""
     from central.api import router
 
     app = FastAPI(
         title="Gig station central job API",
         version="1.0.0",
         description="Reference server for gig-station kiosks; contract in central/README.md.",
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
     )
     sessions = db.session_factory(engine)
     cipher = DataCipher(data_key)
@@ -63,7 +73,11 @@ def create_app(engine: Engine, data_key: bytes, admin: bool = True) -> FastAPI:
     app.state.cipher = cipher
     app.state.keyring = Keyring(cipher)
     app.state.tokens = TokenCache(sessions)
+    app.state.secure_cookies = secure_cookies
     app.include_router(router)
+    app.add_middleware(SecurityHeaders)
+    if trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted_proxies)
     # Outermost: oversized bodies are refused before routing, parsing or token lookups.
     app.add_middleware(BodyLimit)
 

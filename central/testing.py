@@ -39,7 +39,8 @@ def start_server(app: Any, timeout_s: float = 15.0) -> tuple[str, Callable[[], N
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+                            proxy_headers=False)  # like `serve`: the app decides whom to trust
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
                               name=f"central-{port}")
@@ -64,11 +65,13 @@ def start_seeded_server(
     admin: bool = True,
     data_key: bytes | None = None,
     lock_timeout_s: float = db.LOCK_TIMEOUT_S,
+    **app_options: Any,
 ) -> tuple[str, dict[str, Any], Callable[[], None]]:
     """(base_url, seed JSON as printed by `gig-central seed-demo`, stop).
 
     `database_url` must point at an empty database (default: a new temporary SQLite file);
-    `data_key` defaults to a fresh random key; `lock_timeout_s` bounds waits for database locks.
+    `data_key` defaults to a fresh random key; `lock_timeout_s` bounds waits for database locks;
+    `app_options` go to `create_app` (docs, trusted_proxies, secure_cookies).
     """
     tmp = None
     if database_url is None:
@@ -79,7 +82,7 @@ def start_seeded_server(
     key = data_key or new_data_key()
     with db.session_factory(engine)() as session:
         seeded = seed.seed(session, Keyring(DataCipher(key)), demo_dir)
-    base_url, stop_server = start_server(create_app(engine, key, admin=admin))
+    base_url, stop_server = start_server(create_app(engine, key, admin=admin, **app_options))
 
     def stop() -> None:
         stop_server()

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from central import services, station_config
 from central.admin import forms
+from central.headers import cookie_secure
 from central.models import (
     AdminSession,
     County,
@@ -137,7 +138,7 @@ def login(request: Request, s: Db, username: Annotated[str, Form()] = "",
     s.commit()
     resp = RedirectResponse("/admin/stations", status_code=303)
     resp.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/admin",
-                    max_age=int(SESSION_TTL.total_seconds()))
+                    max_age=int(SESSION_TTL.total_seconds()), secure=cookie_secure(request))
     return resp
 
 
