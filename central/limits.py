@@ -23,8 +23,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 KB = 1024
 DEFAULT_LIMIT = 64 * KB
-# (method or "*", path pattern, bytes). First match wins. Policies carry up to 2 x 20,000
-# characters of text (3 bytes each in UTF-8, up to 9 form-encoded).
+# (method or "*", path pattern, bytes). First match wins. Sized for the largest valid body
+# with every character escaped (\ud83d\ude00 in JSON, %F0%9F%98%80 in a form: 12 bytes for one
+# character): policies carry up to 44,400 characters of text, so 1 MB.
 LIMITS: list[tuple[str, re.Pattern[str], int]] = [
     (m, re.compile(p), n) for m, p, n in [
         ("POST", r"/v1/applications", 16 * KB),
@@ -32,9 +33,9 @@ LIMITS: list[tuple[str, re.Pattern[str], int]] = [
         ("PUT", r"/v1/stations/[^/]+/config", 16 * KB),
         ("PUT", r"/v1/counties/[^/]+/config", 16 * KB),
         ("*", r"/v1/jobs(/.*)?", 64 * KB),
-        ("PUT", r"/v1/policies/[^/]+", 256 * KB),
+        ("PUT", r"/v1/policies/[^/]+", 1024 * KB),
         ("POST", r"/admin/login", 4 * KB),
-        ("POST", r"/admin/policies/[^/]+", 512 * KB),
+        ("POST", r"/admin/policies/[^/]+", 1024 * KB),
         ("*", r"/admin/.*", 64 * KB),
     ]
 ]

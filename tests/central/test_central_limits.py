@@ -96,7 +96,8 @@ def test_unauthenticated_chunked_oversize_is_413_not_401(server) -> None:
     ("PUT", "/v1/counties/east/config", 16 * KB),
     ("POST", "/admin/login", 4 * KB),
     ("POST", "/admin/jobs/new", 64 * KB),
-    ("POST", "/admin/policies/p1", 512 * KB),
+    ("POST", "/admin/policies/p1", 1024 * KB),
+    ("PUT", "/v1/policies/p1", 1024 * KB),
     ("POST", "/v1/some-future-endpoint", DEFAULT_LIMIT),
 ])
 def test_limits_per_route(server, method: str, path: str, limit: int) -> None:
@@ -121,3 +122,12 @@ def test_normal_requests_are_unaffected(server) -> None:
     # A big but allowed body still reaches validation (422, not 413).
     r = server.client.post("/v1/jobs", json=job_body(title="x" * 40_000), headers=server.as_(staff["token"]))
     assert r.status_code == 422
+    # The largest valid policy, every character escaped in JSON, is within its limit.
+    big = "\U0001F600" * 20_000
+    body = {"category": "c", "title": "t", "summary": big[:2000], "summary_en": big[:2000],
+            "body": big, "body_en": big}
+    content = json.dumps(body, ensure_ascii=True).encode()
+    assert len(content) > 500 * KB
+    r = server.client.put("/v1/policies/limits-big", content=content,
+                          headers={**server.as_(staff["token"]), "Content-Type": "application/json"})
+    assert r.status_code == 200, r.text[:300]
