@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -49,6 +51,7 @@ _ERRORS = {
 }
 StationId = Annotated[str, Path(max_length=64)]
 router = APIRouter(prefix="/v1", responses=_ERRORS)
+T = TypeVar("T")
 
 
 def db(request: Request) -> Iterator[Session]:
@@ -70,6 +73,11 @@ async def principal(
     if found is None:
         raise unauthorized()
     return found
+
+
+async def in_db_thread(request: Request, work: Callable[[], T]) -> T:
+    """Runs `work` (which opens its own session) in the app's small database thread pool."""
+    return await asyncio.get_running_loop().run_in_executor(request.app.state.db_threads, work)
 
 
 Who = Annotated[Principal, Depends(principal)]
@@ -136,19 +144,21 @@ def get_policies(
     "/stations/{station_id}/config", response_model=ConfigDocument,
     responses={304: {"description": "If-None-Match matched the current ETag"}},
 )
-def get_config(
-    station_id: StationId, s: Db, who: Who,
+async def get_config(
+    station_id: StationId, request: Request, who: Who,
     if_none_match: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Response:
-    # A plain def (thread pool), like every route that touches the database: a query waiting
-    # for a lock must not stall the event loop and with it every other request.
-    station = _station(s, who, station_id)
-    etag = services.config_etag(station.id, station.config_version)
-    headers = {"ETag": etag, "Cache-Control": "no-cache"}
-    if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
-        return Response(status_code=304, headers=headers)
-    document = services.current_config_document(s, station)
-    return Response(document.encode("utf-8"), media_type="application/json", headers=headers)
+    def work() -> Response:  # in a thread: a query waiting for a lock must not stall the loop
+        with request.app.state.sessions() as s:
+            station = _station(s, who, station_id)
+            etag = services.config_etag(station.id, station.config_version)
+            headers = {"ETag": etag, "Cache-Control": "no-cache"}
+            if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
+                return Response(status_code=304, headers=headers)
+            document = services.current_config_document(s, station)
+        return Response(document.encode("utf-8"), media_type="application/json", headers=headers)
+
+    return await in_db_thread(request, work)
 
 
 @router.put("/stations/{station_id}/config", response_model=ConfigDocument)
@@ -226,13 +236,19 @@ def post_application(
 
 
 @router.post("/stations/{station_id}/heartbeats", response_model=HeartbeatAck)
-def post_heartbeat(station_id: StationId, body: Heartbeat, s: Db, who: Who) -> Response:
+async def post_heartbeat(station_id: StationId, body: Heartbeat, request: Request, who: Who) -> Response:
     if who.kind != "station":
         raise HTTPException(403, "only a station sends heartbeats")
     if who.station_id != station_id:
         raise HTTPException(403, "a station token acts only for its own station")
-    at, version = services.record_heartbeat(s, station_id, body)  # plain def: off the event loop
-    s.commit()
+
+    def work() -> tuple[datetime, int]:  # in a thread, like get_config
+        with request.app.state.sessions() as s:
+            at, version = services.record_heartbeat(s, station_id, body)
+            s.commit()
+        return at, version
+
+    at, version = await in_db_thread(request, work)
     return JSONResponse({"received_at": services.iso(at), "config_version": version})
 
 
