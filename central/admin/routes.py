@@ -71,8 +71,9 @@ def current_staff(request: Request, s: Db) -> Staff:
             if staff is not None:
                 request.state.csrf = _csrf(token)
                 return staff
-        if row is not None:  # expired: gone now, not just ignored
-            s.delete(row)
+        if row is not None:  # expired: gone now, not just ignored (a bulk delete: no error
+            # when a concurrent request with the same cookie deleted it first)
+            s.execute(delete(AdminSession).where(AdminSession.token_hash == row.token_hash))
             s.commit()
     raise HTTPException(303, headers={"Location": "/admin/login"})
 
