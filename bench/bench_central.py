@@ -7,6 +7,9 @@
    client-side p99 latency, on SQLite and on PostgreSQL. The load generator shares the 2 cores
    with the server, so the numbers are a floor for a server with the machine to itself.
 2. Full sync: a station pages through 100,000 nearby jobs (limit 1000) from scratch.
+3. Body flood: 4 clients (another process) each keep sending 48 MB unauthenticated bodies to
+   POST /v1/applications (two with Content-Length, two chunked). Server RSS rise (peak) and
+   /healthz p99 under the flood, against /healthz p99 measured just before without it.
 """
 
 from __future__ import annotations
@@ -29,6 +32,10 @@ FLEET = 2000
 CONNECTIONS = 16
 P99_GOAL_MS = 100.0
 RPS_GOAL = 1000.0
+FLOOD_BODY = 48 * 1024 * 1024
+FLOOD_CLIENTS = 4
+FLOOD_RSS_GOAL_MB = 10.0
+FLOOD_P99_GOAL_MS = 50.0  # extra /healthz p99 over the same run's baseline
 
 
 # -- database set-up ---------------------------------------------------------------------------
@@ -223,6 +230,98 @@ def _full_sync(url: str, key: bytes, station: tuple[str, str]) -> tuple[float, i
         server.wait(30)
 
 
+# -- body flood ------------------------------------------------------------------------------------
+
+
+def _flood_client(port: int, chunked: bool, stop_at: float, out: mp.Queue) -> None:
+    """Sends 48 MB bodies without a token, one connection after another, until `stop_at`;
+    reports {status: count} (0 = the server hung up before answering)."""
+    import socket
+
+    # A real attacker is another machine: the flood's own CPU use should not count as the
+    # server's, so these processes yield the shared cores to the server and the prober.
+    os.nice(19)
+    statuses: dict[int, int] = {}
+    piece = b" " * 65536
+    while time.monotonic() < stop_at:
+        head = "POST /v1/applications HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        head += "Transfer-Encoding: chunked\r\n\r\n" if chunked else f"Content-Length: {FLOOD_BODY}\r\n\r\n"
+        status = 0
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+                sock.sendall(head.encode())
+                try:
+                    for _ in range(FLOOD_BODY // len(piece)):
+                        sock.sendall(b"10000\r\n" + piece + b"\r\n" if chunked else piece)
+                    if chunked:
+                        sock.sendall(b"0\r\n\r\n")
+                except OSError:
+                    pass  # refused mid-body: the server closed the connection
+                reply = sock.recv(4096)
+                if reply.startswith(b"HTTP/1.1 "):
+                    status = int(reply[9:12])
+        except OSError:
+            pass
+        statuses[status] = statuses.get(status, 0) + 1
+    out.put(statuses)
+
+
+def _rss_kb(pid: int, field: str = "VmRSS") -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {field} for {pid}")
+
+
+def _healthz_p99(port: int, seconds: float) -> float:
+    import httpx
+
+    lat = []
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            t0 = time.perf_counter()
+            client.get("/healthz").raise_for_status()
+            lat.append(time.perf_counter() - t0)
+            time.sleep(0.005)
+    lat.sort()
+    return lat[int(len(lat) * 0.99) - 1] * 1000
+
+
+def _body_flood(url: str, key: bytes, seconds: float) -> tuple[float, float, float, dict[int, int]]:
+    """(peak RSS rise MB, baseline /healthz p99 ms, p99 under flood ms, {status: count})"""
+    from central.testing import free_port
+
+    port = free_port()
+    server = _serve(url, key, port, workers=1, pool=4)
+    try:
+        _healthz_p99(port, 1.0)  # warm up
+        base_p99 = _healthz_p99(port, seconds)
+        base_rss = _rss_kb(server.pid)
+        clear_refs = Path(f"/proc/{server.pid}/clear_refs")
+        clear_refs.write_text("5")  # reset the peak (VmHWM) to the current RSS
+        ctx = mp.get_context("spawn")
+        q: mp.Queue = ctx.Queue()
+        stop_at = time.monotonic() + seconds + 1.0
+        clients = [ctx.Process(target=_flood_client, args=(port, i % 2 == 1, stop_at, q))
+                   for i in range(FLOOD_CLIENTS)]
+        for c in clients:
+            c.start()
+        time.sleep(0.5)
+        flood_p99 = _healthz_p99(port, seconds)
+        statuses: dict[int, int] = {}
+        for _ in clients:
+            for k, v in q.get(timeout=120).items():
+                statuses[k] = statuses.get(k, 0) + v
+        for c in clients:
+            c.join(30)
+        rise_mb = max(0, _rss_kb(server.pid, "VmHWM") - base_rss) / 1024
+    finally:
+        server.terminate()
+        server.wait(30)
+    return rise_mb, base_p99, flood_p99, statuses
+
+
 def _backends(tmp: Path) -> list[tuple[str, object, object]]:
     """[(name, make_url(db_name) -> str, stop)]"""
     from central.pgcluster import PostgresUnavailable, create_database, start_cluster
@@ -263,10 +362,26 @@ def run(quick: bool) -> list[Row]:
                 secs, seen, pages = _full_sync(url, key, station)
                 rows.append(Row("central", f"{name}: full sync of {seen} jobs ({pages} pages)", secs, "s",
                                 "<= 60", secs <= 60 and seen == jobs))
+                if name == "sqlite":  # the flood never reaches the database: one backend is enough
+                    rows.extend(_flood_rows(url, key, 3.0 if quick else 8.0))
             finally:
                 if stop:
                     stop()
     return rows
+
+
+def _flood_rows(url: str, key: bytes, seconds: float) -> list[Row]:
+    rise, base, flood, statuses = _body_flood(url, key, seconds)
+    refused = sum(v for k, v in statuses.items() if k in (0, 413))
+    ok = refused == sum(statuses.values()) and refused > 0  # never 401 (parsed) or 5xx
+    what = f"{FLOOD_CLIENTS} clients x 48 MB unauthenticated bodies ({refused} refused)"
+    return [
+        Row("central", f"body flood: server RSS rise ({what})", rise, "MB",
+            f"<= {FLOOD_RSS_GOAL_MB:g}", ok and rise <= FLOOD_RSS_GOAL_MB),
+        Row("central", "body flood: /healthz p99, no flood (baseline)", base, "ms"),
+        Row("central", "body flood: /healthz p99 under the flood", flood, "ms",
+            f"<= baseline + {FLOOD_P99_GOAL_MS:g}", flood <= base + FLOOD_P99_GOAL_MS),
+    ]
 
 
 def _set_radius(url: str, key: bytes, station_id: str, km: float) -> None:

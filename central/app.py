@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -10,13 +11,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from central import db
 from central.auth import TokenCache
+from central.headers import SecurityHeaders
+from central.limits import BodyLimit
 from central.security import DataCipher, decode_key, derive_key, encode_key, new_data_key
 from central.services import Keyring
 
 DATA_KEY_ENV = "GIG_CENTRAL_DATA_KEY"
+BUSY_RETRY_AFTER_S = 5
+DB_THREADS = 4  # more threads measured slower: GIL hand-offs (bench_central fleet p99)
 
 
 def resolve_data_key(database_url: str, key_file: Path | None = None, create: bool = False) -> bytes:
@@ -44,13 +52,21 @@ def resolve_data_key(database_url: str, key_file: Path | None = None, create: bo
     return key
 
 
-def create_app(engine: Engine, data_key: bytes, admin: bool = True) -> FastAPI:
+def create_app(engine: Engine, data_key: bytes, admin: bool = True, docs: bool = False,
+               trusted_proxies: str | None = None, secure_cookies: bool = False) -> FastAPI:
+    """`docs`: serve /docs and /redoc (they load Swagger UI / ReDoc from a CDN: development
+    only; /openapi.json is always served). `trusted_proxies`: comma-separated addresses whose
+    X-Forwarded-Proto / X-Forwarded-For are believed (the TLS reverse proxy); otherwise those
+    headers are ignored. `secure_cookies`: mark the admin cookie Secure even on plain HTTP
+    requests (TLS terminated by something that does not send X-Forwarded-Proto)."""
     from central.api import router
 
     app = FastAPI(
         title="Gig station central job API",
         version="1.0.0",
         description="Reference server for gig-station kiosks; contract in central/README.md.",
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
     )
     sessions = db.session_factory(engine)
     cipher = DataCipher(data_key)
@@ -59,11 +75,20 @@ def create_app(engine: Engine, data_key: bytes, admin: bool = True) -> FastAPI:
     app.state.cipher = cipher
     app.state.keyring = Keyring(cipher)
     app.state.tokens = TokenCache(sessions)
+    # The fleet's hot endpoints (heartbeat, config poll) query from this small pool: off the
+    # event loop, and with far less overhead than the general 40-thread pool (bench_central).
+    app.state.db_threads = ThreadPoolExecutor(DB_THREADS, thread_name_prefix="central-db")
+    app.state.secure_cookies = secure_cookies
     app.state.form_key = derive_key(data_key, "admin login form")  # same in every process
     app.include_router(router)
     from central.enrol_api import router as enrol_router
 
     app.include_router(enrol_router)
+    app.add_middleware(SecurityHeaders)
+    if trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted_proxies)
+    # Outermost: oversized bodies are refused before routing, parsing or token lookups.
+    app.add_middleware(BodyLimit)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -71,6 +96,15 @@ def create_app(engine: Engine, data_key: bytes, admin: bool = True) -> FastAPI:
         detail = [{"type": e.get("type"), "loc": list(e.get("loc", ())), "msg": e.get("msg")}
                   for e in exc.errors()]
         return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(PoolTimeout)
+    async def _busy(request: Request, exc: Exception) -> JSONResponse:
+        # A bounded lock wait ran out (db.make_engine): the client should retry, not see a 500.
+        if not db.is_lock_timeout(exc):
+            raise exc
+        return JSONResponse({"detail": "the database is busy, retry later"}, status_code=503,
+                            headers={"Retry-After": str(BUSY_RETRY_AFTER_S)})
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict:

@@ -1,6 +1,7 @@
 """ASGI factory for `gig-central serve --workers N` (each worker process builds its own app).
 
-Reads GIG_CENTRAL_DATABASE_URL and GIG_CENTRAL_DATA_KEY (base64), set by `serve`.
+Reads GIG_CENTRAL_DATABASE_URL, GIG_CENTRAL_DATA_KEY (base64), GIG_CENTRAL_POOL_SIZE,
+GIG_CENTRAL_DOCS, GIG_CENTRAL_TRUSTED_PROXIES and GIG_CENTRAL_SECURE_COOKIES, set by `serve`.
 """
 
 from __future__ import annotations
@@ -15,8 +16,17 @@ from central.security import decode_key
 
 DATABASE_ENV = "GIG_CENTRAL_DATABASE_URL"
 POOL_ENV = "GIG_CENTRAL_POOL_SIZE"
+DOCS_ENV = "GIG_CENTRAL_DOCS"
+TRUSTED_PROXIES_ENV = "GIG_CENTRAL_TRUSTED_PROXIES"
+SECURE_COOKIES_ENV = "GIG_CENTRAL_SECURE_COOKIES"
+# No request's query should run this long (the 100,000-job full sync pages in ~1 s each).
+STATEMENT_TIMEOUT_S = 30.0
 
 
 def app_from_env() -> FastAPI:
-    engine = db.make_engine(os.environ[DATABASE_ENV], pool_size=int(os.environ.get(POOL_ENV, "10")))
-    return create_app(engine, decode_key(os.environ[DATA_KEY_ENV]))
+    engine = db.make_engine(os.environ[DATABASE_ENV], pool_size=int(os.environ.get(POOL_ENV, "10")),
+                            statement_timeout_s=STATEMENT_TIMEOUT_S)
+    return create_app(engine, decode_key(os.environ[DATA_KEY_ENV]),
+                      docs=os.environ.get(DOCS_ENV) == "1",
+                      trusted_proxies=os.environ.get(TRUSTED_PROXIES_ENV) or None,
+                      secure_cookies=os.environ.get(SECURE_COOKIES_ENV) == "1")

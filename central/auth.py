@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from fastapi import HTTPException
@@ -37,39 +38,70 @@ class TokenCache:
     """token hash -> Principal, kept for a short TTL so a busy fleet costs no auth query.
 
     Tokens are never reassigned in this server; a removed station or staff member stops
-    working within `ttl_s`.
+    working within `ttl_s`. Unknown tokens are remembered too (briefly, so a flood of bad
+    tokens stays cheap) but in a separate bounded LRU: no number of bad tokens can evict a
+    good one.
     """
 
-    def __init__(self, sessions: sessionmaker[Session], ttl_s: float = 60.0, size: int = 20000) -> None:
+    def __init__(self, sessions: sessionmaker[Session], ttl_s: float = 60.0, size: int = 20000,
+                 negative_ttl_s: float = 5.0, negative_size: int = 10000) -> None:
         self._sessions = sessions
         self._ttl = ttl_s
         self._size = size
+        self._negative_ttl = negative_ttl_s
+        self._negative_size = negative_size
         self._lock = threading.Lock()
-        self._entries: dict[str, tuple[float, Principal | None]] = {}
+        self._good: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
+        self._bad: OrderedDict[str, float] = OrderedDict()
 
-    def lookup(self, token: str) -> Principal | None:
+    def cached(self, token: str) -> tuple[bool, Principal | None]:
+        """(True, principal or None) if the cache knows the token, else (False, None): then
+        call `lookup` (it queries the database, so from a worker thread)."""
         digest = hash_token(token)
         t = time.monotonic()
         with self._lock:
-            hit = self._entries.get(digest)
-        if hit is not None and hit[0] > t:
-            return hit[1]
+            good = self._good.get(digest)
+            if good is not None and good[0] > t:
+                self._good.move_to_end(digest)
+                return True, good[1]
+            bad = self._bad.get(digest)
+            if bad is not None and bad > t:
+                return True, None
+        return False, None
+
+    def lookup(self, token: str) -> Principal | None:
+        hit, principal = self.cached(token)
+        if hit:
+            return principal
+        digest = hash_token(token)
         principal = self._load(digest)
+        t = time.monotonic()
         with self._lock:
-            if len(self._entries) >= self._size:
-                self._entries.clear()  # crude but bounded; refills at one query per token
-            # Unknown tokens are cached briefly too, so a flood of bad tokens stays cheap.
-            self._entries[digest] = (t + (self._ttl if principal else 5.0), principal)
+            if principal is not None:
+                self._bad.pop(digest, None)
+                self._remember(self._good, digest, (t + self._ttl, principal), self._size)
+            else:
+                self._good.pop(digest, None)
+                self._remember(self._bad, digest, t + self._negative_ttl, self._negative_size)
         return principal
+
+    @staticmethod
+    def _remember(entries: OrderedDict, digest: str, value: object, size: int) -> None:
+        entries[digest] = value
+        entries.move_to_end(digest)
+        while len(entries) > size:
+            entries.popitem(last=False)  # least recently used
 
     def forget(self, digest: str | None = None) -> None:
         """Drop one token hash (or every entry) at once: call after revoking, rotating or
         disabling, so the old token stops working on this process now, not after the TTL."""
         with self._lock:
             if digest is None:
-                self._entries.clear()
+                self._good.clear()
+                self._bad.clear()
             else:
-                self._entries.pop(digest, None)
+                self._good.pop(digest, None)
+                self._bad.pop(digest, None)
 
     def _load(self, digest: str) -> Principal | None:
         with self._sessions() as s:

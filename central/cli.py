@@ -60,7 +60,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from central import db
     from central.app import DATA_KEY_ENV, resolve_data_key
-    from central.asgi import DATABASE_ENV, POOL_ENV
+    from central.asgi import (
+        DATABASE_ENV,
+        DOCS_ENV,
+        POOL_ENV,
+        SECURE_COOKIES_ENV,
+        TRUSTED_PROXIES_ENV,
+    )
     from central.security import encode_key
 
     _sqlite_dir(args.database)
@@ -69,9 +75,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ[DATABASE_ENV] = args.database
     os.environ[DATA_KEY_ENV] = encode_key(key)
     os.environ[POOL_ENV] = str(args.pool_size)
+    os.environ[DOCS_ENV] = "1" if args.docs else "0"
+    os.environ[TRUSTED_PROXIES_ENV] = args.trusted_proxy or ""
+    os.environ[SECURE_COOKIES_ENV] = "1" if args.secure_cookies else "0"
     uvicorn.run(
         "central.asgi:app_from_env", factory=True, host=args.host, port=args.port,
         workers=args.workers, log_level=args.log_level, access_log=args.access_log,
+        proxy_headers=False,  # the app decides whom to trust (--trusted-proxy), not uvicorn's default
     )
     return 0
 
@@ -237,6 +247,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pool-size", type=int, default=10, help="DB connections per worker")
     p.add_argument("--log-level", default="info")
     p.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=True)
+    p.add_argument("--docs", action="store_true",
+                   help="serve /docs and /redoc (they load scripts from a CDN: development only)")
+    p.add_argument("--trusted-proxy", default=None, metavar="ADDRS",
+                   help="comma-separated addresses of the TLS reverse proxy, whose "
+                        "X-Forwarded-Proto/-For are believed (default: none)")
+    p.add_argument("--secure-cookies", action="store_true",
+                   help="always mark the admin session cookie Secure (TLS in front)")
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("migrate", help="upgrade the database schema to the latest version")
     _common(p)

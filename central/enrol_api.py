@@ -14,6 +14,7 @@ from collections import deque
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from central import onboarding
 
@@ -98,13 +99,17 @@ async def enrol(request: Request) -> JSONResponse:
     except ValidationError:
         limiter.failed(address)
         return _problem(400, 'send JSON {"code": "ABCD-EFGH-JKMN"}')
-    with request.app.state.sessions() as s:
-        try:
-            out, old_hash = onboarding.redeem(s, data.code, data.station_id)
-        except onboarding.EnrolRefused as exc:
-            s.rollback()
-            limiter.failed(address)
-            return _problem(exc.status, str(exc))
-        s.commit()
-    request.app.state.tokens.forget(old_hash)
-    return JSONResponse(out)
+
+    def redeem() -> JSONResponse:  # database work: in a thread, never on the event loop
+        with request.app.state.sessions() as s:
+            try:
+                out, old_hash = onboarding.redeem(s, data.code, data.station_id)
+            except onboarding.EnrolRefused as exc:
+                s.rollback()
+                limiter.failed(address)
+                return _problem(exc.status, str(exc))
+            s.commit()
+        request.app.state.tokens.forget(old_hash)
+        return JSONResponse(out)
+
+    return await run_in_threadpool(redeem)

@@ -39,7 +39,8 @@ def start_server(app: Any, timeout_s: float = 15.0) -> tuple[str, Callable[[], N
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+                            proxy_headers=False)  # like `serve`: the app decides whom to trust
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
                               name=f"central-{port}")
@@ -63,22 +64,25 @@ def start_seeded_server(
     demo_dir: Path = seed.DEMO_DIR,
     admin: bool = True,
     data_key: bytes | None = None,
+    lock_timeout_s: float = db.LOCK_TIMEOUT_S,
+    **app_options: Any,
 ) -> tuple[str, dict[str, Any], Callable[[], None]]:
     """(base_url, seed JSON as printed by `gig-central seed-demo`, stop).
 
     `database_url` must point at an empty database (default: a new temporary SQLite file);
-    `data_key` defaults to a fresh random key.
+    `data_key` defaults to a fresh random key; `lock_timeout_s` bounds waits for database locks;
+    `app_options` go to `create_app` (docs, trusted_proxies, secure_cookies).
     """
     tmp = None
     if database_url is None:
         tmp = tempfile.mkdtemp(prefix="gig-central-")
         database_url = f"sqlite:///{tmp}/central.db"
-    engine = db.make_engine(database_url)
+    engine = db.make_engine(database_url, lock_timeout_s=lock_timeout_s)
     db.migrate(engine)
     key = data_key or new_data_key()
     with db.session_factory(engine)() as session:
         seeded = seed.seed(session, Keyring(DataCipher(key)), demo_dir)
-    base_url, stop_server = start_server(create_app(engine, key, admin=admin))
+    base_url, stop_server = start_server(create_app(engine, key, admin=admin, **app_options))
 
     def stop() -> None:
         stop_server()

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from central import jobs_import, onboarding, services
-from central.admin.routes import Db, Me, check_csrf, form_dict, render, require, session_staff
+from central.admin.routes import Db, FormData, Me, check_csrf, render, require, session_staff
 from central.models import Staff, Station
 from central.roles import ROLES
 from central.security import verify_password
@@ -74,9 +74,8 @@ def station_new(request: Request, me: Me) -> HTMLResponse:
 
 
 @router.post("/stations/new")
-async def station_create(request: Request, me: Me) -> HTMLResponse:
+def station_create(request: Request, me: Me, form: FormData) -> HTMLResponse:
     require(me, "manage_stations")
-    form = await form_dict(request)
     check_csrf(request, form.get("csrf", ""))
     fields = {k: form.get(k, "").strip() for k in ("id", "name", "name_en", "lat", "lng", "address")}
     with request.app.state.sessions() as s:
@@ -96,10 +95,9 @@ def station_manage(request: Request, station_id: str, s: Db, me: Me) -> HTMLResp
 
 
 @router.post("/stations/{station_id}/{action}")
-async def station_action(request: Request, station_id: str, action: str, me: Me) -> HTMLResponse:
+def station_action(request: Request, station_id: str, action: str, me: Me, form: FormData) -> HTMLResponse:
     if action not in ("enrol-code", "rotate", "disable", "enable"):
         raise HTTPException(404, "no such action")
-    form = await form_dict(request)
     check_csrf(request, form.get("csrf", ""))
     forget: str | None = None
     enrolment = None
@@ -142,9 +140,8 @@ def staff_list(request: Request, s: Db, me: Me) -> HTMLResponse:
 
 
 @router.post("/staff/new")
-async def staff_create(request: Request, me: Me) -> HTMLResponse:
+def staff_create(request: Request, me: Me, form: FormData) -> HTMLResponse:
     require(me, "manage_staff")
-    form = await form_dict(request)
     check_csrf(request, form.get("csrf", ""))
     with request.app.state.sessions() as s:
         try:
@@ -166,10 +163,9 @@ def _person(s: Session, me: Staff, staff_id: int) -> Staff:
 
 
 @router.post("/staff/{staff_id}/{action}")
-async def staff_action(request: Request, staff_id: int, action: str, me: Me) -> HTMLResponse:
+def staff_action(request: Request, staff_id: int, action: str, me: Me, form: FormData) -> HTMLResponse:
     if action not in ("reset", "disable", "enable"):
         raise HTTPException(404, "no such action")
-    form = await form_dict(request)
     check_csrf(request, form.get("csrf", ""))
     with request.app.state.sessions() as s:
         person = _person(s, me, staff_id)
@@ -198,8 +194,7 @@ def password_page(request: Request, me: Session_) -> HTMLResponse:
 
 
 @router.post("/password")
-async def password_change(request: Request, me: Session_) -> Response:
-    form = await form_dict(request)
+def password_change(request: Request, me: Session_, form: FormData) -> Response:
     check_csrf(request, form.get("csrf", ""))
     with request.app.state.sessions() as s:
         staff = s.get(Staff, me.id)
@@ -228,11 +223,11 @@ def import_page(request: Request, me: Me) -> HTMLResponse:
 
 
 @router.post("/jobs-import")
-async def import_upload(request: Request, me: Me, file: Annotated[UploadFile, File()],
+def import_upload(request: Request, me: Me, file: Annotated[UploadFile, File()],
                         csrf: Annotated[str, Form()] = "", dry_run: Annotated[str, Form()] = "") -> HTMLResponse:
     require(me, "edit_jobs")
     check_csrf(request, csrf)
-    data = await file.read(MAX_UPLOAD + 1)
+    data = file.file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
         return render(request, "jobs_import.html", me, status=413, result=None,
                       error=f"文件太大 / file larger than {MAX_UPLOAD // 1024 // 1024} MB")

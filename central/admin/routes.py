@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from central import pins, services, station_config
 from central.admin import forms, throttle
+from central.headers import cookie_secure
 from central.models import (
     AdminSession,
     County,
@@ -81,7 +82,17 @@ def session_staff(request: Request, s: Db) -> Staff:
             if staff is not None and not staff.disabled:
                 request.state.csrf = _csrf(token)
                 return staff
+        if row is not None:  # expired: gone now, not just ignored (a bulk delete: no error
+            # when a concurrent request with the same cookie deleted it first)
+            s.execute(delete(AdminSession).where(AdminSession.token_hash == row.token_hash))
+            s.commit()
     raise HTTPException(303, headers={"Location": "/admin/login"})
+
+
+def purge_expired_sessions(s: Session) -> None:
+    """Deletes every expired admin session (the caller commits). Called on each login, so the
+    table holds at most the sessions of the last SESSION_TTL."""
+    s.execute(delete(AdminSession).where(AdminSession.expires_at <= services.now()))
 
 
 def current_staff(request: Request, staff: Annotated[Staff, Depends(session_staff)]) -> Staff:
@@ -119,6 +130,11 @@ async def form_dict(request: Request) -> dict[str, str]:
     return {k: str(v) for k, v in form.items()}
 
 
+# Form handlers parse the body in this async dependency and are plain `def` themselves, so
+# their database work runs in the thread pool, never on the event loop.
+FormData = Annotated[dict[str, str], Depends(form_dict)]
+
+
 # -- login ---------------------------------------------------------------------------------------
 
 
@@ -145,7 +161,7 @@ def _login_form(request: Request, status: int = 200, headers: dict[str, str] | N
     request.state.csrf = _login_csrf(request, nonce)
     resp = render(request, "login.html", None, status=status, **ctx)
     resp.set_cookie(LOGIN_COOKIE, nonce, httponly=True, samesite="strict", path="/admin/login",
-                    max_age=LOGIN_COOKIE_TTL_S)
+                    max_age=LOGIN_COOKIE_TTL_S, secure=cookie_secure(request))
     if headers:
         resp.headers.update(headers)
     return resp
@@ -182,12 +198,13 @@ def login(request: Request, s: Db, username: Annotated[str, Form()] = "",
     if needs_rehash(staff.password_hash):  # made with older scrypt parameters
         staff.password_hash = hash_password(password)
     token = new_token()
+    purge_expired_sessions(s)
     s.add(AdminSession(token_hash=hash_token(token), staff_id=staff.id,
                        expires_at=services.now() + SESSION_TTL))
     s.commit()
     resp = RedirectResponse("/admin/stations", status_code=303)
     resp.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/admin",
-                    max_age=int(SESSION_TTL.total_seconds()))
+                    max_age=int(SESSION_TTL.total_seconds()), secure=cookie_secure(request))
     resp.delete_cookie(LOGIN_COOKIE, path="/admin/login")
     return resp
 
@@ -266,9 +283,8 @@ def station_config_page(request: Request, station_id: str, s: Db, me: Me) -> HTM
 
 
 @router.post("/stations/{station_id}/config")
-async def station_config_save(request: Request, station_id: str, me: Me) -> HTMLResponse:
+def station_config_save(request: Request, station_id: str, me: Me, form: FormData) -> HTMLResponse:
     require(me, "edit_config")
-    form = await form_dict(request)
     check_csrf(request, form.get("csrf", ""))
     with request.app.state.sessions() as s:
         station = _my_station(s, me, station_id)
@@ -288,9 +304,8 @@ def county_config_page(request: Request, s: Db, me: Me) -> HTMLResponse:
 
 
 @router.post("/county/config")
-async def county_config_save(request: Request, me: Me) -> HTMLResponse:
+def county_config_save(request: Request, me: Me, form: FormData) -> HTMLResponse:
     require(me, "edit_config")
-    form = await form_dict(request)
     check_csrf(request, form.get("csrf", ""))
     with request.app.state.sessions() as s:
         county = s.get(County, me.county)
@@ -338,14 +353,13 @@ def job_edit(request: Request, job_id: str, s: Db, me: Me) -> HTMLResponse:
 
 
 @router.post("/jobs/new")
-async def job_create(request: Request, me: Me) -> Response:
-    return await job_save(request, me, None)
+def job_create(request: Request, me: Me, form: FormData) -> Response:
+    return job_save(request, me, None, form)
 
 
 @router.post("/jobs/{job_id}")
-async def job_save(request: Request, me: Me, job_id: str | None) -> Response:
+def job_save(request: Request, me: Me, job_id: str | None, form: FormData) -> Response:
     require(me, "edit_jobs")
-    form = await form_dict(request)
     check_csrf(request, form.get("csrf", ""))
     with request.app.state.sessions() as s:
         existing = services.job_dict(_my_job(s, me, job_id)) if job_id else None
@@ -397,14 +411,13 @@ def policy_edit(request: Request, policy_id: str, s: Db, me: Me) -> HTMLResponse
 
 
 @router.post("/policies/new")
-async def policy_create(request: Request, me: Me) -> Response:
-    return await policy_save(request, me, None)
+def policy_create(request: Request, me: Me, form: FormData) -> Response:
+    return policy_save(request, me, None, form)
 
 
 @router.post("/policies/{policy_id}")
-async def policy_save(request: Request, me: Me, policy_id: str | None) -> Response:
+def policy_save(request: Request, me: Me, policy_id: str | None, form: FormData) -> Response:
     require(me, "edit_policies")
-    form = await form_dict(request)
     check_csrf(request, form.get("csrf", ""))
     new = policy_id is None
     policy_id = policy_id or form.get("id", "").strip()
