@@ -46,7 +46,13 @@ _ERRORS = {
     403: {"model": Problem, "description": "not this principal's resource"},
     404: {"model": Problem, "description": "unknown, or outside the caller's county"},
 }
-StationId = Annotated[str, Path(max_length=64)]
+# Path ids are matched against the database: no control characters (PostgreSQL refuses NUL
+# with an error, not a miss), so a malformed id is a 422 on every backend.
+_NAME = r"^[^\x00-\x1f\x7f-\x9f]+$"
+_ID = r"^[A-Za-z0-9._-]{1,64}$"  # job and policy ids, as JobIn.id
+StationId = Annotated[str, Path(max_length=64, pattern=_NAME)]
+CountyCode = Annotated[str, Path(max_length=16, pattern=_NAME)]
+ItemId = Annotated[str, Path(pattern=_ID)]
 router = APIRouter(prefix="/v1", responses=_ERRORS)
 
 
@@ -160,7 +166,7 @@ def put_config(station_id: StationId, body: ConfigPut, request: Request, s: Db, 
 
 
 @router.get("/counties/{code}/config", response_model=CountyConfig)
-def get_county_config(code: Annotated[str, Path(max_length=16)], s: Db, who: Who) -> dict:
+def get_county_config(code: CountyCode, s: Db, who: Who) -> dict:
     county = _county(s, who, code)
     return {
         "county": county.code, "version": county.config_version, "config": county.config or {},
@@ -170,7 +176,7 @@ def get_county_config(code: Annotated[str, Path(max_length=16)], s: Db, who: Who
 
 @router.put("/counties/{code}/config", response_model=CountyConfig)
 def put_county_config(
-    code: Annotated[str, Path(max_length=16)], body: ConfigPut, request: Request, s: Db, who: Who
+    code: CountyCode, body: ConfigPut, request: Request, s: Db, who: Who
 ) -> dict:
     county = _county(s, who, code, "edit_config")
     services.set_county_config(s, request.app.state.keyring, county, body.config.overrides(), who.username or "")
@@ -179,7 +185,7 @@ def put_county_config(
 
 
 @router.get("/counties/{code}/public-key", response_model=PublicKey)
-def get_public_key(code: Annotated[str, Path(max_length=16)], s: Db, who: Who) -> dict:
+def get_public_key(code: CountyCode, s: Db, who: Who) -> dict:
     # Public keys are not secret; any authenticated caller may read any county's key.
     county = s.get(County, code)
     if county is None:
@@ -200,7 +206,8 @@ def get_config_schema() -> dict:
 )
 def post_application(
     body: ApplicationIn, request: Request, s: Db, who: Who,
-    idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=200)],
+    idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=200,
+                                      pattern=r"^[!-~]+$")],
 ) -> Response:
     if who.kind != "station":
         raise HTTPException(403, "only a station submits applications")
@@ -262,12 +269,12 @@ def create_job(body: JobIn, s: Db, who: Who) -> Response:
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut)
-def get_job(job_id: Annotated[str, Path(max_length=64)], s: Db, who: Who) -> Response:
+def get_job(job_id: ItemId, s: Db, who: Who) -> Response:
     return JSONResponse(services.job_dict(_job(s, who, job_id)))
 
 
 @router.put("/jobs/{job_id}", response_model=JobOut)
-def replace_job(job_id: Annotated[str, Path(max_length=64)], body: JobIn, s: Db, who: Who) -> Response:
+def replace_job(job_id: ItemId, body: JobIn, s: Db, who: Who) -> Response:
     job = _job(s, who, job_id)
     job = services.save_job(s, who.county, body, job.id)
     s.commit()
@@ -275,7 +282,7 @@ def replace_job(job_id: Annotated[str, Path(max_length=64)], body: JobIn, s: Db,
 
 
 @router.post("/jobs/{job_id}/close", response_model=JobOut)
-def close_job(job_id: Annotated[str, Path(max_length=64)], s: Db, who: Who) -> Response:
+def close_job(job_id: ItemId, s: Db, who: Who) -> Response:
     job = services.close_job(s, _job(s, who, job_id))
     s.commit()
     return JSONResponse(services.job_dict(job))
@@ -283,7 +290,7 @@ def close_job(job_id: Annotated[str, Path(max_length=64)], s: Db, who: Who) -> R
 
 @router.put("/policies/{policy_id}", response_model=PolicyOut)
 def put_policy(
-    policy_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{1,64}$")], body: PolicyIn, s: Db, who: Who
+    policy_id: ItemId, body: PolicyIn, s: Db, who: Who
 ) -> Response:
     _staff(who, "edit_policies")
     try:

@@ -30,7 +30,7 @@ from central.models import (
     Station,
     StationConfigVersion,
 )
-from central.schemas import ApplicationIn, Heartbeat, JobFields, PolicyIn
+from central.schemas import ApplicationIn, Heartbeat, JobFields, PolicyIn, stored_devices
 from central.security import DataCipher, SigningKey, canonical_json, hash_token, sign_document
 
 KM_PER_DEG_LAT = 111.32
@@ -417,7 +417,7 @@ def record_heartbeat(session: Session, station_id: str, beat: Heartbeat) -> tupl
             config_version_applied=beat.config_version,
             rejected_config_version=rejected.version if rejected else None,
             rejected_config_reason=rejected.reason if rejected else None,
-            devices=beat.devices, outbox_depth=beat.outbox_depth, paper=beat.paper,
+            devices=beat.devices_json(), outbox_depth=beat.outbox_depth, paper=beat.paper,
         ).returning(Station.config_version)
     ).scalar_one()
     return at, version
@@ -436,7 +436,7 @@ def health(station: Station, at: datetime | None = None) -> dict[str, Any]:
         "last_heartbeat_at": iso(last) if last else None,
         "heartbeat_age_s": (at - last).total_seconds() if last else None,
         "app_version": station.app_version, "config_version_applied": station.config_version_applied,
-        "rejected_config": rejected, "devices": station.devices,
+        "rejected_config": rejected, "devices": stored_devices(station.devices),
         "outbox_depth": station.outbox_depth, "paper": station.paper,
     }
 

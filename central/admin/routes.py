@@ -36,6 +36,7 @@ from central.roles import Action, may
 from central.schemas import JobIn, PolicyIn
 from central.security import hash_token, new_token, verify_password
 from central.station_config import ConfigPatch
+from central.text import has_bad_characters
 
 HERE = Path(__file__).parent
 COOKIE = "gig_admin"
@@ -113,7 +114,8 @@ def login_page(request: Request) -> HTMLResponse:
 @router.post("/login")
 def login(request: Request, s: Db, username: Annotated[str, Form()] = "",
           password: Annotated[str, Form()] = "") -> Response:
-    staff = s.scalars(select(Staff).where(Staff.username == username)).first()
+    # NUL never reaches the database (PostgreSQL would answer with an error, not a miss).
+    staff = None if has_bad_characters(username) else s.scalars(select(Staff).where(Staff.username == username)).first()
     if staff is None or not verify_password(password, staff.password_hash):
         return render(request, "login.html", None, status=401, error=True, username=username)
     token = new_token()
@@ -167,7 +169,7 @@ def _history(s: Session, station: Station) -> list[dict[str, Any]]:
 
 
 def _my_station(s: Session, me: Staff, station_id: str) -> Station:
-    station = s.get(Station, station_id)
+    station = None if has_bad_characters(station_id) else s.get(Station, station_id)
     if station is None or station.county != me.county:
         raise HTTPException(404, "no such station in your county")
     return station
@@ -248,7 +250,7 @@ def jobs(request: Request, s: Db, me: Me, status: str = "open") -> HTMLResponse:
 
 def _my_job(s: Session, me: Staff, job_id: str) -> Job:
     require(me, "edit_jobs")
-    job = s.get(Job, job_id)
+    job = None if has_bad_characters(job_id) else s.get(Job, job_id)
     if job is None or job.county != me.county:
         raise HTTPException(404, "no such job in your county")
     return job
@@ -319,7 +321,7 @@ def policy_new(request: Request, me: Me) -> HTMLResponse:
 @router.get("/policies/{policy_id}")
 def policy_edit(request: Request, policy_id: str, s: Db, me: Me) -> HTMLResponse:
     require(me, "edit_policies")
-    policy = s.get(Policy, policy_id)
+    policy = None if has_bad_characters(policy_id) else s.get(Policy, policy_id)
     if policy is None or policy.county != me.county:
         raise HTTPException(404, "no such policy in your county")
     p = services.policy_dict(policy)
