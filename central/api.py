@@ -202,7 +202,9 @@ def get_config_schema() -> dict:
 @router.post(
     "/applications", status_code=201, response_model=ApplicationOut,
     responses={409: {"model": Problem, "description": "Idempotency-Key reused with another body"},
-               410: {"model": Problem, "description": "the job is closed"}},
+               410: {"model": Problem, "description": "the job is closed"},
+               429: {"model": Problem, "description": "too many applications from this station; "
+                                                      "see Retry-After"}},
 )
 def post_application(
     body: ApplicationIn, request: Request, s: Db, who: Who,
@@ -212,20 +214,29 @@ def post_application(
     if who.kind != "station":
         raise HTTPException(403, "only a station submits applications")
     station = _station(s, who, body.station_id, staff=False)
+    radius = services.effective_config(s, station)["radius_km"]
     cipher = request.app.state.cipher
     try:
-        response, created = services.create_application(s, cipher, station, idempotency_key, body)
-        s.commit()
+        for attempt in range(2):
+            try:
+                response, _ = services.create_application(s, cipher, station, idempotency_key, body, radius)
+                s.commit()
+                break
+            except IntegrityError:
+                # A concurrent request with the same key (or the same person and job) won the
+                # race: the second pass finds its row and replays or refuses like a repeat.
+                s.rollback()
+                if attempt:
+                    raise
     except services.Conflict:
         raise HTTPException(409, "Idempotency-Key already used with a different request") from None
     except services.NotFound:
         raise HTTPException(404, "no such job") from None
     except services.Gone:
         raise HTTPException(410, "the job is closed") from None
-    except IntegrityError:
-        # A concurrent request with the same key won the race: replay or refuse like a repeat.
-        s.rollback()
-        response, created = services.create_application(s, cipher, station, idempotency_key, body)
+    except services.RateLimited as exc:
+        raise HTTPException(429, "too many applications from this station, retry later",
+                            headers={"Retry-After": str(exc.retry_after_s)}) from None
     return Response(response.encode("utf-8"), status_code=201, media_type="application/json")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -176,10 +176,29 @@ class Seeker(BaseModel):
         return v.strip()
 
 
+# How far consent.at may be from the server's clock: kiosk clocks drift by minutes (NTP is
+# not always reachable), and an application may wait in the kiosk's outbox through an outage
+# of days, but a month is past any outage we plan for (and past a sensible consent's life).
+CONSENT_FUTURE = timedelta(minutes=10)
+CONSENT_PAST = timedelta(days=30)
+
+
 class Consent(BaseModel):
     model_config = ConfigDict(extra="forbid")
     version: Text = Field(min_length=1, max_length=64)
-    at: datetime
+    at: datetime = Field(description="when the seeker consented: within 30 days before and "
+                                     "10 minutes after the server's clock")
+
+    @field_validator("at")
+    @classmethod
+    def _recent(cls, v: datetime) -> datetime:
+        at = v if v.tzinfo is not None else v.replace(tzinfo=UTC)
+        now = datetime.now(UTC)
+        if at > now + CONSENT_FUTURE:
+            raise ValueError("consent time is in the future (check the kiosk clock)")
+        if at < now - CONSENT_PAST:
+            raise ValueError("consent time is more than 30 days ago")
+        return at
 
 
 class ApplicationIn(BaseModel):

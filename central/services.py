@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import json
 import math
+import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, select, text, update
@@ -285,17 +287,22 @@ def jobs_delta(session: Session, station: Station, radius_km: float, cursor: str
     """
     high = current(session, "jobs")  # everything <= high has committed (see Counter)
     since, reset = resolve_since("j", cursor, high)
+    return _delta_page(session, Job, [near(station, radius_km)], "open", job_dict, "j", since, high,
+                       reset, limit)
+
+
+def near(station: Station, radius_km: float) -> Any:
+    """SQL condition: the job is within `radius_km` of the station (what jobs_delta serves)."""
     dlat = radius_km / KM_PER_DEG_LAT
     k = math.cos(math.radians(station.lat))
     dlng = radius_km / (KM_PER_DEG_LAT * max(k, 0.01))
-    near = and_(
+    return and_(
         Job.lat.between(station.lat - dlat, station.lat + dlat),
         Job.lng.between(station.lng - dlng, station.lng + dlng),
         (Job.lat - station.lat) * (Job.lat - station.lat)
         + (Job.lng - station.lng) * k * (Job.lng - station.lng) * k
         <= dlat * dlat,
     )
-    return _delta_page(session, Job, [near], "open", job_dict, "j", since, high, reset, limit)
 
 
 # -- policies -----------------------------------------------------------------------------------
@@ -355,27 +362,73 @@ def _delta_page(session: Session, model: Any, where: list[Any], live: str,
 # -- applications -------------------------------------------------------------------------------
 
 
+# A kiosk serves one person at a time and an application takes minutes at the screen, so 20
+# in 5 minutes is twice a busy job fair's pace; an outbox backlog after an outage drains at
+# that rate (the kiosk retries on 429 after Retry-After). "N/SECONDS" in this variable
+# overrides it (load tests drive a fleet's worth of applications through one station).
+RATE_ENV = "GIG_CENTRAL_APPLICATION_RATE"
+RATE_DEFAULT = (20, timedelta(minutes=5))
+
+
+def application_rate() -> tuple[int, timedelta]:
+    """(applications, per window) a station may submit."""
+    raw = os.environ.get(RATE_ENV, "")
+    if not raw:
+        return RATE_DEFAULT
+    count, _, seconds = raw.partition("/")
+    return max(1, int(count)), timedelta(seconds=max(1, int(seconds)))
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(retry_after_s)
+        self.retry_after_s = retry_after_s
+
+
+def rate_limit_wait(session: Session, station_id: str, at: datetime) -> int:
+    """0 if the station may submit another application now, else seconds to wait. Counted in
+    the database, so the limit holds across server processes and instances."""
+    limit, window = application_rate()
+    recent = session.scalars(
+        select(Application.created_at)
+        .where(Application.station_id == station_id, Application.created_at > at - window)
+        .order_by(Application.created_at.desc()).limit(limit)
+    ).all()
+    if len(recent) < limit:
+        return 0
+    return max(1, math.ceil((as_utc(recent[-1]) + window - at).total_seconds()))
+
+
 def create_application(
-    session: Session, cipher: DataCipher, station: Station, key: str, body: ApplicationIn
+    session: Session, cipher: DataCipher, station: Station, key: str, body: ApplicationIn,
+    radius_km: float,
 ) -> tuple[str, bool]:
-    """Returns (response JSON, created). Repeats with the same key replay the first response."""
-    request_hash = hash_token(canonical_json(body.model_dump(mode="json")).decode("utf-8"))
-    existing = session.scalars(
-        select(Application).where(
-            Application.station_id == station.id, Application.idempotency_key == key
-        )
-    ).first()
+    """Returns (response JSON, created). Repeats with the same key replay the first response;
+    the same person applying to the same job again gets the first application's response.
+    Only jobs the station could have shown (within `radius_km`, like jobs_delta) are found."""
+    request_hash = cipher.keyed_hash("request", canonical_json(body.model_dump(mode="json")))
+    existing = find_application_response(session, station.id, key)
     if existing is not None:
-        if existing.request_hash != request_hash:
+        # "" is a row from before keyed hashes (migration 0003): nothing left to compare.
+        if existing.request_hash and not hmac.compare_digest(existing.request_hash, request_hash):
             raise Conflict(key)
         return existing.response, False
-    job = session.get(Job, body.job_id)
+    job = session.scalars(select(Job).where(Job.id == body.job_id, near(station, radius_km))).first()
     if job is None:
         raise NotFound(body.job_id)
     if job.status != "open":
         raise Gone(body.job_id)
-    app_id = str(uuid.uuid4())
+    person_hash = cipher.keyed_hash("person-job", canonical_json([body.seeker.id_number, job.id]))
+    earlier = session.scalars(
+        select(Application).where(Application.job_id == job.id, Application.person_hash == person_hash)
+    ).first()
+    if earlier is not None:
+        return earlier.response, False
     created = now()
+    wait = rate_limit_wait(session, station.id, created)
+    if wait:
+        raise RateLimited(wait)
+    app_id = str(uuid.uuid4())
     response = json.dumps({
         "id": app_id, "job_id": job.id, "station_id": station.id, "status": "received",
         "created_at": iso(created),
@@ -383,7 +436,7 @@ def create_application(
     seeker = canonical_json(body.seeker.model_dump())
     session.add(Application(
         id=app_id, station_id=station.id, job_id=job.id, idempotency_key=key,
-        request_hash=request_hash, response=response,
+        request_hash=request_hash, person_hash=person_hash, response=response,
         seeker_enc=cipher.encrypt(seeker, b"application:" + app_id.encode()),
         consent_version=body.consent.version, consent_at=body.consent.at, created_at=created,
     ))
