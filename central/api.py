@@ -268,14 +268,24 @@ def _job(s: Session, who: Principal, job_id: str) -> Job:
     return job
 
 
+def _bad_id(exc: services.BadId, where: list[str]) -> HTTPException:
+    # The shape of FastAPI's own 422, so clients read one format.
+    return HTTPException(422, [{"type": "value_error", "loc": where, "msg": str(exc)}])
+
+
 @router.post("/jobs", status_code=201, response_model=JobOut,
-             responses={409: {"model": Problem, "description": "id already taken"}})
+             responses={409: {"model": Problem, "description": "id already taken (in your county's "
+                                                             "id namespace)"}})
 def create_job(body: JobIn, s: Db, who: Who) -> Response:
     _staff(who, "edit_jobs")
-    if body.id and s.get(Job, body.id) is not None:
-        raise HTTPException(409, "a job with this id exists")
-    job = services.save_job(s, who.county, body, body.id)
-    s.commit()
+    try:
+        job_id = services.claim_id(s, Job, s.get(County, who.county), body.id)
+        job = services.save_job(s, who.county, body, job_id)
+        s.commit()
+    except services.BadId as exc:
+        raise _bad_id(exc, ["body", "id"]) from None
+    except (services.Taken, IntegrityError):
+        raise HTTPException(409, "a job with this id exists") from None
     return JSONResponse(services.job_dict(job), status_code=201)
 
 
@@ -299,16 +309,22 @@ def close_job(job_id: ItemId, s: Db, who: Who) -> Response:
     return JSONResponse(services.job_dict(job))
 
 
-@router.put("/policies/{policy_id}", response_model=PolicyOut)
+@router.put("/policies/{policy_id}", response_model=PolicyOut,
+            responses={409: {"model": Problem, "description": "id taken inside your county's id "
+                                                            "namespace by a policy you cannot edit"}})
 def put_policy(
     policy_id: ItemId, body: PolicyIn, s: Db, who: Who
 ) -> Response:
     _staff(who, "edit_policies")
     try:
         policy = services.save_policy(s, who.county, policy_id, body)
-    except services.NotFound:
+        s.commit()
+    except services.ForeignId:
         raise HTTPException(404, "no such policy in your county") from None
-    s.commit()
+    except services.BadId as exc:
+        raise _bad_id(exc, ["path", "policy_id"]) from None
+    except (services.Taken, IntegrityError):
+        raise HTTPException(409, "this id is used by a policy you cannot edit") from None
     return JSONResponse(services.policy_dict(policy))
 
 

@@ -12,6 +12,7 @@ import hmac
 import json
 import math
 import os
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,6 +49,18 @@ class Gone(Exception):
 
 class NotFound(Exception):
     pass
+
+
+class BadId(ValueError):
+    """A client-chosen id outside the caller's county namespace."""
+
+
+class ForeignId(BadId):
+    """The id lies in another county's namespace (a PUT answers it like an unknown id)."""
+
+
+class Taken(Exception):
+    """A client-chosen id, inside the caller's namespace, that is already in use."""
 
 
 def now() -> datetime:
@@ -123,11 +136,22 @@ class Keyring:
 # -- counties, stations, config ----------------------------------------------------------------
 
 
-def create_county(session: Session, keyring: Keyring, code: str, name: str, name_en: str) -> County:
+_NAMESPACE = re.compile(r"^[A-Za-z0-9]{1,16}$")
+
+
+def create_county(session: Session, keyring: Keyring, code: str, name: str, name_en: str,
+                  id_prefix: str | None = None) -> County:
+    """`id_prefix`: a short alias of `code` for job and policy ids (see id_namespaces)."""
+    wanted = [n for n in (code, id_prefix) if n]
+    if not all(_NAMESPACE.fullmatch(n) for n in wanted):
+        raise ValueError("county code and id prefix: 1-16 letters or digits")
+    for other in session.scalars(select(County)).all():
+        if set(wanted) & set(id_namespaces(other)):
+            raise ValueError(f"id namespace already used by county {other.code}")
     key, enc = keyring.new_county_key(code)
     county = County(
-        code=code, name=name, name_en=name_en, key_id=key.key_id, public_key=key.public_raw,
-        private_key_enc=enc, config={}, config_version=0,
+        code=code, id_prefix=id_prefix, name=name, name_en=name_en, key_id=key.key_id,
+        public_key=key.public_raw, private_key_enc=enc, config={}, config_version=0,
     )
     session.add(county)
     session.flush()
@@ -229,16 +253,62 @@ def job_dict(job: Job) -> dict[str, Any]:
     }
 
 
+# -- id namespaces ---------------------------------------------------------------------------
+#
+# Job and policy ids are global primary keys. A county may only choose ids that start with its
+# code or its id_prefix and "-" (namespaces are letters and digits, unique across counties), so
+# one county can neither squat on another's naming nor learn which of its ids exist: an id
+# outside the caller's namespace is refused the same way whether it exists or not, and
+# "already taken" (409) can only be said about the caller's own namespace.
+
+
+def id_namespaces(county: County) -> tuple[str, ...]:
+    return tuple(n for n in (county.code, county.id_prefix) if n)
+
+
+_ITEM_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def in_namespace(county: County, item_id: str) -> bool:
+    prefix, dash, rest = item_id.partition("-")
+    return bool(_ITEM_ID.fullmatch(item_id) and rest) and prefix in id_namespaces(county)
+
+
+def namespace_hint(county: County) -> str:
+    return " or ".join(f'"{n}-"' for n in id_namespaces(county))
+
+
+def new_item_id(county: County) -> str:
+    return f"{county.id_prefix or county.code}-{uuid.uuid4().hex[:12]}"
+
+
+def claim_id(session: Session, model: Any, county: County, item_id: str | None) -> str:
+    """The id for a new job or policy of `county`: generated when None, else checked (BadId
+    outside the namespace, Taken if in use)."""
+    if item_id is None:
+        return new_item_id(county)
+    if not in_namespace(county, item_id):
+        prefix = item_id.partition("-")[0]
+        owner = session.scalars(
+            select(County.code).where((County.code == prefix) | (County.id_prefix == prefix))
+        ).first()
+        raise (ForeignId if owner is not None else BadId)(f"ids of your county start with {namespace_hint(county)}, then letters, "
+                    "digits and ._- (64 characters at most)")
+    if session.get(model, item_id) is not None:
+        raise Taken(item_id)
+    return item_id
+
+
 def save_job(session: Session, county: str, fields: JobFields, job_id: str | None = None) -> Job:
-    """Creates or replaces a job of `county` (raises NotFound if the id belongs elsewhere)."""
+    """Creates (id generated if None, else claim_id rules) or replaces a job of `county`."""
     data = fields.model_dump(exclude={"id"})
     data["requirements"] = fields.requirements.model_dump(exclude_none=True)
     job = session.get(Job, job_id) if job_id else None
-    if job is not None and job.county != county:
-        raise NotFound(job_id)
+    if job is None or job.county != county:
+        job_id, job = claim_id(session, Job, session.get(County, county), job_id), None
     seq = bump(session, "jobs")  # before adding the row, so autoflush never sees seq unset
     if job is None:
-        job = Job(id=job_id or uuid.uuid4().hex[:16], county=county, status="open")
+        job = Job(id=job_id, county=county, status="open")
         session.add(job)
     for key, value in data.items():
         setattr(job, key, value)
@@ -316,10 +386,11 @@ def policy_dict(p: Policy) -> dict[str, Any]:
     }
 
 
-def save_policy(session: Session, county: str, policy_id: str, fields: PolicyIn) -> Policy:
-    policy = session.get(Policy, policy_id)
-    if policy is not None and policy.county != county:
-        raise NotFound(policy_id)
+def save_policy(session: Session, county: str, policy_id: str | None, fields: PolicyIn) -> Policy:
+    """Creates (claim_id rules) or replaces a policy of `county`."""
+    policy = session.get(Policy, policy_id) if policy_id else None
+    if policy is None or policy.county != county:
+        policy_id, policy = claim_id(session, Policy, session.get(County, county), policy_id), None
     seq = bump(session, "policies")
     if policy is None:
         policy = Policy(id=policy_id, county=county)
