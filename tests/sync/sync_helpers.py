@@ -54,7 +54,7 @@ class Central:
             self.database_url, data_key=self.key, admin=False)
         self.engine = None
         self.station = self.seed["stations"][0]
-        self.staff = {s["county"]: s for s in self.seed["staff"]}
+        self.staff = {s["county"]: s for s in self.seed["staff"] if s.get("role", "admin") == "admin"}
         self.counties = {c["code"]: c for c in self.seed["counties"]}
 
     @property
