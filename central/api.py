@@ -49,7 +49,13 @@ _ERRORS = {
     403: {"model": Problem, "description": "not this principal's resource"},
     404: {"model": Problem, "description": "unknown, or outside the caller's county"},
 }
-StationId = Annotated[str, Path(max_length=64)]
+# Path ids are matched against the database: no control characters (PostgreSQL refuses NUL
+# with an error, not a miss), so a malformed id is a 422 on every backend.
+_NAME = r"^[^\x00-\x1f\x7f-\x9f]+$"
+_ID = r"^[A-Za-z0-9._-]{1,64}$"  # job and policy ids, as JobIn.id
+StationId = Annotated[str, Path(max_length=64, pattern=_NAME)]
+CountyCode = Annotated[str, Path(max_length=16, pattern=_NAME)]
+ItemId = Annotated[str, Path(pattern=_ID)]
 router = APIRouter(prefix="/v1", responses=_ERRORS)
 T = TypeVar("T")
 
@@ -181,7 +187,7 @@ def put_config(station_id: StationId, body: ConfigPut, request: Request, s: Db, 
 
 
 @router.get("/counties/{code}/config", response_model=CountyConfig)
-def get_county_config(code: Annotated[str, Path(max_length=16)], s: Db, who: Who) -> dict:
+def get_county_config(code: CountyCode, s: Db, who: Who) -> dict:
     county = _county(s, who, code)
     return {
         "county": county.code, "version": county.config_version, "config": county.config or {},
@@ -191,7 +197,7 @@ def get_county_config(code: Annotated[str, Path(max_length=16)], s: Db, who: Who
 
 @router.put("/counties/{code}/config", response_model=CountyConfig)
 def put_county_config(
-    code: Annotated[str, Path(max_length=16)], body: ConfigPut, request: Request, s: Db, who: Who
+    code: CountyCode, body: ConfigPut, request: Request, s: Db, who: Who
 ) -> dict:
     county = _county(s, who, code, "edit_config")
     if errors := station_config.county_errors(body.config.overrides()):
@@ -202,7 +208,7 @@ def put_county_config(
 
 
 @router.get("/counties/{code}/public-key", response_model=PublicKey)
-def get_public_key(code: Annotated[str, Path(max_length=16)], s: Db, who: Who) -> dict:
+def get_public_key(code: CountyCode, s: Db, who: Who) -> dict:
     # Public keys are not secret; any authenticated caller may read any county's key.
     county = s.get(County, code)
     if county is None:
@@ -219,29 +225,41 @@ def get_config_schema() -> dict:
 @router.post(
     "/applications", status_code=201, response_model=ApplicationOut,
     responses={409: {"model": Problem, "description": "Idempotency-Key reused with another body"},
-               410: {"model": Problem, "description": "the job is closed"}},
+               410: {"model": Problem, "description": "the job is closed"},
+               429: {"model": Problem, "description": "too many applications from this station; "
+                                                      "see Retry-After"}},
 )
 def post_application(
     body: ApplicationIn, request: Request, s: Db, who: Who,
-    idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=200)],
+    idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=200,
+                                      pattern=r"^[!-~]+$")],
 ) -> Response:
     if who.kind != "station":
         raise HTTPException(403, "only a station submits applications")
     station = _station(s, who, body.station_id, staff=False)
+    radius = services.effective_config(s, station)["radius_km"]
     cipher = request.app.state.cipher
     try:
-        response, created = services.create_application(s, cipher, station, idempotency_key, body)
-        s.commit()
+        for attempt in range(2):
+            try:
+                response, _ = services.create_application(s, cipher, station, idempotency_key, body, radius)
+                s.commit()
+                break
+            except IntegrityError:
+                # A concurrent request with the same key (or the same person and job) won the
+                # race: the second pass finds its row and replays or refuses like a repeat.
+                s.rollback()
+                if attempt:
+                    raise
     except services.Conflict:
         raise HTTPException(409, "Idempotency-Key already used with a different request") from None
     except services.NotFound:
         raise HTTPException(404, "no such job") from None
     except services.Gone:
         raise HTTPException(410, "the job is closed") from None
-    except IntegrityError:
-        # A concurrent request with the same key won the race: replay or refuse like a repeat.
-        s.rollback()
-        response, created = services.create_application(s, cipher, station, idempotency_key, body)
+    except services.RateLimited as exc:
+        raise HTTPException(429, "too many applications from this station, retry later",
+                            headers={"Retry-After": str(exc.retry_after_s)}) from None
     return Response(response.encode("utf-8"), status_code=201, media_type="application/json")
 
 
@@ -278,24 +296,34 @@ def _job(s: Session, who: Principal, job_id: str) -> Job:
     return job
 
 
+def _bad_id(exc: services.BadId, where: list[str]) -> HTTPException:
+    # The shape of FastAPI's own 422, so clients read one format.
+    return HTTPException(422, [{"type": "value_error", "loc": where, "msg": str(exc)}])
+
+
 @router.post("/jobs", status_code=201, response_model=JobOut,
-             responses={409: {"model": Problem, "description": "id already taken"}})
+             responses={409: {"model": Problem, "description": "id already taken (in your county's "
+                                                             "id namespace)"}})
 def create_job(body: JobIn, s: Db, who: Who) -> Response:
     _staff(who, "edit_jobs")
-    if body.id and s.get(Job, body.id) is not None:
-        raise HTTPException(409, "a job with this id exists")
-    job = services.save_job(s, who.county, body, body.id)
-    s.commit()
+    try:
+        job_id = services.claim_id(s, Job, s.get(County, who.county), body.id)
+        job = services.save_job(s, who.county, body, job_id)
+        s.commit()
+    except services.BadId as exc:
+        raise _bad_id(exc, ["body", "id"]) from None
+    except (services.Taken, IntegrityError):
+        raise HTTPException(409, "a job with this id exists") from None
     return JSONResponse(services.job_dict(job), status_code=201)
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut)
-def get_job(job_id: Annotated[str, Path(max_length=64)], s: Db, who: Who) -> Response:
+def get_job(job_id: ItemId, s: Db, who: Who) -> Response:
     return JSONResponse(services.job_dict(_job(s, who, job_id)))
 
 
 @router.put("/jobs/{job_id}", response_model=JobOut)
-def replace_job(job_id: Annotated[str, Path(max_length=64)], body: JobIn, s: Db, who: Who) -> Response:
+def replace_job(job_id: ItemId, body: JobIn, s: Db, who: Who) -> Response:
     job = _job(s, who, job_id)
     job = services.save_job(s, who.county, body, job.id)
     s.commit()
@@ -303,22 +331,28 @@ def replace_job(job_id: Annotated[str, Path(max_length=64)], body: JobIn, s: Db,
 
 
 @router.post("/jobs/{job_id}/close", response_model=JobOut)
-def close_job(job_id: Annotated[str, Path(max_length=64)], s: Db, who: Who) -> Response:
+def close_job(job_id: ItemId, s: Db, who: Who) -> Response:
     job = services.close_job(s, _job(s, who, job_id))
     s.commit()
     return JSONResponse(services.job_dict(job))
 
 
-@router.put("/policies/{policy_id}", response_model=PolicyOut)
+@router.put("/policies/{policy_id}", response_model=PolicyOut,
+            responses={409: {"model": Problem, "description": "id taken inside your county's id "
+                                                            "namespace by a policy you cannot edit"}})
 def put_policy(
-    policy_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{1,64}$")], body: PolicyIn, s: Db, who: Who
+    policy_id: ItemId, body: PolicyIn, s: Db, who: Who
 ) -> Response:
     _staff(who, "edit_policies")
     try:
         policy = services.save_policy(s, who.county, policy_id, body)
-    except services.NotFound:
+        s.commit()
+    except services.ForeignId:
         raise HTTPException(404, "no such policy in your county") from None
-    s.commit()
+    except services.BadId as exc:
+        raise _bad_id(exc, ["path", "policy_id"]) from None
+    except (services.Taken, IntegrityError):
+        raise HTTPException(409, "this id is used by a policy you cannot edit") from None
     return JSONResponse(services.policy_dict(policy))
 
 

@@ -25,7 +25,7 @@ KB = 1024
 DEFAULT_LIMIT = 64 * KB
 # (method or "*", path pattern, bytes). First match wins. Sized for the largest valid body
 # with every character escaped (\ud83d\ude00 in JSON, %F0%9F%98%80 in a form: 12 bytes for one
-# character): policies carry up to 44,400 characters of text, so 1 MB.
+# character): policies carry up to 20,464 characters of text (schemas.PolicyIn), so 320 KB.
 LIMITS: list[tuple[str, re.Pattern[str], int]] = [
     (m, re.compile(p), n) for m, p, n in [
         ("POST", r"/v1/applications", 16 * KB),
@@ -33,11 +33,11 @@ LIMITS: list[tuple[str, re.Pattern[str], int]] = [
         ("PUT", r"/v1/stations/[^/]+/config", 16 * KB),
         ("PUT", r"/v1/counties/[^/]+/config", 16 * KB),
         ("*", r"/v1/jobs(/.*)?", 64 * KB),
-        ("PUT", r"/v1/policies/[^/]+", 1024 * KB),
+        ("PUT", r"/v1/policies/[^/]+", 320 * KB),
         ("POST", r"/v1/enrol", 1 * KB),
         ("POST", r"/admin/login", 4 * KB),
         ("POST", r"/admin/jobs-import", 11 * 1024 * KB),  # a spreadsheet: people.MAX_UPLOAD + form
-        ("POST", r"/admin/policies/[^/]+", 1024 * KB),
+        ("POST", r"/admin/policies/[^/]+", 320 * KB),
         ("*", r"/admin/.*", 64 * KB),
     ]
 ]

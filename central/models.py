@@ -41,7 +41,11 @@ class Counter(Base):
 
 class County(Base):
     __tablename__ = "counties"
+    __table_args__ = (UniqueConstraint("id_prefix", name="uq_counties_id_prefix"),)
     code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    # Job and policy ids of this county start with "<code>-" or "<id_prefix>-" (a short alias,
+    # e.g. "qh" for qinghe); see services.id_namespaces.
+    id_prefix: Mapped[str | None] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(100), default="")
     key_id: Mapped[str] = mapped_column(String(32))
@@ -196,12 +200,21 @@ class Policy(Base):
 
 class Application(Base):
     __tablename__ = "applications"
-    __table_args__ = (UniqueConstraint("station_id", "idempotency_key"),)
+    __table_args__ = (
+        UniqueConstraint("station_id", "idempotency_key"),
+        # One application per person and job (services.create_application de-duplicates).
+        UniqueConstraint("job_id", "person_hash", name="uq_applications_job_person"),
+        Index("ix_applications_station_created", "station_id", "created_at"),  # rate limit
+    )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"))
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), index=True)
     idempotency_key: Mapped[str] = mapped_column(String(200))
+    # HMAC-SHA-256 (key derived from the data key) of the request body: without the key a
+    # database copy cannot confirm who applied. "" for rows stored before it was keyed.
     request_hash: Mapped[str] = mapped_column(String(64))
+    # HMAC of (ID number, job): finds a person's earlier application to the same job.
+    person_hash: Mapped[str | None] = mapped_column(String(64))
     response: Mapped[str] = mapped_column(Text)  # replayed verbatim for repeats
     seeker_enc: Mapped[bytes] = mapped_column(LargeBinary)  # AES-GCM: nonce || ciphertext
     consent_version: Mapped[str] = mapped_column(String(64))

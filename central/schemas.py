@@ -3,48 +3,50 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from stdnum.cn import ric
 
 from central.station_config import ConfigPatch, StationConfig
+from central.text import MultilineText, Text
 
 PayUnit = Literal["hour", "day", "piece", "order"]
 Settlement = Literal["daily", "weekly", "on_completion"]
 _PHONE = re.compile(r"^1[3-9]\d{9}$")  # mainland mobile numbers
+POLICY_BODY_MAX = 8000
 
 
 class Requirements(BaseModel):
     model_config = ConfigDict(extra="forbid")
     age_min: int | None = Field(None, ge=14, le=100)
     age_max: int | None = Field(None, ge=14, le=100)
-    notes: str = Field("", max_length=500)
+    notes: MultilineText = Field("", max_length=500)
 
 
 class JobFields(BaseModel):
     """What staff send to create or replace a job."""
 
     model_config = ConfigDict(extra="forbid")
-    title: str = Field(min_length=1, max_length=200)
-    category: str = Field(min_length=1, max_length=64)
-    employer: str = Field(min_length=1, max_length=200)
+    title: Text = Field(min_length=1, max_length=200)
+    category: Text = Field(min_length=1, max_length=64)
+    employer: Text = Field(min_length=1, max_length=200)
     headcount: int = Field(ge=1, le=100000)
     pay_amount: float = Field(ge=0, le=1_000_000)
     pay_unit: PayUnit
     settlement: Settlement
     start_date: date
     end_date: date
-    daily_hours: str = Field(
+    daily_hours: Text = Field(
         min_length=1, max_length=64, description='working hours of a day, e.g. "08:00-17:00"'
     )
-    address: str = Field(min_length=1, max_length=300)
-    district: str = Field("", max_length=100)
-    directions: str = Field("", max_length=500, description="how to get there")
+    address: Text = Field(min_length=1, max_length=300)
+    district: Text = Field("", max_length=100)
+    directions: Text = Field("", max_length=500, description="how to get there")
     lat: float = Field(ge=-90, le=90)
     lng: float = Field(ge=-180, le=180)
-    contact: str = Field(min_length=1, max_length=100)
+    contact: Text = Field(min_length=1, max_length=100)
     requirements: Requirements = Requirements()
     valid_through: date
 
@@ -79,13 +81,15 @@ class JobsDelta(BaseModel):
 
 class PolicyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    category: str = Field(min_length=1, max_length=64)
-    title: str = Field(min_length=1, max_length=200)
-    title_en: str = Field("", max_length=200)
-    summary: str = Field("", max_length=2000)
-    summary_en: str = Field("", max_length=2000)
-    body: str = Field("", max_length=20000)
-    body_en: str = Field("", max_length=20000)
+    category: Text = Field(min_length=1, max_length=64)
+    title: Text = Field(min_length=1, max_length=200)
+    title_en: Text = Field("", max_length=200)
+    summary: MultilineText = Field("", max_length=2000)
+    summary_en: MultilineText = Field("", max_length=2000)
+    # The kiosk shows a policy on one scrolling screen; 8,000 characters is about 16 screens of
+    # text and keeps every rendered paragraph within the GPU's texture limit (issue 11).
+    body: MultilineText = Field("", max_length=POLICY_BODY_MAX)
+    body_en: MultilineText = Field("", max_length=POLICY_BODY_MAX)
     status: Literal["published", "withdrawn"] = "published"
 
 
@@ -139,7 +143,7 @@ class Seeker(BaseModel):
     id_number: str = Field(
         pattern=r"^[0-9]{17}[0-9Xx]$", description="18-digit resident ID, GB 11643 check digit"
     )
-    name: str = Field(min_length=1, max_length=50)
+    name: Text = Field(min_length=1, max_length=50)
     phone: str = Field(pattern=r"^1[3-9][0-9]{9}$", description="mainland mobile number")
 
     @field_validator("id_number")
@@ -167,21 +171,40 @@ class Seeker(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        if not v.strip() or any(ord(c) < 32 for c in v):
+        if not v.strip():
             raise ValueError("invalid name")
         return v.strip()
 
 
+# How far consent.at may be from the server's clock: kiosk clocks drift by minutes (NTP is
+# not always reachable), and an application may wait in the kiosk's outbox through an outage
+# of days, but a month is past any outage we plan for (and past a sensible consent's life).
+CONSENT_FUTURE = timedelta(minutes=10)
+CONSENT_PAST = timedelta(days=30)
+
+
 class Consent(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    version: str = Field(min_length=1, max_length=64)
-    at: datetime
+    version: Text = Field(min_length=1, max_length=64)
+    at: datetime = Field(description="when the seeker consented: within 30 days before and "
+                                     "10 minutes after the server's clock")
+
+    @field_validator("at")
+    @classmethod
+    def _recent(cls, v: datetime) -> datetime:
+        at = v if v.tzinfo is not None else v.replace(tzinfo=UTC)
+        now = datetime.now(UTC)
+        if at > now + CONSENT_FUTURE:
+            raise ValueError("consent time is in the future (check the kiosk clock)")
+        if at < now - CONSENT_PAST:
+            raise ValueError("consent time is more than 30 days ago")
+        return at
 
 
 class ApplicationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    job_id: str = Field(min_length=1, max_length=64)
-    station_id: str = Field(min_length=1, max_length=64)
+    job_id: Text = Field(min_length=1, max_length=64)
+    station_id: Text = Field(min_length=1, max_length=64)
     seeker: Seeker
     consent: Consent
 
@@ -199,26 +222,68 @@ _INT32 = 2**31 - 1  # fits every database's INTEGER
 
 class RejectedConfig(BaseModel):
     version: int | None = Field(None, ge=0, le=_INT32)
-    reason: str = Field("", max_length=500)
+    reason: Text = Field("", max_length=500)
+
+
+# What the kiosk reports per device: devices.base.DeviceState, plus kiosk.sync.SyncStatus
+# states for the "sync" entry.
+DeviceStateName = Literal["starting", "ok", "no_device", "error", "warning", "unknown", "stopped",
+                          "offline", "unauthorised"]
+# Names the kiosk sends (screens/services.py device_health, kiosk/sync.py heartbeat_body):
+# the drivers' `name`s, "scannerN" for a scanner without one, "sync", and "health" when
+# collecting the device health itself failed.
+DEVICE_NAMES = ("idcard", "printer", "speech", "camera", "serial-scanner", "sync", "health")
+_DEVICE_NAME = re.compile(r"^scanner[0-9]{1,2}$")
+
+
+class DeviceReport(BaseModel):
+    """One device's health; the printer adds paper and queue fields (PrintService.health)."""
+
+    model_config = ConfigDict(extra="forbid")
+    state: DeviceStateName
+    detail: Text = Field("", max_length=300)
+    paper_near_end: bool | None = None
+    paper_end: bool | None = None
+    cover_open: bool | None = None
+    queued: int | None = Field(None, ge=0, le=_INT32)
+    link: Text | None = Field(None, max_length=200)
 
 
 class Heartbeat(BaseModel):
     """Unknown extra fields are ignored, so older servers accept newer kiosks."""
 
     model_config = ConfigDict(extra="ignore")
-    app_version: str = Field("", max_length=64)
+    app_version: Text = Field("", max_length=64)
     config_version: int | None = Field(None, ge=0, le=_INT32, description="config version applied")
     rejected_config: RejectedConfig | None = None
-    devices: dict[str, Any] = Field(default_factory=dict, description="device name -> status")
+    devices: dict[str, DeviceReport] = Field(
+        default_factory=dict, max_length=32,
+        description="device name -> status; names: " + ", ".join(DEVICE_NAMES) + ", scannerN",
+    )
     outbox_depth: int = Field(0, ge=0, le=_INT32)
     paper: Literal["ok", "low", "out", "unknown"] = "unknown"
 
     @field_validator("devices")
     @classmethod
-    def _small(cls, v: dict[str, Any]) -> dict[str, Any]:
-        if len(v) > 32 or len(repr(v)) > 8000:
-            raise ValueError("devices too large")
+    def _known(cls, v: dict[str, DeviceReport]) -> dict[str, DeviceReport]:
+        for name in v:
+            if name not in DEVICE_NAMES and not _DEVICE_NAME.fullmatch(name):
+                raise ValueError("unknown device name")
         return v
+
+    def devices_json(self) -> dict[str, Any]:
+        return {name: d.model_dump(exclude_none=True) for name, d in self.devices.items()}
+
+
+def stored_devices(value: Any) -> dict[str, Any] | None:
+    """A stored devices column as served, or None if it does not pass today's schema (rows
+    written before the schema existed could hold text that cannot even be encoded)."""
+    if value is None:
+        return None
+    try:
+        return Heartbeat.model_validate({"devices": value}).devices_json()
+    except ValueError:
+        return None
 
 
 class HeartbeatAck(BaseModel):

@@ -16,9 +16,10 @@ import os
 import secrets
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 _SCRYPT = {"n": 2**17, "r": 8, "p": 1}
 # hashlib's default maxmem (32 MiB) refuses N=2^17; allow the 128 MiB it needs plus slack,
@@ -89,6 +90,9 @@ class DataCipher:
         if len(key) != 32:
             raise ValueError("data key must be 32 bytes")
         self._aead = AESGCM(key)
+        # A separate key for keyed hashes, so the AES key itself is never used as a MAC key.
+        self._mac_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                             info=b"gig-central keyed hash v1").derive(key)
 
     def encrypt(self, plaintext: bytes, aad: bytes) -> bytes:
         nonce = os.urandom(12)
@@ -96,6 +100,11 @@ class DataCipher:
 
     def decrypt(self, blob: bytes, aad: bytes) -> bytes:
         return self._aead.decrypt(blob[:12], blob[12:], aad)
+
+    def keyed_hash(self, purpose: str, data: bytes) -> str:
+        """HMAC-SHA-256 (hex) for looking personal data up without storing a hash anyone
+        could recompute; `purpose` separates the uses."""
+        return hmac.new(self._mac_key, purpose.encode("ascii") + b"\0" + data, hashlib.sha256).hexdigest()
 
 
 def new_data_key() -> bytes:

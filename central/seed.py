@@ -58,7 +58,8 @@ def seed(
     out: dict[str, Any] = {"stations": [], "staff": [], "counties": []}
     places: list[tuple[tuple[float, float], str]] = []
     for c in geo["counties"]:
-        county = services.create_county(session, keyring, c["code"], c["name"], c.get("name_en", ""))
+        county = services.create_county(session, keyring, c["code"], c["name"], c.get("name_en", ""),
+                                         c.get("id_prefix"))
         key = keyring.for_county(county)
         out["counties"].append({
             "code": county.code, "name": county.name, "name_en": county.name_en,

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import json
 import math
+import os
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, select, text, update
@@ -30,7 +33,7 @@ from central.models import (
     Station,
     StationConfigVersion,
 )
-from central.schemas import ApplicationIn, Heartbeat, JobFields, PolicyIn
+from central.schemas import ApplicationIn, Heartbeat, JobFields, PolicyIn, stored_devices
 from central.security import DataCipher, SigningKey, canonical_json, hash_token, sign_document
 
 KM_PER_DEG_LAT = 111.32
@@ -46,6 +49,18 @@ class Gone(Exception):
 
 class NotFound(Exception):
     pass
+
+
+class BadId(ValueError):
+    """A client-chosen id outside the caller's county namespace."""
+
+
+class ForeignId(BadId):
+    """The id lies in another county's namespace (a PUT answers it like an unknown id)."""
+
+
+class Taken(Exception):
+    """A client-chosen id, inside the caller's namespace, that is already in use."""
 
 
 def now() -> datetime:
@@ -121,11 +136,22 @@ class Keyring:
 # -- counties, stations, config ----------------------------------------------------------------
 
 
-def create_county(session: Session, keyring: Keyring, code: str, name: str, name_en: str) -> County:
+_NAMESPACE = re.compile(r"^[A-Za-z0-9]{1,16}$")
+
+
+def create_county(session: Session, keyring: Keyring, code: str, name: str, name_en: str,
+                  id_prefix: str | None = None) -> County:
+    """`id_prefix`: a short alias of `code` for job and policy ids (see id_namespaces)."""
+    wanted = [n for n in (code, id_prefix) if n]
+    if not all(_NAMESPACE.fullmatch(n) for n in wanted):
+        raise ValueError("county code and id prefix: 1-16 letters or digits")
+    for other in session.scalars(select(County)).all():
+        if set(wanted) & set(id_namespaces(other)):
+            raise ValueError(f"id namespace already used by county {other.code}")
     key, enc = keyring.new_county_key(code)
     county = County(
-        code=code, name=name, name_en=name_en, key_id=key.key_id, public_key=key.public_raw,
-        private_key_enc=enc, config={}, config_version=0,
+        code=code, id_prefix=id_prefix, name=name, name_en=name_en, key_id=key.key_id,
+        public_key=key.public_raw, private_key_enc=enc, config={}, config_version=0,
     )
     session.add(county)
     session.flush()
@@ -227,16 +253,62 @@ def job_dict(job: Job) -> dict[str, Any]:
     }
 
 
+# -- id namespaces ---------------------------------------------------------------------------
+#
+# Job and policy ids are global primary keys. A county may only choose ids that start with its
+# code or its id_prefix and "-" (namespaces are letters and digits, unique across counties), so
+# one county can neither squat on another's naming nor learn which of its ids exist: an id
+# outside the caller's namespace is refused the same way whether it exists or not, and
+# "already taken" (409) can only be said about the caller's own namespace.
+
+
+def id_namespaces(county: County) -> tuple[str, ...]:
+    return tuple(n for n in (county.code, county.id_prefix) if n)
+
+
+_ITEM_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def in_namespace(county: County, item_id: str) -> bool:
+    prefix, dash, rest = item_id.partition("-")
+    return bool(_ITEM_ID.fullmatch(item_id) and rest) and prefix in id_namespaces(county)
+
+
+def namespace_hint(county: County) -> str:
+    return " or ".join(f'"{n}-"' for n in id_namespaces(county))
+
+
+def new_item_id(county: County) -> str:
+    return f"{county.id_prefix or county.code}-{uuid.uuid4().hex[:12]}"
+
+
+def claim_id(session: Session, model: Any, county: County, item_id: str | None) -> str:
+    """The id for a new job or policy of `county`: generated when None, else checked (BadId
+    outside the namespace, Taken if in use)."""
+    if item_id is None:
+        return new_item_id(county)
+    if not in_namespace(county, item_id):
+        prefix = item_id.partition("-")[0]
+        owner = session.scalars(
+            select(County.code).where((County.code == prefix) | (County.id_prefix == prefix))
+        ).first()
+        raise (ForeignId if owner is not None else BadId)(f"ids of your county start with {namespace_hint(county)}, then letters, "
+                    "digits and ._- (64 characters at most)")
+    if session.get(model, item_id) is not None:
+        raise Taken(item_id)
+    return item_id
+
+
 def save_job(session: Session, county: str, fields: JobFields, job_id: str | None = None) -> Job:
-    """Creates or replaces a job of `county` (raises NotFound if the id belongs elsewhere)."""
+    """Creates (id generated if None, else claim_id rules) or replaces a job of `county`."""
     data = fields.model_dump(exclude={"id"})
     data["requirements"] = fields.requirements.model_dump(exclude_none=True)
     job = session.get(Job, job_id) if job_id else None
-    if job is not None and job.county != county:
-        raise NotFound(job_id)
+    if job is None or job.county != county:
+        job_id, job = claim_id(session, Job, session.get(County, county), job_id), None
     seq = bump(session, "jobs")  # before adding the row, so autoflush never sees seq unset
     if job is None:
-        job = Job(id=job_id or uuid.uuid4().hex[:16], county=county, status="open")
+        job = Job(id=job_id, county=county, status="open")
         session.add(job)
     for key, value in data.items():
         setattr(job, key, value)
@@ -285,17 +357,22 @@ def jobs_delta(session: Session, station: Station, radius_km: float, cursor: str
     """
     high = current(session, "jobs")  # everything <= high has committed (see Counter)
     since, reset = resolve_since("j", cursor, high)
+    return _delta_page(session, Job, [near(station, radius_km)], "open", job_dict, "j", since, high,
+                       reset, limit)
+
+
+def near(station: Station, radius_km: float) -> Any:
+    """SQL condition: the job is within `radius_km` of the station (what jobs_delta serves)."""
     dlat = radius_km / KM_PER_DEG_LAT
     k = math.cos(math.radians(station.lat))
     dlng = radius_km / (KM_PER_DEG_LAT * max(k, 0.01))
-    near = and_(
+    return and_(
         Job.lat.between(station.lat - dlat, station.lat + dlat),
         Job.lng.between(station.lng - dlng, station.lng + dlng),
         (Job.lat - station.lat) * (Job.lat - station.lat)
         + (Job.lng - station.lng) * k * (Job.lng - station.lng) * k
         <= dlat * dlat,
     )
-    return _delta_page(session, Job, [near], "open", job_dict, "j", since, high, reset, limit)
 
 
 # -- policies -----------------------------------------------------------------------------------
@@ -309,10 +386,11 @@ def policy_dict(p: Policy) -> dict[str, Any]:
     }
 
 
-def save_policy(session: Session, county: str, policy_id: str, fields: PolicyIn) -> Policy:
-    policy = session.get(Policy, policy_id)
-    if policy is not None and policy.county != county:
-        raise NotFound(policy_id)
+def save_policy(session: Session, county: str, policy_id: str | None, fields: PolicyIn) -> Policy:
+    """Creates (claim_id rules) or replaces a policy of `county`."""
+    policy = session.get(Policy, policy_id) if policy_id else None
+    if policy is None or policy.county != county:
+        policy_id, policy = claim_id(session, Policy, session.get(County, county), policy_id), None
     seq = bump(session, "policies")
     if policy is None:
         policy = Policy(id=policy_id, county=county)
@@ -355,27 +433,73 @@ def _delta_page(session: Session, model: Any, where: list[Any], live: str,
 # -- applications -------------------------------------------------------------------------------
 
 
+# A kiosk serves one person at a time and an application takes minutes at the screen, so 20
+# in 5 minutes is twice a busy job fair's pace; an outbox backlog after an outage drains at
+# that rate (the kiosk retries on 429 after Retry-After). "N/SECONDS" in this variable
+# overrides it (load tests drive a fleet's worth of applications through one station).
+RATE_ENV = "GIG_CENTRAL_APPLICATION_RATE"
+RATE_DEFAULT = (20, timedelta(minutes=5))
+
+
+def application_rate() -> tuple[int, timedelta]:
+    """(applications, per window) a station may submit."""
+    raw = os.environ.get(RATE_ENV, "")
+    if not raw:
+        return RATE_DEFAULT
+    count, _, seconds = raw.partition("/")
+    return max(1, int(count)), timedelta(seconds=max(1, int(seconds)))
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(retry_after_s)
+        self.retry_after_s = retry_after_s
+
+
+def rate_limit_wait(session: Session, station_id: str, at: datetime) -> int:
+    """0 if the station may submit another application now, else seconds to wait. Counted in
+    the database, so the limit holds across server processes and instances."""
+    limit, window = application_rate()
+    recent = session.scalars(
+        select(Application.created_at)
+        .where(Application.station_id == station_id, Application.created_at > at - window)
+        .order_by(Application.created_at.desc()).limit(limit)
+    ).all()
+    if len(recent) < limit:
+        return 0
+    return max(1, math.ceil((as_utc(recent[-1]) + window - at).total_seconds()))
+
+
 def create_application(
-    session: Session, cipher: DataCipher, station: Station, key: str, body: ApplicationIn
+    session: Session, cipher: DataCipher, station: Station, key: str, body: ApplicationIn,
+    radius_km: float,
 ) -> tuple[str, bool]:
-    """Returns (response JSON, created). Repeats with the same key replay the first response."""
-    request_hash = hash_token(canonical_json(body.model_dump(mode="json")).decode("utf-8"))
-    existing = session.scalars(
-        select(Application).where(
-            Application.station_id == station.id, Application.idempotency_key == key
-        )
-    ).first()
+    """Returns (response JSON, created). Repeats with the same key replay the first response;
+    the same person applying to the same job again gets the first application's response.
+    Only jobs the station could have shown (within `radius_km`, like jobs_delta) are found."""
+    request_hash = cipher.keyed_hash("request", canonical_json(body.model_dump(mode="json")))
+    existing = find_application_response(session, station.id, key)
     if existing is not None:
-        if existing.request_hash != request_hash:
+        # "" is a row from before keyed hashes (migration 0003): nothing left to compare.
+        if existing.request_hash and not hmac.compare_digest(existing.request_hash, request_hash):
             raise Conflict(key)
         return existing.response, False
-    job = session.get(Job, body.job_id)
+    job = session.scalars(select(Job).where(Job.id == body.job_id, near(station, radius_km))).first()
     if job is None:
         raise NotFound(body.job_id)
     if job.status != "open":
         raise Gone(body.job_id)
-    app_id = str(uuid.uuid4())
+    person_hash = cipher.keyed_hash("person-job", canonical_json([body.seeker.id_number, job.id]))
+    earlier = session.scalars(
+        select(Application).where(Application.job_id == job.id, Application.person_hash == person_hash)
+    ).first()
+    if earlier is not None:
+        return earlier.response, False
     created = now()
+    wait = rate_limit_wait(session, station.id, created)
+    if wait:
+        raise RateLimited(wait)
+    app_id = str(uuid.uuid4())
     response = json.dumps({
         "id": app_id, "job_id": job.id, "station_id": station.id, "status": "received",
         "created_at": iso(created),
@@ -383,7 +507,7 @@ def create_application(
     seeker = canonical_json(body.seeker.model_dump())
     session.add(Application(
         id=app_id, station_id=station.id, job_id=job.id, idempotency_key=key,
-        request_hash=request_hash, response=response,
+        request_hash=request_hash, person_hash=person_hash, response=response,
         seeker_enc=cipher.encrypt(seeker, b"application:" + app_id.encode()),
         consent_version=body.consent.version, consent_at=body.consent.at, created_at=created,
     ))
@@ -417,7 +541,7 @@ def record_heartbeat(session: Session, station_id: str, beat: Heartbeat) -> tupl
             config_version_applied=beat.config_version,
             rejected_config_version=rejected.version if rejected else None,
             rejected_config_reason=rejected.reason if rejected else None,
-            devices=beat.devices, outbox_depth=beat.outbox_depth, paper=beat.paper,
+            devices=beat.devices_json(), outbox_depth=beat.outbox_depth, paper=beat.paper,
         ).returning(Station.config_version)
     ).scalar_one()
     return at, version
@@ -436,7 +560,7 @@ def health(station: Station, at: datetime | None = None) -> dict[str, Any]:
         "last_heartbeat_at": iso(last) if last else None,
         "heartbeat_age_s": (at - last).total_seconds() if last else None,
         "app_version": station.app_version, "config_version_applied": station.config_version_applied,
-        "rejected_config": rejected, "devices": station.devices,
+        "rejected_config": rejected, "devices": stored_devices(station.devices),
         "outbox_depth": station.outbox_depth, "paper": station.paper,
     }
 

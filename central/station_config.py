@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from central.text import Text
+
 # "HH:MM-HH:MM", end may be 24:00.
 _HOURS = r"^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$"
 # The kiosk defines the hash format (kiosk/pin.py). No spaces or control characters.
@@ -33,12 +35,12 @@ class Features(BaseModel):
 class StationConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", title="StationConfig")
     idle_timeout_s: int = Field(90, ge=15, le=900)
-    banner: str = Field("", max_length=200)
+    banner: Text = Field("", max_length=200)
     radius_km: float = Field(20.0, ge=0.5, le=200)
     features: Features = Features()
     default_language: Literal["zh", "en"] = "zh"
     elderly_mode_default: bool = False
-    receipt_footer: str = Field("", max_length=120)
+    receipt_footer: Text = Field("", max_length=120)
     opening_hours: str = Field("06:00-22:00", pattern=_HOURS)
     sync_interval_s: int = Field(300, ge=30, le=86400)
     heartbeat_interval_s: int = Field(60, ge=15, le=3600)
@@ -58,12 +60,12 @@ class ConfigPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid", title="StationConfigOverrides")
     idle_timeout_s: int | None = Field(None, ge=15, le=900)
-    banner: str | None = Field(None, max_length=200)
+    banner: Text | None = Field(None, max_length=200)
     radius_km: float | None = Field(None, ge=0.5, le=200)
     features: FeaturesPatch | None = None
     default_language: Literal["zh", "en"] | None = None
     elderly_mode_default: bool | None = None
-    receipt_footer: str | None = Field(None, max_length=120)
+    receipt_footer: Text | None = Field(None, max_length=120)
     opening_hours: str | None = Field(None, pattern=_HOURS)
     sync_interval_s: int | None = Field(None, ge=30, le=86400)
     heartbeat_interval_s: int | None = Field(None, ge=15, le=3600)

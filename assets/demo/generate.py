@@ -157,6 +157,7 @@ def stations_doc() -> dict[str, Any]:
         "counties": [
             {
                 "code": QINGHE.code,
+                "id_prefix": QINGHE.prefix,
                 "name": QINGHE.name,
                 "name_en": QINGHE.name_en,
                 "bounds": bounds(QINGHE),
@@ -190,6 +191,7 @@ def stations_doc() -> dict[str, Any]:
             },
             {
                 "code": LIUTANG.code,
+                "id_prefix": LIUTANG.prefix,
                 "name": LIUTANG.name,
                 "name_en": LIUTANG.name_en,
                 "bounds": bounds(LIUTANG),

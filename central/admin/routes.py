@@ -47,6 +47,7 @@ from central.security import (
     verify_password,
 )
 from central.station_config import ConfigPatch
+from central.text import has_bad_characters
 
 HERE = Path(__file__).parent
 COOKIE = "gig_admin"
@@ -252,7 +253,7 @@ def _history(s: Session, station: Station) -> list[dict[str, Any]]:
 
 
 def _my_station(s: Session, me: Staff, station_id: str) -> Station:
-    station = s.get(Station, station_id)
+    station = None if has_bad_characters(station_id) else s.get(Station, station_id)
     if station is None or station.county != me.county:
         raise HTTPException(404, "no such station in your county")
     return station
@@ -333,7 +334,7 @@ def jobs(request: Request, s: Db, me: Me, status: str = "open") -> HTMLResponse:
 
 def _my_job(s: Session, me: Staff, job_id: str) -> Job:
     require(me, "edit_jobs")
-    job = s.get(Job, job_id)
+    job = None if has_bad_characters(job_id) else s.get(Job, job_id)
     if job is None or job.county != me.county:
         raise HTTPException(404, "no such job in your county")
     return job
@@ -367,13 +368,25 @@ def job_save(request: Request, me: Me, job_id: str | None, form: FormData) -> Re
         if job_id:
             data["id"] = job_id
         job_in, errors = forms.validate(JobIn, data)
-        if not errors and not job_id and job_in.id and s.get(Job, job_in.id) is not None:
-            errors = {"id": "此编号已存在 / this id is already taken"}
+        if not errors and not job_id:
+            job_id, errors = _claim(s, Job, me, job_in.id)
         if errors:
             return render(request, "job_form.html", me, status=422, job=existing, form=form, errors=errors)
-        job = services.save_job(s, me.county, job_in, job_id or job_in.id)
+        job = services.save_job(s, me.county, job_in, job_id)
         s.commit()
         return RedirectResponse(f"/admin/jobs/{job.id}?saved=1", status_code=303)
+
+
+def _claim(s: Session, model: Any, me: Staff, wanted: str | None) -> tuple[str | None, dict[str, str]]:
+    """(id for a new job/policy, form errors): blank → generated in the county's namespace."""
+    county = s.get(County, me.county)
+    try:
+        return services.claim_id(s, model, county, wanted), {}
+    except services.BadId as exc:
+        hint = services.namespace_hint(county)
+        return None, {"id": f"编号须以 {hint} 开头，只能包含字母、数字和 ._- / {exc}"}
+    except services.Taken:
+        return None, {"id": "此编号已存在 / this id is already taken"}
 
 
 @router.post("/jobs/{job_id}/close")
@@ -403,7 +416,7 @@ def policy_new(request: Request, me: Me) -> HTMLResponse:
 @router.get("/policies/{policy_id}")
 def policy_edit(request: Request, policy_id: str, s: Db, me: Me) -> HTMLResponse:
     require(me, "edit_policies")
-    policy = s.get(Policy, policy_id)
+    policy = None if has_bad_characters(policy_id) else s.get(Policy, policy_id)
     if policy is None or policy.county != me.county:
         raise HTTPException(404, "no such policy in your county")
     p = services.policy_dict(policy)
@@ -420,21 +433,21 @@ def policy_save(request: Request, me: Me, policy_id: str | None, form: FormData)
     require(me, "edit_policies")
     check_csrf(request, form.get("csrf", ""))
     new = policy_id is None
-    policy_id = policy_id or form.get("id", "").strip()
     with request.app.state.sessions() as s:
-        existing = s.get(Policy, policy_id) if policy_id else None
-        if existing is not None and existing.county != me.county:
-            raise HTTPException(404, "no such policy in your county")
+        existing = None
+        if not new:
+            existing = None if has_bad_characters(policy_id) else s.get(Policy, policy_id)
+            if existing is None or existing.county != me.county:
+                raise HTTPException(404, "no such policy in your county")
         data = {k: form.get(k, "") for k in PolicyIn.model_fields}
         policy_in, errors = forms.validate(PolicyIn, data)
-        if new and (not policy_id or not all(c.isalnum() or c in "._-" for c in policy_id) or len(policy_id) > 64):
-            errors["id"] = "编号只能包含字母、数字和 ._- / letters, digits and ._- only"
-        elif new and existing is not None:
-            errors["id"] = "此编号已存在 / this id is already taken"
+        if new:
+            policy_id, id_error = _claim(s, Policy, me, form.get("id", "").strip() or None)
+            errors |= id_error
         if errors:
-            shown = services.policy_dict(existing) if existing is not None and not new else None
+            shown = services.policy_dict(existing) if existing is not None else None
             return render(request, "policy_form.html", me, status=422, policy=shown, form=form, errors=errors)
-        services.save_policy(s, me.county, policy_id, policy_in)
+        policy_id = services.save_policy(s, me.county, policy_id, policy_in).id
         s.commit()
         return RedirectResponse(f"/admin/policies/{policy_id}?saved=1", status_code=303)
 

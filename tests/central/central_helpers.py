@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ def application(station_id: str, job_id: str = "e-000", phone: str = "1381234567
         "job_id": job_id,
         "station_id": station_id,
         "seeker": {"id_number": id_number(), "name": "张测试", "phone": phone, **seeker},
-        "consent": {"version": "2026-01", "at": "2026-11-01T08:00:00Z"},
+        "consent": {"version": "2026-01", "at": datetime.now(UTC).isoformat()},
     }
 
 

@@ -20,21 +20,22 @@ def _post(server, body, key, station="e-park"):  # noqa: ANN001, ANN202
 
 def test_same_key_same_body_replays_and_different_body_conflicts(server) -> None:  # noqa: ANN001
     key = str(uuid.uuid4())
-    first = _post(server, application("e-park"), key)
+    body = application("e-park", id_number=id_number(201))
+    first = _post(server, body, key)
     assert first.status_code == 201, first.text
-    again = _post(server, application("e-park"), key)
+    again = _post(server, body, key)
     assert again.status_code == 201
     assert again.json() == first.json()
-    other = _post(server, application("e-park", phone="13900001111"), key)
+    other = _post(server, {**body, "seeker": {**body["seeker"], "phone": "13900001111"}}, key)
     assert other.status_code == 409
-    fresh = _post(server, application("e-park"), str(uuid.uuid4()))
+    fresh = _post(server, application("e-park", id_number=id_number(202)), str(uuid.uuid4()))
     assert fresh.status_code == 201 and fresh.json()["id"] != first.json()["id"]
 
 
 def test_keys_are_per_station(server) -> None:  # noqa: ANN001
     key = str(uuid.uuid4())
-    a = _post(server, application("e-park"), key)
-    b = _post(server, application("e-mall"), key, station="e-mall")
+    a = _post(server, application("e-park", id_number=id_number(203)), key)
+    b = _post(server, application("e-mall", id_number=id_number(204)), key, station="e-mall")
     assert a.status_code == b.status_code == 201
     assert a.json()["id"] != b.json()["id"]
 
@@ -43,10 +44,11 @@ def test_concurrent_repeats_create_one_application(server) -> None:  # noqa: ANN
     key = str(uuid.uuid4())
     results: list = []
     barrier = threading.Barrier(6)
+    body = application("e-park", id_number=id_number(205))
 
     def send() -> None:
         barrier.wait()
-        results.append(_post(server, application("e-park"), key))
+        results.append(_post(server, body, key))
 
     threads = [threading.Thread(target=send) for _ in range(6)]
     for t in threads:
@@ -76,7 +78,7 @@ def test_bad_input_is_4xx(server) -> None:  # noqa: ANN001
 
 
 def test_seeker_data_encrypted_at_rest(server) -> None:  # noqa: ANN001
-    body = application("e-park", name="钱隐私", phone="13700007777")
+    body = application("e-park", name="钱隐私", phone="13700007777", id_number=id_number(206))
     r = _post(server, body, str(uuid.uuid4()))
     assert r.status_code == 201
     app_id = r.json()["id"]

@@ -27,10 +27,15 @@ def servers(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
 def _login(base_url: str, seed: dict, headers: dict[str, str]) -> httpx.Response:
     staff = next(s for s in seed["staff"] if s["role"] == "admin")
     with httpx.Client(base_url=base_url, timeout=30, headers=headers) as client:
-        page = client.get("/admin/login").text
-        hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
+        form = client.get("/admin/login")
+        hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.text))
+        # The login form's CSRF cookie may be Secure (an HTTPS request as the proxy says), which
+        # httpx would keep to itself over this plain-HTTP loopback link: send it back as a browser
+        # on the HTTPS side would.
+        nonce = form.cookies.get("gig_login")
         return client.post("/admin/login", data={**hidden, "username": staff["username"],
-                                                   "password": staff["password"]})
+                                                   "password": staff["password"]},
+                           headers={"Cookie": f"gig_login={nonce}"})
 
 
 def _session_cookie(r: httpx.Response) -> str:

@@ -8,12 +8,13 @@ Markers go in the (fictional) seeker name so the test can count them on the serv
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import random
 import sys
 import time
 from pathlib import Path
 
-from sync_helpers import fake_id_number, fake_phone
+from sync_helpers import fake_phone, numbered_id_number
 
 from kiosk.api import ApiClient
 from kiosk.outbox import Outbox
@@ -44,9 +45,9 @@ def main() -> int:
     worker.start()
     rng = random.Random()
     for i in range(a.start, a.start + a.count):
-        entry = outbox.submit(job_id=a.job, station_id=a.station, id_number=fake_id_number(rng),
+        entry = outbox.submit(job_id=a.job, station_id=a.station, id_number=numbered_id_number(int(a.tag.lstrip('r')) * 10_000 + i),
                               name=f"测试{a.tag}x{i}", phone=fake_phone(rng),
-                              consent_version="v1", consent_at="2025-05-01T09:30:00+08:00")
+                              consent_version="v1", consent_at=dt.datetime.now(dt.UTC))
         print(f"ACK {a.tag}x{i} {entry.reference}", flush=True)
         worker.wake()
         time.sleep(rng.uniform(0.005, 0.04))  # a busy station, so kills land mid-delivery too

@@ -54,7 +54,7 @@ def test_first_sync_then_updates_closures_and_new_jobs(fresh_central: Central, t
     for job_id in ids[2:5]:
         assert staff.post(f"/v1/jobs/{job_id}/close").status_code == 200
     template = editable(staff.get(f"/v1/jobs/{ids[6]}").json())
-    new = staff.post("/v1/jobs", json=template | {"id": "sync-test-new", "title": "新岗位"})
+    new = staff.post("/v1/jobs", json=template | {"id": "qh-sync-test-new", "title": "新岗位"})
     assert new.status_code == 201, new.text
 
     kinds.clear()
@@ -66,7 +66,7 @@ def test_first_sync_then_updates_closures_and_new_jobs(fresh_central: Central, t
     got = cache(w)
     assert got[ids[0]]["title"].endswith("（加急）")
     assert not set(ids[2:5]) & set(got)
-    assert got["sync-test-new"]["title"] == "新岗位"
+    assert got["qh-sync-test-new"]["title"] == "新岗位"
     # the incrementally maintained cache equals what a fresh full sync gets
     assert got == fresh_copy(fresh_central, tmp_path / "fresh")
 

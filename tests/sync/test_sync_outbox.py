@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import sqlite3
 import stat
@@ -14,7 +15,7 @@ from kiosk.api import ApiClient, ApiOffline
 from kiosk.netsim import FaultProxy
 from kiosk.outbox import Outbox
 
-CONSENT = "2025-05-01T09:30:00+08:00"
+CONSENT = dt.datetime.now(dt.UTC).isoformat()  # central accepts consent of the last 30 days
 
 
 def submit(outbox: Outbox, central: Central, job_id: str, rng: random.Random, name: str = "测试甲"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import time
 from functools import partial
@@ -46,7 +47,7 @@ def test_worker_offline_mode_and_recovery(fresh_central: Central, tmp_path: Path
         rng = random.Random(9)
         entry = outbox.submit(job_id=job, station_id=central.station["id"],
                               id_number=fake_id_number(rng), name="测试丙", phone=fake_phone(rng),
-                              consent_version="v1", consent_at="2025-05-01T09:30:00+08:00")
+                              consent_version="v1", consent_at=dt.datetime.now(dt.UTC))
         t0 = time.monotonic()
         w.wake()
         assert time.monotonic() - t0 < 0.05  # the caller (UI thread) never waits

@@ -3,7 +3,7 @@
 Existing staff tokens get 90 days from the upgrade, so nothing stops working at once.
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 """
 
 from datetime import UTC, datetime, timedelta
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0004'
-down_revision = '0002'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
