@@ -44,6 +44,16 @@ class ApiSettings(_Section):
 
 class StorageSettings(_Section):
     data_dir: Path = Path("var")
+    # AES key of the outbox (personal data waiting to be sent). Kept outside data_dir so a
+    # copy of data_dir holds no key; created 0600 on first run. A systemd credential named
+    # outbox.key ($CREDENTIALS_DIRECTORY) takes precedence (kiosk.outbox.key_path).
+    outbox_key_file: Path = Path("/etc/gig-kiosk/outbox.key")
+
+    @model_validator(mode="after")
+    def _key_outside_data(self) -> StorageSettings:
+        if self.outbox_key_file.resolve().is_relative_to(self.data_dir.resolve()):
+            raise ValueError("outbox_key_file must be outside data_dir")
+        return self
 
 
 class IdCardSettings(_Section):

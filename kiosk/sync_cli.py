@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     data_dir = settings.storage.data_dir
     store = Store(data_dir / "cache.db")
-    outbox = Outbox(data_dir)
+    outbox = Outbox.from_settings(settings)
     api = ApiClient(settings.api)
     worker = SyncWorker(settings, store, outbox, api, RemoteConfig(settings, data_dir),
                         device_health=dict)

@@ -25,7 +25,8 @@ def toml(tmp: Path, base_url: str, station: dict, token_file: bool = False, extr
     else:
         api = f'token = "{station["token"]}"'
     cfg.write_text(f'[station]\nid = "{station["id"]}"\n[api]\nbase_url = "{base_url}"\n{api}\n'
-                   f'[storage]\ndata_dir = "{tmp / "data"}"\n{extra}', encoding="utf-8")
+                   f'[storage]\ndata_dir = "{tmp / "data"}"\noutbox_key_file = "{tmp / "keys" / "outbox.key"}"\n'
+                   f'{extra}', encoding="utf-8")
     return cfg
 
 

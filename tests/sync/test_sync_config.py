@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sync_helpers import Central, kiosk_settings
+from sync_helpers import Central, kiosk_settings, make_outbox
 
 from kiosk.api import ApiClient
-from kiosk.outbox import Outbox
 from kiosk.remote_config import RemoteConfig, canonical_bytes, key_id
 from kiosk.settings import from_dict
 from kiosk.store import Store
@@ -125,7 +124,7 @@ def test_newer_good_document_clears_the_rejection(tmp_path: Path) -> None:
 
 def worker(central: Central, tmp: Path, **kw) -> SyncWorker:
     s = kiosk_settings(central, tmp, **kw)
-    return SyncWorker(s, Store(tmp / "cache.db"), Outbox(tmp), ApiClient(s.api), RemoteConfig(s, tmp),
+    return SyncWorker(s, Store(tmp / "cache.db"), make_outbox(tmp), ApiClient(s.api), RemoteConfig(s, tmp),
                       device_health=lambda: {"printer": {"state": "ok", "paper_near_end": True}})
 
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sync_helpers import Central, editable, kiosk_settings
+from sync_helpers import Central, editable, kiosk_settings, make_outbox
 
 from kiosk.api import ApiClient
-from kiosk.outbox import Outbox
 from kiosk.remote_config import RemoteConfig
 from kiosk.store import Store
 from kiosk.sync import META_JOBS_CURSOR, SyncWorker
@@ -18,7 +17,7 @@ from kiosk.sync import META_JOBS_CURSOR, SyncWorker
 def make_worker(central: Central, data_dir: Path, **kw) -> SyncWorker:
     settings = kiosk_settings(central, data_dir, **kw)
     store = Store(data_dir / "cache.db")
-    return SyncWorker(settings, store, Outbox(data_dir), ApiClient(settings.api),
+    return SyncWorker(settings, store, make_outbox(data_dir), ApiClient(settings.api),
                       RemoteConfig(settings, data_dir), device_health=dict)
 
 
