@@ -35,6 +35,11 @@ class ApiSettings(_Section):
     job_url: str = "https://jobs.example.gov.cn/j/{id}"
     connect_timeout_s: float = Field(3.05, gt=0, le=60)
     read_timeout_s: float = Field(10.0, gt=0, le=300)
+    # Whole request, body included (a dripping answer never trips read_timeout_s), and a
+    # whole sync cycle (config, deltas, outbox): past it the cycle stops and retries later,
+    # resuming from the last committed page.
+    request_deadline_s: float = Field(60.0, gt=0, le=600)
+    cycle_deadline_s: float = Field(300.0, gt=0, le=3600)
 
     def resolved_token(self) -> str:
         if self.token_file:
