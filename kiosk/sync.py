@@ -192,6 +192,10 @@ class SyncWorker:
 
     def sync_config(self) -> dict[str, Any]:
         rc = self.remote_config
+        if not rc.floor_known:
+            # No document and no floor (first start, or data_dir lost): learn from central which
+            # version is current before accepting any, so an old signed one cannot roll us back.
+            self.send_heartbeat()
         etag = self._seen_etag or rc.etag
         raw, new_etag = self.api.station_config(self.station_id, etag)
         self._config_due = False
@@ -263,6 +267,8 @@ class SyncWorker:
     def send_heartbeat(self) -> dict[str, Any]:
         ack = self.api.heartbeat(self.station_id, self.heartbeat_body())
         latest = ack.get("config_version")
+        if isinstance(latest, int):
+            self.remote_config.learn_floor(latest)
         rejected = self.remote_config.rejected
         if isinstance(latest, int) and latest > self.remote_config.version and not (
             rejected is not None and rejected.version == latest
