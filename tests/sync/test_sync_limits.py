@@ -61,7 +61,7 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def do_POST(self) -> None:  # noqa: N802: the heartbeat a station with no config floor sends first
+    def do_POST(self) -> None:  # noqa: N802 (the heartbeat a station with no floor sends first)
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self._json({"received_at": "2026-01-01T00:00:00Z", "config_version": 1})
 
