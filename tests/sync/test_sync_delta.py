@@ -40,7 +40,9 @@ def test_first_sync_then_updates_closures_and_new_jobs(fresh_central: Central, t
     assert first["jobs"]["added"] == first["jobs"]["total"] > 50
     assert first["jobs"]["updated"] == first["jobs"]["deleted"] == 0
     assert first["policies"]["added"] == first["policies"]["total"] > 0
-    assert first["config"] == {"status": "applied", "version": 1}
+    version = fresh_central.station_client().get(
+        f"/v1/stations/{fresh_central.station['id']}/config").json()["version"]
+    assert first["config"] == {"status": "applied", "version": version}
     assert set(kinds) >= {"jobs", "policies", "config"}
 
     staff = fresh_central.staff_client()
