@@ -47,7 +47,8 @@ def child(base_url: str, token: str, station: str, data_dir: str) -> None:
                           "api": {"base_url": base_url, "token": token, "read_timeout_s": 60},
                           "storage": {"data_dir": data_dir}})
     api = ApiClient(settings.api)
-    w = SyncWorker(settings, Store(Path(data_dir) / "cache.db"), Outbox(Path(data_dir)), api,
+    outbox = Outbox(Path(data_dir), Path(data_dir + "-keys") / "outbox.key")
+    w = SyncWorker(settings, Store(Path(data_dir) / "cache.db"), outbox, api,
                    RemoteConfig(settings, Path(data_dir)), device_health=dict)
     w.sync_config()  # pins the key, applies the radius: not part of the jobs timing
     base_rss = _rss_kb("VmRSS")
@@ -92,7 +93,7 @@ def _first_sync(n_jobs: int, tmp: Path) -> dict:
 def _outbox_latency(n: int, tmp: Path) -> tuple[float, float, float]:
     from kiosk.outbox import Outbox
 
-    outbox = Outbox(tmp / "outbox-bench")
+    outbox = Outbox(tmp / "outbox-bench", tmp / "outbox-bench-keys" / "outbox.key")
     lat = []
     for i in range(n):
         t0 = time.perf_counter()

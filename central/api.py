@@ -161,7 +161,10 @@ async def get_config(
             headers = {"ETag": etag, "Cache-Control": "no-cache"}
             if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
                 return Response(status_code=304, headers=headers)
-            document = services.current_config_document(s, station)
+            document, resigned = services.fresh_config_document(s, request.app.state.keyring, station)
+            if resigned:  # too old to serve: the same config, signed again as a new version
+                s.commit()
+                headers["ETag"] = services.config_etag(station.id, station.config_version)
         return Response(document.encode("utf-8"), media_type="application/json", headers=headers)
 
     return await in_db_thread(request, work)

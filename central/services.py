@@ -173,21 +173,38 @@ def create_station(
     return station
 
 
+# Config versions never repeat, even after the database is restored from a backup (stations
+# refuse a version below the newest they know, and a reused number with other content): a
+# new version is at least the seconds since VERSION_EPOCH, so it is above every version issued
+# before the restore unless those ran ahead of the clock (more than one publish per second for
+# a station, sustained longer than the restore took). It fits the int32 the kiosks accept
+# until 2092; below the clock, previous + 1 keeps versions strictly increasing.
+VERSION_EPOCH = 1_704_067_200  # 2024-01-01T00:00:00Z
+# A fetched document older than this is signed again (same config, new version and
+# issued_at), so a station never receives a document near its maximum age (kiosk: 180 days).
+REISSUE_AFTER_S = 30 * 24 * 3600
+
+
+def next_config_version(previous: int, at: datetime) -> int:
+    return max(previous + 1, int(at.timestamp()) - VERSION_EPOCH)
+
+
 def publish_config(
     session: Session, keyring: Keyring, station: Station, county: County, reason: str, by: str
 ) -> StationConfigVersion:
     """Signs the station's effective config as a new version and makes it current."""
-    version = station.config_version + 1
+    at = now()
+    version = next_config_version(station.config_version, at)
     payload = {
         "station_id": station.id,
         "county": county.code,
         "version": version,
-        "issued_at": iso(now()),
+        "issued_at": iso(at),
         "config": station_config.effective(county.config or {}, station.config or {}),
     }
     document = sign_document(payload, keyring.for_county(county))
     row = StationConfigVersion(
-        station_id=station.id, version=version, reason=reason, created_by=by, created_at=now(),
+        station_id=station.id, version=version, reason=reason, created_by=by, created_at=at,
         document=json.dumps(document, ensure_ascii=False, separators=(",", ":")),
     )
     station.config_version = version
@@ -226,6 +243,22 @@ def current_config_document(session: Session, station: Station) -> str:
             StationConfigVersion.version == station.config_version,
         )
     ).scalar_one()
+
+
+def fresh_config_document(session: Session, keyring: Keyring, station: Station) -> tuple[str, bool]:
+    """(the current document, whether it was just re-signed because it was older than
+    REISSUE_AFTER_S). The caller commits when re-signed."""
+    document, created = session.execute(
+        select(StationConfigVersion.document, StationConfigVersion.created_at).where(
+            StationConfigVersion.station_id == station.id,
+            StationConfigVersion.version == station.config_version,
+        )
+    ).one()
+    if (now() - as_utc(created)).total_seconds() <= REISSUE_AFTER_S:
+        return document, False
+    county = session.get(County, station.county)
+    row = publish_config(session, keyring, station, county, reason="refresh", by="system")
+    return row.document, True
 
 
 def config_etag(station_id: str, version: int) -> str:

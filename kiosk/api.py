@@ -6,6 +6,12 @@ server: GETs, and `POST /v1/applications`, which carries an Idempotency-Key (the
 the first answer). That POST gets its own adapter, mounted on its URL, so one Session serves
 both policies. Failures surface as typed `ApiError`s carrying a message for the seeker/UI in
 Chinese and English; no personal data ever goes into an error or a log line.
+
+A misbehaving server must not hold the kiosk: every body is streamed and counted (a call
+refuses more than its cap, e.g. 32 MB for a delta page, and stops reading there), every
+request has a total time limit (`request_deadline_s`, not only per-read timeouts: a server
+dripping one byte every few seconds never trips a read timeout), and `deadline(seconds)`
+bounds everything the calling thread does inside it (one sync cycle).
 """
 
 from __future__ import annotations
@@ -14,6 +20,9 @@ import json
 import logging
 import random
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +35,10 @@ from kiosk.settings import ApiSettings
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = (429, 502, 503, 504)
+MAX_BODY_BYTES = 1 << 20  # heartbeat ack, application record, public key: a few hundred bytes
+MAX_CONFIG_BYTES = 256 << 10  # a signed station config is about 1 KB
+MAX_PAGE_BYTES = 32 << 20  # one delta page of 1,000 jobs is ~1 MB; 32x headroom
+_CHUNK = 64 << 10
 
 
 class ApiError(Exception):
@@ -77,6 +90,11 @@ class ApiServerError(ApiError):
 
     message_zh = "服务器暂时出错，稍后自动重试"
     message_en = "Server error; will retry automatically"
+
+
+class ApiAbandoned(ApiServerError):
+    """The kiosk gave up on an answer: too large, too slow (deadline), or a delta that does
+    not advance. The server did answer, but not usefully."""
 
 
 class FullJitterRetry(Retry):
@@ -148,9 +166,22 @@ class ApiClient:
         if self.base_url:
             self.session.mount(f"{self.base_url}/v1/applications", HTTPAdapter(max_retries=keyed))
         self.session.hooks["response"].append(self._count)
+        self._local = threading.local()  # per-thread deadline (monotonic seconds)
 
     def close(self) -> None:
         self.session.close()
+
+    @contextmanager
+    def deadline(self, seconds: float) -> Iterator[None]:
+        """Every call this thread makes inside the block ends by now + seconds (ApiAbandoned
+        otherwise), including reading the body. Nested blocks keep the earlier deadline."""
+        outer = getattr(self._local, "deadline", None)
+        mine = time.monotonic() + seconds
+        self._local.deadline = mine if outer is None else min(outer, mine)
+        try:
+            yield
+        finally:
+            self._local.deadline = outer
 
     # --- contract calls -------------------------------------------------------------------
     def jobs_page(self, station_id: str, since: str | None, limit: int = 500) -> dict[str, Any]:
@@ -158,20 +189,23 @@ class ApiClient:
         params: dict[str, Any] = {"limit": limit}
         if since:
             params["since"] = since
-        body = self._json("GET", f"/v1/stations/{station_id}/jobs", params=params)
+        body = self._json("GET", f"/v1/stations/{station_id}/jobs", params=params,
+                          max_bytes=MAX_PAGE_BYTES)
         return _delta(body, "jobs")
 
     def policies_page(self, since: str | None, limit: int = 500) -> dict[str, Any]:
         params: dict[str, Any] = {"limit": limit}
         if since:
             params["since"] = since
-        return _delta(self._json("GET", "/v1/policies", params=params), "policies")
+        return _delta(self._json("GET", "/v1/policies", params=params, max_bytes=MAX_PAGE_BYTES),
+                      "policies")
 
     def station_config(self, station_id: str, etag: str | None = None) -> tuple[bytes | None, str | None]:
         """(raw signed document bytes, ETag); (None, etag) when If-None-Match matched (304).
         Raw bytes because the signature is checked over them by kiosk.remote_config."""
         headers = {"If-None-Match": etag} if etag else {}
-        r = self._call("GET", f"/v1/stations/{station_id}/config", headers=headers)
+        r = self._call("GET", f"/v1/stations/{station_id}/config", headers=headers,
+                       max_bytes=MAX_CONFIG_BYTES)
         if r.status_code == 304:
             return None, r.headers.get("ETag", etag)
         return r.content, r.headers.get("ETag")
@@ -196,7 +230,7 @@ class ApiClient:
         return _object(self._call(method, path, **kw))
 
     def _call(self, method: str, path: str, headers: dict[str, str] | None = None,
-              **kw: Any) -> requests.Response:
+              max_bytes: int = MAX_BODY_BYTES, **kw: Any) -> requests.Response:
         if not self.base_url:
             raise ApiOffline("no central API configured")
         try:
@@ -204,13 +238,28 @@ class ApiClient:
         except OSError as exc:
             raise ApiUnauthorised(f"cannot read token file: {type(exc).__name__}") from None
         all_headers = {"Authorization": f"Bearer {token}", **(headers or {})}
+        end = time.monotonic() + self._settings.request_deadline_s
+        cycle_end = getattr(self._local, "deadline", None)
+        if cycle_end is not None:
+            end = min(end, cycle_end)
+        left = end - time.monotonic()
+        if left <= 0:
+            raise ApiAbandoned(f"{method} {path}: sync cycle deadline passed")
+        timeout = (min(self.timeout[0], left), min(self.timeout[1], left))
         try:
             r = self.session.request(method, self.base_url + path, headers=all_headers,
-                                     timeout=self.timeout, **kw)
+                                     timeout=timeout, stream=True, **kw)
+            try:
+                body = _read_capped(r, max_bytes, end, f"{method} {path}")
+            finally:
+                r.close()
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise ApiOffline(f"{method} {path}: {type(exc).__name__}") from None
         except requests.RequestException as exc:
             raise ApiOffline(f"{method} {path}: {type(exc).__name__}") from None
+        r._content = body  # what r.content / r.json() read from now on
+        with self._stats_lock:
+            self.stats.bytes_received += len(body)
         if r.status_code < 400:
             return r
         detail = _detail(r)
@@ -226,11 +275,32 @@ class ApiClient:
         sent += sum(len(k) + len(v) + 4 for k, v in req.headers.items())
         body = req.body or b""
         sent += len(body.encode() if isinstance(body, str) else body)
-        got = 15 + sum(len(k) + len(v) + 4 for k, v in r.headers.items()) + len(r.content)
+        got = 15 + sum(len(k) + len(v) + 4 for k, v in r.headers.items())  # body: in _call
         with self._stats_lock:
             self.stats.requests += 1
             self.stats.bytes_sent += sent
             self.stats.bytes_received += got
+
+
+def _read_capped(r: requests.Response, max_bytes: int, end: float, what: str) -> bytes:
+    """The body, read as it arrives (read1: whatever one recv gives, so the clock is checked
+    between small reads) and refused past max_bytes or the deadline; nothing more is read."""
+    declared = r.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise ApiAbandoned(f"{what}: response of {declared} bytes is over {max_bytes}", r.status_code)
+    buf = bytearray()
+    while True:
+        if time.monotonic() > end:
+            raise ApiAbandoned(f"{what}: answer too slow, gave up at the deadline", r.status_code)
+        try:
+            chunk = r.raw.read1(_CHUNK, decode_content=True)
+        except Exception as exc:  # urllib3's protocol/timeout/decode errors: no usable answer
+            raise ApiOffline(f"{what}: {type(exc).__name__} while reading") from None
+        if not chunk:
+            return bytes(buf)
+        buf += chunk
+        if len(buf) > max_bytes:
+            raise ApiAbandoned(f"{what}: response over {max_bytes} bytes", r.status_code)
 
 
 def _detail(r: requests.Response) -> str:

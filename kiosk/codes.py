@@ -4,16 +4,17 @@
 - `seeker:<opaque token>` -> ("seeker", token); resolved to a person through the central API
 - `enrol:<CODE>` (the county admin page's station enrolment QR) -> ("enrol", CODE): the
   kiosk does not enrol itself from a scan yet; it tells the maintainer to run `gig-kiosk enrol`
-- `maint:v1.<payload>.<signature>` -> ("maintenance", operator) only if the signature
-  verifies with `security.maintenance_code_key`, the code is for this station and unexpired
+- `maint:v1.<payload>.<signature>` -> ("maintenance", operator) only if the county's Ed25519
+  signature verifies with `security.maintenance_code_key`, the code is for this station,
+  unexpired and not used before on this station (its nonce, kiosk.used_codes)
 - anything else -> ("unrecognised", "") with a clear zh/en message
 
 Payloads are untrusted: length-limited, matched against strict patterns, never executed or
 followed as links, and never logged: use `Route.log_text()` (kind, length, short digest).
 
-Maintenance key setting (`security.maintenance_code_key`), one of:
-  "ed25519:<base64 32-byte public key>"  (recommended: the kiosk holds no signing secret)
-  "hmac-sha256:<base64 secret, >= 16 bytes>"
+Maintenance key setting (`security.maintenance_code_key`): "ed25519:<base64 32-byte public
+key>". Only the county holds the signing key; a station holds nothing that could mint codes
+(the former shared-secret HMAC mode let one station's secret open every station: removed).
 The signed payload is compact JSON {"v":1,"sid":station,"exp":unix_s,"op":operator,"n":nonce}.
 """
 
@@ -22,7 +23,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import hmac
 import json
 import re
 import secrets
@@ -34,12 +34,15 @@ from urllib.parse import urlsplit
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from kiosk.used_codes import UsedCodes
+
 MAX_PAYLOAD_CHARS = 2048
 MAX_MAINT_LIFETIME_S = 31 * 24 * 3600  # a code valid for longer than this is refused anyway
 JOB_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,256}")
 OPERATOR_RE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 ENROL_RE = re.compile(r"[A-HJ-NP-Z2-9]{4}-?[A-HJ-NP-Z2-9]{4}-?[A-HJ-NP-Z2-9]{4}")  # central.onboarding
+NONCE_RE = re.compile(r"[0-9a-f]{16,64}")
 
 JOB, SEEKER, MAINTENANCE, UNRECOGNISED = "job", "seeker", "maintenance", "unrecognised"
 ENROL = "enrol"
@@ -55,6 +58,7 @@ _MSG = {
     "expired": ("维护码已过期，请重新获取", "Maintenance code has expired; get a new one"),
     "wrong_station": ("此维护码不适用于本驿站", "This maintenance code is for another station"),
     "no_key": ("本驿站未配置维护码密钥", "Maintenance codes are not set up on this station"),
+    "used": ("此维护码已使用过，请重新获取", "This maintenance code has already been used; get a new one"),
 }
 
 
@@ -85,8 +89,10 @@ def _route(kind: str, value: str = "", *, digest: str, reason: str = "", msg: st
     return Route(kind, value, zh, en, reason, expires_at, digest)
 
 
-def route(text: str, settings: Any, now: float | None = None) -> Route:
-    """Decide what a scanned payload means. Never raises on any input text."""
+def route(text: str, settings: Any, now: float | None = None, used: UsedCodes | None = None) -> Route:
+    """Decide what a scanned payload means. Never raises on any input text.
+    `used`: this station's ledger of used maintenance codes; without one no maintenance code
+    is accepted (it could not be made single-use)."""
     text = text if isinstance(text, str) else ""
     digest = hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:8]
     if len(text) > MAX_PAYLOAD_CHARS:
@@ -117,7 +123,7 @@ def route(text: str, settings: Any, now: float | None = None) -> Route:
                 return _route(ENROL, code, digest=digest)
             return _route(UNRECOGNISED, digest=digest, reason="bad enrolment code")
         if low.startswith("maint:"):
-            return _maintenance(t[6:], settings, time.time() if now is None else now, digest)
+            return _maintenance(t[6:], settings, time.time() if now is None else now, digest, used)
     except Exception:  # belt and braces: a routing bug must not crash the scan path
         return _route(UNRECOGNISED, digest=digest, reason="router error")
     return _route(UNRECOGNISED, digest=digest, reason="unknown scheme")
@@ -169,21 +175,18 @@ def _b64e(b: bytes) -> str:
 
 
 def _parse_key(setting: str) -> tuple[str, bytes] | None:
-    """("ed25519", public key bytes) or ("hmac", secret); None if unset or malformed."""
+    """("ed25519", public key bytes); None if unset, malformed or of another kind."""
     kind, _, b64 = setting.strip().partition(":")
     try:
         raw = base64.b64decode(b64, validate=True) if b64 else b""
     except (binascii.Error, ValueError):
         return None
-    kind = kind.lower()
-    if kind == "ed25519" and len(raw) == 32:
+    if kind.lower() == "ed25519" and len(raw) == 32:
         return "ed25519", raw
-    if kind == "hmac-sha256" and len(raw) >= 16:
-        return "hmac", raw
     return None
 
 
-def _maintenance(body: str, settings: Any, now: float, digest: str) -> Route:
+def _maintenance(body: str, settings: Any, now: float, digest: str, used: UsedCodes | None) -> Route:
     key = _parse_key(settings.security.maintenance_code_key)
     if key is None:
         return _route(UNRECOGNISED, digest=digest, reason="no maintenance key", msg="no_key")
@@ -202,10 +205,12 @@ def _maintenance(body: str, settings: Any, now: float, digest: str) -> Route:
     try:
         claims = json.loads(payload)
         sid, exp, op = claims["sid"], claims["exp"], claims.get("op", "maintainer")
+        nonce = claims["n"]
     except (ValueError, KeyError, TypeError):
         return _route(UNRECOGNISED, digest=digest, reason="bad maintenance claims")
     if not (isinstance(exp, int | float) and isinstance(sid, str) and isinstance(op, str)
-            and OPERATOR_RE.fullmatch(op) and claims.get("v") == 1):
+            and OPERATOR_RE.fullmatch(op) and claims.get("v") == 1
+            and isinstance(nonce, str) and NONCE_RE.fullmatch(nonce)):
         return _route(UNRECOGNISED, digest=digest, reason="bad maintenance claims")
     if sid != settings.station.id:
         return _route(UNRECOGNISED, digest=digest, reason="other station", msg="wrong_station")
@@ -213,13 +218,16 @@ def _maintenance(body: str, settings: Any, now: float, digest: str) -> Route:
         return _route(UNRECOGNISED, digest=digest, reason="expired", msg="expired")
     if exp - now > MAX_MAINT_LIFETIME_S:
         return _route(UNRECOGNISED, digest=digest, reason="lifetime too long")
+    if used is None:
+        return _route(UNRECOGNISED, digest=digest, reason="no code ledger", msg="no_key")
+    state = used.use(nonce, float(exp), now)
+    if state != "ok":
+        return _route(UNRECOGNISED, digest=digest, reason="already used", msg="used")
     return _route(MAINTENANCE, op, digest=digest, expires_at=float(exp))
 
 
 def _verify(key: tuple[str, bytes], signed: bytes, sig: bytes) -> bool:
-    kind, material = key
-    if kind == "hmac":
-        return hmac.compare_digest(hmac.new(material, signed, hashlib.sha256).digest(), sig)
+    _, material = key
     try:
         Ed25519PublicKey.from_public_bytes(material).verify(sig, signed)
         return True
@@ -234,24 +242,21 @@ def make_maintenance_code(
     operator: str = "maintainer",
     now: float | None = None,
 ) -> str:
-    """A signed maintenance payload for a QR code (for maintainers' tools and tests).
+    """A signed maintenance payload for a QR code (for the county's tools and tests).
 
-    `signing_key`: "ed25519-private:<base64 32-byte seed>" or "hmac-sha256:<base64 secret>"."""
+    `signing_key`: "ed25519-private:<base64 32-byte seed>"."""
     if not OPERATOR_RE.fullmatch(operator):
         raise ValueError("operator: 1-64 of A-Z a-z 0-9 _ . -")
     now = time.time() if now is None else now
     claims = {"v": 1, "sid": station_id, "exp": int(now + ttl_s), "op": operator,
-              "n": secrets.token_hex(4)}
+              "n": secrets.token_hex(8)}  # 64 bits: the single-use ledger's key
     payload_b64 = _b64e(json.dumps(claims, separators=(",", ":")).encode("utf-8"))
     signed = b"maint:v1." + payload_b64.encode("ascii")
     kind, _, b64 = signing_key.partition(":")
     raw = base64.b64decode(b64, validate=True)
-    if kind == "ed25519-private" and len(raw) == 32:
-        sig = Ed25519PrivateKey.from_private_bytes(raw).sign(signed)
-    elif kind == "hmac-sha256" and len(raw) >= 16:
-        sig = hmac.new(raw, signed, hashlib.sha256).digest()
-    else:
-        raise ValueError("signing key must be ed25519-private:<b64 32 bytes> or hmac-sha256:<b64 >=16 bytes>")
+    if kind != "ed25519-private" or len(raw) != 32:
+        raise ValueError("signing key must be ed25519-private:<b64 32 bytes>")
+    sig = Ed25519PrivateKey.from_private_bytes(raw).sign(signed)
     return f"maint:v1.{payload_b64}.{_b64e(sig)}"
 
 

@@ -152,22 +152,13 @@ def enrol(settings: settings_mod.Settings, code: str, allow_http: bool = False) 
 
 
 def sync_once(settings: settings_mod.Settings) -> dict[str, Any]:
-    from kiosk.api import ApiClient, ApiError
-    from kiosk.outbox import Outbox
-    from kiosk.remote_config import RemoteConfig
-    from kiosk.store import Store
-    from kiosk.sync import SyncWorker
+    from kiosk.api import ApiError
+    from kiosk.sync_cli import one_cycle
 
-    data_dir = settings.storage.data_dir
-    api = ApiClient(settings.api)
     try:
-        worker = SyncWorker(settings, Store(data_dir / "cache.db"), Outbox(data_dir), api,
-                            RemoteConfig(settings, data_dir), device_health=dict)
-        return worker.run_cycle(heartbeat=True).as_dict()
+        return one_cycle(settings)
     except ApiError as exc:
         return {"error": f"{type(exc).__name__}: {exc.detail}"}
-    finally:
-        api.close()
 
 
 def run(args: argparse.Namespace) -> int:

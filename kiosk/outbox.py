@@ -8,6 +8,12 @@ server confirmed it (201, first time or replayed). A 4xx refusal (job closed, un
 is final: the personal data is deleted and only (reference, job, status, reason) is kept for
 reporting. Seeker fields are AES-256-GCM encrypted under a key file created 0600 on first
 run; the Idempotency-Key is the associated data, binding each ciphertext to its row.
+
+The key lives OUTSIDE data_dir (`[storage] outbox_key_file`, or the systemd credential
+`outbox.key`): a copy of data_dir (a pulled SD card, a backup) holds ciphertext at most, never
+the key. Delivered or refused rows are deleted with `secure_delete=ON` (the freed bytes are
+zeroed) and the WAL is then checkpointed and truncated, so no old page image with the
+ciphertext stays in outbox.db-wal either.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from typing import Protocol
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from kiosk.api import ApiRejected
+from kiosk.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -87,16 +94,40 @@ class ApplicationSender(Protocol):
     def submit_application(self, idempotency_key: str, body: dict) -> dict: ...
 
 
+CREDENTIAL = "outbox.key"  # name of the systemd credential (LoadCredential=outbox.key:...)
+
+
+def key_path(settings: Settings) -> Path:
+    """Where the outbox key is: the systemd credential if the service was given one
+    ($CREDENTIALS_DIRECTORY/outbox.key, readable by the service only), else the setting."""
+    creds = os.environ.get("CREDENTIALS_DIRECTORY")
+    if creds and (Path(creds) / CREDENTIAL).is_file():
+        return Path(creds) / CREDENTIAL
+    return settings.storage.outbox_key_file
+
+
+def _read_key(path: Path) -> bytes:
+    key = path.read_bytes()
+    if len(key) != 32:
+        raise ValueError(f"{path}: outbox key must be 32 bytes")
+    if path.stat().st_mode & 0o077:
+        log.error("outbox key %s is readable by other users; make it 0600", path)
+    return key
+
+
 def load_or_create_key(path: Path) -> bytes:
     """32-byte AES key; created atomically with mode 0600 (O_EXCL: two processes starting
-    together cannot each write their own key)."""
+    together cannot each write their own key). An existing key is only read (a systemd
+    credential is on a read-only file system)."""
+    try:
+        return _read_key(path)
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        key = path.read_bytes()
-        if len(key) != 32:
-            raise ValueError(f"{path}: outbox key must be 32 bytes") from None
-        return key
+        return _read_key(path)
     key = AESGCM.generate_key(bit_length=256)
     try:
         os.write(fd, key)
@@ -124,18 +155,53 @@ class Outbox:
     """Applications waiting for the central API. Safe to call from several threads."""
 
     FILE = "outbox.db"
-    KEY_FILE = "outbox.key"
+    LEGACY_KEY_FILE = "outbox.key"  # where the key used to be: inside data_dir
     DELIVERED_KEEP_S = 7 * 24 * 3600  # receipts' references stay checkable for a week
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, key_file: Path) -> None:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self._aead = AESGCM(load_or_create_key(self.data_dir / self.KEY_FILE))
+        key_file = Path(key_file)
+        if key_file.resolve().is_relative_to(self.data_dir.resolve()):
+            raise ValueError(f"{key_file}: the outbox key must be kept outside data_dir")
+        self._aead = AESGCM(load_or_create_key(key_file))
         self.path = self.data_dir / self.FILE
         self._local = threading.local()
         self._flush_lock = threading.Lock()  # one flush at a time (sync thread, sync --once)
         conn = self._conn()
         conn.executescript(_SCHEMA)
+        self._migrate_legacy_key(conn)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Outbox:
+        return cls(settings.storage.data_dir, key_path(settings))
+
+    def _migrate_legacy_key(self, conn: sqlite3.Connection) -> None:
+        """Older kiosks kept the key in data_dir: re-encrypt waiting rows under the new key,
+        then overwrite and delete the old key file."""
+        legacy = self.data_dir / self.LEGACY_KEY_FILE
+        try:
+            old = AESGCM(_read_key(legacy))
+        except (FileNotFoundError, ValueError):
+            return
+        with _tx(conn):
+            rows = conn.execute("SELECT seq, idempotency_key, seeker FROM outbox").fetchall()
+            for seq, key, blob in rows:
+                try:
+                    seeker = old.decrypt(blob[:12], blob[12:], key.encode("ascii"))
+                except Exception:
+                    continue  # already under the new key (or broken: flush reports it)
+                nonce = os.urandom(12)
+                conn.execute("UPDATE outbox SET seeker = ? WHERE seq = ?",
+                             (nonce + self._aead.encrypt(nonce, seeker, key.encode("ascii")), seq))
+        self._checkpoint(conn)
+        with open(legacy, "r+b") as f:
+            f.write(b"\0" * 32)
+            f.flush()
+            os.fsync(f.fileno())
+        legacy.unlink()
+        _fsync_dir(self.data_dir)
+        log.warning("outbox: moved the key out of data_dir (%d waiting rows re-encrypted)", len(rows))
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -222,47 +288,58 @@ class Outbox:
         with self._flush_lock:
             conn = self._conn()
             last_seq = 0
-            while max_items is None or sent < max_items:
-                row = conn.execute(
-                    "SELECT seq, reference, idempotency_key, job_id, station_id, consent_version,"
-                    " consent_at, created_at, seeker FROM outbox WHERE seq > ? ORDER BY seq LIMIT 1",
-                    (last_seq,),
-                ).fetchone()
-                if row is None:
-                    break
-                seq, reference, key, job_id, station_id, cv, cat, created, blob = row
-                last_seq = seq
-                try:
-                    seeker = json.loads(self._aead.decrypt(blob[:12], blob[12:], key.encode("ascii")))
-                except Exception:
-                    # Undecryptable (key file replaced): unsendable forever; drop the data.
-                    self._reject(conn, seq, reference, job_id, created, None, "cannot decrypt")
-                    continue
-                body = {"job_id": job_id, "station_id": station_id, "seeker": seeker,
-                        "consent": {"version": cv, "at": cat}}
-                conn.execute("UPDATE outbox SET attempts = attempts + 1 WHERE seq = ?", (seq,))
-                try:
-                    answer = api.submit_application(key, body)
-                except ApiRejected as exc:
-                    if exc.status == 409:
-                        # Key reused with another body: cannot happen for our rows unless the
-                        # row was altered; report it like any other refusal.
-                        log.error("outbox %s: idempotency conflict", reference)
-                    self._reject(conn, seq, reference, job_id, created, exc.status, exc.reason)
-                    continue
-                except Exception as exc:
-                    conn.execute("UPDATE outbox SET last_error = ? WHERE seq = ?",
-                                 (type(exc).__name__, seq))
-                    raise
-                with _tx(conn):
-                    conn.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
-                    conn.execute(
-                        "INSERT OR REPLACE INTO delivered (reference, server_id, delivered_at)"
-                        " VALUES (?,?,?)", (reference, str(answer.get("id", "")), time.time()))
-                sent += 1
+            try:
+                while max_items is None or sent < max_items:
+                    row = conn.execute(
+                        "SELECT seq, reference, idempotency_key, job_id, station_id, consent_version,"
+                        " consent_at, created_at, seeker FROM outbox WHERE seq > ? ORDER BY seq LIMIT 1",
+                        (last_seq,),
+                    ).fetchone()
+                    if row is None:
+                        break
+                    seq, reference, key, job_id, station_id, cv, cat, created, blob = row
+                    last_seq = seq
+                    try:
+                        seeker = json.loads(self._aead.decrypt(blob[:12], blob[12:], key.encode("ascii")))
+                    except Exception:
+                        # Undecryptable (key file replaced): unsendable forever; drop the data.
+                        self._reject(conn, seq, reference, job_id, created, None, "cannot decrypt")
+                        continue
+                    body = {"job_id": job_id, "station_id": station_id, "seeker": seeker,
+                            "consent": {"version": cv, "at": cat}}
+                    conn.execute("UPDATE outbox SET attempts = attempts + 1 WHERE seq = ?", (seq,))
+                    try:
+                        answer = api.submit_application(key, body)
+                    except ApiRejected as exc:
+                        if exc.status == 409:
+                            # Key reused with another body: cannot happen for our rows unless the
+                            # row was altered; report it like any other refusal.
+                            log.error("outbox %s: idempotency conflict", reference)
+                        self._reject(conn, seq, reference, job_id, created, exc.status, exc.reason)
+                        continue
+                    except Exception as exc:
+                        conn.execute("UPDATE outbox SET last_error = ? WHERE seq = ?",
+                                     (type(exc).__name__, seq))
+                        raise
+                    with _tx(conn):
+                        conn.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
+                        conn.execute(
+                            "INSERT OR REPLACE INTO delivered (reference, server_id, delivered_at)"
+                            " VALUES (?,?,?)", (reference, str(answer.get("id", "")), time.time()))
+                    sent += 1
+            finally:
+                if last_seq:  # rows left the queue: purge their old page images
+                    self._checkpoint(conn)
             conn.execute("DELETE FROM delivered WHERE delivered_at < ?",
                          (time.time() - self.DELIVERED_KEEP_S,))
         return sent, self.pending()
+
+    def _checkpoint(self, conn: sqlite3.Connection) -> None:
+        """Copy the WAL into the database and truncate it to 0 bytes: the WAL's old page
+        images still hold deleted ciphertext (secure_delete only zeroes the new image)."""
+        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy:  # a reader held the WAL open; the next flush tries again
+            log.info("outbox: WAL checkpoint postponed (database busy)")
 
     def _reject(self, conn: sqlite3.Connection, seq: int, reference: str, job_id: str,
                 created: float, status: int | None, reason: str) -> None:

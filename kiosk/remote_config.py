@@ -8,6 +8,13 @@ and ranges below (unknown field → refused). Otherwise nothing changes, and (ve
 is kept for the next heartbeat. The last applied document is stored as received in
 data_dir/station-config.json and verified again when the kiosk starts.
 
+No rollback, no stale documents: a document must carry `issued_at`, not be older than
+MAX_AGE, and be neither below the version floor nor issued before the newest document seen.
+The floor (version, issued_at) is kept in data_dir/station-config-floor.json and also learned
+from central's heartbeat ack (`config_version`: the station's current version), so a station
+that lost its data_dir (re-image, SD swap) cannot be rolled back to an old signed document:
+with no floor known it sends a heartbeat before it fetches a document (kiosk.sync).
+
 Trusted keys come from [security] trusted_config_keys. When that list is empty and
 [security] pin_config_key_on_first_use is set, the kiosk pins the county key it first fetches
 from its authenticated API (trust on first use) in data_dir/station-config-key.json; later
@@ -17,11 +24,13 @@ documents must verify with that pinned key. Otherwise every document is rejected
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +47,10 @@ log = logging.getLogger(__name__)
 
 _PIN_HASH = r"^[A-Za-z0-9$+/=:._-]{16,256}$"
 _INT32 = 2**31 - 1
+# Central re-signs a document older than 30 days when a station fetches it, so a fetched
+# document is normally < 30 days old. 180 days leaves room for a long central outage or clock
+# error, while a leaked or replayed document stops working after half a year at most.
+MAX_AGE_S = 180 * 24 * 3600
 
 
 class Features(BaseModel):
@@ -116,6 +129,7 @@ class RemoteConfig:
     FILE = "station-config.json"
     PIN_FILE = "station-config-key.json"
     REJECTED_FILE = "station-config-rejected.json"
+    FLOOR_FILE = "station-config-floor.json"
 
     def __init__(self, settings: Settings, data_dir: Path | None = None) -> None:
         self.station_id = settings.station.id
@@ -129,6 +143,7 @@ class RemoteConfig:
         self._raw: bytes | None = None
         self.rejected: Rejected | None = self._load_rejected()
         self._keys = self._trusted_keys()
+        self.floor_version, self.floor_issued_at = self._load_floor()
         self._load_last_known_good()
 
     # --- public ---------------------------------------------------------------------------
@@ -165,6 +180,18 @@ class RemoteConfig:
             log.warning("remote config: pinned county %s key %s on first use", county, kid)
             self._keys = self._trusted_keys()
 
+    @property
+    def floor_known(self) -> bool:
+        return self.floor_version > 0
+
+    def learn_floor(self, version: int) -> None:
+        """Central says `version` is this station's current document: never go below it."""
+        with self._lock:
+            if isinstance(version, int) and not isinstance(version, bool) \
+                    and self.floor_version < version <= _INT32:
+                self.floor_version = version
+                self._save_floor()
+
     def apply(self, raw: bytes) -> ApplyResult:
         """Verify and, if good, apply and persist a signed document (bytes as received)."""
         with self._lock:
@@ -179,6 +206,9 @@ class RemoteConfig:
             if version == self.version and self._raw is not None:
                 return ApplyResult("unchanged", version)
             _atomic_write(self.data_dir / self.FILE, raw)
+            self.floor_version = max(self.floor_version, version)
+            self.floor_issued_at = max(self.floor_issued_at, _issued(doc) or 0.0)
+            self._save_floor()
             self._raw = raw
             self._current = AppliedConfig(**config.model_dump(), version=version,
                                           issued_at=str(doc.get("issued_at", "")))
@@ -218,8 +248,20 @@ class RemoteConfig:
             raise ConfigRejected("document is for another station", version)
         if self.county and doc["county"] != self.county:
             raise ConfigRejected("document is for another county", version)
+        issued = _issued(doc)
+        if issued is None:
+            raise ConfigRejected("missing or invalid issued_at", version)
         if check_version and self._raw is not None and version < self.version:
             raise ConfigRejected(f"version {version} is older than applied {self.version}", version)
+        if check_version and version < self.floor_version:
+            raise ConfigRejected(f"version {version} is older than version {self.floor_version}, "
+                                 "known to be current", version)
+        if check_version and issued < self.floor_issued_at:
+            raise ConfigRejected(f"version {version} was issued before the newest document seen", version)
+        age = time.time() - issued
+        if check_version and age > MAX_AGE_S:
+            raise ConfigRejected(f"document expired: issued {int(age // 86400)} days ago, "
+                                 f"over the {MAX_AGE_S // 86400} days allowed", version)
         if check_version and self._raw is not None and version == self.version:
             if canonical_bytes(doc) != canonical_bytes(json.loads(self._raw)):
                 raise ConfigRejected(f"version {version} reused with other content", version)
@@ -277,14 +319,31 @@ class RemoteConfig:
             return
         try:
             doc, config = self._verify(raw, check_version=False)
+            if doc["version"] < self.floor_version:  # an older signed file put in its place
+                raise ConfigRejected(f"version {doc['version']} is below the floor {self.floor_version}")
         except ConfigRejected as exc:
             # Keys or station changed, or the file was altered: run on defaults until the
             # next good document rather than trust it.
             log.error("remote config: stored document no longer valid (%s); using defaults", exc.reason)
             return
+        # (the stored document is not aged out: it is what this station runs on until a newer
+        # one comes; MAX_AGE_S limits which documents can be newly applied)
+        self.floor_version = max(self.floor_version, doc["version"])
+        self.floor_issued_at = max(self.floor_issued_at, _issued(doc) or 0.0)
         self._raw = raw
         self._current = AppliedConfig(**config.model_dump(), version=doc["version"],
                                       issued_at=str(doc.get("issued_at", "")))
+
+    def _load_floor(self) -> tuple[int, float]:
+        try:
+            d = json.loads((self.data_dir / self.FLOOR_FILE).read_text())
+            return int(d["version"]), float(d["issued_at"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return 0, 0.0
+
+    def _save_floor(self) -> None:
+        _atomic_write(self.data_dir / self.FLOOR_FILE, json.dumps(
+            {"version": self.floor_version, "issued_at": self.floor_issued_at}).encode())
 
     def _load_rejected(self) -> Rejected | None:
         try:
@@ -296,6 +355,18 @@ class RemoteConfig:
     def _save_rejected(self) -> None:
         body = json.dumps(self.rejected.as_dict() if self.rejected else None).encode()
         _atomic_write(self.data_dir / self.REJECTED_FILE, body)
+
+
+def _issued(doc: dict[str, Any]) -> float | None:
+    """issued_at as unix seconds; None unless an ISO 8601 time with a zone."""
+    text = doc.get("issued_at")
+    if not isinstance(text, str) or len(text) > 40:
+        return None
+    try:
+        at = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return at.timestamp() if at.tzinfo is not None else None
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

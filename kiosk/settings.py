@@ -38,6 +38,11 @@ class ApiSettings(_Section):
     job_url: str = "https://jobs.example.gov.cn/j/{id}"
     connect_timeout_s: float = Field(3.05, gt=0, le=60)
     read_timeout_s: float = Field(10.0, gt=0, le=300)
+    # Whole request, body included (a dripping answer never trips read_timeout_s), and a
+    # whole sync cycle (config, deltas, outbox): past it the cycle stops and retries later,
+    # resuming from the last committed page.
+    request_deadline_s: float = Field(60.0, gt=0, le=600)
+    cycle_deadline_s: float = Field(300.0, gt=0, le=3600)
 
     def resolved_token(self) -> str:
         if self.token_file:
@@ -47,6 +52,16 @@ class ApiSettings(_Section):
 
 class StorageSettings(_Section):
     data_dir: Path = Path("var")
+    # AES key of the outbox (personal data waiting to be sent). Kept outside data_dir so a
+    # copy of data_dir holds no key; created 0600 on first run. A systemd credential named
+    # outbox.key ($CREDENTIALS_DIRECTORY) takes precedence (kiosk.outbox.key_path).
+    outbox_key_file: Path = Path("/etc/gig-kiosk/outbox.key")
+
+    @model_validator(mode="after")
+    def _key_outside_data(self) -> StorageSettings:
+        if self.outbox_key_file.resolve().is_relative_to(self.data_dir.resolve()):
+            raise ValueError("outbox_key_file must be outside data_dir")
+        return self
 
 
 class IdCardSettings(_Section):

@@ -9,6 +9,11 @@ then the outbox flush. Heartbeats go every `heartbeat_interval_s`. `wake()` (rig
 application) flushes the outbox at once. While the API is unreachable the worker retries
 with full-jitter backoff and the kiosk serves from the cache.
 
+A cycle is bounded whatever the server does: `[api] cycle_deadline_s` for all of it (bodies
+included), at most MAX_PAGES pages per resource, and a page that says has_more must move the
+cursor; otherwise the cycle stops with ApiAbandoned (logged, shown in the sync status that the
+heartbeat carries) and the next one resumes from the last committed page.
+
 Listeners (`on_change(cb)`, cb(kind) with kind in "jobs", "policies", "config",
 "connectivity") run on the sync thread; the UI hops to its own thread itself.
 """
@@ -26,7 +31,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from kiosk import __version__
-from kiosk.api import ApiClient, ApiError, ApiOffline, ApiServerError, ApiUnauthorised
+from kiosk.api import ApiAbandoned, ApiClient, ApiError, ApiOffline, ApiServerError, ApiUnauthorised
 from kiosk.models import Job, Policy
 from kiosk.outbox import Outbox
 from kiosk.remote_config import AppliedConfig, RemoteConfig
@@ -36,6 +41,7 @@ from kiosk.store import Store
 log = logging.getLogger(__name__)
 
 PAGE_LIMIT = 1000  # the server's maximum: fewest round trips for a full sync
+MAX_PAGES = 250  # per resource and cycle: 250,000 jobs, 2.5x the largest county benchmarked
 META_JOBS_CURSOR = "sync.jobs_cursor"
 META_POLICIES_CURSOR = "sync.policies_cursor"
 META_STATION = "sync.station_id"
@@ -96,6 +102,7 @@ def paper_from_health(health: dict[str, Any]) -> str:
 class SyncWorker:
     name = "sync"
     retry_base_s = 2.0  # first retry after a failed cycle: random(0, 4 s), doubling
+    max_pages = MAX_PAGES
 
     def __init__(
         self,
@@ -163,7 +170,7 @@ class SyncWorker:
     def run_cycle(self, heartbeat: bool = True) -> CycleReport:
         """Config, jobs, policies, outbox (and a heartbeat) on the calling thread. Raises the
         first ApiError; what completed before it stays applied."""
-        with self._cycle_lock:
+        with self._cycle_lock, self.api.deadline(self.settings.api.cycle_deadline_s):
             report = CycleReport()
             try:
                 report.config = self.sync_config()
@@ -174,6 +181,8 @@ class SyncWorker:
                 if heartbeat:
                     self.send_heartbeat()
             except ApiError as exc:
+                if isinstance(exc, ApiAbandoned):
+                    log.error("sync cycle stopped: %s", exc.detail)
                 self._connectivity(exc)
                 raise
             self._connectivity(None)
@@ -183,6 +192,10 @@ class SyncWorker:
 
     def sync_config(self) -> dict[str, Any]:
         rc = self.remote_config
+        if not rc.floor_known:
+            # No document and no floor (first start, or data_dir lost): learn from central which
+            # version is current before accepting any, so an old signed one cannot roll us back.
+            self.send_heartbeat()
         etag = self._seen_etag or rc.etag
         raw, new_etag = self.api.station_config(self.station_id, etag)
         self._config_due = False
@@ -254,6 +267,8 @@ class SyncWorker:
     def send_heartbeat(self) -> dict[str, Any]:
         ack = self.api.heartbeat(self.station_id, self.heartbeat_body())
         latest = ack.get("config_version")
+        if isinstance(latest, int):
+            self.remote_config.learn_floor(latest)
         rejected = self.remote_config.rejected
         if isinstance(latest, int) and latest > self.remote_config.version and not (
             rejected is not None and rejected.version == latest
@@ -270,8 +285,12 @@ class SyncWorker:
         cursor = self.store.get_meta(meta_key) or None
         first = True
         previous: set[str] = set()  # ids in the cache before a replace, to count deletions
+        pages = 0
         while True:
+            if pages >= self.max_pages:
+                raise ApiAbandoned(f"{kind}: still has_more after {pages} pages; resuming next cycle")
             page = fetch(cursor)
+            pages += 1
             replace = (first and cursor is None) or bool(page["reset"])
             items = []
             for d in page[kind]:
@@ -289,6 +308,9 @@ class SyncWorker:
                 apply(conn, items, deleted, replace, counts, previous)
                 self.store.set_meta(meta_key, page["cursor"], conn)
             first = False
+            if page["has_more"] and page["cursor"] == (cursor or ""):
+                # The same page would come again forever (a server bug): stop, say so.
+                raise ApiAbandoned(f"{kind}: has_more but the cursor did not advance")
             cursor = page["cursor"]
             if not page["has_more"]:
                 break

@@ -26,13 +26,28 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-heartbeat", action="store_true", help="skip the heartbeat")
 
 
-def run(args: argparse.Namespace) -> int:
-    from kiosk.api import ApiClient, ApiError
+def one_cycle(settings: settings_mod.Settings, heartbeat: bool = True) -> dict:
+    """One full sync cycle with the station's own cache, outbox and config state; raises
+    kiosk.api.ApiError when the API failed (what completed before stays applied)."""
+    from kiosk.api import ApiClient
     from kiosk.outbox import Outbox
-    from kiosk.privacy import install_log_filter
     from kiosk.remote_config import RemoteConfig
     from kiosk.store import Store
     from kiosk.sync import SyncWorker
+
+    data_dir = settings.storage.data_dir
+    api = ApiClient(settings.api)
+    worker = SyncWorker(settings, Store(data_dir / "cache.db"), Outbox.from_settings(settings), api,
+                        RemoteConfig(settings, data_dir), device_health=dict)
+    try:
+        return worker.run_cycle(heartbeat=heartbeat).as_dict()
+    finally:
+        api.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    from kiosk.api import ApiError
+    from kiosk.privacy import install_log_filter
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     install_log_filter()
@@ -47,18 +62,10 @@ def run(args: argparse.Namespace) -> int:
     if not settings.api.base_url:
         print("gig-kiosk sync: [api] base_url is not set", file=sys.stderr)
         return 2
-    data_dir = settings.storage.data_dir
-    store = Store(data_dir / "cache.db")
-    outbox = Outbox(data_dir)
-    api = ApiClient(settings.api)
-    worker = SyncWorker(settings, store, outbox, api, RemoteConfig(settings, data_dir),
-                        device_health=dict)
     try:
-        report = worker.run_cycle(heartbeat=not args.no_heartbeat)
+        report = one_cycle(settings, heartbeat=not args.no_heartbeat)
     except ApiError as exc:
         print(f"gig-kiosk sync: {type(exc).__name__}: {exc.detail}", file=sys.stderr)
         return 1
-    finally:
-        api.close()
-    print(json.dumps(report.as_dict(), ensure_ascii=False))
+    print(json.dumps(report, ensure_ascii=False))
     return 0

@@ -629,9 +629,12 @@ class GigKioskApp(App):
     def on_code(self, code: Any) -> None:
         """A scanned code (UI thread): route it; never trust or log the payload."""
         from kiosk.codes import JOB, MAINTENANCE, SEEKER, route
+        from kiosk.used_codes import UsedCodes
 
         self._activity()
-        r = route(code.text, self.services.settings)
+        if getattr(self, "_used_codes", None) is None:  # maintenance codes work once each
+            self._used_codes = UsedCodes.in_dir(self.services.settings.storage.data_dir)
+        r = route(code.text, self.services.settings, used=self._used_codes)
         log.info("%s", r.log_text())
         if self.sm.current == "attract":
             self.start_visit()

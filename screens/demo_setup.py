@@ -47,7 +47,9 @@ def demo_settings(data_dir: Path, lang: str = "zh", elderly: bool = False) -> Se
                 "lng": station.lng,
                 "county": station.county,
             },
-            "storage": {"data_dir": str(data_dir)},
+            # The outbox key lives beside data_dir, never in it (kiosk.outbox).
+            "storage": {"data_dir": str(data_dir),
+                        "outbox_key_file": str(data_dir.parent / f"{data_dir.name}-keys" / "outbox.key")},
             "ui": {"language": lang, "elderly_mode": elderly, "fullscreen": False},
             # Demo-only key pair in assets/demo/codes/codes.json; real stations get their own.
             "security": {"maintenance_code_key": _demo_codes()["maintenance_code_key"]},
@@ -77,7 +79,7 @@ def build_demo_services(
         idcard=demo.make_idcard_reader(),
         printer=demo.make_printer(),
         scanners=[demo.make_camera()],
-        outbox=Outbox(data_dir),  # applications are accepted at once, sent when online
+        outbox=Outbox.from_settings(settings),  # applications are accepted at once, sent when online
         speaker=Speaker(settings.ui.voice_rate_wpm, out_dir=speech_dir),
     )
     if embedded_central:

@@ -53,8 +53,7 @@ def build_sync(settings: Settings, services: Services) -> tuple[Any, Any, Any]:
     from kiosk.remote_config import RemoteConfig
     from kiosk.sync import SyncWorker
 
-    data_dir = settings.storage.data_dir
-    outbox, remote_config = Outbox(data_dir), RemoteConfig(settings)
+    outbox, remote_config = Outbox.from_settings(settings), RemoteConfig(settings)
     sync = SyncWorker(settings, services.store, outbox, ApiClient(settings.api), remote_config,
                       device_health=services.device_health)
     return outbox, remote_config, sync

@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from screens.demo_setup import build_demo_services, demo_opening
 
     with tempfile.TemporaryDirectory(prefix="gig-demo-") as tmp:
-        data_dir = args.data_dir or Path(tmp)
+        data_dir = args.data_dir or Path(tmp) / "data"  # its outbox key goes in tmp/data-keys
 
         def services():  # noqa: ANN202 (called by the app after the first frame)
             # A smoke run stops within a frame or two: no embedded server to start and stop.

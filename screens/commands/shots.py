@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     errors: list[BaseException] = []
     written: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="gig-shots-") as tmp:
-        services = build_demo_services(Path(tmp))
+        services = build_demo_services(Path(tmp) / "data")
         app = GigKioskApp(services, demo=False)
 
         def script():  # noqa: ANN202 (generator for run_script)

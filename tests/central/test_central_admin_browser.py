@@ -120,10 +120,10 @@ def test_staff_journey(browser, site, shots: Path) -> None:  # noqa: ANN001
     find(By.ID, "save").click()
     assert "已保存" in find(By.CSS_SELECTOR, "[role=status]").text
     history = find(By.ID, "history").text
-    assert "v2" in history and staff["username"] in history
     browser.save_screenshot(str(shots / "04-config-saved.png"))
     doc = api.get("/v1/stations/e-park/config", headers={"Authorization": f"Bearer {station['token']}"}).json()
-    assert doc["version"] == 2 and doc["config"]["radius_km"] == 15
+    assert f"v{doc['version']}" in history and staff["username"] in history
+    assert doc["config"]["radius_km"] == 15
     assert doc["config"]["features"]["voice"] is False and doc["config"]["banner"] == "今日新增岗位 12 个"
 
     # county config reaches every station of the county
@@ -131,8 +131,9 @@ def test_staff_journey(browser, site, shots: Path) -> None:  # noqa: ANN001
     type_into("receipt_footer", "就业服务热线 12333")
     find(By.ID, "save").click()
     assert "已保存" in find(By.CSS_SELECTOR, "[role=status]").text
+    station_version = doc["version"]
     doc = api.get("/v1/stations/e-park/config", headers={"Authorization": f"Bearer {station['token']}"}).json()
-    assert doc["version"] == 3 and doc["config"]["receipt_footer"] == "就业服务热线 12333"
+    assert doc["version"] > station_version and doc["config"]["receipt_footer"] == "就业服务热线 12333"
     assert doc["config"]["radius_km"] == 15  # the station's own override still wins
 
     # jobs: add (with a validation round), edit, close

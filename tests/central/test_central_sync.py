@@ -121,7 +121,7 @@ def test_config_is_signed_versioned_and_cached_by_etag(server) -> None:  # noqa:
     new = server.client.get("/v1/stations/e-park/config", headers={**station, "If-None-Match": etag})
     assert new.status_code == 200 and new.headers["etag"] != etag
     doc2 = new.json()
-    assert doc2["version"] == doc["version"] + 1
+    assert doc2["version"] > doc["version"]  # services.next_config_version: never reused
     assert doc2["config"]["banner"] == "欢迎光临" and doc2["config"]["features"]["voice"] is False
     assert doc2["config"]["features"]["print"] is True
     _verify(server, doc2)
@@ -143,7 +143,7 @@ def test_county_config_republishes_every_station(server) -> None:  # noqa: ANN00
     assert r.status_code == 200 and r.json()["effective"]["idle_timeout_s"] == 120
     for s in ("w-park", "w-mall"):
         doc = server.client.get(f"/v1/stations/{s}/config", headers=staff).json()
-        assert doc["version"] == before[s] + 1 and doc["config"]["default_language"] == "en"
+        assert doc["version"] > before[s] and doc["config"]["default_language"] == "en"
         _verify(server, doc)
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 import logging
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import example, given
@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 
 from kiosk import codes
 from kiosk.settings import from_dict
+from kiosk.used_codes import UsedCodes
 
 NOW = 1_750_000_000.0
 ED_PRIV, ED_PUB = codes.new_ed25519_keys()
-HMAC = "hmac-sha256:" + base64.b64encode(b"k" * 32).decode()
 
 
 def cfg(key: str = ED_PUB, station: str = "demo-park"):
@@ -89,39 +89,81 @@ def test_too_long_payload_is_refused_before_parsing():
     assert r.kind == "unrecognised" and r.reason == "too long" and "过长" in r.message_zh
 
 
-@pytest.mark.parametrize("priv, pub", [(ED_PRIV, ED_PUB), (HMAC, HMAC)])
-def test_signed_maintenance_code_verifies(priv, pub):
-    code = codes.make_maintenance_code(priv, "demo-park", ttl_s=3600, operator="tech-07", now=NOW)
-    r = codes.route(code, cfg(pub), now=NOW + 10)
+@pytest.fixture
+def used(tmp_path: Path) -> UsedCodes:
+    return UsedCodes.in_dir(tmp_path)
+
+
+def test_signed_maintenance_code_verifies(used: UsedCodes):
+    code = codes.make_maintenance_code(ED_PRIV, "demo-park", ttl_s=3600, operator="tech-07", now=NOW)
+    r = codes.route(code, cfg(ED_PUB), now=NOW + 10, used=used)
     assert (r.kind, r.value) == ("maintenance", "tech-07")
     assert r.expires_at == pytest.approx(NOW + 3600, abs=1)
 
 
-def test_maintenance_code_rejections():
+def test_maintenance_code_works_once_even_across_a_restart(tmp_path: Path):
+    code = codes.make_maintenance_code(ED_PRIV, "demo-park", ttl_s=3600, now=NOW)
+    first = codes.route(code, S, now=NOW + 1, used=UsedCodes.in_dir(tmp_path))
+    assert first.kind == "maintenance"
+    again = codes.route(code, S, now=NOW + 2, used=UsedCodes.in_dir(tmp_path))  # a new process
+    assert (again.kind, again.reason) == ("unrecognised", "already used")
+    assert "已使用" in again.message_zh and "already been used" in again.message_en
+    other = codes.make_maintenance_code(ED_PRIV, "demo-park", ttl_s=3600, now=NOW)
+    assert codes.route(other, S, now=NOW + 3, used=UsedCodes.in_dir(tmp_path)).kind == "maintenance"
+    # past its expiry the code is refused as expired, and the ledger forgets it
+    ledger = UsedCodes.in_dir(tmp_path)
+    assert codes.route(code, S, now=NOW + 3601, used=ledger).reason == "expired"
+    fresh = codes.make_maintenance_code(ED_PRIV, "demo-park", ttl_s=60, now=NOW + 3601)
+    assert codes.route(fresh, S, now=NOW + 3602, used=ledger).kind == "maintenance"
+    assert len(UsedCodes.in_dir(tmp_path)) == 1
+
+
+def test_without_a_ledger_no_maintenance_code_is_accepted():
+    code = codes.make_maintenance_code(ED_PRIV, "demo-park", ttl_s=3600, now=NOW)
+    assert codes.route(code, S, now=NOW).kind == "unrecognised"
+
+
+def test_ledger_is_bounded_and_fails_closed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from kiosk import used_codes
+
+    monkeypatch.setattr(used_codes, "MAX_ENTRIES", 3)
+    ledger = UsedCodes.in_dir(tmp_path)
+    assert [ledger.use(f"{i:016x}", NOW + 60, NOW) for i in range(4)] == ["ok", "ok", "ok", "full"]
+    assert ledger.use("0" * 16, NOW + 60, NOW) == "used"
+    assert ledger.use(f"{9:016x}", NOW + 200, NOW + 61) == "ok"  # the expired ones made room
+    (tmp_path / UsedCodes.FILE).write_text("{not json")
+    broken = UsedCodes.in_dir(tmp_path)
+    assert broken.use(f"{10:016x}", NOW + 60, NOW) == "used"  # unreadable: refuse, never reopen
+
+
+def test_maintenance_code_rejections(used: UsedCodes):
     code = codes.make_maintenance_code(ED_PRIV, "demo-park", ttl_s=600, now=NOW)
-    assert codes.route(code, S, now=NOW + 601).reason == "expired"
-    assert "过期" in codes.route(code, S, now=NOW + 601).message_zh
-    assert codes.route(code, cfg(station="other-park"), now=NOW).reason == "other station"
+    assert codes.route(code, S, now=NOW + 601, used=used).reason == "expired"
+    assert "过期" in codes.route(code, S, now=NOW + 601, used=used).message_zh
+    assert codes.route(code, cfg(station="other-park"), now=NOW, used=used).reason == "other station"
     other_priv, other_pub = codes.new_ed25519_keys()
-    assert codes.route(code, cfg(other_pub), now=NOW).reason == "bad signature"
-    assert codes.route(code, cfg(""), now=NOW).reason == "no maintenance key"
-    assert codes.route(code, cfg("ed25519:bm90LWEta2V5"), now=NOW).reason == "no maintenance key"
+    assert codes.route(code, cfg(other_pub), now=NOW, used=used).reason == "bad signature"
+    assert codes.route(code, cfg(""), now=NOW, used=used).reason == "no maintenance key"
+    assert codes.route(code, cfg("ed25519:bm90LWEta2V5"), now=NOW, used=used).reason == "no maintenance key"
+    # the removed shared-secret mode is no longer a valid key setting
+    hmac_key = "hmac-sha256:" + "a2" * 22
+    assert codes.route(code, cfg(hmac_key), now=NOW, used=used).reason == "no maintenance key"
     # tampering with the signed claims (e.g. another station) breaks the signature
     head, payload, sig = code.split(".")
     forged = codes._b64e(codes._b64d(payload).replace(b"demo-park", b"demo-parx"))
-    assert codes.route(f"{head}.{forged}.{sig}", S, now=NOW).reason == "bad signature"
-    assert codes.route("maint:v1.not.base64!!", S, now=NOW).kind == "unrecognised"
+    assert codes.route(f"{head}.{forged}.{sig}", S, now=NOW, used=used).reason == "bad signature"
+    assert codes.route("maint:v1.not.base64!!", S, now=NOW, used=used).kind == "unrecognised"
     # a valid signature over a code that lives too long is still refused
     long = codes.make_maintenance_code(ED_PRIV, "demo-park", ttl_s=400 * 24 * 3600, now=NOW)
-    assert codes.route(long, S, now=NOW).reason == "lifetime too long"
-    # HMAC code presented to an Ed25519-configured kiosk
-    hm = codes.make_maintenance_code(HMAC, "demo-park", now=NOW)
-    assert codes.route(hm, S, now=NOW).kind == "unrecognised"
+    assert codes.route(long, S, now=NOW, used=used).reason == "lifetime too long"
+    assert len(used) == 0  # none of the refused codes took a place in the ledger
 
 
 def test_make_maintenance_code_rejects_bad_input():
     with pytest.raises(ValueError):
         codes.make_maintenance_code(ED_PUB, "demo-park")  # a public key cannot sign
+    with pytest.raises(ValueError):
+        codes.make_maintenance_code("hmac-sha256:" + "a2" * 22, "demo-park")  # mode removed
     with pytest.raises(ValueError):
         codes.make_maintenance_code(ED_PRIV, "demo-park", operator="名字")
 

@@ -14,10 +14,9 @@ import sys
 import time
 from pathlib import Path
 
-from sync_helpers import fake_phone, numbered_id_number
+from sync_helpers import fake_phone, make_outbox, numbered_id_number
 
 from kiosk.api import ApiClient
-from kiosk.outbox import Outbox
 from kiosk.remote_config import RemoteConfig
 from kiosk.settings import from_dict
 from kiosk.store import Store
@@ -37,7 +36,7 @@ def main() -> int:
         "storage": {"data_dir": a.data_dir},
     })
     data_dir = Path(a.data_dir)
-    outbox = Outbox(data_dir)
+    outbox = make_outbox(data_dir)
     api = ApiClient(settings.api, retries=2, backoff_s=0.05, backoff_cap_s=0.3)
     worker = SyncWorker(settings, Store(data_dir / "cache.db"), outbox, api,
                         RemoteConfig(settings, data_dir), device_health=dict)

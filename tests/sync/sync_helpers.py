@@ -18,6 +18,7 @@ from central.app import create_app
 from central.security import new_data_key
 from central.services import RATE_ENV
 from central.testing import start_seeded_server, start_server
+from kiosk.outbox import Outbox
 from kiosk.settings import Settings, from_dict
 
 
@@ -94,11 +95,20 @@ def kiosk_settings(central: Central, data_dir: Path, base_url: str | None = None
         "station": {"id": station["id"], "county": county},
         "api": {"base_url": base_url or central.base_url, "token": station["token"],
                 "connect_timeout_s": 1.0, "read_timeout_s": 3.0, **api},
-        "storage": {"data_dir": str(data_dir)},
+        "storage": {"data_dir": str(data_dir), "outbox_key_file": str(key_file_for(data_dir))},
         "security": {"trusted_config_keys": keys if keys is not None
                      else [central.counties[station["county"]]["public_key"]],
                      "pin_config_key_on_first_use": pin},
     })
+
+
+def key_file_for(data_dir: Path) -> Path:
+    """The outbox key beside data_dir, never in it (as in production: /etc/gig-kiosk)."""
+    return Path(data_dir).parent / f"{Path(data_dir).name}-keys" / "outbox.key"
+
+
+def make_outbox(data_dir: Path) -> Outbox:
+    return Outbox(data_dir, key_file_for(data_dir))
 
 
 def editable(job: dict[str, Any]) -> dict[str, Any]:

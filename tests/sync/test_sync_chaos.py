@@ -15,11 +15,10 @@ from collections import Counter
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
-from sync_helpers import Central
+from sync_helpers import Central, key_file_for, make_outbox
 
 from central.security import DataCipher
 from kiosk.netsim import FaultProxy
-from kiosk.outbox import Outbox
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -101,13 +100,14 @@ def test_chaos_exactly_once(fresh_central: Central, tmp_path: Path) -> None:
         cfg = tmp_path / "kiosk.toml"
         cfg.write_text(f'[station]\nid = "{central.station["id"]}"\n'
                        f'[api]\nbase_url = "{proxy.url}"\ntoken = "{central.station["token"]}"\n'
-                       f'[storage]\ndata_dir = "{data_dir}"\n', encoding="utf-8")
+                       f'[storage]\ndata_dir = "{data_dir}"\n'
+                       f'outbox_key_file = "{key_file_for(data_dir)}"\n', encoding="utf-8")
         for _ in range(20):
             r = subprocess.run([sys.executable, "-m", "kiosk.cli", "sync", "--once", "--config", str(cfg)],
                                capture_output=True, text=True, cwd=ROOT, timeout=120)
             if r.returncode == 0 and '"pending": 0' in r.stdout:
                 break
-        outbox = Outbox(data_dir)
+        outbox = make_outbox(data_dir)
         assert outbox.pending() == 0
         assert outbox.rejected_count() == 0
     finally:

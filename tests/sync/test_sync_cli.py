@@ -25,7 +25,8 @@ def toml(tmp: Path, base_url: str, station: dict, token_file: bool = False, extr
     else:
         api = f'token = "{station["token"]}"'
     cfg.write_text(f'[station]\nid = "{station["id"]}"\n[api]\nbase_url = "{base_url}"\n{api}\n'
-                   f'[storage]\ndata_dir = "{tmp / "data"}"\n{extra}', encoding="utf-8")
+                   f'[storage]\ndata_dir = "{tmp / "data"}"\noutbox_key_file = "{tmp / "keys" / "outbox.key"}"\n'
+                   f'{extra}', encoding="utf-8")
     return cfg
 
 
@@ -38,13 +39,14 @@ def test_sync_once_json(central: Central, tmp_path: Path) -> None:
     assert set(out["jobs"]) == set(out["policies"]) == {"added", "updated", "deleted", "total"}
     assert out["jobs"]["added"] == out["jobs"]["total"] > 0
     # The minimal TOML names no trusted county key: jobs sync, the config is refused.
-    assert out["config"] == {"status": "rejected", "version": 1}
+    version = central.station_client().get(f"/v1/stations/{central.station['id']}/config").json()["version"]
+    assert out["config"] == {"status": "rejected", "version": version}
     assert out["outbox"] == {"sent": 0, "pending": 0}
     key = central.counties[central.station["county"]]["public_key"]
     cfg = toml(tmp_path, central.base_url, central.station, token_file=True,
                extra=f'[security]\ntrusted_config_keys = ["{key}"]\n')
     trusted = json.loads(run(cfg).stdout)
-    assert trusted["config"] == {"status": "applied", "version": 1}
+    assert trusted["config"] == {"status": "applied", "version": version}
     assert trusted["jobs"]["added"] == 0
     second = json.loads(run(cfg).stdout)
     assert second["jobs"]["added"] == 0 and second["config"]["status"] == "unchanged"

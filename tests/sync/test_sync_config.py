@@ -4,16 +4,16 @@ stays in force (in memory and on disk), and the refusal is reported in the next 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sync_helpers import Central, kiosk_settings
+from sync_helpers import Central, kiosk_settings, make_outbox
 
 from kiosk.api import ApiClient
-from kiosk.outbox import Outbox
 from kiosk.remote_config import RemoteConfig, canonical_bytes, key_id
 from kiosk.settings import from_dict
 from kiosk.store import Store
@@ -28,10 +28,18 @@ def pub(key: Ed25519PrivateKey) -> bytes:
     return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
+def ago(days: float = 0.0) -> str:
+    """issued_at `days` ago (documents older than remote_config.MAX_AGE_S are refused)."""
+    return (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).isoformat().replace("+00:00", "Z")
+
+
+ISSUED = ago(1)  # one time for all the test documents, so "unchanged" compares equal
+
+
 def doc(version: int, config: dict | None = None, key: Ed25519PrivateKey = COUNTY_KEY,
         **fields) -> dict:
     d = {"station_id": STATION, "county": COUNTY, "version": version,
-         "issued_at": "2025-05-01T01:00:00Z", "config": {"banner": f"v{version}", **(config or {})},
+         "issued_at": ISSUED, "config": {"banner": f"v{version}", **(config or {})},
          **fields}
     d["signature"] = base64.b64encode(key.sign(canonical_bytes(d))).decode()
     d["key_id"] = key_id(pub(key))
@@ -125,7 +133,7 @@ def test_newer_good_document_clears_the_rejection(tmp_path: Path) -> None:
 
 def worker(central: Central, tmp: Path, **kw) -> SyncWorker:
     s = kiosk_settings(central, tmp, **kw)
-    return SyncWorker(s, Store(tmp / "cache.db"), Outbox(tmp), ApiClient(s.api), RemoteConfig(s, tmp),
+    return SyncWorker(s, Store(tmp / "cache.db"), make_outbox(tmp), ApiClient(s.api), RemoteConfig(s, tmp),
                       device_health=lambda: {"printer": {"state": "ok", "paper_near_end": True}})
 
 
@@ -135,14 +143,16 @@ def test_real_server_config_applies_and_rejection_reaches_the_heartbeat(fresh_ce
     applied = []
     w.remote_config.on_applied(applied.append)
     w.run_cycle()
-    assert w.remote_config.version == 1
+    v1 = w.remote_config.version
+    assert v1 > 0
     staff = fresh_central.staff_client()
     sid = fresh_central.station["id"]
     assert staff.put(f"/v1/stations/{sid}/config",
                      json={"config": {"banner": "今日招聘会", "idle_timeout_s": 120}}).status_code == 200
     ack = w.send_heartbeat()
-    assert ack["config_version"] == 2 and w._config_due  # the heartbeat tells us to fetch
-    assert w.sync_config() == {"status": "applied", "version": 2}
+    v2 = ack["config_version"]
+    assert v2 > v1 and w._config_due  # the heartbeat tells us to fetch
+    assert w.sync_config() == {"status": "applied", "version": v2}
     assert applied[-1].banner == "今日招聘会" and w.remote_config.current.idle_timeout_s == 120
     assert w.sync_config()["status"] == "unchanged"  # ETag: 304
 
@@ -152,12 +162,12 @@ def test_real_server_config_applies_and_rejection_reaches_the_heartbeat(fresh_ce
         .station_config(other["id"])
     forged = json.loads(forged_raw)
     result = w.remote_config.apply(forged_raw)
-    assert result.status == "rejected" and w.remote_config.version == 2
+    assert result.status == "rejected" and w.remote_config.version == v2
     w.send_heartbeat()
     health = {s["id"]: s for s in staff.get("/v1/stations").json()}[sid]
     assert health["rejected_config"]["version"] == forged["version"]
     assert "signature" in health["rejected_config"]["reason"]
-    assert health["config_version_applied"] == 2 and health["paper"] == "low"
+    assert health["config_version_applied"] == v2 and health["paper"] == "low"
     assert "sync" in health["devices"] and health["app_version"]
 
 
@@ -176,3 +186,114 @@ def test_trust_on_first_use_pins_the_county_key(central: Central, tmp_path: Path
     pinned = json.loads((tmp_path / "station-config-key.json").read_text())
     assert pinned["public_key"] == central.counties[central.station["county"]]["public_key"]
     assert not RemoteConfig(w.settings, tmp_path).needs_key
+
+
+# --- rollback and freshness (issue 11, item 11) ------------------------------------------------
+def test_lost_state_and_an_old_document_is_refused(tmp_path: Path) -> None:
+    rc = remote(tmp_path)
+    old = raw(doc(5))
+    assert rc.apply(old).status == "applied"
+    assert rc.apply(raw(doc(6))).status == "applied"
+    # the state file alone lost (or replaced): the floor file still says 6
+    (tmp_path / "station-config.json").unlink()
+    assert remote(tmp_path).apply(old).status == "rejected"
+    # an older signed document copied over the state file is not loaded at start either
+    (tmp_path / "station-config.json").write_bytes(old)
+    assert remote(tmp_path).version == 0
+    # an older issued_at under a higher version number is refused too
+    stale = raw(doc(7, issued_at=ago(2)))
+    assert "issued before" in remote(tmp_path).apply(stale).reason
+
+
+def test_document_past_max_age_is_refused(tmp_path: Path) -> None:
+    rc = remote(tmp_path)
+    result = rc.apply(raw(doc(3, issued_at=ago(181))))
+    assert result.status == "rejected" and "expired" in result.reason and "180 days" in result.reason
+    assert rc.version == 0
+    for bad in ("", "yesterday", "2025-05-01T01:00:00"):  # missing, malformed, no zone
+        assert "issued_at" in rc.apply(raw(doc(3, issued_at=bad))).reason
+    assert rc.apply(raw(doc(3, issued_at=ago(179)))).status == "applied"
+
+
+def test_wiped_station_learns_the_floor_from_central(fresh_central: Central, tmp_path: Path) -> None:
+    """A re-imaged station (empty data_dir) must not accept an older signed document: the
+    heartbeat ack names the current version before any document is taken."""
+    sid = fresh_central.station["id"]
+    old_raw, _ = ApiClient(kiosk_settings(fresh_central, tmp_path / "a").api).station_config(sid)
+    assert fresh_central.staff_client().put(f"/v1/stations/{sid}/config",
+                                            json={"config": {"banner": "新"}}).status_code == 200
+    w = worker(fresh_central, tmp_path / "wiped")
+    assert not w.remote_config.floor_known
+    assert w.sync_config()["status"] == "applied"
+    current = w.remote_config.version
+    assert current > json.loads(old_raw)["version"] and w.remote_config.floor_version == current
+    # the same re-imaged station, also losing what it just applied: the ack alone sets the floor
+    fresh = worker(fresh_central, tmp_path / "wiped-again")
+    fresh.send_heartbeat()
+    result = fresh.remote_config.apply(old_raw)
+    assert result.status == "rejected" and "known to be current" in result.reason
+
+
+def test_expired_document_is_reported_in_the_next_heartbeat(fresh_central: Central, tmp_path: Path) -> None:
+    sid = fresh_central.station["id"]
+    w = worker(fresh_central, tmp_path, keys=[base64.b64encode(pub(COUNTY_KEY)).decode()])
+    expired = doc(2**30, station_id=sid, issued_at=ago(400))
+    assert w.remote_config.apply(raw(expired)).status == "rejected"
+    w.send_heartbeat()
+    health = {s["id"]: s for s in fresh_central.staff_client().get("/v1/stations").json()}[sid]
+    assert health["rejected_config"]["version"] == 2**30
+    assert "expired" in health["rejected_config"]["reason"]
+
+
+def test_restored_central_never_reissues_a_version(fresh_central: Central, tmp_path: Path) -> None:
+    """Back up the database, publish, restore the backup: the next version is above every
+    version issued before the restore (before: it reused the restored counter + 1)."""
+    import sqlite3
+    import time as _time
+
+    sid = fresh_central.station["id"]
+    db_file = Path(fresh_central.database_url.removeprefix("sqlite:///"))
+    backup = tmp_path / "backup.db"
+    with sqlite3.connect(db_file) as src, sqlite3.connect(backup) as dst:
+        src.backup(dst)
+    staff = fresh_central.staff_client()
+    issued = []
+    for banner in ("一", "二", "三"):
+        assert staff.put(f"/v1/stations/{sid}/config", json={"config": {"banner": banner}}).status_code == 200
+        issued.append(fresh_central.station_client().get(f"/v1/stations/{sid}/config").json()["version"])
+    assert issued == sorted(set(issued))
+
+    def restore() -> None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db_file}{suffix}").unlink(missing_ok=True)
+        with sqlite3.connect(backup) as src, sqlite3.connect(db_file) as dst:
+            src.backup(dst)
+        # The stated premise: a restore happens later than the burst of publishes ran ahead of
+        # the clock (3 publishes within a second: at most 3 s here; minutes in real life).
+        version_epoch = 1_704_067_200  # central.services.VERSION_EPOCH
+        _time.sleep(min(5.0, max(0.0, max(issued) + version_epoch + 1 - _time.time())))
+
+    fresh_central.restart(between=restore)
+    staff = fresh_central.staff_client()
+    assert staff.put(f"/v1/stations/{sid}/config", json={"config": {"banner": "四"}}).status_code == 200
+    after = fresh_central.station_client().get(f"/v1/stations/{sid}/config").json()["version"]
+    assert after > max(issued)
+
+
+def test_central_resigns_a_document_too_old_to_serve(fresh_central: Central) -> None:
+    """A station fetching a document older than REISSUE_AFTER_S gets the same config signed
+    again as a new version, so it never receives a document near the kiosk's maximum age."""
+    from sqlalchemy import create_engine, text
+
+    sid = fresh_central.station["id"]
+    first = fresh_central.station_client().get(f"/v1/stations/{sid}/config").json()
+    engine = create_engine(fresh_central.database_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE station_config_versions SET created_at = :t WHERE station_id = :s"),
+                     {"t": dt.datetime.now(dt.UTC) - dt.timedelta(days=31), "s": sid})
+    engine.dispose()
+    r = fresh_central.station_client().get(f"/v1/stations/{sid}/config")
+    again = r.json()
+    assert again["version"] > first["version"] and again["config"] == first["config"]
+    assert again["issued_at"] > first["issued_at"] and r.headers["etag"] == f'"{sid}.v{again["version"]}"'
+    assert fresh_central.station_client().get(f"/v1/stations/{sid}/config").json()["version"] == again["version"]

@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sync_helpers import Central, editable, kiosk_settings
+from sync_helpers import Central, editable, kiosk_settings, make_outbox
 
 from kiosk.api import ApiClient
-from kiosk.outbox import Outbox
 from kiosk.remote_config import RemoteConfig
 from kiosk.store import Store
 from kiosk.sync import META_JOBS_CURSOR, SyncWorker
@@ -18,7 +17,7 @@ from kiosk.sync import META_JOBS_CURSOR, SyncWorker
 def make_worker(central: Central, data_dir: Path, **kw) -> SyncWorker:
     settings = kiosk_settings(central, data_dir, **kw)
     store = Store(data_dir / "cache.db")
-    return SyncWorker(settings, store, Outbox(data_dir), ApiClient(settings.api),
+    return SyncWorker(settings, store, make_outbox(data_dir), ApiClient(settings.api),
                       RemoteConfig(settings, data_dir), device_health=dict)
 
 
@@ -41,7 +40,9 @@ def test_first_sync_then_updates_closures_and_new_jobs(fresh_central: Central, t
     assert first["jobs"]["added"] == first["jobs"]["total"] > 50
     assert first["jobs"]["updated"] == first["jobs"]["deleted"] == 0
     assert first["policies"]["added"] == first["policies"]["total"] > 0
-    assert first["config"] == {"status": "applied", "version": 1}
+    version = fresh_central.station_client().get(
+        f"/v1/stations/{fresh_central.station['id']}/config").json()["version"]
+    assert first["config"] == {"status": "applied", "version": version}
     assert set(kinds) >= {"jobs", "policies", "config"}
 
     staff = fresh_central.staff_client()

@@ -8,11 +8,10 @@ import time
 from functools import partial
 from pathlib import Path
 
-from sync_helpers import Central, fake_id_number, fake_phone, kiosk_settings
+from sync_helpers import Central, fake_id_number, fake_phone, kiosk_settings, make_outbox
 
 from kiosk.api import ApiClient
 from kiosk.netsim import FaultProxy
-from kiosk.outbox import Outbox
 from kiosk.remote_config import RemoteConfig
 from kiosk.store import Store
 from kiosk.sync import SyncWorker
@@ -24,7 +23,7 @@ def test_worker_offline_mode_and_recovery(fresh_central: Central, tmp_path: Path
     central = fresh_central
     proxy = FaultProxy(("127.0.0.1", central.port))
     settings = kiosk_settings(central, tmp_path, base_url=proxy.url)
-    store, outbox = Store(tmp_path / "cache.db"), Outbox(tmp_path)
+    store, outbox = Store(tmp_path / "cache.db"), make_outbox(tmp_path)
     api = ApiClient(settings.api, retries=1, backoff_s=0.05)
     w = SyncWorker(settings, store, outbox, api, RemoteConfig(settings, tmp_path),
                    device_health=lambda: {"idcard": {"state": "ok", "detail": ""}})
@@ -75,10 +74,10 @@ def test_worker_offline_mode_and_recovery(fresh_central: Central, tmp_path: Path
 def test_last_success_survives_restart_for_the_offline_badge(central: Central, tmp_path: Path) -> None:
     settings = kiosk_settings(central, tmp_path)
     store = Store(tmp_path / "cache.db")
-    w = SyncWorker(settings, store, Outbox(tmp_path), ApiClient(settings.api),
+    w = SyncWorker(settings, store, make_outbox(tmp_path), ApiClient(settings.api),
                    RemoteConfig(settings, tmp_path), device_health=dict)
     w.run_cycle()
-    again = SyncWorker(settings, Store(tmp_path / "cache.db"), Outbox(tmp_path),
+    again = SyncWorker(settings, Store(tmp_path / "cache.db"), make_outbox(tmp_path),
                        ApiClient(settings.api), RemoteConfig(settings, tmp_path), device_health=dict)
     assert again.last_success_at == w.last_success_at and not again.online
 
@@ -89,7 +88,7 @@ def test_broken_listener_and_health_do_not_stop_sync(central: Central, tmp_path:
     def broken() -> dict:
         raise RuntimeError("boom")
 
-    w = SyncWorker(settings, Store(tmp_path / "cache.db"), Outbox(tmp_path), ApiClient(settings.api),
+    w = SyncWorker(settings, Store(tmp_path / "cache.db"), make_outbox(tmp_path), ApiClient(settings.api),
                    RemoteConfig(settings, tmp_path), device_health=broken)
     w.on_change(lambda kind: 1 / 0)
     report = w.run_cycle()
