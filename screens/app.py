@@ -464,19 +464,9 @@ class GigKioskApp(App):
     def submit_application(self, digits: str) -> str:
         """Validate the phone number, commit the application to the outbox, then (and only
         then) tell the seeker it was received. Returns an error message, or ""."""
-        import phonenumbers
+        from kiosk import phone
 
-        from kiosk.privacy import mask_phone
-
-        try:
-            number = phonenumbers.parse(digits, "CN")
-            valid = phonenumbers.is_valid_number(number) and phonenumbers.number_type(number) in (
-                phonenumbers.PhoneNumberType.MOBILE,
-                phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-            )
-        except phonenumbers.NumberParseException:
-            valid = False
-        if not valid:
+        if not phone.is_valid(digits):
             return self.tr("That is not a valid mobile number. Please check it.", self.lang)
         session, job = self.services.session, self.current_job
         card = session.identity
@@ -503,7 +493,7 @@ class GigKioskApp(App):
                 f"{self.tr('Job', self.lang)}: {job.title}",
                 f"{self.tr('Name', self.lang)}: {card.masked_name}",
                 f"{self.tr('ID number', self.lang)}: {card.masked_id}",
-                f"{self.tr('Phone', self.lang)}: {mask_phone(digits)}",
+                f"{self.tr('Phone', self.lang)}: {phone.mask(digits)}",
                 f"{self.tr('Reference', self.lang)}: {entry.reference}",
             ]
         )
