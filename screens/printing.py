@@ -5,16 +5,25 @@ from __future__ import annotations
 
 from kivy.app import App
 from kivy.properties import ObjectProperty
-from kivy.uix.screenmanager import Screen
 
+from screens.base import VisitScreen
 from screens.job_qr import qr_texture
 
 
-class PrintingScreen(Screen):
+class PrintingScreen(VisitScreen):
     qr = ObjectProperty(None, allownone=True)
 
     def on_kv_post(self, _base: object) -> None:
-        App.get_running_app().bind(print_state=self._state_changed)
+        App.get_running_app().bind(print_state=lambda *_: self.refresh())
 
-    def _state_changed(self, app: App, state: str) -> None:
-        self.qr = qr_texture(app.job_url(app.current_job)) if state == "problem" and app.current_job else None
+    def refresh(self) -> None:
+        job = self.visit.job
+        self.qr = qr_texture(self.visit.job_url(job)) if self.visit.print_state == "problem" and job else None
+
+    def show_qr(self) -> None:
+        self.app.act(self.visit.show_qr())
+
+    def spoken_text(self) -> str:
+        if self.app.print_state == "problem":
+            return self.app.print_problem
+        return self.t("Please take your job slip from the slot below the screen")

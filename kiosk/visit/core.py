@@ -43,7 +43,6 @@ log = logging.getLogger(__name__)
 
 CONSENT_VERSION = "2026-11"  # the wording on the consent screen; sent with each application
 MAINTENANCE_BY_PIN_S = 15 * 60
-SEARCH_LIMIT = 200
 # The screens a visit moves between (screens/<name>.py draws each).
 ATTRACT, HOME, JOBS, JOB_DETAIL, PRINTING, JOB_QR = "attract", "home", "jobs", "job_detail", "printing", "job_qr"
 POLICIES, POLICY, MAINTENANCE, MAINTENANCE_PIN = "policies", "policy", "maintenance", "maintenance_pin"

@@ -7,7 +7,9 @@ import pytest
 
 from screens.i18n import Translator
 
-SCREENS = Path(__file__).resolve().parents[2] / "screens"
+ROOT = Path(__file__).resolve().parents[2]
+SCREENS = ROOT / "screens"
+MARKED = re.compile(r"""\bN_\(\s*"((?:[^"\\]|\\.)+)"\)""")  # kiosk.visit's notices and errors
 MSGID = re.compile(r"""tr\(\s*"((?:[^"\\]|\\.)+)"|(?:^|[\s(,\[])\(\s*"[a-z_]+",\s*[^,]+,\s*"([^"]+)"\)""", re.M)
 
 
@@ -17,6 +19,8 @@ def used_msgids() -> set[str]:
     for path in [*SCREENS.rglob("*.kv"), *SCREENS.glob("*.py"), *SCREENS.glob("widgets/*.py")]:
         for m in MSGID.finditer(path.read_text(encoding="utf-8")):
             ids.add(m.group(1) or m.group(2))
+    for path in (ROOT / "kiosk" / "visit").glob("*.py"):
+        ids.update(MARKED.findall(path.read_text(encoding="utf-8")))
     return ids
 
 
@@ -24,6 +28,22 @@ def test_every_ui_string_has_a_chinese_translation() -> None:
     ids = used_msgids()
     assert len(ids) > 30  # the scan found the strings at all
     assert Translator().missing(ids, "zh") == set()
+
+
+def test_the_visits_msgids_are_scanned() -> None:
+    assert {"Wrong PIN", "This job has been filled or withdrawn.", "Staffed {hours}"} <= used_msgids()
+
+
+def test_card_and_code_messages_read_as_before() -> None:
+    """The visit shows a card problem or a scanned code's message by its English text as
+    msgid: the catalogue must give exactly the Chinese the kiosk's code pairs it with."""
+    from kiosk.codes import _MSG
+    from kiosk.identity import _MESSAGES
+
+    tr = Translator()
+    pairs = [*_MESSAGES.values(), *_MSG.values()]
+    assert len(pairs) > 10
+    assert [tr(en, "zh") for _zh, en in pairs] == [zh for zh, _en in pairs]
 
 
 def _luminance(rgb: tuple[float, ...]) -> float:

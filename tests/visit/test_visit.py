@@ -8,7 +8,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from conftest import CODES, NOW, STATION, World, make_world
+from visit_helpers import CODES, NOW, STATION, World, make_world
 
 from kiosk.api import ApiRejected
 from kiosk.codes import make_maintenance_code
