@@ -205,6 +205,9 @@ class Scenario:
         app.act(app.visit.go("apply_phone"))
         yield 3
         self.check("phone_text", app.sm.current_screen.spoken_text())
+        from screens.app import SCREENS  # every screen says something, or "" (never fails)
+
+        self.check("spoken_kinds", sorted({type(app.screen(n).spoken_text()).__name__ for n in SCREENS}))
 
     def paper_out(self):  # noqa: ANN201
         """No paper: the seeker is told and offered the QR; after the refill the slip prints
