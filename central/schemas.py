@@ -237,9 +237,12 @@ _DEVICE_NAME = re.compile(r"^scanner[0-9]{1,2}$")
 
 
 class DeviceReport(BaseModel):
-    """One device's health; the printer adds paper and queue fields (PrintService.health)."""
+    """One device's health; the printer adds paper and queue fields (PrintService.health).
 
-    model_config = ConfigDict(extra="forbid")
+    Unknown fields are dropped, never stored (a newer kiosk may report more): only what is
+    declared here, validated, reaches the station list."""
+
+    model_config = ConfigDict(extra="ignore")
     state: DeviceStateName
     detail: Text = Field("", max_length=300)
     paper_near_end: bool | None = None
@@ -247,6 +250,8 @@ class DeviceReport(BaseModel):
     cover_open: bool | None = None
     queued: int | None = Field(None, ge=0, le=_INT32)
     link: Text | None = Field(None, max_length=200)
+    slip_waiting: bool | None = None  # a kiosk printer's slip not yet taken from its mouth
+    model: Text | None = Field(None, max_length=64)  # devices/printer/models.toml key
 
 
 class Heartbeat(BaseModel):

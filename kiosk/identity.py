@@ -4,7 +4,7 @@
 permit (type J) or a foreigner permanent residence card (types I and Y). It never holds the
 photo. Its `repr` is masked so a stray log line cannot leak the person.
 
-Checks: the ID number check digit (GB 11643, ISO 7064 MOD 11-2 via python-stdnum) and the birth
+Checks: the ID number (kiosk.idnumber: GB 11643 check digit, ISO 7064 MOD 11-2) and the birth
 date it carries. stdnum's area-code table lags newly created districts, so an unknown area code
 is reported (`area_known`) but never a reason to reject a card whose check digit is right.
 """
@@ -19,6 +19,7 @@ from typing import Any
 
 from stdnum.cn import ric
 
+from kiosk import idnumber
 from kiosk.privacy import mask_id_number, mask_name
 
 LONG_TERM = "长期"  # 'valid to' of cards that never expire
@@ -124,13 +125,7 @@ class InvalidIdentity(ValueError):
     """The card's content fails a check. `str()` is one line without personal data."""
 
 
-_ID18 = re.compile(r"^\d{17}[\dX]$")
 _ID_FOREIGN_2017 = re.compile(r"^[A-Z]{3}\d{12}$")
-
-
-def check_digit(number17: str) -> str:
-    """GB 11643 check digit for the first 17 digits (python-stdnum's ISO 7064 MOD 11-2)."""
-    return ric.calc_check_digit(number17 + "0")
 
 
 def area_known(number: str) -> bool:
@@ -241,10 +236,11 @@ class IdentityCard:
             if number[7:13] != self.birth_date.strftime("%y%m%d"):
                 raise InvalidIdentity("birth date in the number differs from the card")
         else:
-            if not _ID18.match(number):
-                raise InvalidIdentity("ID number is not 17 digits + check digit")
-            if check_digit(number[:17]) != number[17]:
-                raise InvalidIdentity("ID number check digit is wrong")
+            try:
+                if idnumber.validate(number) != number:  # as read: no spaces, no lower-case x
+                    raise idnumber.InvalidFormat("ID number is not 17 digits + check digit")
+            except idnumber.InvalidIdNumber as exc:
+                raise InvalidIdentity(str(exc)) from None
             if number[6:14] != self.birth_date.strftime("%Y%m%d"):
                 raise InvalidIdentity("birth date in the number differs from the card")
             if self.card_type is CardType.FOREIGN_2023 and number[0] != "9":

@@ -1,7 +1,8 @@
 """Masking of personal data for screens, paper and logs (PIPL; GB/T 35273 §7.2).
 
 Every place that shows, prints or logs a person's data goes through these functions, so the
-masking rule lives in one spot. `install_log_filter()` adds a filter to the root logger
+masking rule lives in one spot (the ID-number and phone masks themselves are
+kiosk.idnumber.mask and kiosk.phone.mask, re-exported here). `install_log_filter()` adds a filter to the root logger
 that masks ID-number- and phone-shaped strings in every record, as a safety net behind the
 rule that personal data is never logged in the first place.
 """
@@ -11,18 +12,13 @@ from __future__ import annotations
 import logging
 import re
 
+from kiosk.idnumber import mask as mask_id_number  # noqa: F401 (the masks, in one place)
+from kiosk.phone import mask as mask_phone  # noqa: F401
+
 # 18-digit resident ID (last may be X), 15-digit legacy ID, mainland mobile numbers.
 _ID_RE = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[0-9Xx])(?![0-9A-Za-z])")
 _ID15_RE = re.compile(r"(?<!\d)(\d{6})(\d{6})(\d{3})(?!\d)")
 _PHONE_RE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
-
-
-def mask_id_number(value: str) -> str:
-    """18-digit ID number -> '3410**********123X' (first 4 and last 4 kept)."""
-    v = value.strip()
-    if len(v) <= 8:
-        return "*" * len(v)
-    return v[:4] + "*" * (len(v) - 8) + v[-4:]
 
 
 def mask_name(value: str) -> str:
@@ -35,14 +31,6 @@ def mask_name(value: str) -> str:
     if len(v) <= 2:
         return v[0] + "*" * (len(v) - 1)
     return v[0] + "*" * (len(v) - 2) + v[-1]
-
-
-def mask_phone(value: str) -> str:
-    """'13812345678' -> '138****5678'."""
-    digits = re.sub(r"\D", "", value)
-    if len(digits) < 7:
-        return "*" * len(digits)
-    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
 
 
 def mask_text(text: str) -> str:

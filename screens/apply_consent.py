@@ -1,9 +1,14 @@
-"""Separate consent before any personal data leaves the kiosk (PIPL art. 29)."""
+"""Separate consent before any personal data leaves the kiosk (PIPL art. 29). The wording's
+version (kiosk.visit.CONSENT_VERSION) is sent with each application."""
 
-from kivy.uix.screenmanager import Screen
+from __future__ import annotations
 
-CONSENT_VERSION = "2026-11"
+from screens.base import VisitScreen
 
 
-class ApplyConsentScreen(Screen):
-    pass
+class ApplyConsentScreen(VisitScreen):
+    def agree(self) -> None:
+        self.app.act(self.visit.consent())
+
+    def spoken_text(self) -> str:
+        return self.ids.consent.text  # the whole consent wording, as shown

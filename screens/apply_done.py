@@ -1,7 +1,38 @@
-"""The application is safely in the outbox: say so, with masked details and the reference."""
+"""The application is safely in the outbox: say so, with masked details and the reference,
+and follow it to the server while the screen is shown."""
 
-from kivy.uix.screenmanager import Screen
+from __future__ import annotations
+
+from kivy.clock import Clock
+from kivy.properties import StringProperty
+
+from screens.base import VisitScreen
 
 
-class ApplyDoneScreen(Screen):
-    pass
+class ApplyDoneScreen(VisitScreen):
+    summary = StringProperty("")  # masked: job, name, ID number, phone, reference
+
+    def refresh(self) -> None:
+        application = self.visit.application
+        lines = application.lines if application is not None else ()
+        self.summary = "\n".join(f"{self.t(label)}: {value}" for label, value in lines)
+
+    def on_enter(self, *_args: object) -> None:
+        Clock.schedule_interval(self._follow, 0.5)
+
+    def on_leave(self, *_args: object) -> None:
+        Clock.unschedule(self._follow)
+
+    def _follow(self, _dt: float) -> bool:
+        more = self.visit.poll_application()
+        self.app.application_state = self.visit.application_state
+        return more
+
+    def more_jobs(self) -> None:
+        self.app.act(self.visit.open_jobs())
+
+    def print_receipt(self) -> None:
+        self.app.act(self.visit.print_application_receipt())
+
+    def spoken_text(self) -> str:
+        return self.t("Your registration has been received")

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from kivy.app import App
-
+from kiosk.phone import LENGTH
 from screens.widgets import DigitsScreen
-
-MAX_DIGITS = 11
-
-
-def grouped(digits: str) -> str:
-    """'13812345678' -> '138 1234 5678' for easy checking while typing."""
-    return " ".join(p for p in (digits[:3], digits[3:7], digits[7:]) if p)
 
 
 class ApplyPhoneScreen(DigitsScreen):
-    max_digits = MAX_DIGITS
+    max_digits = LENGTH
 
     def confirm(self) -> None:
-        self.error = App.get_running_app().submit_application(self.digits)
+        step = self.visit.submit_phone(self.digits)
+        self.error = self.t(step.error) if step.error else ""
+        self.app.act(step)
+
+    def spoken_text(self) -> str:  # never the number being typed: a kiosk speaks in public
+        return self.t("Your mobile number, so the employer can call you")

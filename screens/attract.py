@@ -1,4 +1,4 @@
-"""Attract/idle screen: station name, banner, clock; any touch starts a visit."""
+"""Attract/idle screen: station name, banner, clock, staffed hours; any touch starts a visit."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ import datetime as dt
 
 from kivy.clock import Clock
 from kivy.properties import StringProperty
-from kivy.uix.screenmanager import Screen
+
+from screens.base import VisitScreen
 
 
-class AttractScreen(Screen):
+class AttractScreen(VisitScreen):
     clock_text = StringProperty("")
+    hours_text = StringProperty("")  # the county's staffed hours, both languages; "" = none set
 
     def on_enter(self, *_args: object) -> None:
         self._tick(0)
@@ -23,8 +25,16 @@ class AttractScreen(Screen):
         now = dt.datetime.now()
         self.clock_text = now.strftime("%H:%M") + f"   {now.month}月{now.day}日"
 
-    def on_touch_down(self, touch: object) -> bool:
-        from kivy.app import App
+    def refresh(self) -> None:
+        hours = self.visit.hours() if self.app.visit is not None else None
+        if hours is None:
+            self.hours_text = ""
+            return
+        msgid, shown = hours
+        zh, en = (self.app.tr(msgid, lang).format(hours=shown) for lang in ("zh", "en"))
+        # Open: one short line. Closed: two lines, Chinese first (nobody has chosen a language).
+        self.hours_text = f"{zh} · {en}" if msgid == "Staffed {hours}" else f"{zh}\n{en}"
 
-        App.get_running_app().start_visit()
+    def on_touch_down(self, touch: object) -> bool:
+        self.app.act(self.visit.start())
         return True

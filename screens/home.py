@@ -1,7 +1,18 @@
 """Home: the three ways in (ID card, QR code, browse) and policies."""
 
-from kivy.uix.screenmanager import Screen
+from __future__ import annotations
+
+from screens.base import VisitScreen
 
 
-class HomeScreen(Screen):
-    pass
+class HomeScreen(VisitScreen):
+    def browse(self) -> None:
+        self.app.act(self.visit.open_jobs())
+
+    def policies(self) -> None:
+        self.app.act(self.visit.open_policies())
+
+    def spoken_text(self) -> str:
+        t = self.t
+        return "。".join([t("What would you like to do?"), t("Find work nearby"), t("Place your ID card"),
+                         t("Scan a code"), t("Employment policies and services")])

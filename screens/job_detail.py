@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from kivy.app import App
 from kivy.properties import ListProperty
-from kivy.uix.screenmanager import Screen
 
 from kiosk.formatting import date_range_text, distance_text
 from kiosk.models import Job
+from screens.base import VisitScreen
 
 
 def detail_rows(job: Job, distance_km: float, lang: str, tr: object) -> list[tuple[str, str]]:
@@ -30,22 +29,16 @@ def detail_rows(job: Job, distance_km: float, lang: str, tr: object) -> list[tup
     return [(k, v) for k, v in rows if v]
 
 
-class JobDetailScreen(Screen):
+class JobDetailScreen(VisitScreen):
     rows = ListProperty([])
 
-    def on_pre_enter(self, *_args: object) -> None:
-        self.refresh()
-
-    def on_kv_post(self, _base: object) -> None:
-        App.get_running_app().bind(lang=lambda *_: self.refresh())
-
     def refresh(self) -> None:
-        app = App.get_running_app()
-        job = app.current_job
+        visit = self.visit
+        job = visit.job
         if job is None:
             self.rows = []
             return
-        self.rows = detail_rows(job, app.current_distance, app.lang, app.tr)
+        self.rows = detail_rows(job, visit.distance_km, visit.lang, self.app.tr)
         box = self.ids.rows
         box.clear_widgets()
         from screens.widgets import TitledRow
@@ -53,3 +46,19 @@ class JobDetailScreen(Screen):
         for key, value in self.rows:
             box.add_widget(TitledRow(key=key, value=value))
         self.ids.scroll.scroll_y = 1
+
+    def print_slip(self) -> None:
+        self.app.act(self.visit.print_slip())
+
+    def register(self) -> None:
+        self.app.act(self.visit.start_application())
+
+    def show_qr(self) -> None:
+        self.app.act(self.visit.show_qr())
+
+    def spoken_text(self) -> str:
+        job, lang = self.visit.job, self.visit.lang
+        if job is None:
+            return ""
+        return "。".join([job.title, job.pay_text(lang), job.settlement_text(lang), job.employer,
+                         job.address, self.t("Print job slip"), self.t("Register interest")])

@@ -5,11 +5,11 @@ from __future__ import annotations
 import io
 
 import qrcode
-from kivy.app import App
 from kivy.core.image import Image as CoreImage
 from kivy.graphics.texture import Texture
 from kivy.properties import ObjectProperty
-from kivy.uix.screenmanager import Screen
+
+from screens.base import VisitScreen
 
 
 def qr_png(text: str, box: int = 10) -> bytes:
@@ -25,9 +25,12 @@ def qr_texture(text: str) -> Texture:
     return texture
 
 
-class JobQrScreen(Screen):
+class JobQrScreen(VisitScreen):
     texture = ObjectProperty(None, allownone=True)
 
-    def on_pre_enter(self, *_args: object) -> None:
-        app = App.get_running_app()
-        self.texture = qr_texture(app.job_url(app.current_job)) if app.current_job else None
+    def refresh(self) -> None:
+        job = self.visit.job
+        self.texture = qr_texture(self.visit.job_url(job)) if job else None
+
+    def spoken_text(self) -> str:
+        return self.t("Scan with your phone camera or WeChat to keep this job")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from kivy.app import App
-from kivy.uix.screenmanager import Screen
 
 from kiosk.models import CATEGORIES_ZH_EN, PayUnit, Settlement
+from screens.base import VisitScreen
 from screens.widgets import Chip
 
-# (filter attribute, value, msgid). Start-date chips use app.set_start_window instead.
+# (filter attribute, value, msgid). Start-date chips use Visit.set_start_window instead.
 SETTLEMENT_CHIPS = [
     ("settlements", Settlement.DAILY, "Paid daily"),
     ("settlements", Settlement.WEEKLY, "Paid weekly"),
@@ -25,9 +25,10 @@ PAY_UNIT_CHIPS = [
 START_CHIPS = [(0, "Today"), (1, "Tomorrow"), (7, "This week")]
 
 
-class JobsScreen(Screen):
+class JobsScreen(VisitScreen):
     def on_kv_post(self, _base: Any) -> None:
         app = App.get_running_app()
+        self._rows: list[dict] | None = None
         app.bind(lang=lambda *_: self.build_chips(), job_filter=lambda *_: self.sync_chips())
         app.bind(categories=lambda *_: self.build_chips(), greeting=lambda *_: self.build_chips())
         self.build_chips()
@@ -59,7 +60,7 @@ class JobsScreen(Screen):
     def sync_chips(self) -> None:
         app = App.get_running_app()
         flt = app.job_filter
-        window = app.start_window_days()
+        window = app.visit.start_window_days() if app.visit is not None else None
         for row_id in ("settle_row", "start_row", "pay_row", "category_row"):
             for chip in self.ids[row_id].children:
                 if chip.group == "start":
@@ -70,14 +71,23 @@ class JobsScreen(Screen):
                     chip.selected = chip.value in getattr(flt, chip.group)
 
     def _on_chip(self, chip: Chip) -> None:
-        app = App.get_running_app()
         if chip.group == "start":
-            app.set_start_window(chip.value)
+            self.visit.set_start_window(chip.value)
         elif chip.group == "seeker_age":
-            app.toggle_age_filter()
+            self.visit.toggle_age_filter()
         else:
-            app.toggle_filter(chip.group, chip.value)
+            self.visit.toggle_filter(chip.group, chip.value)
+        self.app.act()
 
-    def show(self, rows: list[dict]) -> None:
-        self.ids.rv.data = rows
-        self.ids.rv.scroll_y = 1
+    def refresh(self) -> None:
+        """The visit's rows, from the top, whenever the visit searched again."""
+        rows = self.visit.rows
+        if rows is not self._rows:
+            self._rows = rows
+            self.ids.rv.data = rows
+            self.ids.rv.scroll_y = 1
+
+    def spoken_text(self) -> str:
+        heard = [f"{r['title']}，{r['pay']}，{r['settlement']}，{r['distance']}" for r in self.visit.rows[:3]]
+        count = self.t("{n} jobs within {km:g} km").format(n=self.visit.job_count, km=self.visit.job_filter.radius_km)
+        return "。".join([count, *heard])

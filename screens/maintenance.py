@@ -1,29 +1,38 @@
-"""Maintenance: device states, a test print. Reached only with a verified maintenance code."""
+"""Maintenance: device states, a test print. Reached only with a verified maintenance code
+or the station's PIN."""
 
 from __future__ import annotations
 
-from kivy.app import App
 from kivy.clock import Clock
-from kivy.uix.screenmanager import Screen
 
+from screens.base import VisitScreen
 from screens.widgets import TitledRow
 
 MARK = {"ok": "✓", "warning": "!", "stopped": "–"}
 
 
-class MaintenanceScreen(Screen):
-    def on_pre_enter(self, *_args: object) -> None:
-        self.refresh()
-        Clock.schedule_interval(self.refresh, 1.0)
+class MaintenanceScreen(VisitScreen):
+    def on_enter(self, *_args: object) -> None:
+        Clock.schedule_interval(self._redraw, 1.0)
 
     def on_leave(self, *_args: object) -> None:
-        Clock.unschedule(self.refresh)
+        Clock.unschedule(self._redraw)
 
-    def refresh(self, *_args: object) -> None:
-        app = App.get_running_app()
+    def _redraw(self, _dt: float) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
         box = self.ids.rows
         box.clear_widgets()
-        for name, state, detail in app.device_report():
+        for name, state, detail in self.visit.device_report():
             # A symbol as well as the words: colour is never the only cue.
             box.add_widget(TitledRow(key=name, value=f"{MARK.get(state, '✗')} {state} {detail}".strip()))
-        box.add_widget(TitledRow(key="jobs cached", value=str(app.services.store.count_jobs())))
+        box.add_widget(TitledRow(key="jobs cached", value=str(self.app.services.store.count_jobs())))
+
+    def print_test_page(self) -> None:
+        from kiosk import __version__
+
+        self.app.act(self.visit.print_test_page(software=f"gig-kiosk {__version__}"))
+
+    def leave(self) -> None:
+        self.app.act(self.visit.end("maintenance done"))

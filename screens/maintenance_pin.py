@@ -4,8 +4,6 @@ PIN (remote config maintenance_pin_hash)."""
 
 from __future__ import annotations
 
-from kivy.app import App
-
 from screens.widgets import DigitsScreen
 
 MAX_DIGITS = 12
@@ -15,5 +13,7 @@ class MaintenancePinScreen(DigitsScreen):
     max_digits = MAX_DIGITS
 
     def confirm(self) -> None:
-        self.error = App.get_running_app().check_maintenance_pin(self.digits)
+        step = self.visit.pin_entered(self.digits)
         self.digits = ""
+        self.error = self.t(step.error) if step.error else ""
+        self.app.act(step)

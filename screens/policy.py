@@ -17,9 +17,9 @@ from kivy.clock import Clock
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty
 from kivy.uix.label import Label
-from kivy.uix.screenmanager import Screen
 
 from kiosk.paragraphs import pieces
+from screens.base import VisitScreen
 
 
 class PolicyText(Label):
@@ -29,7 +29,7 @@ class PolicyText(Label):
     measuring = BooleanProperty(False)  # True: the texture as tall as the text needs
 
 
-class PolicyScreen(Screen):
+class PolicyScreen(VisitScreen):
     def on_kv_post(self, _base: object) -> None:
         app = App.get_running_app()
         self._measure = PolicyText(measuring=True)
@@ -69,3 +69,11 @@ class PolicyScreen(Screen):
         m.texture_update()
         return {"text": text, "font_size": font_size, "bold": bold,
                 "height": m.texture_size[1] + gap + dp(2)}
+
+    def spoken_text(self) -> str:
+        p = self.visit.policy
+        if p is None:
+            return ""
+        if self.visit.lang == "zh":
+            return p.title + "。" + p.body
+        return (p.title_en or p.title) + ". " + (p.body_en or p.body)

@@ -5,17 +5,29 @@ from __future__ import annotations
 
 from kivy.app import App
 from kivy.properties import ObjectProperty
-from kivy.uix.screenmanager import Screen
 
+from screens.base import VisitScreen
 from screens.job_qr import qr_texture
 
 
-class PrintingScreen(Screen):
+class PrintingScreen(VisitScreen):
     qr = ObjectProperty(None, allownone=True)
 
     def on_kv_post(self, _base: object) -> None:
-        App.get_running_app().bind(print_state=self._state_changed)
+        App.get_running_app().bind(print_state=lambda *_: self.refresh())
 
-    def _state_changed(self, app: App, state: str) -> None:
+    def refresh(self) -> None:
+        job = self.visit.job
         # "sent": the printer could not confirm the slip, so the QR is shown in case none came out
-        self.qr = qr_texture(app.job_url(app.current_job)) if state in ("problem", "sent") and app.current_job else None
+        self.qr = (qr_texture(self.visit.job_url(job))
+                   if self.visit.print_state in ("problem", "sent") and job else None)
+
+    def show_qr(self) -> None:
+        self.app.act(self.visit.show_qr())
+
+    def spoken_text(self) -> str:
+        if self.app.print_state == "problem":
+            return self.app.print_problem
+        if self.app.print_state == "sent":
+            return self.t("Please take your job slip from the slot below the screen. If none came out, scan this QR code.")
+        return self.t("Please take your job slip from the slot below the screen")

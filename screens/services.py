@@ -13,6 +13,10 @@ from kiosk.session import Session
 from kiosk.store import Store
 
 if TYPE_CHECKING:
+    import datetime as dt
+
+    from kiosk.filters import JobFilter
+    from kiosk.search import SearchResult
     from kiosk.settings import Settings  # pydantic: not needed to draw the first frame
 
 
@@ -50,6 +54,13 @@ class Services:
 
         return GeoIndex(self.store)
 
+    def search(self, flt: JobFilter, today: dt.date) -> SearchResult:
+        """Nearby jobs around this station (the visit's Search)."""
+        from kiosk.search import nearby  # numpy: imported after the first frame
+
+        st = self.settings.station
+        return nearby(self.store, st.lat, st.lng, flt, limit=200, today=today, index=self.index)
+
     def start(self) -> None:
         for device in (self.printer, self.idcard, *self.scanners, self.sync):
             if device is not None:
@@ -83,6 +94,10 @@ class Services:
             name: d.health() if hasattr(d, "health") else d.status.as_dict()
             for name, d in self.devices().items()
         }
+
+    def device_report(self) -> list[tuple[str, str, str]]:
+        """(device, state, detail) for every driver, for maintainers (no personal data)."""
+        return [(name, d.status.state.value, d.status.detail) for name, d in self.devices().items()]
 
     def devices(self) -> dict[str, Any]:
         """name -> driver, for the maintenance screen and heartbeats."""

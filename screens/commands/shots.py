@@ -71,41 +71,46 @@ def shot_plan(app) -> list[tuple[str, object]]:  # noqa: ANN001
     """(name, prepare) for each screen: prepare puts the app in a representative state."""
     from kiosk.search import nearby
 
+    v = app.visit
+
     def first_job_id() -> str:
         s = app.services.settings.station
         return nearby(app.services.store, s.lat, s.lng).hits[0].job.id
 
+    def act(step: object) -> None:
+        app.act(step)
+
     def printed() -> None:  # a real slip through the print queue and the printer simulator
-        app.open_job(first_job_id())
-        app.print_current_job()
+        act(v.choose_job(first_job_id()))
+        act(v.print_slip())
 
     def policy() -> None:
-        app.open_policies()
-        app.open_policy(app.services.store.policies()[0].id)
+        act(v.open_policies())
+        act(v.open_policy(app.services.store.policies()[0].id))
 
     def applied() -> None:
-        app.open_job(first_job_id())
-        app.application_text = "\n".join(  # fictional person, already masked
-            [f"{app.tr('Job', app.lang)}: {app.current_job.title}", f"{app.tr('Name', app.lang)}: 李*梅",
-             f"{app.tr('ID number', app.lang)}: 3499**********0021", f"{app.tr('Phone', app.lang)}: 139****0001",
-             f"{app.tr('Reference', app.lang)}: QH7K-2D9M"]
-        )
-        app.application_state = "queued"
-        app.go("apply_done")
+        from kiosk.visit import Application
+
+        act(v.choose_job(first_job_id()))
+        v.application = Application("QH7K-2D9M", v.job, (  # fictional person, already masked
+            ("Job", v.job.title), ("Name", "李*梅"), ("ID number", "3499**********0021"),
+            ("Phone", "139****0001"), ("Reference", "QH7K-2D9M")))
+        v.application_state = "queued"
+        act(v.go("apply_done"))
 
     return [
-        ("attract", lambda: app.end_session("shots")),
-        ("home", app.start_visit),
-        ("jobs", app.open_jobs),
-        ("jobs-filtered", lambda: (app.open_jobs(), app.toggle_filter("settlements", "daily"))),
-        ("job_detail", lambda: app.open_job(first_job_id())),
-        ("job_qr", lambda: (app.open_job(first_job_id()), app.show_job_qr())),
+        ("attract", lambda: act(v.end("shots"))),
+        ("home", lambda: act(v.start())),
+        ("jobs", lambda: act(v.open_jobs())),
+        ("jobs-filtered", lambda: (act(v.open_jobs()), v.toggle_filter("settlements", "daily"), act(None))),
+        ("job_detail", lambda: act(v.choose_job(first_job_id()))),
+        ("job_qr", lambda: (act(v.choose_job(first_job_id())), act(v.show_qr()))),
         ("printing", printed),
-        ("policies", app.open_policies),
+        ("policies", lambda: act(v.open_policies())),
         ("policy", policy),
-        ("apply_consent", lambda: (app.open_job(first_job_id()), app.go("apply_consent"))),
-        ("apply_phone", lambda: app.go("apply_phone")),
+        ("apply_consent", lambda: (act(v.choose_job(first_job_id())), act(v.go("apply_consent")))),
+        ("apply_phone", lambda: act(v.go("apply_phone"))),
         ("apply_done", applied),
-        ("maintenance_pin", lambda: app.go("maintenance_pin")),
-        ("maintenance", lambda: app.go("maintenance")),
+        ("maintenance_pin", lambda: act(v.go("maintenance_pin"))),
+        ("maintenance", lambda: act(v.go("maintenance"))),
     ]

@@ -15,7 +15,8 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
-from kivy.uix.screenmanager import Screen
+
+from screens.base import VisitScreen
 
 
 class KButton(ButtonBehavior, Label):
@@ -55,7 +56,8 @@ class JobRow(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):
     def on_release(self) -> None:
         from kivy.app import App
 
-        App.get_running_app().open_job(self.job_id)
+        app = App.get_running_app()
+        app.act(app.visit.choose_job(self.job_id))
 
 
 class PolicyRow(ButtonBehavior, BoxLayout):
@@ -73,7 +75,7 @@ class TitledRow(BoxLayout):
     value = StringProperty("")
 
 
-class DigitsScreen(Screen):
+class DigitsScreen(VisitScreen):
     """A screen that takes a number on a Keypad: `digits` (at most `max_digits`) and an
     `error` line. The digits are cleared on the way in and out: never left on a screen."""
 
@@ -83,6 +85,7 @@ class DigitsScreen(Screen):
 
     def on_pre_enter(self, *_args: object) -> None:
         self.digits, self.error = "", ""
+        super().on_pre_enter()
 
     def press(self, key: str) -> None:
         self.error = ""

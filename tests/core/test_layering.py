@@ -68,3 +68,26 @@ def test_devices_use_only_the_kiosks_data_modules() -> None:
                 used.setdefault(name, set()).add(path.name)
     assert used, "the scan found no kiosk imports at all"
     assert set(used) - DEVICES_MAY_USE == set(), {k: v for k, v in used.items() if k not in DEVICES_MAY_USE}
+
+
+def _imports(package: str) -> dict[str, set[str]]:
+    """Top-level packages each module of `package` imports (at any depth of its code)."""
+    import ast
+
+    found: dict[str, set[str]] = {}
+    for path in (ROOT / package).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found.setdefault(node.module.split(".")[0], set()).add(str(path.relative_to(ROOT)))
+            elif isinstance(node, ast.Import):
+                for a in node.names:
+                    found.setdefault(a.name.split(".")[0], set()).add(str(path.relative_to(ROOT)))
+    return found
+
+
+def test_the_kiosk_core_imports_neither_screens_nor_devices() -> None:
+    """kiosk/ holds the visit's rules and data: the UI and the drivers are given to it (as
+    Protocols, kiosk.visit.ports), never imported by it."""
+    used = _imports("kiosk")
+    assert "kiosk" in used
+    assert {k: v for k, v in used.items() if k in ("screens", "devices", "kivy")} == {}

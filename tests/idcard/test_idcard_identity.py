@@ -18,8 +18,8 @@ from kiosk.identity import (
     ReadProblem,
     Sex,
     area_known,
-    check_digit,
 )
+from kiosk.idnumber import calc_check_digit as check_digit
 
 TODAY = dt.date(2026, 6, 1)
 

@@ -116,6 +116,7 @@ def test_read_aloud_and_large_text_reading(scenario, tmp_path: Path) -> None:
     assert "公里内共" in c["jobs_text"] and "元/" in c["jobs_text"]
     assert c["utterances"] >= 2  # the button, then the automatic reading in large-text mode
     assert not any(ch.isdigit() for ch in c["phone_text"])  # never reads out a phone number
+    assert c["spoken_kinds"] == ["str"]
     wavs = sorted((tmp_path / "voice" / "speech").glob("*.wav"))
     assert len(wavs) >= 2 and all(_seconds(w) > 1.0 for w in wavs[:2])
 

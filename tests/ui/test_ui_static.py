@@ -7,7 +7,9 @@ import pytest
 
 from screens.i18n import Translator
 
-SCREENS = Path(__file__).resolve().parents[2] / "screens"
+ROOT = Path(__file__).resolve().parents[2]
+SCREENS = ROOT / "screens"
+MARKED = re.compile(r"""\bN_\(\s*"((?:[^"\\]|\\.)+)"\)""")  # kiosk.visit's notices and errors
 MSGID = re.compile(r"""tr\(\s*"((?:[^"\\]|\\.)+)"|(?:^|[\s(,\[])\(\s*"[a-z_]+",\s*[^,]+,\s*"([^"]+)"\)""", re.M)
 
 
@@ -17,6 +19,8 @@ def used_msgids() -> set[str]:
     for path in [*SCREENS.rglob("*.kv"), *SCREENS.glob("*.py"), *SCREENS.glob("widgets/*.py")]:
         for m in MSGID.finditer(path.read_text(encoding="utf-8")):
             ids.add(m.group(1) or m.group(2))
+    for path in (ROOT / "kiosk" / "visit").glob("*.py"):
+        ids.update(MARKED.findall(path.read_text(encoding="utf-8")))
     return ids
 
 
@@ -24,6 +28,22 @@ def test_every_ui_string_has_a_chinese_translation() -> None:
     ids = used_msgids()
     assert len(ids) > 30  # the scan found the strings at all
     assert Translator().missing(ids, "zh") == set()
+
+
+def test_the_visits_msgids_are_scanned() -> None:
+    assert {"Wrong PIN", "This job has been filled or withdrawn.", "Staffed {hours}"} <= used_msgids()
+
+
+def test_card_and_code_messages_read_as_before() -> None:
+    """The visit shows a card problem or a scanned code's message by its English text as
+    msgid: the catalogue must give exactly the Chinese the kiosk's code pairs it with."""
+    from kiosk.codes import _MSG
+    from kiosk.identity import _MESSAGES
+
+    tr = Translator()
+    pairs = [*_MESSAGES.values(), *_MSG.values()]
+    assert len(pairs) > 10
+    assert [tr(en, "zh") for _zh, en in pairs] == [zh for zh, _en in pairs]
 
 
 def _luminance(rgb: tuple[float, ...]) -> float:
@@ -65,11 +85,15 @@ def test_catalogue_is_compiled_once_and_recompiled_when_the_po_changes(tmp_path)
     shutil.copytree(LOCALE_DIR, locale)
     out = tmp_path / "cache"
     first = Translator(locale, out_dir=out)
-    mo = out / "zh" / "kiosk.mo"
-    assert mo.exists() and first("Done", "zh") == "结束"
+    (mo,) = (out / "zh").glob("kiosk-*.mo")  # named by the .po's content hash
+    assert first("Done", "zh") == "结束"
+    built = mo.stat().st_mtime_ns
+    Translator(locale, out_dir=out)
+    assert mo.stat().st_mtime_ns == built and len(list((out / "zh").glob("*.mo"))) == 1  # once
     po = locale / "zh" / "LC_MESSAGES" / "kiosk.po"
     po.write_text(po.read_text(encoding="utf-8").replace('msgstr "结束"', 'msgstr "完成"'), encoding="utf-8")
-    os.utime(po, (mo.stat().st_mtime + 5, mo.stat().st_mtime + 5))  # the edit is newer than the .mo
+    # Even an edit that carries an older mtime (an update, another checkout) is compiled anew.
+    os.utime(po, (mo.stat().st_mtime - 3600, mo.stat().st_mtime - 3600))
     assert Translator(locale, out_dir=out)("Done", "zh") == "完成"
 
 

@@ -1,0 +1,523 @@
+"""One seeker's visit as a plain object: the rules of the journey, without a window.
+
+The UI turns touches, cards and scans into intents (`start`, `card_laid`, `code_scanned`,
+`choose_job`, `print_slip`, `consent`, `submit_phone`, `pin_entered`, `tick`…). Each intent
+changes the visit's state and returns a `Step`: the screen to show, and the msgid of a notice
+or of an inline error. Screens draw from that state; nothing here knows about Kivy.
+
+Personal data stays in the `Session` (memory only) and leaves through the outbox only after
+consent. The statistics callback receives event names only (`EVENTS`), never a person's data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from kiosk import opening_hours
+from kiosk.filters import JobFilter
+from kiosk.formatting import distance_text, start_text
+from kiosk.geo import haversine_km
+from kiosk.models import Job, Policy, Settlement, Station
+from kiosk.pin import PinGuard, is_old_format
+from kiosk.session import Session
+from kiosk.visit.ports import (
+    Clock,
+    DeviceReport,
+    EventSink,
+    JobStore,
+    Outbox,
+    Printer,
+    Search,
+    Sync,
+    SystemClock,
+)
+
+if TYPE_CHECKING:
+    from kiosk.receipts import Receipt
+    from kiosk.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CONSENT_VERSION = "2026-11"  # the wording on the consent screen; sent with each application
+MAINTENANCE_BY_PIN_S = 15 * 60
+# The screens a visit moves between (screens/<name>.py draws each).
+ATTRACT, HOME, JOBS, JOB_DETAIL, PRINTING, JOB_QR = "attract", "home", "jobs", "job_detail", "printing", "job_qr"
+POLICIES, POLICY, MAINTENANCE, MAINTENANCE_PIN = "policies", "policy", "maintenance", "maintenance_pin"
+APPLY_CONSENT, APPLY_PHONE, APPLY_DONE = "apply_consent", "apply_phone", "apply_done"
+# Statistics events (names only): what the operations reports count.
+EVENTS = ("visit_started", "visit_ended", "card_read", "card_problem", "code_scanned", "job_viewed",
+          "slip_printed", "print_problem", "registration", "maintenance_opened", "pin_refused")
+
+
+def N_(msgid: str) -> str:
+    """Marks a msgid for the catalogue (tests/ui/test_ui_static.py finds these); the UI
+    translates it when it shows it."""
+    return msgid
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """What an intent asks of the UI, in plain values."""
+
+    screen: str  # the screen to show now (may be the one on show)
+    notice: str = ""  # msgid of a notice, shown in both languages
+    error: str = ""  # msgid of an inline error on a keypad screen
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    """An application committed to the outbox, as its screen and receipt show it (masked)."""
+
+    reference: str
+    job: Job
+    lines: tuple[tuple[str, str], ...]  # (label msgid, masked value)
+
+
+class Visit:
+    def __init__(
+        self,
+        settings: Settings,
+        store: JobStore,
+        search: Search,
+        *,
+        session: Session | None = None,
+        printer: Printer | None = None,
+        outbox: Outbox | None = None,
+        sync: Sync | None = None,
+        clock: Clock | None = None,
+        on_event: EventSink | None = None,
+        device_report: DeviceReport | None = None,
+        lang: str | None = None,
+        elderly: bool | None = None,
+    ) -> None:
+        self.settings, self.store, self._search = settings, store, search
+        self.session = session or Session()
+        self.printer, self.outbox, self.sync = printer, outbox, sync
+        self.clock = clock or SystemClock()
+        self._on_event = on_event
+        self.device_report: DeviceReport = device_report or list
+        ui = settings.ui
+        # What the county's remote config may change (apply_config); until then, local settings.
+        self.default_lang = lang or ui.language
+        self.default_elderly = ui.elderly_mode if elderly is None else elderly
+        self.idle_timeout_s: float = ui.idle_timeout_s
+        self.radius_km: float = ui.search_radius_km
+        self.banner = self.receipt_footer = self.opening_hours = ""
+        self.pin_hash: str | None = None
+        self.can_apply = outbox is not None
+        self.can_print = printer is not None
+        self.can_policies = True
+        self.voice = ui.voice
+        self.pin_guard = PinGuard(clock=self.clock.monotonic)
+        self.categories: list[str] = []
+        self.maintenance_until = 0.0  # wall-clock unix time
+        self.print_state = ""  # "", printing, done, sent (the printer cannot confirm), problem
+        self.print_problem: Any = None  # devices.printer.PrintProblem while print_state is "problem"
+        self.print_job_id = ""
+        self.used_codes: Any = None  # kiosk.used_codes.UsedCodes, opened at the first scan
+        self._reset()
+
+    def _reset(self) -> None:
+        """Everything of one visit, back to how a new visit starts."""
+        self.lang, self.elderly = self.default_lang, self.default_elderly
+        self.screen, self.history = ATTRACT, []
+        self.job_filter = JobFilter(radius_km=self.radius_km)
+        self.rows: list[dict[str, Any]] = []
+        self.job_count = 0
+        self.job: Job | None = None
+        self.distance_km = 0.0
+        self.policy: Policy | None = None
+        self.policies: list[Policy] = []
+        self.application: Application | None = None
+        self.application_state = ""  # sending | sent | queued | rejected
+        self.last_activity = self.clock.monotonic()
+
+    # --- statistics -------------------------------------------------------------------------
+    def _event(self, name: str) -> None:
+        assert name in EVENTS, name
+        if self._on_event is not None:
+            try:
+                self._on_event(name)
+            except Exception:  # counting must never break a seeker's visit
+                log.exception("statistics listener failed on %s", name)
+
+    # --- navigation ---------------------------------------------------------------------------
+    def _step(self, notice: str = "", error: str = "") -> Step:
+        return Step(self.screen, notice, error)
+
+    def go(self, name: str, remember: bool = True) -> Step:
+        if self.screen == ATTRACT and name != ATTRACT:
+            self._event("visit_started")
+        if remember and self.screen not in (ATTRACT, name):
+            self.history.append(self.screen)
+        self.screen = name
+        return self._step()
+
+    def back(self) -> Step:
+        return self.go(self.history.pop() if self.history else HOME, remember=False)
+
+    def start(self) -> Step:
+        """A touch on the attract screen."""
+        self.history.clear()
+        return self.go(HOME, remember=False)
+
+    def end(self, reason: str = "done") -> Step:
+        """Back to attract with everything personal forgotten (done, card removed, idle)."""
+        log.info("session end: %s", reason)
+        was_visit = self.screen != ATTRACT
+        self.session.clear()
+        self._reset()
+        if was_visit:
+            self._event("visit_ended")
+        return self._step()
+
+    def activity(self) -> None:
+        """A touch or key: the idle countdown starts again."""
+        self.last_activity = self.clock.monotonic()
+
+    def tick(self) -> Step | None:
+        """Called every second: ends a visit left alone, or a maintenance access that ran out."""
+        if self.screen == ATTRACT:
+            return None
+        if self.screen == MAINTENANCE and self.clock.now().timestamp() > self.maintenance_until:
+            return self.end("maintenance access expired")
+        if self.clock.monotonic() - self.last_activity >= self.idle_timeout_s:
+            return self.end("idle")
+        return None
+
+    # --- seeker's settings ------------------------------------------------------------------
+    def set_language(self, lang: str) -> None:
+        if lang != self.lang:
+            self.lang = lang
+            if self.rows:
+                self.refresh_rows()  # rows hold language-dependent text
+
+    def toggle_language(self) -> None:
+        self.set_language("en" if self.lang == "zh" else "zh")
+
+    def toggle_elderly(self) -> None:
+        self.elderly = not self.elderly
+
+    @property
+    def greeting(self) -> str:
+        """The identified seeker's masked name, or ""."""
+        card = self.session.identity
+        return card.masked_name if card is not None else ""
+
+    # --- jobs ------------------------------------------------------------------------------
+    def today(self) -> dt.date:
+        return self.clock.now().date()
+
+    def open_jobs(self) -> Step:
+        if not self.categories:
+            self.categories = self.store.categories()
+        self.refresh_rows()
+        return self.go(JOBS)
+
+    def search(self, flt: JobFilter) -> None:
+        """Show the jobs matching flt (a chip was tapped)."""
+        self.job_filter = flt
+        self.refresh_rows()
+
+    def toggle_filter(self, attr: str, value: object) -> None:
+        self.search(self.job_filter.with_toggled(attr, value))
+
+    def toggle_age_filter(self) -> None:
+        """All jobs, or only those whose age range admits the identified seeker."""
+        card = self.session.identity
+        age = None if self.job_filter.seeker_age is not None or card is None else card.age_on(self.today())
+        self.search(replace(self.job_filter, seeker_age=age))
+
+    def set_start_window(self, days: int | None) -> None:
+        """Chip 'today' (0), 'tomorrow' (1), 'this week' (7); the same chip again, or None: any."""
+        today = self.today()
+        if days is None or self.start_window_days() == days:
+            flt = replace(self.job_filter, start_from=None, start_to=None)
+        elif days == 1:
+            tomorrow = today + dt.timedelta(days=1)
+            flt = replace(self.job_filter, start_from=tomorrow, start_to=tomorrow)
+        else:
+            flt = replace(self.job_filter, start_from=None, start_to=today + dt.timedelta(days=days))
+        self.search(flt)
+
+    def start_window_days(self) -> int | None:
+        f, today = self.job_filter, self.today()
+        if f.start_to is None:
+            return None
+        return ((f.start_from or f.start_to) - today).days
+
+    def refresh_rows(self) -> None:
+        """Search again and build the list's rows in the visit's language."""
+        today, lang = self.today(), self.lang
+        result = self._search(self.job_filter, today)
+        self.job_count = result.total
+        self.rows = [
+            {
+                "job_id": h.job.id,
+                "title": h.job.title,
+                "employer": h.job.employer,
+                "pay": h.job.pay_text(lang),
+                "settlement": h.job.settlement_text(lang),
+                "daily": h.job.settlement == Settlement.DAILY,
+                "distance": distance_text(h.distance_km, lang),
+                "start": start_text(h.job.start_date, today, lang),
+            }
+            for h in result.hits
+        ]
+
+    def data_changed(self) -> None:
+        """The cache changed under the visit (background fill or sync)."""
+        self.categories = self.store.categories()
+        if self.screen == JOBS:
+            self.refresh_rows()
+
+    def choose_job(self, job_id: str) -> Step:
+        job = self.store.get_job(job_id)
+        if job is None:
+            return self._step(notice=N_("This job is no longer available."))
+        st = self.settings.station
+        self.distance_km = haversine_km(st.lat, st.lng, job.lat, job.lng)
+        self.job = job
+        self.session.viewed_job_ids.append(job.id)
+        self._event("job_viewed")
+        return self.go(JOB_DETAIL)
+
+    def job_url(self, job: Job) -> str:
+        return self.settings.api.job_url.format(id=job.id)
+
+    def show_qr(self) -> Step:
+        return self.go(JOB_QR)
+
+    # --- printing ---------------------------------------------------------------------------
+    def station(self) -> Station:
+        st = self.settings.station
+        return Station(id=st.id, name=st.name, lat=st.lat, lng=st.lng, name_en=st.name_en, county=st.county)
+
+    def _print(self, receipt: Receipt) -> Step:
+        """The one way to paper: queue, then the printing screen follows the job."""
+        assert self.printer is not None
+        self.print_state, self.print_problem = "printing", None
+        self.print_job_id = self.printer.submit(receipt)
+        return self.go(PRINTING)
+
+    def print_slip(self) -> Step:
+        job = self.job
+        if job is None:
+            return self._step()
+        if self.printer is None or not self.can_print:
+            self.go(JOB_QR)
+            return self._step(notice=N_("Printing is off here; scan the code instead."))
+        from kiosk.receipts import job_slip
+
+        return self._print(job_slip(job, self.station(), printed_at=self.clock.now(), qr_data=self.job_url(job),
+                                    footer=self.receipt_footer))
+
+    def print_application_receipt(self) -> Step:
+        card, app = self.session.identity, self.application
+        if self.printer is None or card is None or app is None:
+            return self._step(notice=N_("Printing is off here."))
+        from kiosk.receipts import application_receipt
+
+        return self._print(application_receipt(
+            name=card.name, id_number=card.id_number, phone=self.session.phone, job=app.job,
+            station=self.station(), reference=app.reference, queued=self.application_state != "sent",
+            printed_at=self.clock.now(), footer=self.receipt_footer,
+        ))
+
+    def print_test_page(self, software: str = "") -> Step:
+        if self.printer is None:
+            return self._step(notice=N_("No printer is configured on this station."))
+        from kiosk.receipts import maintenance_test_page
+
+        status = {name: f"{state} {detail}".strip() for name, state, detail in self.device_report()}
+        options = getattr(self.printer, "options", None)  # the model's columns and dots
+        paper = {"paper": options.paper} if options is not None else {}
+        return self._print(maintenance_test_page(self.station(), printed_at=self.clock.now(),
+                                                 device_status=status, software=software, **paper))
+
+    def print_done(self, job_id: str, confirmed: bool = True) -> bool:
+        """The printer finished job_id; True if it is this visit's latest (the screen says so).
+        Unconfirmed (a silent or write-only printer): "sent", and the screen keeps the QR."""
+        if job_id != self.print_job_id:
+            return False  # an older slip that printed after a refill: nothing to tell
+        self.print_state = "done" if confirmed else "sent"
+        self._event("slip_printed")
+        return True
+
+    def print_failed(self, job_id: str, problem: Any) -> bool:
+        if job_id != self.print_job_id:
+            return False
+        self.print_state, self.print_problem = "problem", problem
+        self._event("print_problem")
+        return True
+
+    # --- registering interest -----------------------------------------------------------------
+    def start_application(self) -> Step:
+        if self.outbox is None:
+            return self._step(notice=N_("Registering is not available here; call the contact on the slip."))
+        if not self.session.identified:
+            return self._step(notice=N_("Please place your ID card on the reader to register."))
+        return self.go(APPLY_CONSENT)
+
+    def consent(self) -> Step:
+        """'I agree' on the consent screen: nothing personal may leave the kiosk before this."""
+        self.session.consent_version = CONSENT_VERSION
+        self.session.consent_at = self.clock.now().timestamp()
+        return self.go(APPLY_PHONE)
+
+    def submit_phone(self, digits: str) -> Step:
+        """Validate the number, commit the application to the outbox, then (and only then)
+        show that it was received."""
+        from kiosk import phone
+
+        if not phone.is_valid(digits):
+            return self._step(error=N_("That is not a valid mobile number. Please check it."))
+        session, job, card = self.session, self.job, self.session.identity
+        if job is None or card is None or not session.consent_version or self.outbox is None:
+            return self.back()
+        session.phone = digits
+        entry = self.outbox.submit(
+            job_id=job.id, station_id=self.settings.station.id, id_number=card.id_number, name=card.name,
+            phone=digits, consent_version=session.consent_version,
+            consent_at=dt.datetime.fromtimestamp(session.consent_at, dt.UTC),
+        )
+        self.application = Application(entry.reference, job, (
+            (N_("Job"), job.title), (N_("Name"), card.masked_name), (N_("ID number"), card.masked_id),
+            (N_("Phone"), phone.mask(digits)), (N_("Reference"), entry.reference),
+        ))
+        self.application_state = "sending"
+        self._event("registration")
+        if self.sync is not None:
+            self.sync.wake()  # send it now if the network is there
+        return self.go(APPLY_DONE)
+
+    def poll_application(self) -> bool:
+        """Follow the application from the outbox to the server; False once there is no more
+        to follow (delivered, rejected, or its screen has gone)."""
+        if self.application is None or self.outbox is None or self.screen != APPLY_DONE:
+            return False
+        status = self.outbox.status_of(self.application.reference)
+        if status == "delivered":
+            self.application_state = "sent"
+            return False
+        if status == "rejected":
+            self.application_state = "rejected"
+            return False
+        if self.sync is None or not self.sync.online:
+            self.application_state = "queued"
+        return True
+
+    # --- policies ------------------------------------------------------------------------------
+    def open_policies(self) -> Step:
+        self.policies = self.store.policies()
+        return self.go(POLICIES)
+
+    def open_policy(self, policy_id: str) -> Step:
+        self.policy = self.store.get_policy(policy_id)
+        return self.go(POLICY) if self.policy is not None else self._step()
+
+    # --- identification --------------------------------------------------------------------------
+    def card_laid(self, identity: Any) -> Step:
+        """A card was read and passed its checks: greet (masked) and show jobs that suit."""
+        self.session.identity = identity
+        self.job_filter = replace(self.job_filter, seeker_age=identity.age_on(self.today()))
+        self.activity()
+        self._event("card_read")
+        if self.screen in (ATTRACT, HOME):
+            return self.open_jobs()
+        return self._step()
+
+    def card_problem(self, problem: Any) -> Step:
+        """Expired, unreadable or unknown card: say so plainly, stay where we are."""
+        self.activity()
+        self._event("card_problem")
+        if self.screen == ATTRACT:
+            self.start()
+        return self._step(notice=problem.message_en)
+
+    def card_removed(self) -> Step:
+        return self.end("card removed") if self.session.identified else self._step()
+
+    # --- codes -----------------------------------------------------------------------------------
+    def code_scanned(self, text: str) -> Step:
+        """A scanned payload: route it; never trust or log it."""
+        from kiosk.codes import JOB, MAINTENANCE, SEEKER, route
+
+        self.activity()
+        if self.used_codes is None:  # maintenance codes work once each (kiosk.used_codes)
+            from kiosk.used_codes import UsedCodes
+
+            self.used_codes = UsedCodes.in_dir(self.settings.storage.data_dir)
+        r = route(text, self.settings, now=self.clock.now().timestamp(), used=self.used_codes)
+        log.info("%s", r.log_text())
+        self._event("code_scanned")
+        if self.screen == ATTRACT:
+            self.start()
+        if r.kind == JOB:
+            if self.store.get_job(r.value) is None:
+                return self._step(notice=N_("This job has been filled or withdrawn."))
+            return self.choose_job(r.value)
+        if r.kind == SEEKER:  # the central API has no seeker lookup yet: say so, never pretend
+            return self._step(notice=N_("Phone-code sign-in is not available yet; please use your ID card."))
+        if r.kind == MAINTENANCE:
+            self.maintenance_until = r.expires_at or 0
+            self._event("maintenance_opened")
+            return self.go(MAINTENANCE)
+        return self._step(notice=r.message_en)
+
+    # --- maintenance -------------------------------------------------------------------------------
+    def open_pin_entry(self) -> Step:
+        """The station name was held down: PIN entry, if the county has set a PIN."""
+        return self.go(MAINTENANCE_PIN) if self.pin_hash else self._step()
+
+    def pin_entered(self, digits: str) -> Step:
+        """Into maintenance for the right PIN; otherwise the error to show."""
+        if not self.pin_hash:
+            return self._step(error=N_("No maintainer PIN is set for this station"))
+        if is_old_format(self.pin_hash):  # refused: see kiosk/pin.py
+            log.warning("maintenance: the configured PIN hash is in the old PBKDF2 format; refused")
+            return self._step(error=N_("This station's PIN is in an old format; ask the county for a new PIN"))
+        if self.pin_guard.locked_for() > 0:
+            log.info("maintenance: PIN entry locked")
+            return self._step(error=N_("Too many wrong PINs; try again in 5 minutes"))
+        if not self.pin_guard.check(digits, self.pin_hash):
+            log.info("maintenance: wrong PIN")  # never the digits
+            self._event("pin_refused")
+            return self._step(error=N_("Wrong PIN"))
+        log.info("maintenance: PIN accepted")
+        self.maintenance_until = self.clock.now().timestamp() + MAINTENANCE_BY_PIN_S
+        self._event("maintenance_opened")
+        return self.go(MAINTENANCE)
+
+    # --- the county's remote configuration ---------------------------------------------------------
+    def apply_config(self, cfg: Any) -> None:
+        """County staff's settings take effect at once (no restart); version 0 = none yet."""
+        if cfg.version == 0:
+            return
+        self.idle_timeout_s = cfg.idle_timeout_s
+        self.banner, self.receipt_footer, self.opening_hours = cfg.banner, cfg.receipt_footer, cfg.opening_hours
+        self.pin_hash = cfg.maintenance_pin_hash
+        self.radius_km = cfg.radius_km
+        self.job_filter = replace(self.job_filter, radius_km=cfg.radius_km)
+        self.can_apply = cfg.features.apply and self.outbox is not None
+        self.can_print = cfg.features.print and self.printer is not None
+        self.can_policies = cfg.features.policies
+        self.voice = cfg.features.voice
+        self.default_lang, self.default_elderly = cfg.default_language, cfg.elderly_mode_default
+        if self.screen == ATTRACT:  # nobody is mid-visit: show the new defaults now
+            self.lang, self.elderly = self.default_lang, self.default_elderly
+        if self.screen == JOBS:
+            self.refresh_rows()
+
+    def hours(self) -> tuple[str, str] | None:
+        """What to say about the staffed hours now: (msgid, hours as shown), or None if unset.
+        Outside the hours the kiosk still works; nobody should walk over looking for staff."""
+        if not self.opening_hours:
+            return None
+        shown = opening_hours.display(self.opening_hours)
+        if opening_hours.is_open(self.opening_hours, self.clock.now()):
+            return N_("Staffed {hours}"), shown
+        return N_("Staff are here {hours}; self-service works now"), shown
