@@ -34,6 +34,7 @@ from kiosk import __version__
 from kiosk.api import ApiAbandoned, ApiClient, ApiError, ApiOffline, ApiServerError, ApiUnauthorised
 from kiosk.models import Job, Policy
 from kiosk.outbox import Outbox
+from kiosk.printable import printable
 from kiosk.remote_config import AppliedConfig, RemoteConfig
 from kiosk.settings import Settings
 from kiosk.store import Store
@@ -55,6 +56,16 @@ class Counts:
     updated: int = 0
     deleted: int = 0
     total: int = 0
+
+
+DETAIL_MAX = 300  # central's bound for a device report's text (central/schemas.py DeviceReport)
+
+
+def _reportable(devices: dict[str, Any]) -> dict[str, Any]:
+    """Device texts as central accepts them: one line, no control characters, bounded. A
+    driver's multi-line exception text would otherwise make every heartbeat a 422."""
+    return {name: {k: printable(v)[:DETAIL_MAX] if isinstance(v, str) else v for k, v in entry.items()}
+            if isinstance(entry, dict) else entry for name, entry in devices.items()}
 
 
 @dataclass
@@ -248,7 +259,7 @@ class SyncWorker:
         except Exception as exc:
             log.exception("device_health failed")
             devices = {"health": {"state": "error", "detail": type(exc).__name__}}
-        devices = dict(list(devices.items())[:31]) | {"sync": self._status.as_dict()}
+        devices = _reportable(dict(list(devices.items())[:31]) | {"sync": self._status.as_dict()})
         paper = "unknown"
         try:
             paper = self.paper_state() if self.paper_state else paper_from_health(devices)
@@ -258,7 +269,8 @@ class SyncWorker:
         return {
             "app_version": __version__,
             "config_version": rc.version or None,
-            "rejected_config": rc.rejected.as_dict() if rc.rejected else None,
+            "rejected_config": ({"version": rc.rejected.version, "reason": printable(rc.rejected.reason)[:500]}
+                                if rc.rejected else None),
             "devices": devices,
             "outbox_depth": self.outbox.pending(),
             "paper": paper if paper in ("ok", "low", "out", "unknown") else "unknown",

@@ -94,3 +94,20 @@ def test_broken_listener_and_health_do_not_stop_sync(central: Central, tmp_path:
     report = w.run_cycle()
     assert report.jobs.total > 0
     assert w.heartbeat_body()["devices"]["health"]["state"] == "error"
+
+
+def test_device_text_with_control_characters_still_reaches_central(central: Central, tmp_path: Path) -> None:
+    """Central refuses control characters and over-long details (422): a driver's multi-line
+    exception text must not turn every heartbeat of the station into a 422 (offline to staff)."""
+    settings = kiosk_settings(central, tmp_path)
+    health = {"idcard": {"state": "error", "detail": "SerialException:\nline 2\x1b[0m\t" + "x" * 500},
+              "printer": {"state": "ok", "detail": "", "link": "usb\x00 0416:5011"}}
+    w = SyncWorker(settings, Store(tmp_path / "cache.db"), make_outbox(tmp_path), ApiClient(settings.api),
+                   RemoteConfig(settings, tmp_path), device_health=lambda: health)
+    w.run_cycle(heartbeat=True)  # raised ApiError (422) before the fix
+    with central.staff_client() as staff:
+        row = next(s for s in staff.get("/v1/stations").json() if s["id"] == central.station["id"])
+    assert row["devices"]["idcard"]["state"] == "error"
+    sent = w.heartbeat_body()["devices"]
+    assert sent["idcard"]["detail"].startswith("SerialException: line 2[0m ")
+    assert len(sent["idcard"]["detail"]) == 300 and sent["printer"]["link"] == "usb 0416:5011"
