@@ -12,8 +12,8 @@ demo: system $(STAMP)
 
 test: system-test $(STAMP)
 	$(BIN)/ruff check .
-	$(XVFB) $(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 	$(BIN)/python -m pytest -q -p no:cacheprovider --doctest-modules kiosk devices
+	$(XVFB) $(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: system-test $(STAMP)
 	$(XVFB) $(BIN)/gig-kiosk bench --json bench/results/latest.json
