@@ -251,7 +251,7 @@ class DeviceReport(BaseModel):
     queued: int | None = Field(None, ge=0, le=_INT32)
     link: Text | None = Field(None, max_length=200)
     slip_waiting: bool | None = None  # a kiosk printer's slip not yet taken from its mouth
-    model: Text | None = Field(None, max_length=64)  # devices/printer/models.toml key
+    model: Text | None = Field(None, max_length=64)  # kiosk/printer_models.toml key
 
 
 class Heartbeat(BaseModel):

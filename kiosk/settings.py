@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 if TYPE_CHECKING:
-    from devices.printer.models import PrinterModel
+    from kiosk.printer_models import PrinterModel
 
 
 class _Section(BaseModel):
@@ -91,7 +91,7 @@ class ScannerSettings(_Section):
 class PrinterSettings(_Section):
     enabled: bool = True
     connection: Literal["usb", "serial", "network", "file"] = "usb"
-    # Row of devices/printer/models.toml; the keys below the blank line override single
+    # Row of kiosk/printer_models.toml; the keys below the blank line override single
     # capabilities of it (None: as the model says).
     model: str = "generic"
     usb_vendor: int | None = None  # None: the model's id, else 0416:5011
@@ -128,7 +128,7 @@ class PrinterSettings(_Section):
     def resolved(self) -> PrinterModel:
         """The model's capabilities with this station's overrides applied (imported late:
         devices.printer imports this module)."""
-        from devices.printer.models import CAPABILITY_KEYS, resolve
+        from kiosk.printer_models import CAPABILITY_KEYS, resolve
 
         overrides = {k: getattr(self, k) for k in CAPABILITY_KEYS if k != "kanji_mode_default"}
         return resolve(self.model, self.width_mm, kanji_mode_default=self.kanji_mode_default, **overrides)

@@ -2,7 +2,7 @@
 
 The app wires it with `PrintService(settings.devices.printer)`; see README.md here.
 Names are imported lazily: kiosk.settings validates the printer model against
-`devices.printer.models` and must not pull in python-escpos (or itself) on the way.
+`kiosk.printer_models` and must not pull in python-escpos (or itself) on the way.
 """
 
 from __future__ import annotations

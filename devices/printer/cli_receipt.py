@@ -17,7 +17,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     s.add_argument("--out", type=Path, required=True, help="file for the bytes ('-' for stdout)")
     s.add_argument("--kind", choices=("job", "application", "policy", "test"), default="job")
     s.add_argument("--profile", default="default", help="python-escpos printer profile")
-    s.add_argument("--model", help="printer model from devices/printer/models.toml (overrides --profile)")
+    s.add_argument("--model", help="printer model from kiosk/printer_models.toml (overrides --profile)")
     s.add_argument("--at", help="time printed, ISO (default: a fixed sample time)")
     p = sub.add_parser("preview", help="picture of what a printer prints from ESC/POS bytes")
     p.add_argument("file", type=Path, help="ESC/POS bytes ('-' for stdin)")
@@ -28,9 +28,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def build_sample(kind: str, width: int, at: dt.datetime, profile: str = "default",
                  model: str | None = None) -> bytes:
     from devices.printer import sample
-    from devices.printer.models import resolve
     from devices.printer.render import RenderOptions, render
     from kiosk import receipts
+    from kiosk.printer_models import resolve
 
     options = RenderOptions.for_model(resolve(model, width)) if model else RenderOptions(receipts.paper_for(width), profile)
     paper = options.paper
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         except ValueError:
             print(f"receipt: --at: not an ISO time: {args.at!r}", file=sys.stderr)
             return EXIT_USAGE
-        from devices.printer.models import ModelError
+        from kiosk.printer_models import ModelError
 
         try:
             data = build_sample(args.kind, args.width, at, args.profile, args.model)

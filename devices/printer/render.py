@@ -5,7 +5,7 @@ switches to GB18030 when a string holds an ideograph, so `，￥` alone print as
 `FS &` ourselves and encode every line as GB18030 ourselves; `text()` is not used. QR is
 native (`GS ( k`) when the profile has it, otherwise a centred raster image.
 
-With a printer model (devices/printer/models.toml, `RenderOptions.for_model`) the model
+With a printer model (kiosk/printer_models.toml, `RenderOptions.for_model`) the model
 decides instead: native or image QR, the cut bytes (python-escpos' profile `cut()` drops the
 cut on every profile without QR), the columns/dots of the layout, and the charset — text
 is adapted to it (charset.py) and a line with a character the font lacks prints as an image.
@@ -29,7 +29,7 @@ from devices.printer.preview import line_image
 from kiosk.receipts import Align, FeedLine, Line, Paper, QrLine, Receipt, Row, Rule, Text, layout
 
 if TYPE_CHECKING:
-    from devices.printer.models import PrinterModel
+    from kiosk.printer_models import PrinterModel
 
 Dummy = escpos_printer().Dummy
 KANJI_ON = b"\x1c&"  # FS &

@@ -57,7 +57,7 @@ class SimState:
     tear_after_s: float = 0.3
 
 
-# How each family's firmware behaves (sources: devices/printer/models.toml, issue 21). Where
+# How each family's firmware behaves (sources: kiosk/printer_models.toml, issue 21). Where
 # no source names the font, the worst case (GB2312 only) is simulated.
 FAMILIES: dict[str, dict[str, object]] = {
     "generic": {},

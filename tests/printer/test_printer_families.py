@@ -18,11 +18,12 @@ import pytest
 import zxingcpp
 from printer_testkit import Events
 
-from devices.printer import models, preview
+from devices.printer import preview
 from devices.printer.render import RenderOptions, render
 from devices.printer.sample import SAMPLE_JOB_RARE, SAMPLE_STATION, SAMPLE_TIME
 from devices.printer.service import PrintService
 from devices.printer.simulator import FAMILIES, PrinterSimulator
+from kiosk import printer_models as models
 from kiosk import receipts as r
 from kiosk.settings import PrinterSettings
 

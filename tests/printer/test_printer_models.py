@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from devices.printer import models
 from devices.printer.escpos_stream import tokens
 from devices.printer.render import RenderOptions, render
 from devices.printer.sample import SAMPLE_JOB, SAMPLE_STATION, SAMPLE_TIME
 from kiosk import cli, settings
+from kiosk import printer_models as models
 from kiosk import receipts as r
 
 SLIP = r.job_slip(SAMPLE_JOB, SAMPLE_STATION, printed_at=SAMPLE_TIME)
