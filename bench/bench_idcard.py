@@ -25,7 +25,7 @@ NAME = "bench_idcard"
 LINE_RATE_BPS = 115200 / 10  # 8N1: ten bits a byte
 
 
-def _latency(poll_s: float, placements: int) -> list[float]:
+def _latency(poll_s: float, placements: int, *, tcp: bool = False) -> list[float]:
     cards = list(load_cards().values())
     got = threading.Event()
     gone = threading.Event()
@@ -35,7 +35,7 @@ def _latency(poll_s: float, placements: int) -> list[float]:
         stamp.append(time.perf_counter())
         got.set()
 
-    with ReaderSimulator(cards) as sim:
+    with ReaderSimulator(cards, tcp=tcp) as sim:
         reader = IdCardReader(sim.path, poll_interval_s=poll_s, on_card=on_card, on_removed=gone.set)
         reader.start()
         try:
@@ -118,6 +118,12 @@ def run(quick: bool = False) -> list[Row]:
     goal = poll_s * 1000 + 30
     rows.append(Row(NAME, f"card placed → IdentityCard, median (poll {poll_s * 1000:.0f} ms, n={len(lat)})", med, "ms", f"<= {goal:.0f} ms", med <= goal))
     rows.append(Row(NAME, "card placed → IdentityCard, max", max(lat) * 1000, "ms"))
+    # The same through a socket:// URL (a serial server), against the pty run above.
+    lat_tcp = _latency(poll_s, 8 if quick else 30, tcp=True)
+    med_tcp = statistics.median(lat_tcp) * 1000
+    rows.append(Row(NAME, f"card placed → IdentityCard over socket://, median (n={len(lat_tcp)})", med_tcp, "ms",
+                    f"<= {goal:.0f} ms", med_tcp <= goal))
+    rows.append(Row(NAME, "socket:// median / pty median", med_tcp / med, "x"))
 
     frames = 200 if quick else 2000
     data = _stream(frames)

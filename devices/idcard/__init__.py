@@ -4,7 +4,7 @@ The app needs only these names; see README.md in this folder for the wiring.
 """
 
 from devices.idcard.reader import BAUD_RATES, IdCardReader, ReaderStats
-from devices.idcard.simulator import DEMO_CARDS, Fault, ReaderSimulator, load_cards
+from devices.idcard.simulator import DEMO_CARDS, Fault, ReaderModel, ReaderSimulator, load_cards
 from kiosk.identity import IdentityCard, ProblemKind, ReadProblem
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "IdentityCard",
     "ProblemKind",
     "ReadProblem",
+    "ReaderModel",
     "ReaderSimulator",
     "ReaderStats",
     "load_cards",

@@ -3,7 +3,7 @@
 decode   one reader response frame (hex, spaces allowed; `-` reads stdin) → one JSON line.
          Exit 2 with a one-line reason when the frame is malformed.
 listen   run the real driver on a port and print events as JSON lines (masked) until Ctrl-C.
-simulate start a simulated reader on a pty, print its path, serve until Ctrl-C.
+simulate start a simulated reader on a pty (or TCP), print its path, serve until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     dec.add_argument("--today", type=dt.date.fromisoformat, help="date for age/expiry (default: today)")
 
     lis = sub.add_parser("listen", help="read cards from a real reader, print masked events")
-    lis.add_argument("--port", required=True, help="serial device, e.g. /dev/ttyUSB0")
+    lis.add_argument("--port", required=True, help="serial device or pyserial URL, e.g. /dev/ttyUSB0, socket://10.0.0.5:4001")
     lis.add_argument("--baud", default="auto", help="auto (default) or 115200/57600/38400/19200/9600")
     lis.add_argument("--poll", type=float, default=0.3, help="poll interval in seconds")
     lis.add_argument("--seconds", type=float, default=0, help="stop after this long (0: until Ctrl-C)")
@@ -41,6 +41,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     sim.add_argument("--card", default=None, help="label of the card to lay on the reader at start")
     sim.add_argument("--baud", type=int, default=115200, help="speed the simulated module talks at")
     sim.add_argument("--link", default=None, help="path of the symlink to create (default: a temp dir)")
+    sim.add_argument("--tcp", action="store_true", help="listen on 127.0.0.1 instead; prints a socket:// URL")
     sim.add_argument("--seconds", type=float, default=0, help="stop after this long (0: until Ctrl-C)")
 
 
@@ -136,7 +137,7 @@ def _simulate(args: argparse.Namespace) -> int:
     if args.card is not None and args.card not in cards:
         print(f"unknown card {args.card!r}; choose from: {', '.join(cards)}", file=sys.stderr)
         return 2
-    sim = ReaderSimulator(cards.values(), baudrate=args.baud, link_path=args.link)
+    sim = ReaderSimulator(cards.values(), baudrate=args.baud, link_path=args.link, tcp=args.tcp)
     path = sim.start()
     if args.card is not None:
         sim.place(cards[args.card])

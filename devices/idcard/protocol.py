@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from enum import IntEnum
+from enum import Enum, IntEnum
 
 from kiosk.identity import LONG_TERM, CardType, IdentityCard, Sex
 
@@ -69,16 +69,47 @@ def build_response(sw3: int, data: bytes = b"", sw1: int = 0, sw2: int = 0) -> b
     return build_frame(bytes([sw1, sw2, sw3]) + data)
 
 
-# Complete command frames the driver sends (REFERENCES.md lists them byte by byte).
-RESET_SAM = build_command(0x10, 0xFF)
-SAM_STATUS = build_command(0x11, 0xFF)
-READ_SAM_ID = build_command(0x12, 0xFF)
-FIND_CARD = build_command(0x20, 0x01)
-SELECT_CARD = build_command(0x20, 0x02)
-READ_TEXT_PHOTO = build_command(0x30, 0x01)
-READ_TEXT_PHOTO_FP = build_command(0x30, 0x10)
-READ_APPENDED_ADDRESS = build_command(0x30, 0x03)
+class Command(Enum):
+    """The commands of a SAM module, as (CMD, PARA) — REFERENCES.md lists their frames."""
+
+    RESET_SAM = (0x10, 0xFF)
+    SAM_STATUS = (0x11, 0xFF)
+    READ_SAM_ID = (0x12, 0xFF)
+    FIND_CARD = (0x20, 0x01)
+    SELECT_CARD = (0x20, 0x02)
+    READ_TEXT_PHOTO = (0x30, 0x01)
+    READ_APPENDED_ADDRESS = (0x30, 0x03)
+    READ_TEXT_PHOTO_FP = (0x30, 0x10)
+    SET_BAUD_115200 = (0x60, 0x00)
+    SET_BAUD_57600 = (0x60, 0x01)
+    SET_BAUD_38400 = (0x60, 0x02)
+    SET_BAUD_19200 = (0x60, 0x03)
+    SET_BAUD_9600 = (0x60, 0x04)
+
+    @classmethod
+    def of(cls, frame: Frame) -> Command | None:
+        """The command a frame carries, or None if it is none of these."""
+        try:
+            return cls(frame.command)
+        except ValueError:
+            return None
+
+    @property
+    def frame(self) -> bytes:
+        return build_command(*self.value)
+
+
+# Complete command frames the driver sends.
+RESET_SAM = Command.RESET_SAM.frame
+SAM_STATUS = Command.SAM_STATUS.frame
+READ_SAM_ID = Command.READ_SAM_ID.frame
+FIND_CARD = Command.FIND_CARD.frame
+SELECT_CARD = Command.SELECT_CARD.frame
+READ_TEXT_PHOTO = Command.READ_TEXT_PHOTO.frame
+READ_TEXT_PHOTO_FP = Command.READ_TEXT_PHOTO_FP.frame
+READ_APPENDED_ADDRESS = Command.READ_APPENDED_ADDRESS.frame
 BAUD_COMMANDS = {115200: 0x00, 57600: 0x01, 38400: 0x02, 19200: 0x03, 9600: 0x04}
+SET_BAUD: dict[Command, int] = {Command((0x60, para)): rate for rate, para in BAUD_COMMANDS.items()}
 
 
 def set_baud_command(baudrate: int) -> bytes:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import os
 import secrets
 import threading
 import time
@@ -29,6 +28,7 @@ import serial
 
 from devices.base import Device, DeviceGone, DeviceState
 from devices.idcard import protocol as p
+from devices.serialport import open_port, port_present
 from kiosk.identity import IdentityCard, ProblemKind, ReadProblem
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,9 @@ Accept = Callable[[p.Frame], bool]
 
 
 def _status_only(frame: p.Frame) -> bool:
-    return not frame.data
+    # Exactly SW1 SW2 SW3: shorter is no response at all, e.g. our own command echoed back by
+    # a looped line (loop://, a TX-RX bridged adapter), which must not pass for a reader.
+    return len(frame.payload) == 3
 
 
 def _accept_find(frame: p.Frame) -> bool:
@@ -109,7 +111,7 @@ class IdCardReader(Device):
         self.read_timeout_s = read_timeout_s
         self.detect_timeout_s = detect_timeout_s
         self.today = today
-        self._ser: serial.Serial | None = None
+        self._ser: serial.SerialBase | None = None
         self._parser = p.FrameParser()
         self._salt = secrets.token_bytes(16)
         self._baud_in_use: int | None = None
@@ -158,16 +160,16 @@ class IdCardReader(Device):
 
     # --- Device hooks ---------------------------------------------------------------------
     def open(self) -> None:
-        if not os.path.exists(self.port):
+        if not port_present(self.port):
             raise DeviceGone("port missing")
         try:
-            self._ser = serial.Serial(
+            self._ser = open_port(
                 self.port,
-                baudrate=BAUD_RATES[0] if self.baudrate == "auto" else self.baudrate,
+                BAUD_RATES[0] if self.baudrate == "auto" else self.baudrate,
                 timeout=_READ_TIMEOUT_S,
                 write_timeout=1.0,
             )
-        except serial.SerialException as exc:
+        except (serial.SerialException, ValueError) as exc:
             raise DeviceGone(str(exc)) from None
         if self._opened_once:
             self._counts["reconnects"] += 1
@@ -197,7 +199,7 @@ class IdCardReader(Device):
 
     # --- the cycle -------------------------------------------------------------------------
     def _step(self) -> None:
-        if not os.path.exists(self.port):
+        if not port_present(self.port):
             raise DeviceGone("port missing")
         now = time.monotonic()
         if now < self._next_poll:

@@ -1,5 +1,6 @@
 """The wire to the printer: python-escpos connections (USB, serial, network, file) from
-PrinterSettings, with chunked writes and reads that time out instead of blocking.
+PrinterSettings, with chunked writes and reads that time out instead of blocking. Each kind is
+one small `Connection` class, chosen from `CONNECTIONS` by `settings.connection`.
 
 python-escpos reads with the connection's own timeout (60 s on a socket, none on USB); a
 status poll needs a short one, so `read()` sets it per call on the underlying object.
@@ -38,10 +39,69 @@ def bulk_endpoints(interfaces: Iterable[Any]) -> tuple[int | None, int | None]:
     return None, None
 
 
-class Link:
+class Connection:
+    """One kind of connection: how python-escpos makes it, how it is described, how a reply is
+    read from it. `Link` picks the class from `CONNECTIONS` by `settings.connection`."""
+
+    can_read = True
+
     def __init__(self, settings: PrinterSettings) -> None:
         self.settings = settings
-        self.printer: Any = None
+
+    @property
+    def describe(self) -> str:
+        raise NotImplementedError
+
+    def create(self, escpos: Any) -> Any:
+        """The python-escpos printer object, not opened yet."""
+        raise NotImplementedError
+
+    def opened(self, printer: Any) -> None:
+        """Checks and settings once the device is open (raise DeviceGone to refuse it)."""
+
+    def read(self, device: Any, timeout: float) -> bytes:
+        """Whatever the printer sent within `timeout` seconds (b"" if nothing)."""
+        return b""
+
+
+class NetworkConnection(Connection):
+    @property
+    def describe(self) -> str:
+        return f"network {self.settings.host}:{self.settings.port}"
+
+    def create(self, escpos: Any) -> Any:
+        s = self.settings
+        return escpos.Network(s.host, s.port, timeout=5, profile=s.profile)
+
+    def read(self, device: Any, timeout: float) -> bytes:
+        device.settimeout(timeout)
+        try:
+            data = device.recv(256)
+        except TimeoutError:
+            return b""
+        if not data:
+            raise DeviceGone("printer closed the connection")
+        return data
+
+
+class SerialConnection(Connection):
+    @property
+    def describe(self) -> str:
+        return f"serial {self.settings.serial_port} @{self.settings.serial_baudrate}"
+
+    def create(self, escpos: Any) -> Any:
+        s = self.settings
+        return escpos.Serial(s.serial_port, s.serial_baudrate, timeout=1, dsrdtr=True, profile=s.profile)
+
+    def read(self, device: Any, timeout: float) -> bytes:
+        device.timeout = timeout
+        first = device.read(1)  # read(n) would wait the whole timeout for n bytes
+        return first + device.read(device.in_waiting) if first else b""
+
+
+class UsbConnection(Connection):
+    def __init__(self, settings: PrinterSettings) -> None:
+        super().__init__(settings)
         model = settings.resolved()
         self.usb_id = (
             settings.usb_vendor or model.usb_vendor or DEFAULT_USB_ID[0],
@@ -49,58 +109,20 @@ class Link:
         )
         self.in_ep: int | None = settings.usb_in_ep or model.usb_in_ep
         self.out_ep: int | None = settings.usb_out_ep or model.usb_out_ep
-        self._usb_readable = True
-
-    @property
-    def can_read(self) -> bool:
-        """A file (e.g. /dev/usb/lp0 opened write-only) never answers, nor a USB printer
-        without an IN endpoint: status stays unknown."""
-        if self.settings.connection == "usb":
-            return self._usb_readable
-        return self.settings.connection != "file"
+        self.can_read = True  # until the descriptor shows no IN endpoint
 
     @property
     def describe(self) -> str:
-        s = self.settings
         eps = f" in {self.in_ep:#04x}" if self.in_ep else ""
         eps += f" out {self.out_ep:#04x}" if self.out_ep else ""
-        return {
-            "usb": f"usb {self.usb_id[0]:04x}:{self.usb_id[1]:04x}{eps}",
-            "serial": f"serial {s.serial_port} @{s.serial_baudrate}",
-            "network": f"network {s.host}:{s.port}",
-            "file": f"file {s.file}",
-        }[s.connection]
+        return f"usb {self.usb_id[0]:04x}:{self.usb_id[1]:04x}{eps}"
 
-    def open(self) -> None:
-        s = self.settings
-        self.close()
-        escpos = escpos_printer()
-        try:
-            if s.connection == "network":
-                self.printer = escpos.Network(s.host, s.port, timeout=5, profile=s.profile)
-            elif s.connection == "serial":
-                self.printer = escpos.Serial(s.serial_port, s.serial_baudrate, timeout=1, dsrdtr=True, profile=s.profile)
-            elif s.connection == "usb":
-                self.printer = escpos.Usb(*self.usb_id, timeout=5000, profile=s.profile)
-            else:
-                if not s.file:
-                    raise DeviceGone("printer.file is not set")
-                self.printer = escpos.File(str(s.file), profile=s.profile)
-            self.printer.open()
-            if s.connection == "usb":
-                self._usb_endpoints()
-        except DeviceNotFoundError as exc:
-            self.printer = None
-            raise DeviceGone(str(exc).splitlines()[0]) from None
-        except Exception as exc:  # USB backend missing, permission denied, bad endpoint ...
-            self.close()
-            if isinstance(exc, OSError | DeviceGone):
-                raise
-            raise DeviceGone(_one_line(exc)) from None
+    def create(self, escpos: Any) -> Any:
+        return escpos.Usb(*self.usb_id, timeout=5000, profile=self.settings.profile)
 
-    def _usb_endpoints(self) -> None:
+    def opened(self, printer: Any) -> None:
         """Endpoints from the descriptor where the station did not set them."""
-        cfg = self.printer.device.get_active_configuration()
+        cfg = printer.device.get_active_configuration()
         found_in, found_out = bulk_endpoints(cfg)
         have = {e.bEndpointAddress for intf in cfg for e in intf}
         for ep in (self.in_ep, self.out_ep):
@@ -113,9 +135,75 @@ class Link:
             self.out_ep = found_out
         if self.in_ep is None:
             self.in_ep = found_in
-        self._usb_readable = self.in_ep is not None
-        self.printer.out_ep = self.out_ep
-        self.printer.in_ep = self.in_ep or 0
+        self.can_read = self.in_ep is not None
+        printer.out_ep = self.out_ep
+        printer.in_ep = self.in_ep or 0
+
+    def read(self, device: Any, timeout: float) -> bytes:
+        try:
+            return bytes(device.read(self.in_ep, 256, int(timeout * 1000)))
+        except Exception as exc:  # e.g. ValueError('Invalid endpoint address 0x82')
+            if "timeout" in str(exc).lower() or getattr(exc, "errno", None) == 110:
+                return b""
+            raise DeviceGone(_one_line(exc)) from None
+
+
+class FileConnection(Connection):
+    """A device file such as /dev/usb/lp0, opened write-only: it never answers."""
+
+    can_read = False
+
+    @property
+    def describe(self) -> str:
+        return f"file {self.settings.file}"
+
+    def create(self, escpos: Any) -> Any:
+        if not self.settings.file:
+            raise DeviceGone("printer.file is not set")
+        return escpos.File(str(self.settings.file), profile=self.settings.profile)
+
+
+CONNECTIONS: dict[str, type[Connection]] = {
+    "usb": UsbConnection,
+    "serial": SerialConnection,
+    "network": NetworkConnection,
+    "file": FileConnection,
+}
+
+
+class Link:
+    """The printer's wire: the connection class for `settings.connection`, with the error
+    handling, chunking and timeouts every kind shares."""
+
+    def __init__(self, settings: PrinterSettings) -> None:
+        self.settings = settings
+        self.printer: Any = None
+        self.connection = CONNECTIONS[settings.connection](settings)
+
+    @property
+    def can_read(self) -> bool:
+        """A file never answers, nor a USB printer without an IN endpoint: status stays unknown."""
+        return self.connection.can_read
+
+    @property
+    def describe(self) -> str:
+        return self.connection.describe
+
+    def open(self) -> None:
+        self.close()
+        escpos = escpos_printer()
+        try:
+            self.printer = self.connection.create(escpos)
+            self.printer.open()
+            self.connection.opened(self.printer)
+        except DeviceNotFoundError as exc:
+            self.printer = None
+            raise DeviceGone(str(exc).splitlines()[0]) from None
+        except Exception as exc:  # USB backend missing, permission denied, bad endpoint ...
+            self.close()
+            if isinstance(exc, OSError | DeviceGone):
+                raise
+            raise DeviceGone(_one_line(exc)) from None
 
     def close(self) -> None:
         if self.printer is not None:
@@ -150,27 +238,7 @@ class Link:
             raise DeviceGone(_one_line(exc)) from None
 
     def _read(self, timeout: float) -> bytes:
-        dev = self.printer.device
-        kind = self.settings.connection
-        if kind == "network":
-            dev.settimeout(timeout)
-            try:
-                data = dev.recv(256)
-            except TimeoutError:
-                return b""
-            if not data:
-                raise DeviceGone("printer closed the connection")
-            return data
-        if kind == "serial":
-            dev.timeout = timeout
-            first = dev.read(1)  # read(n) would wait the whole timeout for n bytes
-            return first + dev.read(dev.in_waiting) if first else b""
-        try:  # usb
-            return bytes(dev.read(self.in_ep, 256, int(timeout * 1000)))
-        except Exception as exc:  # e.g. ValueError('Invalid endpoint address 0x82')
-            if "timeout" in str(exc).lower() or getattr(exc, "errno", None) == 110:
-                return b""
-            raise DeviceGone(_one_line(exc)) from None
+        return self.connection.read(self.printer.device, timeout)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -15,6 +15,7 @@ import serial as pyserial
 from devices.base import Device, DeviceGone, DeviceState
 from devices.scanner.camera import RepeatFilter
 from devices.scanner.decode import Code
+from devices.serialport import open_port
 
 log = logging.getLogger(__name__)
 
@@ -78,13 +79,13 @@ class SerialScanner(Device):
         self.port, self.baudrate, self.on_code = port, baudrate, on_code
         self._framer = LineFramer(max_len)
         self._repeat = RepeatFilter(repeat_window_s) if repeat_window_s > 0 else None
-        self._ser: pyserial.Serial | None = None
+        self._ser: pyserial.SerialBase | None = None
         self.codes = 0
 
     def open(self) -> None:
         try:
             # short timeout so stop() is noticed quickly; the scanner talks only when it scans
-            self._ser = pyserial.Serial(self.port, self.baudrate, timeout=0.2)
+            self._ser = open_port(self.port, self.baudrate, timeout=0.2)
         except (pyserial.SerialException, ValueError) as exc:
             raise DeviceGone(str(exc)) from None
         self._framer = LineFramer(self._framer.max_len)  # a half line from before is garbage

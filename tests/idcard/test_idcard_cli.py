@@ -97,15 +97,17 @@ def test_listen_prints_masked_events(capsys, cards) -> None:
     assert cards["long_term"].id_number not in out
 
 
-def test_simulate_prints_a_path_a_driver_can_open(cards) -> None:
+@pytest.mark.parametrize("tcp", [False, True], ids=["pty", "tcp"])
+def test_simulate_prints_a_path_a_driver_can_open(cards, tcp: bool) -> None:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kiosk.cli", "idcard", "simulate", "--card", "young", "--seconds", "20"],
+        [sys.executable, "-m", "kiosk.cli", "idcard", "simulate", "--card", "young", "--seconds", "20",
+         *(["--tcp"] if tcp else [])],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, cwd=ROOT, env=env,
     )
     try:
         path = proc.stdout.readline().strip()
-        assert os.path.islink(path)
+        assert path.startswith("socket://127.0.0.1:") if tcp else os.path.islink(path)
         from devices.idcard.reader import IdCardReader
 
         got = []

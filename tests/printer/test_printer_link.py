@@ -4,10 +4,14 @@ descriptor; the Cashino slip-not-taken bit is a state, not noise."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import get_args
 
+import pytest
 from printer_testkit import Events, PrinterSimulator, wait_until
 
-from devices.printer.link import Link, bulk_endpoints
+from devices.base import DeviceGone
+from devices.printer.link import CONNECTIONS, FileConnection, Link, UsbConnection, bulk_endpoints
 from devices.printer.service import PrintService
 from devices.printer.status import ReplyReader, encode_status, parse_status
 from kiosk.settings import PrinterSettings
@@ -90,3 +94,44 @@ def test_kiosk_module_with_slip_waiting_warns_and_still_prints() -> None:
             assert "slip waiting in the mouth" in svc.status.detail and svc.health()["slip_waiting"]
         finally:
             svc.stop()
+
+
+def test_every_configurable_connection_has_its_class() -> None:
+    kinds = set(get_args(PrinterSettings.model_fields["connection"].annotation))
+    assert set(CONNECTIONS) == kinds
+    for kind in kinds:
+        assert type(Link(PrinterSettings(connection=kind, file=Path("/dev/null"))).connection) is CONNECTIONS[kind]
+
+
+def test_each_connection_describes_itself() -> None:
+    describe = {
+        "usb": "usb 0416:5011",
+        "serial": "serial /dev/ttyS0 @9600",
+        "network": "network 127.0.0.1:9100",
+        "file": "file /dev/usb/lp0",
+    }
+    for kind, text in describe.items():
+        assert Link(PrinterSettings(connection=kind, file=Path("/dev/usb/lp0"))).describe == text
+    usb = Link(PrinterSettings(connection="usb", usb_vendor=0x0FE6, usb_product=0x811E, usb_in_ep=0x82,
+                               usb_out_ep=0x02))
+    assert isinstance(usb.connection, UsbConnection) and usb.describe == "usb 0fe6:811e in 0x82 out 0x02"
+
+
+def test_file_link_writes_the_bytes_and_never_reads(tmp_path: Path) -> None:
+    out = tmp_path / "lp0"
+    link = Link(PrinterSettings(connection="file", file=out))
+    assert isinstance(link.connection, FileConnection) and not link.can_read
+    link.open()
+    try:
+        link.write(b"\x1b@" + b"x" * 10000)  # more than one chunk
+        assert link.read(0.01) == b""
+    finally:
+        link.close()
+    assert out.read_bytes() == b"\x1b@" + b"x" * 10000
+
+
+def test_file_link_without_a_file_is_refused_in_one_line() -> None:
+    link = Link(PrinterSettings(connection="file"))
+    with pytest.raises(DeviceGone, match="printer.file is not set"):
+        link.open()
+    assert link.printer is None

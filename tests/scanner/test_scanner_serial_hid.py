@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 
@@ -60,6 +61,54 @@ def test_serial_scanner_missing_port_is_no_device():
     scanner.start()
     try:
         assert _wait(lambda: scanner.status.state == DeviceState.NO_DEVICE)
+    finally:
+        scanner.stop()
+
+
+def test_serial_scanner_behind_a_serial_server_socket_url():
+    # A scanner on a networked serial server (ser2net, raw TCP): the port is a socket:// URL.
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(5)
+    got: list[str] = []
+    scanner = SerialScanner(f"socket://127.0.0.1:{server.getsockname()[1]}", 9600, lambda c: got.append(c.text))
+    scanner.start()
+    try:
+        conn, _ = server.accept()
+        assert _wait(lambda: scanner.status.state == DeviceState.OK)
+        conn.sendall(b"job:qh-00")
+        time.sleep(0.05)
+        conn.sendall(b"01\r\n" + "零工驿站".encode("gbk") + b"\r")
+        assert _wait(lambda: got == ["job:qh-0001", "零工驿站"])
+        conn.close()  # the server drops the line: reconnect, as after an unplug
+        conn, _ = server.accept()
+        conn.sendall(b"seeker:abc\n")
+        assert _wait(lambda: got[-1:] == ["seeker:abc"])
+        conn.close()
+    finally:
+        scanner.stop()
+        server.close()
+
+
+def test_serial_scanner_loop_url_reads_what_is_written_to_the_line():
+    # loop:// is pyserial's loopback: what goes out on the line comes back as a scan.
+    got: list[str] = []
+    scanner = SerialScanner("loop://", 9600, lambda c: got.append(c.text))
+    scanner.start()
+    try:
+        assert _wait(lambda: scanner.status.state == DeviceState.OK)
+        assert scanner._ser is not None
+        scanner._ser.write(b"job:qh-0002\r\n")
+        assert _wait(lambda: got == ["job:qh-0002"])
+    finally:
+        scanner.stop()
+
+
+def test_serial_scanner_bad_url_is_no_device():
+    scanner = SerialScanner("nosuchscheme://x", 9600, lambda c: None)
+    scanner.start()
+    try:
+        assert _wait(lambda: scanner.status.state == DeviceState.NO_DEVICE)
+        assert "nosuchscheme" in scanner.status.detail
     finally:
         scanner.stop()
 
