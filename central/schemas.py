@@ -236,6 +236,16 @@ DEVICE_NAMES = ("idcard", "printer", "speech", "camera", "serial-scanner", "sync
 _DEVICE_NAME = re.compile(r"^scanner[0-9]{1,2}$")
 
 
+class PrinterInfo(BaseModel):
+    """The printer's own answers to GS I (model, maker, firmware, fonts); absent = no answer."""
+
+    model_config = ConfigDict(extra="ignore")
+    model: Text | None = Field(None, max_length=64)
+    maker: Text | None = Field(None, max_length=64)
+    firmware: Text | None = Field(None, max_length=64)
+    fonts: Text | None = Field(None, max_length=64)
+
+
 class DeviceReport(BaseModel):
     """One device's health; the printer adds paper and queue fields (PrintService.health).
 
@@ -252,6 +262,10 @@ class DeviceReport(BaseModel):
     link: Text | None = Field(None, max_length=200)
     slip_waiting: bool | None = None  # a kiosk printer's slip not yet taken from its mouth
     model: Text | None = Field(None, max_length=64)  # kiosk/printer_models.toml key
+    # The maintenance test page's camera self-check (kiosk/printer_check.py): which QR printed
+    # readable; and the printer's GS I answers ({} = asked, no answer).
+    qr_check: Literal["native", "image", "unchecked"] | None = None
+    gs_i: PrinterInfo | None = None
 
 
 class Heartbeat(BaseModel):

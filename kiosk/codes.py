@@ -7,6 +7,8 @@
 - `maint:v1.<payload>.<signature>` -> ("maintenance", operator) only if the county's Ed25519
   signature verifies with `security.maintenance_code_key`, the code is for this station,
   unexpired and not used before on this station (its nonce, kiosk.used_codes)
+- `ptest:<A|B>:<nonce>` (the maintenance test page's QR codes, kiosk.printer_check) ->
+  ("printer_test", "A:<nonce>"); the visit accepts it only while a self-check is pending
 - anything else -> ("unrecognised", "") with a clear zh/en message
 
 Payloads are untrusted: length-limited, matched against strict patterns, never executed or
@@ -46,6 +48,8 @@ NONCE_RE = re.compile(r"[0-9a-f]{16,64}")
 
 JOB, SEEKER, MAINTENANCE, UNRECOGNISED = "job", "seeker", "maintenance", "unrecognised"
 ENROL = "enrol"
+PRINTER_TEST = "printer_test"
+PTEST_RE = re.compile(r"([AB]):([0-9a-f]{16})")  # kiosk.printer_check.payload
 
 _MSG = {
     JOB: ("正在打开岗位详情", "Opening the job"),
@@ -54,6 +58,7 @@ _MSG = {
     UNRECOGNISED: ("无法识别此二维码", "Code not recognised"),
     ENROL: ("这是驿站注册码：请维护人员在本机运行 gig-kiosk enrol 并输入此码",
             "This is a station enrolment code: the maintainer enters it with gig-kiosk enrol"),
+    PRINTER_TEST: ("这是打印机测试页上的二维码", "This is a code from the printer test page"),
     "too_long": ("无法识别此二维码（内容过长）", "Code not recognised (too long)"),
     "expired": ("维护码已过期，请重新获取", "Maintenance code has expired; get a new one"),
     "wrong_station": ("此维护码不适用于本驿站", "This maintenance code is for another station"),
@@ -122,6 +127,10 @@ def route(text: str, settings: Any, now: float | None = None, used: UsedCodes | 
             if ENROL_RE.fullmatch(code):
                 return _route(ENROL, code, digest=digest)
             return _route(UNRECOGNISED, digest=digest, reason="bad enrolment code")
+        if t.startswith("ptest:"):
+            if PTEST_RE.fullmatch(t[6:]):
+                return _route(PRINTER_TEST, t[6:], digest=digest)
+            return _route(UNRECOGNISED, digest=digest, reason="bad printer test code")
         if low.startswith("maint:"):
             return _maintenance(t[6:], settings, time.time() if now is None else now, digest, used)
     except Exception:  # belt and braces: a routing bug must not crash the scan path

@@ -333,12 +333,22 @@ def maintenance_test_page(
     device_status: Mapping[str, str],
     software: str = "",
     paper: Paper = PAPER_80,
+    check_nonce: str = "",
+    printer_info: Mapping[str, str] | None = None,
 ) -> Receipt:
     """Maintenance test page: device status, sizes, and what this printer can really do
     (issue 21): a native QR (A) and an image QR (B) with different payloads, so a camera
     check can tell which one printed readable; three character lines sent raw as GB2312,
     GBK-only and 4-byte GB18030; a column ruler marking 32 / 42 / 48 (where it wraps is the
-    printer's width)."""
+    printer's width). `check_nonce`: the codes are the self-check's `ptest:A|B:<nonce>`
+    (kiosk.printer_check). `printer_info`: the printer's GS I answers ({} = it was asked and
+    said nothing)."""
+    if check_nonce:
+        from kiosk.printer_check import payload
+
+        code_a, code_b = payload("A", check_nonce), payload("B", check_nonce)
+    else:
+        code_a, code_b = f"test:{station.id}:native", f"test:{station.id}:image"
     blocks: list[Block] = [
         Text("打印机测试页", size=2, bold=True, align=Align.CENTER),
         Text("Printer test page", align=Align.CENTER),
@@ -351,6 +361,10 @@ def maintenance_test_page(
     blocks.append(Rule())
     blocks.append(Text("设备状态 Device status", bold=True))
     blocks += [Row(k, v) for k, v in device_status.items()]
+    if printer_info is not None:
+        blocks.append(Text("打印机自报 Printer says (GS I)", bold=True))
+        labels = {"model": "型号 model", "maker": "厂商 maker", "firmware": "固件 firmware", "fonts": "字库 fonts"}
+        blocks += [Row(labels.get(k, k), v) for k, v in printer_info.items()] or [Row("GS I", "无应答 no answer")]
     blocks += [
         Rule(),
         Text("中文：零工驿站 日结 ￥180/天，（全角标点）。"),
@@ -368,10 +382,12 @@ def maintenance_test_page(
         *[Probe(_ruler(n)) for n in (32, 42, 48)],
         Rule(),
         Text("A 原生二维码 native QR (GS ( k)", align=Align.CENTER),
-        Qr(f"test:{station.id}:native", "native"),
+        Qr(code_a, "native"),
         Text("B 图片二维码 image QR (raster)", align=Align.CENTER),
-        Qr(f"test:{station.id}:image", "image"),
+        Qr(code_b, "image"),
         Text("A 能扫出才可设 qr = \"native\"", align=Align.CENTER),
+        *([Text("维护模式下把本页对准本机摄像头自检 Hold this page to the kiosk camera", align=Align.CENTER)]
+          if check_nonce else []),
         Row("打印时间", _printed(printed_at)),
         Text(f"人社服务热线：{HOTLINE}"),
     ]

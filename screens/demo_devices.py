@@ -24,7 +24,8 @@ class DemoDevices:
         self.cards = load_cards()
         self.reader_sim = ReaderSimulator(self.cards.values())
         self.reader_path = self.reader_sim.start()
-        self.printer_sim = PrinterSimulator()
+        # answers GS I as a simulated printer, so the test page shows the printer's own answers
+        self.printer_sim = PrinterSimulator(info={66: "gig-station", 67: "SIMULATED-80", 65: "demo 1.0"})
         self.printer_host, self.printer_port = self.printer_sim.start()
         self.camera_sim = SimulatedCamera(fps=5)  # a slow demo camera keeps the CPU free
         self.codes_dir = Path(__file__).resolve().parents[1] / "assets" / "demo" / "codes"
@@ -77,6 +78,36 @@ class DemoDevices:
         self.camera_sim.show(self.codes_dir / filename)
         threading.Timer(2.0, self.camera_sim.clear).start()
 
+    def show_slip(self, png: str | Path, hold_s: float | None = 3.0) -> None:
+        """Hold a printed slip (the preview PNG of what the simulated printer printed) in
+        front of the camera, sideways so the whole slip fits the frame, for `hold_s` seconds
+        (None: until cleared). The maintenance test page's self-check reads its codes so."""
+        import threading
+
+        import cv2
+        import numpy as np
+
+        from devices.scanner.synthetic import FRAME_H, FRAME_W
+
+        slip = cv2.imread(str(png), cv2.IMREAD_COLOR)
+        if slip is None:
+            raise ValueError(f"{png}: not an image")
+        slip = cv2.rotate(slip, cv2.ROTATE_90_COUNTERCLOCKWISE)
+        scale = min((FRAME_W - 40) / slip.shape[1], (FRAME_H - 40) / slip.shape[0])
+        slip = cv2.resize(slip, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        frame = np.full((FRAME_H, FRAME_W, 3), 90, np.uint8)  # the room behind the paper
+        y, x = (FRAME_H - slip.shape[0]) // 2, (FRAME_W - slip.shape[1]) // 2
+        frame[y:y + slip.shape[0], x:x + slip.shape[1]] = slip
+        self.camera_sim.show(frame)
+        if hold_s is not None:
+            threading.Timer(hold_s, self.camera_sim.clear).start()
+
+    def show_last_slip(self) -> None:
+        """Demo panel: the slip printed last, held to the camera."""
+        png = self.last_slip_png()
+        if png:
+            self.show_slip(png)
+
     def make_printer(self) -> PrintService:
         """The real print service, talking ESC/POS to the simulated printer over TCP."""
         cfg = self.settings.devices.printer.model_copy(
@@ -89,7 +120,8 @@ class DemoDevices:
         if not self.printer_sim.printed:
             return ""
         path = self.out_dir / f"slip-{len(self.printer_sim.printed)}.png"
-        render_escpos(self.printer_sim.printed[-1]).save(path)
+        # drawn as this printer's firmware draws it (e.g. no QR command: the payload as text)
+        render_escpos(self.printer_sim.printed[-1], emulation=self.printer_sim.emulation).save(path)
         return str(path)
 
     def make_idcard_reader(self) -> IdCardReader:
@@ -108,6 +140,7 @@ class DemoDevices:
         ):
             out.append((label, lambda f=filename: self.show_code(f)))
         out.append(("扫维护码 Scan maintenance code", lambda: self.show_code(self.fresh_maintenance_code())))
+        out.append(("测试页对准摄像头 Show printed slip to camera", self.show_last_slip))
         out.append(("断网 Network off", lambda: self.set_network(False)))
         out.append(("联网 Network on", lambda: self.set_network(True)))
         return out

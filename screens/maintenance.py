@@ -1,5 +1,6 @@
-"""Maintenance: device states, a test print. Reached only with a verified maintenance code
-or the station's PIN."""
+"""Maintenance: device states, a test print and its camera self-check (which QR code of the
+test page printed readable: kiosk.printer_check). Reached only with a verified maintenance
+code or the station's PIN."""
 
 from __future__ import annotations
 
@@ -22,12 +23,17 @@ class MaintenanceScreen(VisitScreen):
         self.refresh()
 
     def refresh(self) -> None:
-        box = self.ids.rows
+        box = self.ids.device_rows
         box.clear_widgets()
         for name, state, detail in self.visit.device_report():
             # A symbol as well as the words: colour is never the only cue.
             box.add_widget(TitledRow(key=name, value=f"{MARK.get(state, '✗')} {state} {detail}".strip()))
         box.add_widget(TitledRow(key="jobs cached", value=str(self.app.services.store.count_jobs())))
+        check = self.ids.check_rows
+        check.clear_widgets()
+        for label, value, extra in self.visit.printer_check_rows():
+            text = f"{self.t(value) if value else ''} {extra}".strip()
+            check.add_widget(TitledRow(key=self.t(label), value=text))
 
     def print_test_page(self) -> None:
         from kiosk import __version__

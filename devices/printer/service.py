@@ -34,10 +34,12 @@ from devices.printer.link import Link
 from devices.printer.render import RenderOptions, render
 from devices.printer.status import (
     CLEAR_BUFFERS,
+    INFO_REQUESTS,
     UNKNOWN,
     PrinterStatus,
     Problem,
     ReplyReader,
+    info_request,
     parse_status,
     process_id_request,
     status_query,
@@ -87,6 +89,8 @@ class _Job:
     reported: Problem | None = None
     attempts: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    # Built again once the printer has been asked GS I (the test page shows its answers).
+    rebuild: Callable[[dict[str, str] | None], Receipt] | None = None
 
 
 class PrinterDisabled(RuntimeError):
@@ -129,6 +133,8 @@ class PrintService(Device):
         self._pid = 0
         self._pid_supported = False
         self._ever_answered = False  # a printer that never answered is not gated on status
+        self.qr_check = "unchecked"  # kiosk.printer_check result: native | image | unchecked
+        self.printer_info: dict[str, str] | None = None  # GS I answers; None: never asked
 
     # --- public API (any thread) --------------------------------------------------------
     def submit(self, receipt: Receipt) -> str:
@@ -139,6 +145,25 @@ class PrintService(Device):
             self._jobs.append(job)
         self._wake.set()
         return job.id
+
+    def submit_built(self, build: Callable[[dict[str, str] | None], Receipt]) -> str:
+        """Queue a receipt built from the printer's GS I answers, asked just before it prints
+        (None: the link cannot read; {}: the printer did not answer). For the test page."""
+        if not self.settings.enabled:
+            raise PrinterDisabled("printer is disabled in settings")
+        job = _Job(uuid.uuid4().hex[:12], build(None), time.monotonic(), rebuild=build)
+        with self._jobs_lock:
+            self._jobs.append(job)
+        self._wake.set()
+        return job.id
+
+    def use_qr_check(self, result: str, native: bool, printer_info: dict[str, str] | None = None) -> None:
+        """Print QR codes as the station's self-check decided (kiosk.printer_check owns the
+        rule); `result` (native | image | unchecked) goes into the heartbeat."""
+        self.qr_check = result
+        if printer_info and self.printer_info is None:
+            self.printer_info = dict(printer_info)  # the last check's answers until asked again
+        self.options = dataclasses.replace(self.options, native_qr=native)
 
     @property
     def pending(self) -> list[str]:
@@ -166,6 +191,8 @@ class PrintService(Device):
             "model": self.model.key,
             "queued": len(self.pending),
             "link": self.link.describe,
+            "qr_check": self.qr_check,
+            **({"gs_i": dict(self.printer_info)} if self.printer_info is not None else {}),
         }
 
     def start(self) -> None:
@@ -269,6 +296,9 @@ class PrintService(Device):
             log.info("printer: no acknowledgement of buffer clear (unsupported?)")
 
     def _send(self, job: _Job, trailer: bytes = b"") -> None:
+        if job.rebuild is not None:
+            info = self._identify()
+            job.receipt, job.rebuild, job.data = job.rebuild(info), None, b""
         if not job.data:
             job.data = render(job.receipt, self.options)
         job.reported = None
@@ -293,6 +323,30 @@ class PrintService(Device):
         data = self.link.read(timeout)
         if data:
             self._reader.feed(data)
+
+    def _identify(self) -> dict[str, str] | None:
+        """Ask GS I model, maker, firmware, fonts; silence is unknown (a printer that does not
+        answer the first is not asked the rest). None when the link cannot read at all."""
+        if not self.link.can_read:
+            return None
+        self._pump(0.001)
+        self._reader.infos.clear()
+        info: dict[str, str] = {}
+        for key, n in INFO_REQUESTS.items():
+            self.link.write(info_request(n))
+            deadline = time.monotonic() + self.status_timeout_s
+            while not self._reader.infos and time.monotonic() < deadline:
+                self._pump(max(0.001, deadline - time.monotonic()))
+            if not self._reader.infos:
+                if not info:
+                    break
+                continue
+            text = self._reader.infos.pop(0)[:64]
+            if text:
+                info[key] = text
+        log.info("printer: GS I answers: %s", info or "none")
+        self.printer_info = info
+        return info
 
     def _query(self) -> PrinterStatus:
         if not self._reads_status:

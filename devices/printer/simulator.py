@@ -32,7 +32,7 @@ from devices.printer.escpos_stream import Token, next_token
 from devices.printer.preview import Emulation
 from devices.printer.status import encode_status
 
-_NO_PAPER_OPS = ("GS ( H",)  # commands that put nothing on paper
+_NO_PAPER_OPS = ("GS ( H", "GS I")  # commands that put nothing on paper
 
 
 @dataclass
@@ -55,15 +55,21 @@ class SimState:
     clear_buffer: bool = True  # DLE DC4 fn=8 understood and answered
     cutter: bool = True  # False: tear bar; a slip is done when the head has stopped a while
     tear_after_s: float = 0.3
+    info: dict[int, str] | None = None  # GS I n -> text answer (`5F text NUL`); None: no GS I
 
+
+# GS I n=65..69 answers of an Epson TM-T88V (model, maker, firmware, fonts). The command and
+# its `5F ... NUL` form are Epson's ESC/POS reference; the firmware and font strings are
+# illustrative, not captured from a unit. Families without a source for GS I stay silent.
+_EPSON_INFO = {67: "TM-T88V", 66: "EPSON", 65: "30.01 ESC/POS", 69: "CHINA GB18030"}
 
 # How each family's firmware behaves (sources: kiosk/printer_models.toml, issue 21). Where
 # no source names the font, the worst case (GB2312 only) is simulated.
 FAMILIES: dict[str, dict[str, object]] = {
     "generic": {},
-    "epson-tm-t88": {},
+    "epson-tm-t88": {"info": _EPSON_INFO},
     "epson-tm-t88iii": {"qr_native": False, "process_id": False, "clear_buffer": False},
-    "epson-tm-t82": {"process_id": False, "clear_buffer": False},
+    "epson-tm-t82": {"process_id": False, "clear_buffer": False, "info": {**_EPSON_INFO, 67: "TM-T82"}},
     "xprinter-xp58": {"qr_native": False, "silent": True, "cutter": False, "charset": "gb2312",
                       "process_id": False, "clear_buffer": False},
     "xprinter-xp80": {"qr_native": False, "charset": "gb2312", "process_id": False, "clear_buffer": False},
@@ -322,6 +328,9 @@ class PrinterSimulator:
             if tok.data[:2] == b"00" and s.process_id:
                 return b"\x37\x22" + tok.data[2:6] + b"\x00"
             return b""
+        if tok.op == "GS I":  # answered in turn, like GS ( H: after what came before it
+            text = (s.info or {}).get(tok.args[0])
+            return b"_" + text.encode("ascii") + b"\x00" if text else b""
         if tok.op.startswith("DLE"):
             return b""
         self._slip += tok.raw

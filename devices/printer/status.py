@@ -16,6 +16,10 @@ DLE_EOT = b"\x10\x04"
 # DLE DC4 fn=8 with its fixed key "1 3 20 1 6 2 8": clear receive and print buffers.
 CLEAR_BUFFERS = b"\x10\x14\x08\x01\x03\x14\x01\x06\x02\x08"
 PID_HEADER, PID_IDENT, CLEAR_IDENT = 0x37, 0x22, 0x25
+INFO_HEADER = 0x5F  # GS I n=65..69 answer: `5F data NUL` (Epson "GS I", printer information B)
+INFO_MAX = 80  # longer than any model name: a 5F without its NUL this soon was noise
+# What GS I n asks (Epson ESC/POS reference): model name, maker, firmware version, fonts.
+INFO_REQUESTS = {"model": 67, "maker": 66, "firmware": 65, "fonts": 69}
 
 
 def status_query(n: int) -> bytes:
@@ -30,6 +34,13 @@ def process_id_request(pid: str) -> bytes:
     if len(raw) != 4 or not all(0x20 <= c <= 0x7E for c in raw):
         raise ValueError("process id is 4 printable ASCII characters")
     return b"\x1d(H\x06\x00\x30\x30" + raw
+
+
+def info_request(n: int) -> bytes:
+    """GS I n (n = 65..69: the answer is text between 5F and NUL)."""
+    if not 65 <= n <= 69:
+        raise ValueError("GS I n must be 65..69 here")
+    return b"\x1dI" + bytes([n])
 
 
 def is_status_byte(b: int, slip_sensor: bool = False) -> bool:
@@ -162,6 +173,7 @@ class ReplyReader:
         self.statuses: list[int] = []
         self.process_ids: set[str] = set()
         self.cleared = 0
+        self.infos: list[str] = []  # GS I text answers, printable ASCII only
 
     def feed(self, data: bytes) -> None:
         self._buf += data
@@ -182,6 +194,15 @@ class ReplyReader:
                         return
                     self.cleared += 1
                     del buf[:3]
+                    continue
+            if b == INFO_HEADER:
+                end = buf.find(0, 1, INFO_MAX + 1)
+                if end < 0 and len(buf) <= INFO_MAX:
+                    return  # the rest of the answer is still on its way
+                if end > 0:
+                    raw = bytes(buf[1:end]).decode("ascii", "replace")
+                    self.infos.append("".join(c for c in raw if c.isprintable() and c.isascii()).strip())
+                    del buf[:end + 1]
                     continue
             if is_status_byte(b, self.slip_sensor):
                 self.statuses.append(b)

@@ -118,6 +118,11 @@ class Visit:
         self.print_problem: Any = None  # devices.printer.PrintProblem while print_state is "problem"
         self.print_job_id = ""
         self.used_codes: Any = None  # kiosk.used_codes.UsedCodes, opened at the first scan
+        from kiosk.printer_check import PrinterCheck
+
+        # The printer self-check (which test-page QR printed readable), saved in data_dir.
+        self.printer_check = PrinterCheck.in_dir(settings.storage.data_dir, settings.devices.printer.model)
+        self._apply_printer_check()
         self._reset()
 
     def _reset(self) -> None:
@@ -168,6 +173,7 @@ class Visit:
         """Back to attract with everything personal forgotten (done, card removed, idle)."""
         log.info("session end: %s", reason)
         was_visit = self.screen != ATTRACT
+        self.printer_check.cancel()  # a test page's codes count only in the maintenance that printed it
         self.session.clear()
         self._reset()
         if was_visit:
@@ -335,8 +341,77 @@ class Visit:
         status = {name: f"{state} {detail}".strip() for name, state, detail in self.device_report()}
         options = getattr(self.printer, "options", None)  # the model's columns and dots
         paper = {"paper": options.paper} if options is not None else {}
-        return self._print(maintenance_test_page(self.station(), printed_at=self.clock.now(),
-                                                 device_status=status, software=software, **paper))
+        nonce = self.printer_check.begin()  # its codes A and B: the camera self-check
+
+        def build(printer_info: dict[str, str] | None) -> Receipt:
+            return maintenance_test_page(self.station(), printed_at=self.clock.now(), device_status=status,
+                                         software=software, check_nonce=nonce, printer_info=printer_info, **paper)
+
+        submit_built = getattr(self.printer, "submit_built", None)  # asks the printer GS I first
+        if submit_built is None:
+            return self._print(build(None))
+        self.print_state, self.print_problem = "printing", None
+        self.print_job_id = submit_built(build)
+        return self.go(PRINTING)
+
+    # --- printer self-check ------------------------------------------------------------------
+    def _apply_printer_check(self) -> None:
+        from kiosk.printer_check import qr_for
+
+        use = getattr(self.printer, "use_qr_check", None)  # the print service; absent in tests' fakes
+        if use is not None:
+            chk = self.printer_check
+            native = qr_for(self.settings.devices.printer, chk.result) == "native"
+            use(chk.result, native, chk.record.printer_info)
+
+    def printer_test_code(self, mark: str, nonce: str) -> Step:
+        """A code of the test page was read by the kiosk's own camera: record it while the
+        check is pending in maintenance, and print QR codes as it proved."""
+        now = self.clock.now().timestamp()
+        if now > self.maintenance_until:
+            self.printer_check.cancel()
+        info = getattr(self.printer, "printer_info", None)
+        result = self.printer_check.seen(mark, nonce, info, now=now)
+        if result is None:
+            return self._step(notice=N_("A printer test code: print a new test page in maintenance first."))
+        log.info("printer check: code %s read, QR mode %s", mark, result)
+        self._apply_printer_check()
+        if self.screen != MAINTENANCE and MAINTENANCE in self.history:
+            while self.history and self.history[-1] != MAINTENANCE:
+                self.history.pop()
+            self.back()
+        if mark == "A":
+            return self._step(notice=N_("Code A read: this printer prints its own QR codes. QR is now native."))
+        if result == "native":
+            return self._step(notice=N_("Code B read as well. QR stays native."))
+        return self._step(notice=N_("Code B read: image QR works. Now show code A; if it will not scan, image QR stays."))
+
+    def printer_check_rows(self) -> list[tuple[str, str, str]]:
+        """(label msgid, value msgid, plain text after it) of the self-check, for the
+        maintenance screen."""
+        from kiosk.printer_check import qr_for
+
+        chk, cfg = self.printer_check, self.settings.devices.printer
+        result = {"native": N_("Native QR (code A read)"), "image": N_("Image QR (only code B read)"),
+                  "unchecked": N_("Not checked yet")}[chk.result]
+        rows = [(N_("QR self-check"), result, "")]
+        if chk.pending:
+            rnd = chk.round
+            seen = {(False, False): N_("Hold the test page to the camera: code A, then code B"),
+                    (False, True): N_("Code B read; code A not yet"),
+                    (True, False): N_("Code A read; code B not yet"),
+                    (True, True): N_("Codes A and B read")}[(bool(rnd and rnd.native_read),
+                                                             bool(rnd and rnd.image_read))]
+            rows.append((N_("Test page"), seen, ""))
+        qr = qr_for(cfg, chk.result)
+        in_use = N_("Native") if qr == "native" else N_("Image")
+        rows.append((N_("QR printed as"), in_use, "(config)" if cfg.qr else ""))
+        info = getattr(self.printer, "printer_info", None)
+        if info is None:
+            info = chk.record.printer_info or None
+        if info is not None:
+            rows.append((N_("Printer says (GS I)"), "" if info else N_("No answer"), " / ".join(info.values())))
+        return rows
 
     def print_done(self, job_id: str, confirmed: bool = True) -> bool:
         """The printer finished job_id; True if it is this visit's latest (the screen says so).
@@ -444,7 +519,7 @@ class Visit:
     # --- codes -----------------------------------------------------------------------------------
     def code_scanned(self, text: str) -> Step:
         """A scanned payload: route it; never trust or log it."""
-        from kiosk.codes import JOB, MAINTENANCE, SEEKER, route
+        from kiosk.codes import JOB, MAINTENANCE, PRINTER_TEST, SEEKER, route
 
         self.activity()
         if self.used_codes is None:  # maintenance codes work once each (kiosk.used_codes)
@@ -462,6 +537,9 @@ class Visit:
             return self.choose_job(r.value)
         if r.kind == SEEKER:  # the central API has no seeker lookup yet: say so, never pretend
             return self._step(notice=N_("Phone-code sign-in is not available yet; please use your ID card."))
+        if r.kind == PRINTER_TEST:
+            mark, _, nonce = r.value.partition(":")
+            return self.printer_test_code(mark, nonce)
         if r.kind == MAINTENANCE:
             self.maintenance_until = r.expires_at or 0
             self._event("maintenance_opened")

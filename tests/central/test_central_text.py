@@ -52,7 +52,8 @@ def test_what_the_kiosk_sends_is_accepted(server) -> None:  # noqa: ANN001
         "idcard": {"state": "no_device", "detail": "FileNotFoundError: /dev/ttyUSB0"},
         "printer": {"state": "warning", "detail": "paper near end", "paper_near_end": True,
                     "paper_end": False, "cover_open": False, "queued": 2, "link": "serial /dev/ttyS1",
-                    "slip_waiting": False, "model": "xprinter-xp80"},
+                    "slip_waiting": False, "model": "xprinter-xp80", "qr_check": "native",
+                    "gs_i": {"model": "TM-T88V", "maker": "EPSON", "firmware": "30.01 ESC/POS"}},
         "speech": {"state": "ok", "detail": ""}, "camera": {"state": "starting", "detail": ""},
         "serial-scanner": {"state": "unknown", "detail": ""}, "scanner2": {"state": "stopped", "detail": ""},
         "sync": {"state": "unauthorised", "detail": "401"}, "health": {"state": "error", "detail": "KeyError"},
@@ -61,6 +62,25 @@ def test_what_the_kiosk_sends_is_accepted(server) -> None:  # noqa: ANN001
     assert r.status_code == 200, r.text
     row = {s["id"]: s for s in server.client.get("/v1/stations", headers=_staff(server)).json()}["e-park"]
     assert row["devices"] == devices
+
+
+def test_the_printer_self_check_reaches_the_station_list_and_the_admin_page(server) -> None:  # noqa: ANN001
+    """qr_check and the printer's GS I answers (kiosk/printer_check.py, PrintService.health);
+    a printer that did not answer GS I reports gs_i {}; anything else is refused."""
+    silent = {"printer": {"state": "unknown", "detail": "no status", "qr_check": "image", "gs_i": {}}}
+    assert _beat(server, {**HEARTBEAT, "devices": silent}).status_code == 200
+    row = {s["id"]: s for s in server.client.get("/v1/stations", headers=_staff(server)).json()}["e-park"]
+    assert row["devices"] == silent
+    admin = admin_login(server.base_url, "east-admin", server.staff["east"]["password"])
+    page = admin.get("/admin/stations").text
+    assert "图片 image" in page and "GS I: 无应答 no answer" in page
+    answered = {"printer": {"state": "ok", "qr_check": "native", "gs_i": {"model": "TM-T88V", "maker": "EPSON"}}}
+    assert _beat(server, {**HEARTBEAT, "devices": answered}).status_code == 200
+    page = admin.get("/admin/stations").text
+    assert "原生 native" in page and "EPSON TM-T88V" in page
+    for bad in ({"state": "ok", "qr_check": "maybe"}, {"state": "ok", "gs_i": {"model": "x\x1b"}},
+                {"state": "ok", "gs_i": {"model": "x" * 65}}, {"state": "ok", "gs_i": "TM-T88V"}):
+        assert _beat(server, {**HEARTBEAT, "devices": {"printer": bad}}).status_code == 422, bad
 
 
 def test_unknown_device_fields_are_dropped_not_stored(server) -> None:  # noqa: ANN001

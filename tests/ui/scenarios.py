@@ -159,6 +159,75 @@ class Scenario:
         yield from wait_until(lambda: app.print_state == "done", timeout=20)
         self.check("printed", [b.decode("gb18030", "replace") for b in demo.printer_sim.printed])
 
+    def _check_rows(self) -> list[str]:
+        rows = self.screen().ids.check_rows.children[::-1]
+        return [f"{w.key}: {w.value}" for w in rows]
+
+    def _print_and_show_test_page(self):  # noqa: ANN202
+        """Print the test page, back to maintenance, hold the printed slip to the camera."""
+        app, demo = self.app, self.app.services.demo
+        printed = len(demo.printer_sim.printed)
+        tap(self.screen().ids.test_print)
+        yield from wait_until(lambda: app.print_state == "done" and len(demo.printer_sim.printed) > printed,
+                              timeout=30)
+        yield from wait_until(lambda: app.preview_path.endswith(f"slip-{printed + 1}.png"), timeout=10)
+        yield 2
+        self.shot(f"check-printed-{printed + 1}")
+        slip = app.preview_path
+        tap(self.screen().ids.back_to_job)  # "back": to the maintenance screen
+        yield from wait_until(lambda: app.sm.current == "maintenance")
+        yield 1
+        self.check(f"pending_rows_{printed + 1}", self._check_rows())
+        demo.show_slip(slip, hold_s=None)
+        return slip
+
+    def printer_self_check(self):  # noqa: ANN201
+        """Maintenance: print the test page, hold the printed slip to the kiosk's own camera;
+        both codes read -> QR native. Then a printer whose firmware has no QR command: only
+        code B reads -> image QR. The screen shows each state, in Chinese and English."""
+        import json
+
+        app, demo = self.app, self.app.services.demo
+        yield from wait_until(lambda: app.sm.current == "attract")
+        demo.show_code(demo.fresh_maintenance_code())
+        yield from wait_until(lambda: app.sm.current == "maintenance", timeout=10)
+        yield 3
+        self.shot("check-0-unchecked-zh")
+        self.check("rows_before", self._check_rows())
+        check = app.visit.printer_check
+        yield from self._print_and_show_test_page()
+        self.check("printed_page", demo.printer_sim.printed[-1].decode("gb18030", "replace"))
+        yield from wait_until(lambda: check.round is not None and check.round.native_read
+                              and check.round.image_read, timeout=20)
+        yield 2
+        self.shot("check-1-native-zh")
+        self.check("notice_native", app.notice)
+        self.check("rows_native_zh", self._check_rows())
+        tap(app.root.ids.lang_button)
+        yield 3
+        self.shot("check-1-native-en")
+        self.check("rows_native_en", self._check_rows())
+        self.check("health_native", app.services.device_health()["printer"])
+        self.check("options_native", app.services.printer.options.native_qr)
+        demo.camera_sim.clear()
+        # The same station with a printer that has no QR command (ZJ-5890 class firmware).
+        demo.printer_sim.set_state(qr_native=False)
+        yield from self._print_and_show_test_page()
+        yield from wait_until(lambda: check.round is not None and check.round.image_read, timeout=20)
+        yield 4  # time enough for code A to be read, if it could be
+        self.shot("check-2-image-en")
+        self.check("notice_image", app.notice)
+        self.check("rows_image_en", self._check_rows())
+        tap(app.root.ids.lang_button)
+        yield 3
+        self.shot("check-2-image-zh")
+        self.check("rows_image_zh", self._check_rows())
+        self.check("health_image", app.services.device_health()["printer"])
+        self.check("options_image", app.services.printer.options.native_qr)
+        saved = app.services.settings.storage.data_dir / "printer-check.json"
+        self.check("saved", json.loads(saved.read_text()))
+        demo.camera_sim.clear()
+
     def hid_scan(self):  # noqa: ANN201
         """A keyboard-wedge scanner types 'job:<id>' + Enter in a burst: the job opens, and
         none of it reaches the UI as typing. Slow human key presses open nothing."""
