@@ -35,7 +35,7 @@ def distance_text(km: float, lang: str = "zh") -> str:
 def start_text(start: dt.date, today: dt.date, lang: str = "zh") -> str:
     days = (start - today).days
     if days <= 0:
-        return tr("Starts today" if days == 0 else "Started", lang)
+        return tr(N_("Starts today") if days == 0 else N_("Started"), lang)
     if days == 1:
         return tr("Starts tomorrow", lang)
     return tr("Starts {date}", lang).format(date=short_date(start, lang))
