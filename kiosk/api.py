@@ -30,6 +30,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from kiosk.i18n import N_
 from kiosk.settings import ApiSettings
 
 log = logging.getLogger(__name__)
@@ -44,8 +45,7 @@ _CHUNK = 64 << 10
 class ApiError(Exception):
     """Base of every client error. `status` is the HTTP status (None: no answer)."""
 
-    message_zh = "服务暂时不可用"
-    message_en = "The service is not available right now"
+    msgid = N_("The service is not available right now")  # what a person is told (kiosk.i18n)
 
     def __init__(self, detail: str, status: int | None = None) -> None:
         super().__init__(detail)
@@ -56,22 +56,19 @@ class ApiError(Exception):
 class ApiOffline(ApiError):
     """No answer: connection refused/reset, DNS, timeout, or no base URL configured."""
 
-    message_zh = "网络未连接，数据为离线缓存"
-    message_en = "Offline: showing saved data"
+    msgid = N_("Offline: showing saved data")
 
 
 class ApiUnauthorised(ApiError):
     """401/403: the station token is missing, wrong or not for this station."""
 
-    message_zh = "本机授权无效，请联系维护人员"
-    message_en = "This station is not authorised; please call the maintainer"
+    msgid = N_("This station is not authorised; please call the maintainer")
 
 
 class ApiRejected(ApiError):
     """Another 4xx: the server understood and refused (e.g. 410 the job is closed)."""
 
-    message_zh = "请求未被接受"
-    message_en = "The request was not accepted"
+    msgid = N_("The request was not accepted")
 
     @property
     def reason(self) -> str:
@@ -80,16 +77,15 @@ class ApiRejected(ApiError):
     def __init__(self, detail: str, status: int | None = None) -> None:
         super().__init__(detail, status)
         if status == 410:
-            self.message_zh, self.message_en = "该岗位已招满或关闭", "This job is closed"
+            self.msgid = N_("This job is closed")
         elif status == 404:
-            self.message_zh, self.message_en = "该岗位已不存在", "This job no longer exists"
+            self.msgid = N_("This job no longer exists")
 
 
 class ApiServerError(ApiError):
     """5xx (after retries) or an answer that is not what the contract says."""
 
-    message_zh = "服务器暂时出错，稍后自动重试"
-    message_en = "Server error; will retry automatically"
+    msgid = N_("Server error; will retry automatically")
 
 
 class ApiAbandoned(ApiServerError):

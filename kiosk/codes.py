@@ -9,7 +9,7 @@
   unexpired and not used before on this station (its nonce, kiosk.used_codes)
 - `ptest:<A|B>:<nonce>` (the maintenance test page's QR codes, kiosk.printer_check) ->
   ("printer_test", "A:<nonce>"); the visit accepts it only while a self-check is pending
-- anything else -> ("unrecognised", "") with a clear zh/en message
+- anything else -> ("unrecognised", "") with a clear message (a msgid)
 
 Payloads are untrusted: length-limited, matched against strict patterns, never executed or
 followed as links, and never logged: use `Route.log_text()` (kind, length, short digest).
@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from kiosk.i18n import N_
 from kiosk.used_codes import UsedCodes
 
 MAX_PAYLOAD_CHARS = 2048
@@ -51,19 +52,19 @@ ENROL = "enrol"
 PRINTER_TEST = "printer_test"
 PTEST_RE = re.compile(r"([AB]):([0-9a-f]{16})")  # kiosk.printer_check.payload
 
+# What the seeker is told, by msgid (kiosk.i18n; Chinese in assets/locale/zh).
 _MSG = {
-    JOB: ("正在打开岗位详情", "Opening the job"),
-    SEEKER: ("正在识别求职者身份", "Identifying you"),
-    MAINTENANCE: ("维护模式已验证", "Maintenance access verified"),
-    UNRECOGNISED: ("无法识别此二维码", "Code not recognised"),
-    ENROL: ("这是驿站注册码：请维护人员在本机运行 gig-kiosk enrol 并输入此码",
-            "This is a station enrolment code: the maintainer enters it with gig-kiosk enrol"),
-    PRINTER_TEST: ("这是打印机测试页上的二维码", "This is a code from the printer test page"),
-    "too_long": ("无法识别此二维码（内容过长）", "Code not recognised (too long)"),
-    "expired": ("维护码已过期，请重新获取", "Maintenance code has expired; get a new one"),
-    "wrong_station": ("此维护码不适用于本驿站", "This maintenance code is for another station"),
-    "no_key": ("本驿站未配置维护码密钥", "Maintenance codes are not set up on this station"),
-    "used": ("此维护码已使用过，请重新获取", "This maintenance code has already been used; get a new one"),
+    JOB: N_("Opening the job"),
+    SEEKER: N_("Identifying you"),
+    MAINTENANCE: N_("Maintenance access verified"),
+    UNRECOGNISED: N_("Code not recognised"),
+    ENROL: N_("This is a station enrolment code: the maintainer enters it with gig-kiosk enrol"),
+    PRINTER_TEST: N_("This is a code from the printer test page"),
+    "too_long": N_("Code not recognised (too long)"),
+    "expired": N_("Maintenance code has expired; get a new one"),
+    "wrong_station": N_("This maintenance code is for another station"),
+    "no_key": N_("Maintenance codes are not set up on this station"),
+    "used": N_("This maintenance code has already been used; get a new one"),
 }
 
 
@@ -71,8 +72,7 @@ _MSG = {
 class Route:
     kind: str  # job | seeker | maintenance | unrecognised
     value: str = ""  # job id, seeker token, maintenance operator id; "" when unrecognised
-    message_zh: str = ""
-    message_en: str = ""
+    msgid: str = ""  # what to tell the seeker (kiosk.i18n)
     reason: str = ""  # short English cause when unrecognised; safe to log
     expires_at: float | None = None  # maintenance: unix time the access ends
     digest: str = ""  # first 8 hex of SHA-256 of the payload, to correlate logs
@@ -90,8 +90,7 @@ class Route:
 
 def _route(kind: str, value: str = "", *, digest: str, reason: str = "", msg: str = "",
            expires_at: float | None = None) -> Route:
-    zh, en = _MSG[msg or kind]
-    return Route(kind, value, zh, en, reason, expires_at, digest)
+    return Route(kind, value, _MSG[msg or kind], reason, expires_at, digest)
 
 
 def route(text: str, settings: Any, now: float | None = None, used: UsedCodes | None = None) -> Route:

@@ -1,35 +1,46 @@
-"""Display strings shared by screens and paper: distances, start dates (zh and en)."""
+"""Display strings shared by screens and paper: distances, dates, start dates — each from the
+catalogue by msgid (kiosk.i18n), so a language's .po decides its own word order."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from kiosk.i18n import N_, tr
+
+MONTHS = (N_("Jan"), N_("Feb"), N_("Mar"), N_("Apr"), N_("May"), N_("Jun"),
+          N_("Jul"), N_("Aug"), N_("Sep"), N_("Oct"), N_("Nov"), N_("Dec"))
+
+
+def _fields(day: dt.date, lang: str) -> dict[str, object]:
+    """What a date msgid may use: {year} {month} {day} as numbers, {mon} the month's name."""
+    return {"year": day.year, "month": day.month, "day": day.day, "mon": tr(MONTHS[day.month - 1], lang)}
+
+
+def short_date(day: dt.date, lang: str = "zh") -> str:
+    """'7 Mar' / '3月7日'."""
+    return tr("{day} {mon}", lang).format(**_fields(day, lang))
+
+
+def long_date(day: dt.date, lang: str = "zh") -> str:
+    """'7 Mar 2026' / '2026年3月7日'."""
+    return tr("{day} {mon} {year}", lang).format(**_fields(day, lang))
+
 
 def distance_text(km: float, lang: str = "zh") -> str:
     if km < 1:
-        metres = max(10, round(km * 1000, -1))
-        return f"{metres:.0f} 米" if lang == "zh" else f"{metres:.0f} m"
-    return f"{km:.1f} 公里" if lang == "zh" else f"{km:.1f} km"
+        return tr("{metres} m", lang).format(metres=f"{max(10, round(km * 1000, -1)):.0f}")
+    return tr("{km} km", lang).format(km=f"{km:.1f}")
 
 
 def start_text(start: dt.date, today: dt.date, lang: str = "zh") -> str:
     days = (start - today).days
-    if lang == "zh":
-        if days <= 0:
-            return "今天开工" if days == 0 else "已开工"
-        if days == 1:
-            return "明天开工"
-        return f"{start.month}月{start.day}日开工"
     if days <= 0:
-        return "Starts today" if days == 0 else "Started"
+        return tr(N_("Starts today") if days == 0 else N_("Started"), lang)
     if days == 1:
-        return "Starts tomorrow"
-    return f"Starts {start.day} {start.strftime('%b')}"
+        return tr("Starts tomorrow", lang)
+    return tr("Starts {date}", lang).format(date=short_date(start, lang))
 
 
 def date_range_text(start: dt.date, end: dt.date, lang: str = "zh") -> str:
-    if lang == "zh":
-        s = f"{start.month}月{start.day}日"
-        return s if start == end else f"{s} 至 {end.month}月{end.day}日"
-    s = f"{start.day} {start.strftime('%b')}"
-    return s if start == end else f"{s} – {end.day} {end.strftime('%b')}"
+    s = short_date(start, lang)
+    return s if start == end else tr("{start} – {end}", lang).format(start=s, end=short_date(end, lang))

@@ -12,14 +12,17 @@ is reported (`area_known`) but never a reason to reject a card whose check digit
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass, fields
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from stdnum.cn import ric
 
 from kiosk import idnumber
+from kiosk.i18n import N_
 from kiosk.privacy import mask_id_number, mask_name
 
 LONG_TERM = "长期"  # 'valid to' of cards that never expire
@@ -32,17 +35,12 @@ class CardType(StrEnum):
     FOREIGN_2023 = "foreign_2023"  # Y: 外国人永久居留身份证 (2023 edition)
 
 
-CARD_TYPE_ZH = {
-    CardType.RESIDENT: "居民身份证",
-    CardType.HKMT_PERMIT: "港澳台居民居住证",
-    CardType.FOREIGN_2017: "外国人永久居留身份证",
-    CardType.FOREIGN_2023: "外国人永久居留身份证",
-}
-CARD_TYPE_EN = {
-    CardType.RESIDENT: "Resident ID card",
-    CardType.HKMT_PERMIT: "HK/Macao/Taiwan residence permit",
-    CardType.FOREIGN_2017: "Foreigner permanent residence card (2017)",
-    CardType.FOREIGN_2023: "Foreigner permanent residence card (2023)",
+# The card's kind, by msgid (kiosk.i18n; Chinese in assets/locale/zh).
+CARD_TYPE_NAME = {
+    CardType.RESIDENT: N_("Resident ID card"),
+    CardType.HKMT_PERMIT: N_("HK/Macao/Taiwan residence permit"),
+    CardType.FOREIGN_2017: N_("Foreigner permanent residence card (2017)"),
+    CardType.FOREIGN_2023: N_("Foreigner permanent residence card (2023)"),
 }
 
 
@@ -61,17 +59,11 @@ class Sex(StrEnum):
         return {"unknown": "0", "male": "1", "female": "2", "unspecified": "9"}[self.value]
 
 
-# GB/T 3304 nationality (民族) codes as printed on resident cards.
-NATIONS_ZH = dict(
-    enumerate(
-        "汉 蒙古 回 藏 维吾尔 苗 彝 壮 布依 朝鲜 满 侗 瑶 白 土家 哈尼 哈萨克 傣 黎 傈僳 佤 畲 高山 拉祜 水 "
-        "东乡 纳西 景颇 柯尔克孜 土 达斡尔 仫佬 羌 布朗 撒拉 毛南 仡佬 锡伯 阿昌 普米 塔吉克 怒 乌孜别克 "
-        "俄罗斯 鄂温克 德昂 保安 裕固 京 塔塔尔 独龙 鄂伦春 赫哲 门巴 珞巴 基诺".split(),
-        start=1,
-    )
-)
-NATIONS_ZH[97] = "其他"
-NATIONS_ZH[98] = "外国血统中国籍人士"
+# GB/T 3304 nationality (民族) codes as printed on resident cards: a data file, kiosk/nations.json.
+NATIONS_ZH: dict[int, str] = {
+    int(code): name
+    for code, name in json.loads(Path(__file__).with_name("nations.json").read_text("utf-8"))["names"].items()
+}
 
 
 class ProblemKind(StrEnum):
@@ -82,43 +74,28 @@ class ProblemKind(StrEnum):
     READER_FAULT = "reader_fault"  # SAM module fault: staff must look
 
 
+# What the seeker is told, by msgid (kiosk.i18n; Chinese in assets/locale/zh).
 _MESSAGES = {
-    ProblemKind.EXPIRED: ("证件已过期，请使用有效证件。", "This card has expired. Please use a valid card."),
-    ProblemKind.UNREADABLE: (
-        "未能读取证件，请将证件平放在读卡区后稍候。",
-        "The card could not be read. Please lay it flat on the reader and wait.",
-    ),
-    ProblemKind.UNKNOWN_CARD_TYPE: (
-        "无法识别的证件类型，请使用身份证或居住证。",
-        "This card type is not supported. Please use an ID card or residence permit.",
-    ),
-    ProblemKind.INVALID_DATA: (
-        "证件信息校验未通过，请联系工作人员。",
-        "The card data did not pass checks. Please ask the staff.",
-    ),
-    ProblemKind.READER_FAULT: (
-        "读卡器故障，请联系工作人员。",
-        "The card reader has a fault. Please ask the staff.",
-    ),
+    ProblemKind.EXPIRED: N_("This card has expired. Please use a valid card."),
+    ProblemKind.UNREADABLE: N_("The card could not be read. Please lay it flat on the reader and wait."),
+    ProblemKind.UNKNOWN_CARD_TYPE: N_("This card type is not supported. Please use an ID card or residence permit."),
+    ProblemKind.INVALID_DATA: N_("The card data did not pass checks. Please ask the staff."),
+    ProblemKind.READER_FAULT: N_("The card reader has a fault. Please ask the staff."),
 }
 
 
 @dataclass(frozen=True, slots=True)
 class ReadProblem:
-    """Why a placed card did not become an identity. Messages are for the seeker (zh first);
-    `detail` is for logs and maintainers and never holds personal data."""
+    """Why a placed card did not become an identity. `msgid` is what the seeker is told
+    (kiosk.i18n); `detail` is for logs and maintainers and never holds personal data."""
 
     kind: ProblemKind
     detail: str = ""
     status_code: int | None = None  # SW3 from the reader when the reader reported it
 
     @property
-    def message_zh(self) -> str:
-        return _MESSAGES[self.kind][0]
-
-    @property
-    def message_en(self) -> str:
-        return _MESSAGES[self.kind][1]
+    def msgid(self) -> str:
+        return _MESSAGES[self.kind]
 
 
 class InvalidIdentity(ValueError):
@@ -198,12 +175,9 @@ class IdentityCard:
             return ""
 
     @property
-    def card_type_zh(self) -> str:
-        return CARD_TYPE_ZH[self.card_type]
-
-    @property
-    def card_type_en(self) -> str:
-        return CARD_TYPE_EN[self.card_type]
+    def card_type_name(self) -> str:
+        """The card's kind as a msgid: kiosk.i18n.tr(card.card_type_name, lang)."""
+        return CARD_TYPE_NAME[self.card_type]
 
     # --- facts -----------------------------------------------------------------------
     def age_on(self, day: dt.date) -> int:

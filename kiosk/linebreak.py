@@ -9,13 +9,16 @@ printer (`text_width`), pixels of a font for the screen.
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from collections.abc import Callable
+from pathlib import Path
 
 Measure = Callable[[str], float]
 
-NO_LINE_START = frozenset("，。、；：！？）」』】》〉”’…—,.;:!?)]}%")
-NO_LINE_END = frozenset("（「『【《〈“‘([{")
+PUNCTUATION: dict[str, str] = json.loads(Path(__file__).with_name("punctuation.json").read_text("utf-8"))
+NO_LINE_START = frozenset(PUNCTUATION["no_line_start"])
+NO_LINE_END = frozenset(PUNCTUATION["no_line_end"])
 
 
 def char_width(ch: str) -> int:

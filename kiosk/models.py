@@ -7,9 +7,13 @@ travels from JSON to the store to the screen without renaming.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, NamedTuple
+
+from kiosk.i18n import N_, tr
 
 
 class PayUnit(StrEnum):
@@ -30,28 +34,21 @@ class JobStatus(StrEnum):
     CLOSED = "closed"
 
 
-# Display names, Chinese first. Kept here (not in screens/) because receipts print them too.
-PAY_UNIT_ZH = {PayUnit.HOUR: "时", PayUnit.DAY: "天", PayUnit.PIECE: "件", PayUnit.ORDER: "单"}
-PAY_UNIT_EN = {PayUnit.HOUR: "hour", PayUnit.DAY: "day", PayUnit.PIECE: "piece", PayUnit.ORDER: "order"}
-SETTLEMENT_ZH = {Settlement.DAILY: "日结", Settlement.WEEKLY: "周结", Settlement.ON_COMPLETION: "完工结"}
-SETTLEMENT_EN = {
-    Settlement.DAILY: "paid daily",
-    Settlement.WEEKLY: "paid weekly",
-    Settlement.ON_COMPLETION: "paid on completion",
+# Display names, by msgid (kiosk.i18n). Kept here (not in screens/) because receipts print them too.
+PAY_TEXT = {
+    PayUnit.HOUR: N_("¥{amount}/hour"),
+    PayUnit.DAY: N_("¥{amount}/day"),
+    PayUnit.PIECE: N_("¥{amount}/piece"),
+    PayUnit.ORDER: N_("¥{amount}/order"),
 }
-CATEGORIES_ZH_EN = {
-    "保洁": "Cleaning",
-    "搬运": "Moving & loading",
-    "家政": "Housekeeping",
-    "餐饮": "Catering",
-    "安保": "Security",
-    "建筑装修": "Construction",
-    "快递配送": "Delivery",
-    "促销": "Promotion",
-    "农业采摘": "Farm picking",
-    "仓储分拣": "Warehouse sorting",
-    "养老护理": "Elderly care",
+SETTLEMENT_TEXT = {
+    Settlement.DAILY: N_("paid daily"),
+    Settlement.WEEKLY: N_("paid weekly"),
+    Settlement.ON_COMPLETION: N_("paid on completion"),
 }
+# The job categories central uses (its Chinese names are the data's keys) -> the English name,
+# which is the msgid of the name in other languages. A data file: kiosk/categories.json.
+CATEGORIES_ZH_EN: dict[str, str] = json.loads((Path(__file__).with_name("categories.json")).read_text("utf-8"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,13 +153,11 @@ class JobSummary(NamedTuple):
 
 def pay_text(amount: float, unit: str, lang: str = "zh") -> str:
     """'180元/天' or '¥180/day'."""
-    if lang == "zh":
-        return f"{amount:g}元/{PAY_UNIT_ZH[unit]}"
-    return f"¥{amount:g}/{PAY_UNIT_EN[unit]}"
+    return tr(PAY_TEXT[PayUnit(unit)], lang).format(amount=f"{amount:g}")
 
 
 def settlement_text(settlement: str, lang: str = "zh") -> str:
-    return (SETTLEMENT_ZH if lang == "zh" else SETTLEMENT_EN)[settlement]
+    return tr(SETTLEMENT_TEXT[Settlement(settlement)], lang)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from kiosk.linebreak import PUNCTUATION
+
 MAX_CHARS = 300
-_SENTENCE_END = "。！？；…!?;"
-_CLAUSE_END = "，、,： "
+_SENTENCE_END = PUNCTUATION["sentence_end"]  # kiosk/punctuation.json
+_CLAUSE_END = PUNCTUATION["clause_end"]
 
 
 class Piece(NamedTuple):

@@ -5,6 +5,9 @@ QR codes, feeds). `layout()` wraps it for a paper width into lines that fit, cou
 character as two columns (as a thermal printer's 24-dot Kanji font does). devices/printer
 turns the laid-out lines into ESC/POS; the screen can show the same receipt.
 
+Every word on a slip comes from the catalogue by msgid (kiosk.i18n), in the slip's `lang`
+(Chinese unless asked otherwise).
+
 Personal data: `application_receipt` takes the raw name / ID number / phone, masks them
 here (the one place) and keeps only the masked forms.
 """
@@ -16,7 +19,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from kiosk.formatting import long_date
 from kiosk.geo import haversine_km
+from kiosk.i18n import N_, tr
 from kiosk.linebreak import char_width, text_width, wrap
 from kiosk.models import Job, Policy, Station
 from kiosk.printable import printable
@@ -51,6 +56,7 @@ class Row:
     key: str
     value: str
     bold: bool = False
+    sep: str = "："  # after the key; the slips put the language's own in the key ("" here)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +174,7 @@ def _printable(block: Block) -> Block:
 
 
 def _row_lines(row: Row, cols: int) -> list[Line]:
-    key = row.key + "："
+    key = row.key + row.sep
     kw = text_width(key)
     if kw > cols // 2:  # long key: value goes below it, indented
         value = wrap(row.value, cols - 2)
@@ -180,24 +186,29 @@ def _row_lines(row: Row, cols: int) -> list[Line]:
 
 # --- formatting helpers --------------------------------------------------------------------
 
-def distance_text(km: float) -> str:
+def distance_text(km: float, lang: str = "zh") -> str:
     if km < 1:
-        return f"约{max(10, round(km * 1000, -1)):.0f}米"
-    return f"约{km:.1f}公里"
+        return tr("about {metres} m", lang).format(metres=f"{max(10, round(km * 1000, -1)):.0f}")
+    return tr("about {km} km", lang).format(km=f"{km:.1f}")
 
 
-def _date(d: dt.date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
-
-
-def _dates(job: Job) -> str:
+def _dates(job: Job, lang: str) -> str:
     if job.start_date == job.end_date:
-        return _date(job.start_date)
-    return f"{_date(job.start_date)}至{_date(job.end_date)}"
+        return long_date(job.start_date, lang)
+    return tr("{start} to {end}", lang).format(start=long_date(job.start_date, lang), end=long_date(job.end_date, lang))
 
 
 def _printed(at: dt.datetime) -> str:
     return at.strftime("%Y-%m-%d %H:%M")
+
+
+def _row(label: str, value: str, lang: str, bold: bool = False) -> Row:
+    """A key–value row whose key is the msgid `label`, with the language's own colon."""
+    return Row(tr("{label}: ", lang).format(label=tr(label, lang)), value, bold, sep="")
+
+
+def _pay(job: Job, lang: str) -> str:
+    return tr("{pay}, {settlement}", lang).format(pay=job.pay_text(lang), settlement=job.settlement_text(lang))
 
 
 def job_reference(job: Job, printed_at: dt.datetime) -> str:
@@ -205,19 +216,22 @@ def job_reference(job: Job, printed_at: dt.datetime) -> str:
     return f"{job.id}-{printed_at:%m%d%H%M}".upper()
 
 
-def _footer(station: Station, printed_at: dt.datetime, privacy: str, note: str = "") -> list[Block]:
-    """note: the county's own line (remote config receipt_footer), printed last."""
+def _footer(station: Station, printed_at: dt.datetime, privacy: str, lang: str, note: str = "") -> list[Block]:
+    """privacy: a msgid; note: the county's own line (remote config receipt_footer), printed last."""
     blocks: list[Block] = [
         Rule(),
-        Row("打印站点", station.name),
-        Row("打印时间", _printed(printed_at)),
-        Text(f"人社服务热线：{HOTLINE}", bold=True),
-        Text(privacy),
-        Text("求职不收费，谨防以押金、培训费为名的诈骗。"),
+        _row(N_("Printing station"), station.name, lang),
+        _row(N_("Printed at"), _printed(printed_at), lang),
+        Text(tr("Employment services hotline: {hotline}", lang).format(hotline=HOTLINE), bold=True),
+        Text(tr(privacy, lang)),
+        Text(tr("Job seeking is free: beware of scams asking for deposits or training fees.", lang)),
     ]
     if note.strip():
         blocks.append(Text(note.strip(), align=Align.CENTER))
     return blocks
+
+
+_NO_PERSONAL_DATA = N_("This slip holds none of your personal data.")
 
 
 # --- the slips -----------------------------------------------------------------------------
@@ -230,6 +244,7 @@ def job_slip(
     reference: str | None = None,
     qr_data: str | None = None,
     footer: str = "",
+    lang: str = "zh",
 ) -> Receipt:
     """The slip a seeker takes away. `qr_data` defaults to the kiosk's `job:<id>` code
     (a job-site URL can be passed instead); `footer` is the county's receipt_footer."""
@@ -237,34 +252,37 @@ def job_slip(
     km = haversine_km(station.lat, station.lng, job.lat, job.lng)
     blocks: list[Block] = [
         Text(station.name, align=Align.CENTER),
-        Text("零工岗位信息", bold=True, align=Align.CENTER),
+        Text(tr("Gig job information", lang), bold=True, align=Align.CENTER),
         Rule("="),
         Text(job.title, size=2, bold=True),
-        Row("用工单位", job.employer),
-        Row("薪资待遇", f"{job.pay_text('zh')}，{job.settlement_text('zh')}", bold=True),
-        Row("工作日期", _dates(job)),
-        Row("每日时间", job.daily_hours or "面议"),
-        Row("招聘人数", f"{job.headcount}人"),
-        Row("工作地点", job.address),
-        Row("距离本站", distance_text(km)),
+        _row(N_("Employer"), job.employer, lang),
+        _row(N_("Pay"), _pay(job, lang), lang, bold=True),
+        _row(N_("Dates"), _dates(job, lang), lang),
+        _row(N_("Daily hours"), job.daily_hours or tr("Negotiable", lang), lang),
+        _row(N_("People needed"), tr("{n} people", lang).format(n=job.headcount), lang),
+        _row(N_("Workplace"), job.address, lang),
+        _row(N_("Distance from here"), distance_text(km, lang), lang),
     ]
     if job.directions:
-        blocks.append(Row("乘车路线", job.directions))
+        blocks.append(_row(N_("Travel directions"), job.directions, lang))
     req = job.requirements
     wants = []
     if req.age_min or req.age_max:
-        wants.append(f"年龄{req.age_min or ''}-{req.age_max or ''}岁")
+        wants.append(tr("Age {min}-{max}", lang).format(min=req.age_min or "", max=req.age_max or ""))
     if req.notes:
         wants.append(req.notes)
     if wants:
-        blocks.append(Row("岗位要求", "；".join(wants)))
+        joined = wants[0]
+        for more in wants[1:]:
+            joined = tr("{first}; {second}", lang).format(first=joined, second=more)
+        blocks.append(_row(N_("Job requirements"), joined, lang))
     blocks += [
-        Row("联系方式", job.contact or "请到驿站咨询"),
-        Row("参考编号", ref, bold=True),
+        _row(N_("How to contact"), job.contact or tr("Ask at the station", lang), lang),
+        _row(N_("Reference number"), ref, lang, bold=True),
         Feed(),
         Qr(qr_data or f"job:{job.id}"),
-        Text("用手机扫码，保存或分享此岗位", align=Align.CENTER),
-        *_footer(station, printed_at, "本凭条不含您的个人信息。", footer),
+        Text(tr("Scan with your phone to save or share this job", lang), align=Align.CENTER),
+        *_footer(station, printed_at, _NO_PERSONAL_DATA, lang, footer),
     ]
     return Receipt("job", tuple(blocks), ref)
 
@@ -280,41 +298,42 @@ def application_receipt(
     printed_at: dt.datetime,
     phone: str = "",
     footer: str = "",
+    lang: str = "zh",
 ) -> Receipt:
     """Receipt for a registered interest. Raw personal values are masked here and the raw
     forms are not stored anywhere in the returned receipt."""
     blocks: list[Block] = [
         Text(station.name, align=Align.CENTER),
-        Text("报名回执", size=2, bold=True, align=Align.CENTER),
+        Text(tr("Registration receipt", lang), size=2, bold=True, align=Align.CENTER),
         Rule("="),
-        Row("姓名", mask_name(name)),
-        Row("身份证号", mask_id_number(id_number)),
+        _row(N_("Name"), mask_name(name), lang),
+        _row(N_("ID number"), mask_id_number(id_number), lang),
     ]
     if phone:
-        blocks.append(Row("手机号码", mask_phone(phone)))
+        blocks.append(_row(N_("Mobile number"), mask_phone(phone), lang))
+    state = (N_("Not online yet: your registration is saved and will be sent automatically") if queued
+             else N_("Sent: the employer will contact you"))
     blocks += [
-        Row("报名岗位", job.title),
-        Row("用工单位", job.employer),
-        Row("薪资待遇", f"{job.pay_text('zh')}，{job.settlement_text('zh')}"),
-        Row("工作日期", _dates(job)),
-        Row("参考编号", reference, bold=True),
-        Row(
-            "报名状态",
-            "网络暂未连接，报名已保存，联网后自动发送" if queued else "已提交，用工单位将与您联系",
-            bold=True,
-        ),
+        _row(N_("Job applied for"), job.title, lang),
+        _row(N_("Employer"), job.employer, lang),
+        _row(N_("Pay"), _pay(job, lang), lang),
+        _row(N_("Dates"), _dates(job, lang), lang),
+        _row(N_("Reference number"), reference, lang, bold=True),
+        _row(N_("Registration status"), tr(state, lang), lang, bold=True),
         Feed(),
         Qr(f"job:{job.id}"),
-        Text("用手机扫码查看岗位", align=Align.CENTER),
-        *_footer(station, printed_at, "个人信息已脱敏打印，本机不保存您的身份证信息。", footer),
+        Text(tr("Scan with your phone to see the job", lang), align=Align.CENTER),
+        *_footer(station, printed_at,
+                 N_("Personal data is printed masked; this kiosk does not keep your ID card data."), lang, footer),
     ]
     return Receipt("application", tuple(blocks), reference)
 
 
-def policy_slip(policy: Policy, station: Station, *, printed_at: dt.datetime, footer: str = "") -> Receipt:
+def policy_slip(policy: Policy, station: Station, *, printed_at: dt.datetime, footer: str = "",
+                lang: str = "zh") -> Receipt:
     blocks: list[Block] = [
         Text(station.name, align=Align.CENTER),
-        Text("政策信息", bold=True, align=Align.CENTER),
+        Text(tr("Policy information", lang), bold=True, align=Align.CENTER),
         Rule("="),
         Text(policy.title, size=2, bold=True),
     ]
@@ -322,7 +341,7 @@ def policy_slip(policy: Policy, station: Station, *, printed_at: dt.datetime, fo
         blocks.append(Text(policy.summary, bold=True))
     blocks.append(Rule())
     blocks += [Text(p) for p in policy.body.split("\n") if p.strip()]
-    blocks += _footer(station, printed_at, "本凭条不含您的个人信息。", footer)
+    blocks += _footer(station, printed_at, _NO_PERSONAL_DATA, lang, footer)
     return Receipt("policy", tuple(blocks), policy.id)
 
 
@@ -335,63 +354,74 @@ def maintenance_test_page(
     paper: Paper = PAPER_80,
     check_nonce: str = "",
     printer_info: Mapping[str, str] | None = None,
+    lang: str = "zh",
 ) -> Receipt:
     """Maintenance test page: device status, sizes, and what this printer can really do
     (issue 21): a native QR (A) and an image QR (B) with different payloads, so a camera
     check can tell which one printed readable; three character lines sent raw as GB2312,
     GBK-only and 4-byte GB18030; a column ruler marking 32 / 42 / 48 (where it wraps is the
-    printer's width). `check_nonce`: the codes are the self-check's `ptest:A|B:<nonce>`
-    (kiosk.printer_check). `printer_info`: the printer's GS I answers ({} = it was asked and
-    said nothing)."""
+    printer's width). Maintainers read English too: a catalogue may keep it beside its own
+    language (the Chinese one does). `check_nonce`: the codes are the self-check's
+    `ptest:A|B:<nonce>` (kiosk.printer_check). `printer_info`: the printer's GS I answers
+    ({} = it was asked and said nothing)."""
     if check_nonce:
         from kiosk.printer_check import payload
 
         code_a, code_b = payload("A", check_nonce), payload("B", check_nonce)
     else:
         code_a, code_b = f"test:{station.id}:native", f"test:{station.id}:image"
-    blocks: list[Block] = [
-        Text("打印机测试页", size=2, bold=True, align=Align.CENTER),
-        Text("Printer test page", align=Align.CENTER),
+    blocks: list[Block] = [Text(tr("Printer test page", lang), size=2, bold=True, align=Align.CENTER)]
+    if lang != "en":
+        blocks.append(Text(tr("Printer test page (subtitle)", lang), align=Align.CENTER))
+    blocks += [
         Rule("="),
-        Row("站点", f"{station.name} ({station.id})"),
-        Row("纸宽", f"{paper.width_mm}mm / {paper.columns}列 / {paper.dots}点"),
+        _row(N_("Station"), f"{station.name} ({station.id})", lang),
+        _row(N_("Paper"), tr("{mm} mm / {columns} columns / {dots} dots", lang).format(
+            mm=paper.width_mm, columns=paper.columns, dots=paper.dots), lang),
     ]
     if software:
-        blocks.append(Row("软件", software))
+        blocks.append(_row(N_("Software"), software, lang))
     blocks.append(Rule())
-    blocks.append(Text("设备状态 Device status", bold=True))
-    blocks += [Row(k, v) for k, v in device_status.items()]
+    blocks.append(Text(tr("Device status", lang), bold=True))
+    blocks += [Row(k, v, sep=tr("{label}: ", lang).format(label="")) for k, v in device_status.items()]
     if printer_info is not None:
-        blocks.append(Text("打印机自报 Printer says (GS I)", bold=True))
-        labels = {"model": "型号 model", "maker": "厂商 maker", "firmware": "固件 firmware", "fonts": "字库 fonts"}
-        blocks += [Row(labels.get(k, k), v) for k, v in printer_info.items()] or [Row("GS I", "无应答 no answer")]
+        blocks.append(Text(tr("Printer says (GS I)", lang), bold=True))
+        labels = {"model": N_("model"), "maker": N_("maker"), "firmware": N_("firmware"), "fonts": N_("fonts")}
+        blocks += ([_row(labels.get(k, k), v, lang) for k, v in printer_info.items()]
+                   or [_row("GS I", tr("no answer", lang), lang)])
     blocks += [
         Rule(),
-        Text("中文：零工驿站 日结 ￥180/天，（全角标点）。"),
+        Text(tr("Sample: Gig Station, paid daily, ¥180/day (full-width punctuation).", lang)),
         Text("ASCII: 0123456789 ABCDEFGHIJ abcdefghij"),
-        Text("粗体 Bold", bold=True),
-        Text("大字 Large", size=2),
-        Text("居中 Center", align=Align.CENTER),
-        Text("靠右 Right", align=Align.RIGHT),
+        Text(tr("Bold", lang), bold=True),
+        Text(tr("Large", lang), size=2),
+        Text(tr("Centred", lang), align=Align.CENTER),
+        Text(tr("Right-aligned", lang), align=Align.RIGHT),
         Rule(),
-        Text("字符集 Character sets (sent as is)", bold=True),
-        Probe("GB2312: 零工驿站 日结 ￥180，（）", "gb2312"),
-        Probe("GBK:    喆堃珺昇镕赟垚彧祎 ㎡ 〇 –", "gbk"),
-        Probe("4-byte: 𠮷 • © ®", "gb18030"),
-        Text("列宽 Columns (the printer wraps where its line ends)", bold=True),
+        Text(tr("Character sets (sent as is)", lang), bold=True),
+        *[Probe(text, charset) for text, charset in _CHARSET_PROBES],
+        Text(tr("Columns (the printer wraps where its line ends)", lang), bold=True),
         *[Probe(_ruler(n)) for n in (32, 42, 48)],
         Rule(),
-        Text("A 原生二维码 native QR (GS ( k)", align=Align.CENTER),
+        Text(tr("A native QR (GS ( k)", lang), align=Align.CENTER),
         Qr(code_a, "native"),
-        Text("B 图片二维码 image QR (raster)", align=Align.CENTER),
+        Text(tr("B image QR (raster)", lang), align=Align.CENTER),
         Qr(code_b, "image"),
-        Text("A 能扫出才可设 qr = \"native\"", align=Align.CENTER),
-        *([Text("维护模式下把本页对准本机摄像头自检 Hold this page to the kiosk camera", align=Align.CENTER)]
+        Text(tr('Only if A scans may qr = "native" be set', lang), align=Align.CENTER),
+        *([Text(tr("In maintenance mode, hold this page to the kiosk's camera", lang), align=Align.CENTER)]
           if check_nonce else []),
-        Row("打印时间", _printed(printed_at)),
-        Text(f"人社服务热线：{HOTLINE}"),
+        _row(N_("Printed at"), _printed(printed_at), lang),
+        Text(tr("Employment services hotline: {hotline}", lang).format(hotline=HOTLINE)),
     ]
     return Receipt("test", tuple(blocks), f"TEST-{printed_at:%m%d%H%M}")
+
+
+# What the printer makes of each charset, sent as is: test data, not words to translate.
+_CHARSET_PROBES = (
+    ("GB2312: 零工驿站 日结 ￥180，（）", "gb2312"),
+    ("GBK:    喆堃珺昇镕赟垚彧祎 ㎡ 〇 –", "gbk"),
+    ("4-byte: 𠮷 • © ®", "gb18030"),
+)
 
 
 def _ruler(columns: int) -> str:

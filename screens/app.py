@@ -29,8 +29,8 @@ from kivy.properties import (
 from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 
 from kiosk.filters import JobFilter
+from kiosk.i18n import sentences, translator
 from kiosk.visit import Step, Visit
-from screens.i18n import Translator
 from screens.services import Opening, Services
 from screens.theme import Theme
 from screens.wiring import wire
@@ -73,7 +73,7 @@ class GigKioskApp(App):
         the frame after the attract screen is first drawn (with `opening` for that frame), so
         validating settings, opening the cache and the devices never delay the first frame."""
         super().__init__(**kwargs)
-        self.demo, self.theme, self.tr_catalog = demo, Theme(), Translator()
+        self.demo, self.theme, self.tr_catalog = demo, Theme(), translator()
         self.screen_log: list[str] = []  # screen names in order; read by UI tests
         self.title = "零工驿站 Gig Station"
         self.visit: Visit = None  # type: ignore[assignment]  # set by _attach
@@ -179,7 +179,7 @@ class GigKioskApp(App):
         if v.print_state == "printing":
             self.preview_path = ""
         problem = v.print_problem
-        self.print_problem = "" if problem is None else problem.message_zh if v.lang == "zh" else problem.message_en
+        self.print_problem = "" if problem is None else sentences(problem.msgids, v.lang)
         self.can_apply, self.can_print, self.can_policies = v.can_apply, v.can_print, v.can_policies
         self.can_speak = bool(v.voice and (speaker := self.services.speaker) and speaker.available)
         if hasattr(self, "sm"):

@@ -7,6 +7,7 @@ import datetime as dt
 from kivy.clock import Clock
 from kivy.properties import StringProperty
 
+from kiosk.formatting import short_date
 from screens.base import VisitScreen
 
 
@@ -23,7 +24,7 @@ class AttractScreen(VisitScreen):
 
     def _tick(self, _dt: float) -> None:
         now = dt.datetime.now()
-        self.clock_text = now.strftime("%H:%M") + f"   {now.month}月{now.day}日"
+        self.clock_text = now.strftime("%H:%M") + "   " + short_date(now.date(), "zh")  # nobody chose a language yet
 
     def refresh(self) -> None:
         hours = self.visit.hours() if self.app.visit is not None else None

@@ -14,6 +14,7 @@ from devices.printer.service import PrintService
 from devices.printer.simulator import PrinterSimulator
 from devices.scanner.camera import CameraScanner
 from devices.scanner.simulator import SimulatedCamera
+from kiosk.i18n import N_, tr
 from kiosk.settings import Settings
 
 
@@ -128,21 +129,23 @@ class DemoDevices:
         cfg = self.settings.devices.idcard
         return IdCardReader(self.reader_path, baudrate="auto", poll_interval_s=cfg.poll_interval_s)
 
-    def actions(self) -> list[tuple[str, Callable[[], None]]]:
-        """(label, action) for the demo panel: lay each sample card, take it away."""
+    def actions(self, lang: str = "zh") -> list[tuple[str, Callable[[], None]]]:
+        """(label, action) for the demo panel: lay each sample card, take it away. Labels are in
+        `lang` with the English beside them (the demo is shown to visitors of both)."""
         out: list[tuple[str, Callable[[], None]]] = []
         for label, card in self.cards.items():
-            out.append((f"放卡 {card.masked_name} ({label})", lambda c=card: self._place(c)))
-        out.append(("取走身份证 Remove card", self.reader_sim.remove))
-        for label, filename in (
-            ("扫招工海报 Scan job poster", "job-qh-0001-camera.jpg"),
-            ("扫陌生码 Scan unknown code", "unrecognised-wifi.png"),
+            out.append((tr(N_("Lay card {name}"), lang).format(name=f"{card.masked_name} ({label})"),
+                        lambda c=card: self._place(c)))
+        out.append((panel_label(N_("Remove card"), lang), self.reader_sim.remove))
+        for msgid, filename in (
+            (N_("Scan job poster"), "job-qh-0001-camera.jpg"),
+            (N_("Scan unknown code"), "unrecognised-wifi.png"),
         ):
-            out.append((label, lambda f=filename: self.show_code(f)))
-        out.append(("扫维护码 Scan maintenance code", lambda: self.show_code(self.fresh_maintenance_code())))
-        out.append(("测试页对准摄像头 Show printed slip to camera", self.show_last_slip))
-        out.append(("断网 Network off", lambda: self.set_network(False)))
-        out.append(("联网 Network on", lambda: self.set_network(True)))
+            out.append((panel_label(msgid, lang), lambda f=filename: self.show_code(f)))
+        out.append((panel_label(N_("Scan maintenance code"), lang), lambda: self.show_code(self.fresh_maintenance_code())))
+        out.append((panel_label(N_("Show printed slip to camera"), lang), self.show_last_slip))
+        out.append((panel_label(N_("Network off"), lang), lambda: self.set_network(False)))
+        out.append((panel_label(N_("Network on"), lang), lambda: self.set_network(True)))
         return out
 
     def _place(self, card: object) -> None:
@@ -156,3 +159,9 @@ class DemoDevices:
             self.network.stop()
         if self._stop_central is not None:
             self._stop_central()
+
+
+def panel_label(msgid: str, lang: str) -> str:
+    """'取走身份证 Remove card': the demo panel's two languages (English alone in English)."""
+    text = tr(msgid, lang)
+    return text if text == msgid else f"{text} {msgid}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kiosk.i18n import joined
 from screens.base import VisitScreen
 
 
@@ -14,5 +15,5 @@ class HomeScreen(VisitScreen):
 
     def spoken_text(self) -> str:
         t = self.t
-        return "。".join([t("What would you like to do?"), t("Find work nearby"), t("Place your ID card"),
-                         t("Scan a code"), t("Employment policies and services")])
+        return joined([t("What would you like to do?"), t("Find work nearby"), t("Place your ID card"),
+                       t("Scan a code"), t("Employment policies and services")], self.visit.lang)

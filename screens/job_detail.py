@@ -5,22 +5,23 @@ from __future__ import annotations
 from kivy.properties import ListProperty
 
 from kiosk.formatting import date_range_text, distance_text
+from kiosk.i18n import Tr, joined
 from kiosk.models import Job
 from screens.base import VisitScreen
 
 
-def detail_rows(job: Job, distance_km: float, lang: str, tr: object) -> list[tuple[str, str]]:
+def detail_rows(job: Job, distance_km: float, lang: str, tr: Tr) -> list[tuple[str, str]]:
     """(label, value) pairs shown on the screen, in order."""
     req = job.requirements
     age = ""
     if req.age_min or req.age_max:
-        age = f"{req.age_min or ''}–{req.age_max or ''}" + (" 岁" if lang == "zh" else " years")
+        age = tr("{min}–{max} years", lang).format(min=req.age_min or "", max=req.age_max or "")
     rows = [
         (tr("Employer", lang), job.employer),
         (tr("Dates", lang), date_range_text(job.start_date, job.end_date, lang)),
         (tr("Hours", lang), job.daily_hours),
         (tr("People needed", lang), str(job.headcount)),
-        (tr("Address", lang), f"{job.address}（{distance_text(distance_km, lang)}）"),
+        (tr("Address", lang), tr("{address} ({distance})", lang).format(address=job.address, distance=distance_text(distance_km, lang))),
         (tr("Getting there", lang), job.directions),
         (tr("Age", lang), age),
         (tr("Requirements", lang), req.notes),
@@ -60,5 +61,5 @@ class JobDetailScreen(VisitScreen):
         job, lang = self.visit.job, self.visit.lang
         if job is None:
             return ""
-        return "。".join([job.title, job.pay_text(lang), job.settlement_text(lang), job.employer,
-                         job.address, self.t("Print job slip"), self.t("Register interest")])
+        return joined([job.title, job.pay_text(lang), job.settlement_text(lang), job.employer,
+                       job.address, self.t("Print job slip"), self.t("Register interest")], lang)

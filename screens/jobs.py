@@ -6,6 +6,7 @@ from typing import Any
 
 from kivy.app import App
 
+from kiosk.i18n import N_, joined
 from kiosk.models import CATEGORIES_ZH_EN, PayUnit, Settlement
 from screens.base import VisitScreen
 from screens.widgets import Chip
@@ -41,18 +42,14 @@ class JobsScreen(VisitScreen):
             "start_row": [("start", days, msgid) for days, msgid in START_CHIPS],
             "pay_row": PAY_UNIT_CHIPS,
             "category_row": [
-                ("categories", zh, zh) for zh in app.categories if zh in CATEGORIES_ZH_EN
+                ("categories", zh, CATEGORIES_ZH_EN[zh]) for zh in app.categories if zh in CATEGORIES_ZH_EN
             ],
         }
         for row_id, chips in rows.items():
             row = self.ids[row_id]
             row.clear_widgets()
             for attr, value, msgid in chips:
-                if attr == "categories":
-                    label = value if app.lang == "zh" else CATEGORIES_ZH_EN[value]
-                else:
-                    label = app.tr(msgid, app.lang)
-                chip = Chip(label=label, value=value, group=attr)
+                chip = Chip(label=app.tr(msgid, app.lang), value=value, group=attr)
                 chip.bind(on_release=self._on_chip)
                 row.add_widget(chip)
         self.sync_chips()
@@ -88,6 +85,8 @@ class JobsScreen(VisitScreen):
             self.ids.rv.scroll_y = 1
 
     def spoken_text(self) -> str:
-        heard = [f"{r['title']}，{r['pay']}，{r['settlement']}，{r['distance']}" for r in self.visit.rows[:3]]
+        lang = self.visit.lang
+        heard = [joined([r["title"], r["pay"], r["settlement"], r["distance"]], lang, N_("{first}, {second}"))
+                 for r in self.visit.rows[:3]]
         count = self.t("{n} jobs within {km:g} km").format(n=self.visit.job_count, km=self.visit.job_filter.radius_km)
-        return "。".join([count, *heard])
+        return joined([count, *heard], lang)

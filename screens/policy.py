@@ -18,6 +18,7 @@ from kivy.metrics import dp
 from kivy.properties import BooleanProperty
 from kivy.uix.label import Label
 
+from kiosk.i18n import joined
 from kiosk.paragraphs import pieces
 from screens.base import VisitScreen
 
@@ -75,5 +76,5 @@ class PolicyScreen(VisitScreen):
         if p is None:
             return ""
         if self.visit.lang == "zh":
-            return p.title + "。" + p.body
-        return (p.title_en or p.title) + ". " + (p.body_en or p.body)
+            return joined([p.title, p.body], "zh")
+        return joined([p.title_en or p.title, p.body_en or p.body], self.visit.lang)

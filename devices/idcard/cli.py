@@ -104,6 +104,7 @@ def _emit(obj: dict[str, Any]) -> None:
 
 def _listen(args: argparse.Namespace) -> int:
     from devices.idcard.reader import BAUD_RATES, IdCardReader
+    from kiosk.i18n import tr
 
     baud: int | str = args.baud if args.baud == "auto" else int(args.baud)
     if baud != "auto" and baud not in BAUD_RATES:
@@ -116,7 +117,7 @@ def _listen(args: argparse.Namespace) -> int:
         on_card=lambda c: _emit({"event": "card", **c.masked_dict()}),
         on_removed=lambda: _emit({"event": "removed"}),
         on_error=lambda e: _emit(
-            {"event": "problem", "kind": e.kind.value, "message_zh": e.message_zh, "message_en": e.message_en, "detail": e.detail}
+            {"event": "problem", "kind": e.kind.value, "message_zh": tr(e.msgid, "zh"), "message_en": e.msgid, "detail": e.detail}
         ),
     )
     reader.on_status(lambda s: _emit({"event": "status", **s.as_dict()}))

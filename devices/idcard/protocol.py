@@ -17,9 +17,11 @@ text block out and returns only an `IdentityCard`.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum, IntEnum
+from pathlib import Path
 
 from kiosk.identity import LONG_TERM, CardType, IdentityCard, Sex
 
@@ -349,26 +351,8 @@ class Status(IntEnum):
     NO_CONTENT = 0x91
 
 
-STATUS_TEXT: dict[int, tuple[str, str]] = {
-    0x90: ("操作成功", "OK"),
-    0x9F: ("寻找证/卡成功", "card found"),
-    0x10: ("接收业务终端数据的校验和错", "checksum error in the command received"),
-    0x11: ("接收业务终端数据的长度错", "length error in the command received"),
-    0x21: ("接收业务终端的命令错误", "command not recognised"),
-    0x23: ("越权操作", "unauthorised operation"),
-    0x24: ("无法识别的错误", "unknown error"),
-    0x31: ("证/卡认证机具失败", "card failed to authenticate the SAM"),
-    0x32: ("机具认证证/卡失败", "SAM failed to authenticate the card"),
-    0x33: ("信息验证错误", "verification error"),
-    0x40: ("无法识别的卡类型", "unknown card type"),
-    0x41: ("读证/卡操作失败", "read failed"),
-    0x47: ("取随机数失败", "random number failed"),
-    0x60: ("SAM自检失败", "SAM self-test failed"),
-    0x66: ("SAM未经授权", "SAM not authorised"),
-    0x80: ("寻找证/卡失败", "no card found"),
-    0x81: ("选取证/卡失败", "card select failed"),
-    0x91: ("证/卡中此项无内容", "field has no content"),
-}
+_STATUS = json.loads(Path(__file__).with_name("status_codes.json").read_text(encoding="utf-8"))
+STATUS_TEXT: dict[int, tuple[str, str]] = {int(k, 16): (zh, en) for k, (zh, en) in _STATUS["codes"].items()}
 
 # Statuses that point at the SAM module itself (a reset may help), not at the card.
 SAM_FAULTS = frozenset({0x23, 0x24, 0x60, 0x66})
@@ -380,7 +364,8 @@ LINK_FAULTS = frozenset({0x10, 0x11, 0x21})
 
 def describe_status(code: int) -> tuple[str, str]:
     """(zh, en) meaning of SW3."""
-    return STATUS_TEXT.get(code, (f"未知状态码 {code:02X}", f"unknown status {code:02X}"))
+    zh, en = _STATUS["unknown"]
+    return STATUS_TEXT.get(code, (zh.format(code=f"{code:02X}"), en.format(code=f"{code:02X}")))
 
 
 # --- text blocks -----------------------------------------------------------------------------

@@ -23,6 +23,7 @@ def run(args: argparse.Namespace) -> int:
     from devices.printer.render import render
     from devices.printer.service import PrintService
     from kiosk import receipts, settings
+    from kiosk.i18n import sentences
     from kiosk.models import Station
 
     try:
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         done.set()
 
     def on_problem(job_id: str, problem) -> None:
-        print(f"  problem: {problem.kind.value} ({problem.detail}) — {problem.message_zh}")
+        print(f"  problem: {problem.kind.value} ({problem.detail}) — {sentences(problem.msgids, 'zh')}")
 
     svc = PrintService(pcfg, on_job_done=on_done, on_job_problem=on_problem)
     svc.start()

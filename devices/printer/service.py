@@ -5,7 +5,7 @@ A job leaves the queue only when the printer confirms it: the process-ID respons
 it, status that stays ready for the whole estimated print time. If the printer stops
 mid-job (paper end, cover open, error, offline) the worker clears the printer's buffers
 (DLE DC4 fn=8) so the rest of the slip does not come out after the refill, tells the UI
-(`on_job_problem`, zh/en, with the QR to show instead) and prints the whole job again,
+(`on_job_problem`, msgids, with the QR to show instead) and prints the whole job again,
 once, when the printer is ready — or drops it after `max_job_age_s`.
 
 Printers that cannot answer (model `status = none`, a write-only link, or a printer that
@@ -44,40 +44,41 @@ from devices.printer.status import (
     process_id_request,
     status_query,
 )
+from kiosk.i18n import N_
 from kiosk.receipts import Receipt
 from kiosk.settings import PrinterSettings
 
 log = logging.getLogger(__name__)
 
+# msgids (kiosk.i18n; Chinese in assets/locale/zh): the cause, then what the seeker can do.
 _CAUSE = {
-    Problem.PAPER_OUT: ("打印机没纸了，凭条暂时打不出来。", "The printer is out of paper."),
-    Problem.COVER_OPEN: ("打印机盖没有关好，凭条暂时打不出来。", "The printer cover is open."),
-    Problem.OFFLINE: ("打印机暂停工作，凭条暂时打不出来。", "The printer is offline."),
-    Problem.ERROR: ("打印机出现故障，凭条暂时打不出来。", "The printer has a fault."),
-    Problem.NOT_RESPONDING: ("打印机没有响应，凭条暂时打不出来。", "The printer is not responding."),
-    Problem.NO_PRINTER: ("没有找到打印机，凭条暂时打不出来。", "The printer is not connected."),
-    Problem.EXPIRED: ("凭条等待时间过长，已取消打印。", "The slip waited too long and was cancelled."),
+    Problem.PAPER_OUT: N_("The printer is out of paper."),
+    Problem.COVER_OPEN: N_("The printer cover is open."),
+    Problem.OFFLINE: N_("The printer is offline."),
+    Problem.ERROR: N_("The printer has a fault."),
+    Problem.NOT_RESPONDING: N_("The printer is not responding."),
+    Problem.NO_PRINTER: N_("The printer is not connected."),
+    Problem.EXPIRED: N_("The slip waited too long and was cancelled."),
 }
-_QR_HINT = ("请用手机扫描屏幕上的二维码保存信息。", "Scan the QR code on the screen with your phone instead.")
-_LATER = ("工作人员处理后会自动补打。", "It will print automatically once the printer is fixed.")
+_QR_HINT = N_("Scan the QR code on the screen with your phone instead.")
+_LATER = N_("It will print automatically once the printer is fixed.")
 
 
 @dataclass(frozen=True, slots=True)
 class PrintProblem:
     kind: Problem
-    message_zh: str
-    message_en: str
+    msgids: tuple[str, ...]  # sentences for the seeker: kiosk.i18n.sentences(msgids, lang)
     qr_data: str | None  # what the screen can show instead of the paper
     detail: str = ""  # English, for maintainers; no personal data
 
 
 def make_problem(kind: Problem, qr_data: str | None, detail: str = "") -> PrintProblem:
-    zh, en = _CAUSE[kind]
+    msgids = [_CAUSE[kind]]
     if qr_data:
-        zh, en = zh + _QR_HINT[0], en + " " + _QR_HINT[1]
+        msgids.append(_QR_HINT)
     if kind is not Problem.EXPIRED:
-        zh, en = zh + _LATER[0], en + " " + _LATER[1]
-    return PrintProblem(kind, zh, en, qr_data, detail)
+        msgids.append(_LATER)
+    return PrintProblem(kind, tuple(msgids), qr_data, detail)
 
 
 @dataclass

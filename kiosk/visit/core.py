@@ -20,6 +20,7 @@ from kiosk import opening_hours
 from kiosk.filters import JobFilter
 from kiosk.formatting import distance_text, start_text
 from kiosk.geo import haversine_km
+from kiosk.i18n import N_
 from kiosk.models import Job, Policy, Settlement, Station
 from kiosk.pin import PinGuard, is_old_format
 from kiosk.session import Session
@@ -50,12 +51,6 @@ APPLY_CONSENT, APPLY_PHONE, APPLY_DONE = "apply_consent", "apply_phone", "apply_
 # Statistics events (names only): what the operations reports count.
 EVENTS = ("visit_started", "visit_ended", "card_read", "card_problem", "code_scanned", "job_viewed",
           "slip_printed", "print_problem", "registration", "maintenance_opened", "pin_refused")
-
-
-def N_(msgid: str) -> str:
-    """Marks a msgid for the catalogue (tests/ui/test_ui_static.py finds these); the UI
-    translates it when it shows it."""
-    return msgid
 
 
 @dataclass(frozen=True, slots=True)
@@ -511,7 +506,7 @@ class Visit:
         self._event("card_problem")
         if self.screen == ATTRACT:
             self.start()
-        return self._step(notice=problem.message_en)
+        return self._step(notice=problem.msgid)
 
     def card_removed(self) -> Step:
         return self.end("card removed") if self.session.identified else self._step()
@@ -544,7 +539,7 @@ class Visit:
             self.maintenance_until = r.expires_at or 0
             self._event("maintenance_opened")
             return self.go(MAINTENANCE)
-        return self._step(notice=r.message_en)
+        return self._step(notice=r.msgid)
 
     # --- maintenance -------------------------------------------------------------------------------
     def open_pin_entry(self) -> Step:

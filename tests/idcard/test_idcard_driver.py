@@ -10,6 +10,7 @@ import pytest
 from devices.base import DeviceState
 from devices.idcard import protocol as p
 from devices.idcard.simulator import Fault, ReaderSimulator
+from kiosk.i18n import tr
 from kiosk.identity import IdentityCard, ProblemKind, ReadProblem
 from tests import waiting
 
@@ -84,7 +85,7 @@ def test_expired_card_is_a_problem_told_once(sim: ReaderSimulator, make_reader, 
     assert wait_for(lambda: sim.received[(0x20, 0x01)] >= polls + 5)
     problems = ev.of("error")
     assert len(problems) == 1 and isinstance(problems[0], ReadProblem)
-    assert problems[0].kind is kind and problems[0].message_zh and problems[0].message_en
+    assert problems[0].kind is kind and tr(problems[0].msgid, "zh") != problems[0].msgid
     assert ev.of("card") == []
     sim.remove()
     assert wait_for(lambda: sim.received[(0x20, 0x02)] >= 1 and not reader.card_tracked)

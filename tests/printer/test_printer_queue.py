@@ -11,6 +11,7 @@ from devices.printer.sample import SAMPLE_JOB, SAMPLE_POLICY, SAMPLE_STATION, SA
 from devices.printer.service import PrintService
 from devices.printer.status import Problem
 from kiosk import receipts as r
+from kiosk.i18n import tr
 from kiosk.settings import PrinterSettings
 
 SLIP = r.job_slip(SAMPLE_JOB, SAMPLE_STATION, printed_at=SAMPLE_TIME)
@@ -43,8 +44,9 @@ def test_paper_out_mid_job_prints_exactly_once_after_refill() -> None:
             assert ev.wait(lambda: ev.problems, 5), svc.status
             (pid, problem), = ev.problems
             assert pid == job_id and problem.kind is Problem.PAPER_OUT
-            assert "缺纸" in problem.message_zh or "没纸" in problem.message_zh
-            assert "paper" in problem.message_en and problem.qr_data == "job:qh-0001"
+            zh = tr(problem.msgids[0], "zh")
+            assert "缺纸" in zh or "没纸" in zh
+            assert "paper" in problem.msgids[0] and problem.qr_data == "job:qh-0001"
             assert svc.pending == [job_id] and ev.done == []
             assert len(sim.spoiled) == 1 and sim.printed == []  # partial slip, buffer cleared
             time.sleep(0.5)  # still out of paper: nothing more happens, nobody is told twice

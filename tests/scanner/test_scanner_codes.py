@@ -12,6 +12,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from kiosk import codes
+from kiosk.i18n import tr
 from kiosk.settings import from_dict
 from kiosk.used_codes import UsedCodes
 
@@ -39,7 +40,7 @@ S = cfg()
 def test_job_codes_and_links(text, job_id):
     r = codes.route(text, S)
     assert (r.kind, r.value) == ("job", job_id)
-    assert r.message_zh and r.message_en
+    assert r.msgid and tr(r.msgid, "zh") != r.msgid
 
 
 @pytest.mark.parametrize(
@@ -67,7 +68,7 @@ def test_job_codes_and_links(text, job_id):
 def test_everything_else_is_unrecognised_with_zh_en_message(text):
     r = codes.route(text, S)
     assert r.kind == "unrecognised" and r.value == ""
-    assert r.message_zh.startswith("无法识别此二维码") and r.message_en.startswith("Code not recognised")
+    assert tr(r.msgid, "zh").startswith("无法识别此二维码") and r.msgid.startswith("Code not recognised")
 
 
 def test_job_host_from_settings_and_api_job_url():
@@ -86,7 +87,7 @@ def test_seeker_token_routed_but_never_in_log_text():
 
 def test_too_long_payload_is_refused_before_parsing():
     r = codes.route("job:" + "a" * 5000, S)
-    assert r.kind == "unrecognised" and r.reason == "too long" and "过长" in r.message_zh
+    assert r.kind == "unrecognised" and r.reason == "too long" and "过长" in tr(r.msgid, "zh")
 
 
 @pytest.fixture
@@ -107,7 +108,7 @@ def test_maintenance_code_works_once_even_across_a_restart(tmp_path: Path):
     assert first.kind == "maintenance"
     again = codes.route(code, S, now=NOW + 2, used=UsedCodes.in_dir(tmp_path))  # a new process
     assert (again.kind, again.reason) == ("unrecognised", "already used")
-    assert "已使用" in again.message_zh and "already been used" in again.message_en
+    assert "已使用" in tr(again.msgid, "zh") and "already been used" in again.msgid
     other = codes.make_maintenance_code(ED_PRIV, "demo-park", ttl_s=3600, now=NOW)
     assert codes.route(other, S, now=NOW + 3, used=UsedCodes.in_dir(tmp_path)).kind == "maintenance"
     # past its expiry the code is refused as expired, and the ledger forgets it
@@ -139,7 +140,7 @@ def test_ledger_is_bounded_and_fails_closed(tmp_path: Path, monkeypatch: pytest.
 def test_maintenance_code_rejections(used: UsedCodes):
     code = codes.make_maintenance_code(ED_PRIV, "demo-park", ttl_s=600, now=NOW)
     assert codes.route(code, S, now=NOW + 601, used=used).reason == "expired"
-    assert "过期" in codes.route(code, S, now=NOW + 601, used=used).message_zh
+    assert "过期" in tr(codes.route(code, S, now=NOW + 601, used=used).msgid, "zh")
     assert codes.route(code, cfg(station="other-park"), now=NOW, used=used).reason == "other station"
     other_priv, other_pub = codes.new_ed25519_keys()
     assert codes.route(code, cfg(other_pub), now=NOW, used=used).reason == "bad signature"
@@ -201,6 +202,6 @@ def test_enrolment_code_from_the_admin_page_is_recognised_not_logged():
     qr_text = Enrolment("s-1", format_code("ABCDEFGHJKMN"), None).qr_text  # as drawn on the admin page
     r = codes.route(qr_text, S)
     assert (r.kind, r.value) == ("enrol", "ABCD-EFGH-JKMN")
-    assert "gig-kiosk enrol" in r.message_zh and "gig-kiosk enrol" in r.message_en
+    assert "gig-kiosk enrol" in tr(r.msgid, "zh") and "gig-kiosk enrol" in r.msgid
     assert "ABCD" not in r.log_text()
     assert codes.route("enrol:ABCD-EFGH-JKM0", S).kind == "unrecognised"  # 0 is never in a code

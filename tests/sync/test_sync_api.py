@@ -20,6 +20,7 @@ from kiosk.api import (
     ApiUnauthorised,
     FullJitterRetry,
 )
+from kiosk.i18n import tr
 from kiosk.netsim import FaultProxy
 
 
@@ -48,7 +49,7 @@ def test_typed_errors(central: Central, tmp_path: Path) -> None:
     bad = ApiClient(kiosk_settings(central, tmp_path).api.model_copy(update={"token": "wrong"}))
     with pytest.raises(ApiUnauthorised) as e:
         bad.jobs_page(sid, None)
-    assert e.value.status == 401 and e.value.message_zh and e.value.message_en
+    assert e.value.status == 401 and tr(e.value.msgid, "zh") != e.value.msgid
     other = central.seed["stations"][1]["id"]
     with pytest.raises(ApiUnauthorised) as e:
         client(central, tmp_path).jobs_page(other, None)
@@ -58,7 +59,7 @@ def test_typed_errors(central: Central, tmp_path: Path) -> None:
     assert e.value.status == 422 and "seeker" in e.value.reason
     with pytest.raises(ApiOffline) as e:
         client(central, tmp_path, base_url="http://127.0.0.1:9", retries=0).jobs_page(sid, None)
-    assert e.value.status is None and "离线" in e.value.message_zh or "网络" in e.value.message_zh
+    assert e.value.status is None and "离线" in tr(e.value.msgid, "zh") or "网络" in tr(e.value.msgid, "zh")
     with pytest.raises(ApiOffline):
         ApiClient(kiosk_settings(central, tmp_path).api.model_copy(update={"base_url": ""})).jobs_page(sid, None)
 

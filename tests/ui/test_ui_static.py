@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.identity import ProblemKind
 from screens.i18n import Translator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,16 +35,24 @@ def test_the_visits_msgids_are_scanned() -> None:
     assert {"Wrong PIN", "This job has been filled or withdrawn.", "Staffed {hours}"} <= used_msgids()
 
 
-def test_card_and_code_messages_read_as_before() -> None:
-    """The visit shows a card problem or a scanned code's message by its English text as
-    msgid: the catalogue must give exactly the Chinese the kiosk's code pairs it with."""
+def test_card_code_and_printer_messages_read_as_before() -> None:
+    """Problems and routes carry a msgid; the catalogue gives exactly the Chinese the kiosk
+    showed when they carried (zh, en) pairs."""
+    from devices.printer.service import Problem, make_problem
     from kiosk.codes import _MSG
+    from kiosk.i18n import sentences
     from kiosk.identity import _MESSAGES
 
     tr = Translator()
-    pairs = [*_MESSAGES.values(), *_MSG.values()]
-    assert len(pairs) > 10
-    assert [tr(en, "zh") for _zh, en in pairs] == [zh for zh, _en in pairs]
+    assert tr(_MESSAGES[ProblemKind.EXPIRED], "zh") == "证件已过期，请使用有效证件。"
+    assert tr(_MSG["used"], "zh") == "此维护码已使用过，请重新获取"
+    assert Translator().missing([*_MESSAGES.values(), *_MSG.values()], "zh") == set()
+    problem = make_problem(Problem.PAPER_OUT, "job:1")
+    assert sentences(problem.msgids, "zh") == (
+        "打印机没纸了，凭条暂时打不出来。请用手机扫描屏幕上的二维码保存信息。工作人员处理后会自动补打。")
+    assert sentences(problem.msgids, "en") == ("The printer is out of paper. Scan the QR code on the screen "
+                                               "with your phone instead. It will print automatically once "
+                                               "the printer is fixed.")
 
 
 def _luminance(rgb: tuple[float, ...]) -> float:
