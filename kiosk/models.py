@@ -31,10 +31,10 @@ class JobStatus(StrEnum):
 
 
 # Display names, Chinese first. Kept here (not in screens/) because receipts print them too.
-PAY_UNIT_ZH = {PayUnit.HOUR: "时", PayUnit.DAY: "天", PayUnit.PIECE: "件", PayUnit.ORDER: "单"}
-PAY_UNIT_EN = {PayUnit.HOUR: "hour", PayUnit.DAY: "day", PayUnit.PIECE: "piece", PayUnit.ORDER: "order"}
-SETTLEMENT_ZH = {Settlement.DAILY: "日结", Settlement.WEEKLY: "周结", Settlement.ON_COMPLETION: "完工结"}
-SETTLEMENT_EN = {
+PAY_UNIT_ZH: dict[str, str] = {PayUnit.HOUR: "时", PayUnit.DAY: "天", PayUnit.PIECE: "件", PayUnit.ORDER: "单"}
+PAY_UNIT_EN: dict[str, str] = {PayUnit.HOUR: "hour", PayUnit.DAY: "day", PayUnit.PIECE: "piece", PayUnit.ORDER: "order"}
+SETTLEMENT_ZH: dict[str, str] = {Settlement.DAILY: "日结", Settlement.WEEKLY: "周结", Settlement.ON_COMPLETION: "完工结"}
+SETTLEMENT_EN: dict[str, str] = {
     Settlement.DAILY: "paid daily",
     Settlement.WEEKLY: "paid weekly",
     Settlement.ON_COMPLETION: "paid on completion",
