@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from kiosk.session import Session
 from kiosk.store import Store
+from kiosk.worker import Signal
 
 if TYPE_CHECKING:  # drivers, numpy, pydantic: not needed to draw the first frame
     import datetime as dt
@@ -65,13 +66,13 @@ class Services:
     sync: SyncWorker | None = None  # may arrive later: see attach_sync
     outbox: Outbox | None = None  # applications, committed before "received"
     remote_config: RemoteConfig | None = None
-    on_sync_attached: Callable[[SyncWorker], None] | None = None
+    sync_attached: Signal[[SyncWorker]] = field(default_factory=lambda: Signal("services.sync_attached"))
     demo: DemoDevices | None = None  # in `gig-kiosk demo`
     speaker: Speaker | None = None  # spoken prompts
     # Slow set-up (filling the demo cache, starting an embedded server) that must not delay
-    # the first frame: run in a thread by start(); on_data_changed is called when it is done.
+    # the first frame: run in a thread by start(); data_changed is emitted when it is done.
     background_init: Callable[[], None] | None = None
-    on_data_changed: Callable[[], None] | None = None
+    data_changed: Signal[[]] = field(default_factory=lambda: Signal("services.data_changed"))
 
     @cached_property
     def index(self) -> GeoIndex:
@@ -99,8 +100,7 @@ class Services:
             self.background_init()
         except Exception:
             logging.getLogger(__name__).exception("background set-up failed")
-        if self.on_data_changed is not None:
-            self.on_data_changed()
+        self.data_changed.emit()
 
     def stop(self) -> None:
         for device in (self.sync, *self.scanners, self.idcard, self.printer, self.speaker, self.demo):
@@ -110,8 +110,7 @@ class Services:
     def attach_sync(self, sync: SyncWorker) -> None:
         """Install a sync worker built after start-up (the demo's embedded server) and start it."""
         self.sync = sync
-        if self.on_sync_attached is not None:
-            self.on_sync_attached(sync)
+        self.sync_attached.emit(sync)
         sync.start()
 
     def device_health(self) -> dict[str, Any]:

@@ -27,14 +27,14 @@ def on_ui_thread(fn: Callable[..., Any]) -> Callable[..., None]:
 
 def wire(app: GigKioskApp, services: Services) -> None:
     visit = app.visit
-    services.on_data_changed = on_ui_thread(lambda: app.act(visit.data_changed()))
+    services.data_changed.connect(on_ui_thread(lambda: app.act(visit.data_changed())))
     if services.printer is not None:  # print worker thread -> UI thread
         printer = services.printer
         printer.job_done.connect(on_ui_thread(lambda job_id, confirmed: _print_done(app, job_id, confirmed)))
         failed = on_ui_thread(lambda job_id, p: visit.print_failed(job_id, p) and app.act())
         printer.job_problem.connect(failed)
         printer.job_dropped.connect(failed)
-    services.on_sync_attached = lambda sync: wire_sync(app, sync)
+    services.sync_attached.connect(lambda sync: wire_sync(app, sync))
     if services.sync is not None:
         wire_sync(app, services.sync)
     for scanner in services.scanners:  # decode thread -> UI thread
