@@ -12,6 +12,7 @@ demo: system $(STAMP)
 
 test: system-test $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy kiosk devices
 	$(BIN)/python -m pytest -q -p no:cacheprovider --doctest-modules kiosk devices
 	$(XVFB) $(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 

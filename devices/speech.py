@@ -38,6 +38,10 @@ class Speaker:
             return DeviceStatus(DeviceState.NO_DEVICE, "espeak-ng not installed")
         return DeviceStatus(DeviceState.OK, "wav files" if self.out_dir else "speaker")
 
+    def health(self) -> dict[str, str]:
+        """For the heartbeat, like every driver (kiosk.worker.Worker.health)."""
+        return self.status.as_dict()
+
     @property
     def available(self) -> bool:
         return self.binary is not None

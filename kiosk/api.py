@@ -125,7 +125,7 @@ def _retry(methods: frozenset[str], total: int, backoff: float, cap: float,
         status_forcelist=RETRY_STATUSES,
         backoff_factor=backoff,
         backoff_max=cap,
-        retry_after_max=retry_after_max,
+        retry_after_max=retry_after_max,  # type: ignore[arg-type]  # urllib3 says int; it only compares
         respect_retry_after_header=True,
         raise_on_status=False,  # hand the last response to us; we map it to a typed error
         raise_on_redirect=False,
@@ -270,7 +270,8 @@ class ApiClient:
         sent = len(req.method or "") + len(req.path_url) + 12
         sent += sum(len(k) + len(v) + 4 for k, v in req.headers.items())
         body = req.body or b""
-        sent += len(body.encode() if isinstance(body, str) else body)
+        # requests prepares str or bytes here (a streamed body would have no length to count)
+        sent += len(body.encode()) if isinstance(body, str) else len(body) if isinstance(body, bytes) else 0
         got = 15 + sum(len(k) + len(v) + 4 for k, v in r.headers.items())  # body: in _call
         with self._stats_lock:
             self.stats.requests += 1

@@ -112,9 +112,9 @@ def route(text: str, settings: Any, now: float | None = None, used: UsedCodes | 
                 return _route(JOB, job_id, digest=digest)
             return _route(UNRECOGNISED, digest=digest, reason="bad job id")
         if low.startswith(("https://", "http://")):
-            job_id = _job_id_from_url(t, settings)
-            if job_id:
-                return _route(JOB, job_id, digest=digest)
+            url_job_id = _job_id_from_url(t, settings)
+            if url_job_id:
+                return _route(JOB, url_job_id, digest=digest)
             return _route(UNRECOGNISED, digest=digest, reason="foreign link")
         if low.startswith("seeker:"):
             token = t[7:].strip()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
+from typing import Any
 
 from kiosk.models import PayUnit, Settlement
 
@@ -22,4 +23,5 @@ class JobFilter:
         """A copy with `value` added to or removed from the set field `attr` (chip tap)."""
         current = set(getattr(self, attr))
         current.symmetric_difference_update({value})
-        return replace(self, **{attr: frozenset(current)})
+        changes: dict[str, Any] = {attr: frozenset(current)}
+        return replace(self, **changes)

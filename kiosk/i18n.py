@@ -85,7 +85,9 @@ class _PoTranslations(gettext.NullTranslations):
 
         with po.open("rb") as fh:
             catalog = read_po(fh, locale=_babel_locale(po))
-        self._strings = {m.id: m.string for m in catalog if m.id and m.string}
+        # Plural entries (id and string are tuples) are not used by the kiosk: singular only.
+        self._strings: dict[str, str] = {m.id: m.string for m in catalog
+                                         if isinstance(m.id, str) and isinstance(m.string, str) and m.id and m.string}
 
     def gettext(self, message: str) -> str:
         return self._strings.get(message, message)

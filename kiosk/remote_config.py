@@ -31,7 +31,6 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -42,6 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kiosk import opening_hours
 from kiosk.settings import Settings
+from kiosk.worker import Signal
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +138,8 @@ class RemoteConfig:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._configured_keys = list(settings.security.trusted_config_keys)
         self._lock = threading.RLock()
-        self._listeners: list[Callable[[AppliedConfig], None]] = []
+        # listener(new_config) after each applied document, on the thread that applied it
+        self.applied: Signal[[AppliedConfig]] = Signal("remote_config.applied")
         self._current = AppliedConfig()
         self._raw: bytes | None = None
         self.rejected: Rejected | None = self._load_rejected()
@@ -164,10 +165,6 @@ class RemoteConfig:
     def needs_key(self) -> bool:
         """True when no key is trusted yet and the caller should pin the county's key."""
         return not self._keys
-
-    def on_applied(self, callback: Callable[[AppliedConfig], None]) -> None:
-        """callback(new_config) after each applied document, on the thread that applied it."""
-        self._listeners.append(callback)
 
     def pin_key(self, county: str, public_key_b64: str) -> None:
         """Trust on first use: only when the TOML names no keys and none is pinned yet."""
@@ -215,14 +212,9 @@ class RemoteConfig:
             if self.rejected is not None and (self.rejected.version or 0) <= version:
                 self.rejected = None
                 self._save_rejected()
-            listeners = list(self._listeners)
             applied = self._current
         log.info("remote config version %s applied", version)
-        for cb in listeners:
-            try:
-                cb(applied)
-            except Exception:  # a broken listener must not undo or block the apply
-                log.exception("remote config listener failed")
+        self.applied.emit(applied)  # outside the lock; a broken listener cannot undo the apply
         return ApplyResult("applied", version)
 
     # --- verification ---------------------------------------------------------------------

@@ -8,9 +8,10 @@ visit (done button, card removed, idle timeout). Nothing here is ever written to
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from kiosk.worker import Signal
 
 
 @dataclass
@@ -21,14 +22,13 @@ class Session:
     consent_at: float = 0.0
     viewed_job_ids: list[str] = field(default_factory=list)
     started_at: float = field(default_factory=time.monotonic)
-    _on_clear: list[Callable[[], None]] = field(default_factory=list, repr=False)
+    # emitted by clear(): listeners (screens) wipe what they show
+    cleared: Signal[[]] = field(default_factory=lambda: Signal("session.cleared"), repr=False,
+                                compare=False)
 
     @property
     def identified(self) -> bool:
         return self.identity is not None
-
-    def on_clear(self, callback: Callable[[], None]) -> None:
-        self._on_clear.append(callback)
 
     def clear(self) -> None:
         """Forget the person. Listeners (screens) wipe what they show."""
@@ -38,8 +38,7 @@ class Session:
         self.consent_at = 0.0
         self.viewed_job_ids.clear()
         self.started_at = time.monotonic()
-        for callback in list(self._on_clear):
-            callback()
+        self.cleared.emit()
 
     def __repr__(self) -> str:  # never print personal fields, even in a traceback
         return f"Session(identified={self.identified}, viewed={len(self.viewed_job_ids)})"

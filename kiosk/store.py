@@ -214,7 +214,7 @@ class Store:
         )
         date = dt.date.fromisoformat
         return {
-            r[0]: JobSummary(*r[1:8], date(r[8]), date(r[9]) if r[9] else None, r[10]) for r in rows
+            r[0]: JobSummary._make((*r[1:8], date(r[8]), date(r[9]) if r[9] else None, r[10])) for r in rows
         }
 
     def count_jobs(self) -> int:

@@ -1,7 +1,7 @@
 """Background sync with the central API: config, jobs, policies, outbox, heartbeats.
 
-`SyncWorker` owns one daemon thread (start/stop/wake/status, like devices.base.Device; kiosk
-must not import devices, so it mirrors that pattern). A cycle runs at start-up and every
+`SyncWorker` is a kiosk.worker.Worker, like every device driver: one daemon thread,
+start/stop, a status, full-jitter backoff; plus `wake()`. A cycle runs at start-up and every
 `sync_interval_s` of the remote config: config first (a new radius resets the jobs cursor
 so the same cycle re-fetches), then the jobs and policies deltas (each page applied in one
 store transaction together with its cursor, so a crash mid-sync resumes where it stopped),
@@ -14,15 +14,15 @@ included), at most MAX_PAGES pages per resource, and a page that says has_more m
 cursor; otherwise the cycle stops with ApiAbandoned (logged, shown in the sync status that the
 heartbeat carries) and the next one resumes from the last committed page.
 
-Listeners (`on_change(cb)`, cb(kind) with kind in "jobs", "policies", "config",
-"connectivity") run on the sync thread; the UI hops to its own thread itself.
+Listeners of the `changed` Signal (`changed.connect(cb)`, cb(kind) with kind in "jobs",
+"policies", "config", "connectivity") run on the sync thread; the UI hops to its own thread
+itself.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import random
 import sqlite3
 import threading
 import time
@@ -38,6 +38,7 @@ from kiosk.printable import printable
 from kiosk.remote_config import AppliedConfig, RemoteConfig
 from kiosk.settings import Settings
 from kiosk.store import Store
+from kiosk.worker import Signal, Worker, WorkerState, WorkerStatus
 
 log = logging.getLogger(__name__)
 
@@ -82,20 +83,8 @@ class CycleReport:
                 "config": dict(self.config), "outbox": dict(self.outbox)}
 
 
-@dataclass(frozen=True, slots=True)
-class SyncStatus:
-    """Mirrors devices.base.DeviceStatus for the maintenance screen."""
-
-    state: str  # starting | ok | offline | unauthorised | error | stopped
-    detail: str = ""  # short, English, no personal data
-    since: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return self.state == "ok"
-
-    def as_dict(self) -> dict[str, str]:
-        return {"state": self.state, "detail": self.detail}
+# The sync's status is a worker status: starting | ok | offline | unauthorised | error | stopped.
+SyncStatus = WorkerStatus
 
 
 def paper_from_health(health: dict[str, Any]) -> str:
@@ -110,9 +99,10 @@ def paper_from_health(health: dict[str, Any]) -> str:
     return "ok" if printer.get("state") in ("ok", "warning") else "unknown"
 
 
-class SyncWorker:
+class SyncWorker(Worker):
     name = "sync"
-    retry_base_s = 2.0  # first retry after a failed cycle: random(0, 4 s), doubling
+    backoff_base_s = 2.0  # first retry after a failed cycle: random(0, 4 s), doubling
+    backoff_floor_s = 0.5
     max_pages = MAX_PAGES
 
     def __init__(
@@ -126,6 +116,7 @@ class SyncWorker:
         *,
         paper_state: Callable[[], str] | None = None,
     ) -> None:
+        super().__init__()
         self.settings = settings
         self.station_id = settings.station.id
         self.store = store
@@ -136,42 +127,16 @@ class SyncWorker:
         self.paper_state = paper_state
         self.online = False
         self.last_success_at: float | None = self._stored_last_success()
-        self._status = SyncStatus("stopped", since=time.monotonic())
-        self._listeners: list[Callable[[str], None]] = []
-        self._stop = threading.Event()
+        self.changed: Signal[[str]] = Signal("sync.changed")
         self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
         self._cycle_lock = threading.Lock()
         self._seen_etag: str | None = None  # last document fetched, applied or not
         self._config_due = False
         self._check_station()
 
     # --- public ---------------------------------------------------------------------------
-    @property
-    def status(self) -> SyncStatus:
-        return self._status
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def on_change(self, callback: Callable[[str], None]) -> None:
-        self._listeners.append(callback)
-
-    def start(self) -> None:
-        if self.running:
-            return
-        self._stop.clear()
-        self._set_status("starting")
-        self._thread = threading.Thread(target=self._run, name="sync", daemon=True)
-        self._thread.start()
-
     def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread:
-            self._thread.join(timeout)
-        self._set_status("stopped")
+        super().stop(timeout)
 
     def wake(self) -> None:
         """Flush the outbox now (called right after an application). Never blocks."""
@@ -222,7 +187,7 @@ class SyncWorker:
                 # The server's delta only reports changes: jobs entering the new radius would
                 # never come. Start over with a full sync (reset replaces the cache).
                 self.store.set_meta(META_JOBS_CURSOR, "")
-            self._emit("config")
+            self.changed.emit("config")
         return {"status": result.status, "version": result.version}
 
     def sync_jobs(self) -> Counts:
@@ -328,7 +293,7 @@ class SyncWorker:
                 break
         counts.deleted += len(previous)  # replaced away and not sent again
         if counts.added or counts.updated or counts.deleted:
-            self._emit(kind)
+            self.changed.emit(kind)
         return counts
 
     def _count(self, conn: sqlite3.Connection, table: str, ids: list[str], counts: Counts,
@@ -338,10 +303,10 @@ class SyncWorker:
             chunk = ids[i:i + 500]
             marks = ",".join("?" * len(chunk))
             existing |= {r[0] for r in conn.execute(f"SELECT id FROM {table} WHERE id IN ({marks})", chunk)}
-        for i in ids:
-            if i in existing or i in previous:
+        for item_id in ids:
+            if item_id in existing or item_id in previous:
                 counts.updated += 1
-                previous.discard(i)
+                previous.discard(item_id)
             else:
                 counts.added += 1
 
@@ -391,38 +356,27 @@ class SyncWorker:
         was = self.online
         if exc is None:
             self.online = True
-            self._set_status("ok")
+            self._set_status(WorkerState.OK)
         else:
             self.online = False
-            state = ("unauthorised" if isinstance(exc, ApiUnauthorised)
-                     else "offline" if isinstance(exc, ApiOffline) else "error")
+            state = (WorkerState.UNAUTHORISED if isinstance(exc, ApiUnauthorised)
+                     else WorkerState.OFFLINE if isinstance(exc, ApiOffline) else WorkerState.ERROR)
             # A refusal (4xx) means the server is there: data is not stale for that reason.
             self.online = not isinstance(exc, ApiUnauthorised | ApiOffline | ApiServerError)
             self._set_status(state, exc.detail[:120])
         if self.online != was:
             log.info("sync: %s", "online" if self.online else "offline")
-            self._emit("connectivity")
-
-    def _set_status(self, state: str, detail: str = "") -> None:
-        if self._status.state != state or self._status.detail != detail:
-            self._status = SyncStatus(state, detail, time.monotonic())
-
-    def _emit(self, kind: str) -> None:
-        for cb in list(self._listeners):
-            try:
-                cb(kind)
-            except Exception:  # a broken listener must not stop the sync
-                log.exception("sync listener failed for %s", kind)
+            self.changed.emit("connectivity")
 
     # --- the thread -----------------------------------------------------------------------
     def _config(self) -> AppliedConfig:
         return self.remote_config.current
 
-    def _run(self) -> None:
+    def run(self) -> None:
         now = time.monotonic()
         next_cycle = next_beat = now
         failures = 0
-        while not self._stop.is_set():
+        while self.running:
             woke = self._wake.is_set()
             self._wake.clear()
             now = time.monotonic()
@@ -435,7 +389,7 @@ class SyncWorker:
                     except ApiError as exc:
                         failures += 1
                         log.warning("sync cycle failed: %s", exc.detail)
-                        next_cycle = time.monotonic() + self._retry_delay(failures)
+                        next_cycle = time.monotonic() + self.backoff(failures)
                 elif woke or self._config_due:
                     ok = True
                     if self._config_due:
@@ -446,20 +400,20 @@ class SyncWorker:
                         # Lost the API between cycles: retry the whole cycle soon, with
                         # backoff, rather than at the next regular interval.
                         failures += 1
-                        next_cycle = min(next_cycle, time.monotonic() + self._retry_delay(failures))
-                if time.monotonic() >= next_beat and not self._stop.is_set():
+                        next_cycle = min(next_cycle, time.monotonic() + self.backoff(failures))
+                if time.monotonic() >= next_beat and self.running:
                     beat_ok = self._guard(self.send_heartbeat)
                     next_beat = time.monotonic() + (
                         self._config().heartbeat_interval_s if beat_ok
-                        else min(self._config().heartbeat_interval_s, self._retry_delay(failures + 1)))
+                        else min(self._config().heartbeat_interval_s, self.backoff(failures + 1)))
                     if not beat_ok:
-                        next_cycle = min(next_cycle, time.monotonic() + self._retry_delay(failures + 1))
+                        next_cycle = min(next_cycle, time.monotonic() + self.backoff(failures + 1))
                     if beat_ok and self._config_due:
                         continue  # fetch the newer config straight away
             except Exception:  # a bug must not end the sync thread
                 log.exception("sync worker error")
-                self._set_status("error", "internal error")
-                next_cycle = time.monotonic() + self._retry_delay(failures + 1)
+                self._set_status(WorkerState.ERROR, "internal error")
+                next_cycle = time.monotonic() + self.backoff(failures + 1)
             wait = max(0.0, min(next_cycle, next_beat) - time.monotonic())
             self._wake.wait(wait)
 
@@ -473,6 +427,8 @@ class SyncWorker:
         self._connectivity(None)
         return True
 
-    def _retry_delay(self, failures: int) -> float:
-        cap = float(self._config().sync_interval_s)
-        return max(0.5, random.uniform(0, min(cap, self.retry_base_s * 2**failures)))
+    def _interrupt(self) -> None:
+        self._wake.set()
+
+    def _backoff_cap(self) -> float:
+        return float(self._config().sync_interval_s)

@@ -55,8 +55,7 @@ class DemoDevices:
 
     def make_camera(self) -> CameraScanner:
         """The real camera pipeline, fed by the simulated camera."""
-        return CameraScanner(self.camera_sim, on_code=lambda _code: None,
-                             repeat_window_s=self.settings.devices.scanner.repeat_window_s)
+        return CameraScanner(self.camera_sim, repeat_window_s=self.settings.devices.scanner.repeat_window_s)
 
     def fresh_maintenance_code(self) -> Path:
         """A maintenance QR signed now with the demo-only key (the committed image expires)."""

@@ -27,13 +27,13 @@ def build_services(settings: Settings) -> Services:
     if d.scanner.camera is not None:
         from devices.scanner.camera import CameraScanner
 
-        # on_code is set by the app, which owns routing
-        scanners.append(CameraScanner(d.scanner.camera, lambda _c: None, d.scanner.repeat_window_s))
+        # the app connects to .scanned: it owns routing
+        scanners.append(CameraScanner(d.scanner.camera, repeat_window_s=d.scanner.repeat_window_s))
     if d.scanner.serial_port:
         from devices.scanner.serial import SerialScanner
 
         scanners.append(
-            SerialScanner(d.scanner.serial_port, d.scanner.serial_baudrate, lambda _c: None,
+            SerialScanner(d.scanner.serial_port, d.scanner.serial_baudrate,
                           repeat_window_s=d.scanner.repeat_window_s)
         )
     services = Services(settings=settings, store=store, idcard=idcard, printer=printer, scanners=scanners)

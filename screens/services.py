@@ -7,17 +7,43 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kiosk.session import Session
 from kiosk.store import Store
+from kiosk.worker import Signal
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # drivers, numpy, pydantic: not needed to draw the first frame
     import datetime as dt
 
+    from devices.idcard.reader import IdCardReader
+    from devices.printer.service import PrintService
+    from devices.scanner.camera import CameraScanner
+    from devices.scanner.serial import SerialScanner
+    from devices.speech import Speaker
     from kiosk.filters import JobFilter
+    from kiosk.geoindex import GeoIndex
+    from kiosk.outbox import Outbox
+    from kiosk.remote_config import RemoteConfig
     from kiosk.search import SearchResult
-    from kiosk.settings import Settings  # pydantic: not needed to draw the first frame
+    from kiosk.settings import Settings
+    from kiosk.sync import SyncWorker
+    from kiosk.worker import WorkerStatus
+    from screens.demo_devices import DemoDevices
+
+    Scanner = CameraScanner | SerialScanner
+
+
+class Driver(Protocol):
+    """What Services starts, stops and reports on: every kiosk.worker.Worker, and the Speaker."""
+
+    name: str
+
+    @property
+    def status(self) -> WorkerStatus: ...
+    def health(self) -> dict[str, Any]: ...  # the heartbeat's entry (the printer adds paper)
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -34,22 +60,22 @@ class Services:
     settings: Settings
     store: Store
     session: Session = field(default_factory=Session)
-    printer: Any = None  # devices.printer PrintService, or None when printing is off
-    idcard: Any = None  # devices.idcard reader driver
-    scanners: list[Any] = field(default_factory=list)  # camera / serial scanner drivers
-    sync: Any = None  # kiosk.sync.SyncWorker (may arrive later: see attach_sync)
-    outbox: Any = None  # kiosk.outbox.Outbox: applications, committed before "received"
-    remote_config: Any = None  # kiosk.remote_config.RemoteConfig
-    on_sync_attached: Callable[[Any], None] | None = None
-    demo: Any = None  # screens.demo_devices.DemoDevices in `gig-kiosk demo`
-    speaker: Any = None  # devices.speech.Speaker for spoken prompts
+    printer: PrintService | None = None  # None when printing is off
+    idcard: IdCardReader | None = None
+    scanners: list[Scanner] = field(default_factory=list)
+    sync: SyncWorker | None = None  # may arrive later: see attach_sync
+    outbox: Outbox | None = None  # applications, committed before "received"
+    remote_config: RemoteConfig | None = None
+    sync_attached: Signal[[SyncWorker]] = field(default_factory=lambda: Signal("services.sync_attached"))
+    demo: DemoDevices | None = None  # in `gig-kiosk demo`
+    speaker: Speaker | None = None  # spoken prompts
     # Slow set-up (filling the demo cache, starting an embedded server) that must not delay
-    # the first frame: run in a thread by start(); on_data_changed is called when it is done.
+    # the first frame: run in a thread by start(); data_changed is emitted when it is done.
     background_init: Callable[[], None] | None = None
-    on_data_changed: Callable[[], None] | None = None
+    data_changed: Signal[[]] = field(default_factory=lambda: Signal("services.data_changed"))
 
     @cached_property
-    def index(self) -> Any:
+    def index(self) -> GeoIndex:
         from kiosk.geoindex import GeoIndex  # numpy: imported after the first frame
 
         return GeoIndex(self.store)
@@ -69,38 +95,35 @@ class Services:
             threading.Thread(target=self._run_background_init, name="init", daemon=True).start()
 
     def _run_background_init(self) -> None:
+        assert self.background_init is not None
         try:
             self.background_init()
         except Exception:
             logging.getLogger(__name__).exception("background set-up failed")
-        if self.on_data_changed is not None:
-            self.on_data_changed()
+        self.data_changed.emit()
 
     def stop(self) -> None:
         for device in (self.sync, *self.scanners, self.idcard, self.printer, self.speaker, self.demo):
             if device is not None:
                 device.stop()
 
-    def attach_sync(self, sync: Any) -> None:
+    def attach_sync(self, sync: SyncWorker) -> None:
         """Install a sync worker built after start-up (the demo's embedded server) and start it."""
         self.sync = sync
-        if self.on_sync_attached is not None:
-            self.on_sync_attached(sync)
+        self.sync_attached.emit(sync)
         sync.start()
 
     def device_health(self) -> dict[str, Any]:
         """What the heartbeat reports per device (the printer's includes paper state)."""
-        return {
-            name: d.health() if hasattr(d, "health") else d.status.as_dict()
-            for name, d in self.devices().items()
-        }
+        return {name: d.health() for name, d in self.devices().items()}
 
     def device_report(self) -> list[tuple[str, str, str]]:
         """(device, state, detail) for every driver, for maintainers (no personal data)."""
         return [(name, d.status.state.value, d.status.detail) for name, d in self.devices().items()]
 
-    def devices(self) -> dict[str, Any]:
+    def devices(self) -> dict[str, Driver]:
         """name -> driver, for the maintenance screen and heartbeats."""
-        named = {"idcard": self.idcard, "printer": self.printer, "speech": self.speaker}
-        named |= {getattr(s, "name", f"scanner{i}"): s for i, s in enumerate(self.scanners)}
+        named: dict[str, Driver | None] = {"idcard": self.idcard, "printer": self.printer,
+                                           "speech": self.speaker}
+        named |= {s.name: s for s in self.scanners}
         return {k: v for k, v in named.items() if v is not None}

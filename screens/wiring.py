@@ -27,20 +27,23 @@ def on_ui_thread(fn: Callable[..., Any]) -> Callable[..., None]:
 
 def wire(app: GigKioskApp, services: Services) -> None:
     visit = app.visit
-    services.on_data_changed = on_ui_thread(lambda: app.act(visit.data_changed()))
+    services.data_changed.connect(on_ui_thread(lambda: app.act(visit.data_changed())))
     if services.printer is not None:  # print worker thread -> UI thread
-        services.printer.on_job_done = on_ui_thread(lambda job_id, confirmed: _print_done(app, job_id, confirmed))
-        services.printer.on_job_problem = on_ui_thread(lambda job_id, p: visit.print_failed(job_id, p) and app.act())
-        services.printer.on_job_dropped = services.printer.on_job_problem
-    services.on_sync_attached = lambda sync: wire_sync(app, sync)
+        printer = services.printer
+        printer.job_done.connect(on_ui_thread(lambda job_id, confirmed: _print_done(app, job_id, confirmed)))
+        failed = on_ui_thread(lambda job_id, p: visit.print_failed(job_id, p) and app.act())
+        printer.job_problem.connect(failed)
+        printer.job_dropped.connect(failed)
+    services.sync_attached.connect(lambda sync: wire_sync(app, sync))
     if services.sync is not None:
         wire_sync(app, services.sync)
     for scanner in services.scanners:  # decode thread -> UI thread
-        scanner.on_code = on_ui_thread(lambda code: app.act(visit.code_scanned(code.text)))
+        scanner.scanned.connect(on_ui_thread(lambda code: app.act(visit.code_scanned(code.text))))
     if services.idcard is not None:  # reader thread -> UI thread
-        services.idcard.on_card = on_ui_thread(lambda card: app.act(visit.card_laid(card)))
-        services.idcard.on_removed = on_ui_thread(lambda: app.act(visit.card_removed()))
-        services.idcard.on_error = on_ui_thread(lambda problem: app.act(visit.card_problem(problem)))
+        idcard = services.idcard
+        idcard.card_laid.connect(on_ui_thread(lambda card: app.act(visit.card_laid(card))))
+        idcard.card_removed.connect(on_ui_thread(lambda: app.act(visit.card_removed())))
+        idcard.card_problem.connect(on_ui_thread(lambda problem: app.act(visit.card_problem(problem))))
     if services.settings.devices.scanner.hid:
         from devices.scanner.hid import HidScanDetector
 
@@ -76,8 +79,8 @@ def wire_sync(app: GigKioskApp, sync: Any) -> None:
             t = sync.last_success_at
             app.data_time = time.strftime("%H:%M", time.localtime(t)) if t else ""
 
-    sync.on_change(on_ui_thread(changed))
+    sync.changed.connect(on_ui_thread(changed))
     rc = app.services.remote_config
     if rc is not None:
-        rc.on_applied(on_ui_thread(app.apply_remote_config))
+        rc.applied.connect(on_ui_thread(app.apply_remote_config))
         on_ui_thread(app.apply_remote_config)(rc.current)  # the last known good, from disk

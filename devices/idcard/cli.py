@@ -120,7 +120,7 @@ def _listen(args: argparse.Namespace) -> int:
             {"event": "problem", "kind": e.kind.value, "message_zh": tr(e.msgid, "zh"), "message_en": e.msgid, "detail": e.detail}
         ),
     )
-    reader.on_status(lambda s: _emit({"event": "status", **s.as_dict()}))
+    reader.status_changed.connect(lambda s: _emit({"event": "status", **s.as_dict()}))
     reader.start()
     try:
         _wait(args.seconds)

@@ -4,7 +4,8 @@ One thread (devices.base.Device) polls: find → select → read. A card is anno
 it stays; removal is announced after `removal_misses` polls without it. Faults the driver
 handles itself: garbage and damaged replies (retry), a reader at another baud rate
 (auto-detect 115200 … 9600), repeated SAM errors (reset the SAM), the port vanishing
-(reconnect with backoff). Callbacks run on the driver thread; the UI must hop to its own
+(reconnect with backoff). Events (`card_laid`, `card_removed`, `card_problem`, Signals) run
+on the driver thread; the UI must hop to its own
 thread (Kivy: Clock.schedule_once).
 
 Nothing personal is logged or kept: the driver remembers a salted digest of the text block
@@ -30,6 +31,7 @@ from devices.base import Device, DeviceGone, DeviceState
 from devices.idcard import protocol as p
 from devices.serialport import open_port, port_present
 from kiosk.identity import IdentityCard, ProblemKind, ReadProblem
+from kiosk.worker import Signal
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +75,8 @@ class ReaderStats:
 
 class IdCardReader(Device):
     name = "idcard"
-    reconnect_base_s = 0.1
-    reconnect_cap_s = 1.0  # a USB reader re-appears within a second; look often
+    backoff_base_s = 0.1
+    backoff_cap_s = 1.0  # a USB reader re-appears within a second; look often
 
     def __init__(
         self,
@@ -100,9 +102,10 @@ class IdCardReader(Device):
         self.port = port
         self.baudrate = baudrate
         self.poll_interval_s = poll_interval_s
-        self.on_card = on_card
-        self.on_removed = on_removed
-        self.on_error = on_error
+        # Events, on the reader thread (the constructor's on_* are their first listeners).
+        self.card_laid: Signal[[IdentityCard]] = Signal("idcard.card_laid", on_card)
+        self.card_removed: Signal[[]] = Signal("idcard.card_removed", on_removed)
+        self.card_problem: Signal[[ReadProblem]] = Signal("idcard.card_problem", on_error)
         self.removal_misses = removal_misses
         self.unreadable_after = unreadable_after
         self.sam_reset_after = sam_reset_after
@@ -288,7 +291,7 @@ class IdCardReader(Device):
         self._counts["cards"] += 1
         self._set_status(DeviceState.OK, self._ok_detail())
         log.info("idcard: %s read", card.card_type.value)
-        self._call(self.on_card, card)
+        self.card_laid.emit(card)
 
     def _select_and_read(self) -> p.Frame | None:
         sel = self._command(p.SELECT_CARD, self.command_timeout_s, _accept_select)
@@ -357,13 +360,13 @@ class IdCardReader(Device):
         self._reported = problem.kind
         self._counts["problems"] += 1
         log.info("idcard: card problem %s (%s)", problem.kind.value, problem.detail)
-        self._call(self.on_error, problem)
+        self.card_problem.emit(problem)
 
     def _card_gone(self) -> None:
         announced = self._announced
         self._reset_placement()
         if announced:
-            self._call(self.on_removed)
+            self.card_removed.emit()
 
     def _reset_placement(self) -> None:
         self._card_key = None
@@ -450,11 +453,3 @@ class IdCardReader(Device):
 
     def _key(self, block: bytes) -> bytes:
         return hashlib.blake2b(block, key=self._salt, digest_size=16).digest()
-
-    def _call(self, callback: Callable[..., None] | None, *args: object) -> None:
-        if callback is None:
-            return
-        try:
-            callback(*args)
-        except Exception:  # the UI's bug must not stop the reader
-            log.exception("idcard: callback failed")

@@ -59,11 +59,15 @@ def escpos_printer() -> ModuleType:
 def _fresh(pickle: Path) -> bool:
     """The pickle exists and is newer than the database it was made from (as python-escpos
     itself checks, which would otherwise rewrite it in place)."""
-    database = os.environ.get("ESCPOS_CAPABILITIES_FILE")  # python-escpos's own override
-    if not database:
+    override = os.environ.get("ESCPOS_CAPABILITIES_FILE")  # python-escpos's own override
+    if override:
+        database = Path(override)
+    else:
         spec = importlib.util.find_spec("escpos")
+        if spec is None or not spec.submodule_search_locations:
+            return False  # no python-escpos to compare with: make the pickle afresh
         database = Path(next(iter(spec.submodule_search_locations))) / "capabilities.json"
     try:
-        return pickle.stat().st_mtime >= Path(database).stat().st_mtime
+        return pickle.stat().st_mtime >= database.stat().st_mtime
     except OSError:
         return False

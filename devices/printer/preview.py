@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
@@ -92,7 +93,7 @@ def _glyph(ch: str, wide: bool, bold: bool, w: int, h: int) -> Image.Image:
     ImageDraw.Draw(cell).text((cw / 2, CELL_H / 2), ch, font=font, fill=0, anchor="mm")
     if w == 1 and h == 1:
         return cell
-    return cell.resize((cw * w, CELL_H * h), Image.NEAREST)
+    return cell.resize((cw * w, CELL_H * h), Image.Resampling.NEAREST)
 
 
 def line_image(text: str, width: int, align: str = "left", bold: bool = False, size: int = 1) -> Image.Image:
@@ -196,7 +197,7 @@ def _raster(tok: Token) -> Image.Image:
 
 def render_preview(data: bytes, width_dots: int = 576, emulation: Emulation = EPSON_LIKE) -> Preview:
     page = _Page(width_dots, emulation)
-    qr = {"module": 3, "ec": 48, "data": b""}
+    qr: dict[str, Any] = {"module": 3, "ec": 48, "data": b""}
     codes: list[str] = []
     skipped: list[str] = []
     for tok in tokens(data):

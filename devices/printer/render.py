@@ -29,6 +29,8 @@ from devices.printer.preview import line_image
 from kiosk.receipts import Align, FeedLine, Line, Paper, QrLine, Receipt, Row, Rule, Text, layout
 
 if TYPE_CHECKING:
+    from escpos.printer import Dummy as EscposDummy  # loaded at run time by escpos_printer()
+
     from kiosk.printer_models import PrinterModel
 
 Dummy = escpos_printer().Dummy
@@ -118,7 +120,7 @@ def raster_bytes(img: Image.Image, profile: str = "default") -> bytes:
 class _Writer:
     """Emits style commands only when they change, keeping slips small on slow links."""
 
-    def __init__(self, printer: Dummy) -> None:
+    def __init__(self, printer: EscposDummy) -> None:
         self.p = printer
         self.align = Align.LEFT
         self.bold = False
@@ -200,7 +202,7 @@ def adapt_receipt(receipt: Receipt, charset_name: str, c1_single: bool = False) 
     return dataclasses.replace(receipt, blocks=tuple(blocks))
 
 
-def _image_width(p: Dummy, paper: Paper) -> int:
+def _image_width(p: EscposDummy, paper: Paper) -> int:
     try:
         return min(paper.dots, int(p.profile.profile_data["media"]["width"]["pixels"]))
     except (KeyError, ValueError, TypeError):

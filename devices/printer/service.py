@@ -5,7 +5,7 @@ A job leaves the queue only when the printer confirms it: the process-ID respons
 it, status that stays ready for the whole estimated print time. If the printer stops
 mid-job (paper end, cover open, error, offline) the worker clears the printer's buffers
 (DLE DC4 fn=8) so the rest of the slip does not come out after the refill, tells the UI
-(`on_job_problem`, msgids, with the QR to show instead) and prints the whole job again,
+(`job_problem`, msgids, with the QR to show instead) and prints the whole job again,
 once, when the printer is ready — or drops it after `max_job_age_s`.
 
 Printers that cannot answer (model `status = none`, a write-only link, or a printer that
@@ -13,7 +13,7 @@ has never answered DLE EOT since start) are not gated on status: the job is sent
 reported done *unconfirmed*, so the UI can offer the QR as well. DLE DC4 fn=8 and GS ( H go
 only to models that have them (models.toml).
 
-Callbacks run on the worker thread; the UI hops to its own thread itself.
+Events (`job_done`, `job_problem`, `job_dropped`: Signals) run on the worker thread; the UI hops to its own thread itself.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ from devices.printer.status import (
 from kiosk.i18n import N_
 from kiosk.receipts import Receipt
 from kiosk.settings import PrinterSettings
+from kiosk.worker import Signal
 
 log = logging.getLogger(__name__)
 
@@ -117,9 +118,10 @@ class PrintService(Device):
     ) -> None:
         super().__init__()
         self.settings = settings
-        self.on_job_done = on_job_done
-        self.on_job_problem = on_job_problem
-        self.on_job_dropped = on_job_dropped
+        # Events, on the print thread (the constructor's on_* are their first listeners).
+        self.job_done: Signal[[str, bool]] = Signal("printer.job_done", on_job_done)
+        self.job_problem: Signal[[str, PrintProblem]] = Signal("printer.job_problem", on_job_problem)
+        self.job_dropped: Signal[[str, PrintProblem]] = Signal("printer.job_dropped", on_job_dropped)
         self.poll_s = poll_s
         self.idle_poll_s = idle_poll_s
         self.status_timeout_s = status_timeout_s
@@ -202,10 +204,8 @@ class PrintService(Device):
             return
         super().start()
 
-    def stop(self, timeout: float = 3.0) -> None:
-        self._stop.set()
+    def _interrupt(self) -> None:
         self._wake.set()
-        super().stop(timeout)
 
     # --- worker thread ------------------------------------------------------------------
     def open(self) -> None:
@@ -405,25 +405,17 @@ class PrintService(Device):
                 self._jobs.remove(j)
         for j in old:
             log.info("printer: job %s dropped after %.0f s", j.id, now - j.created)
-            self._call(self.on_job_dropped, j.id, make_problem(Problem.EXPIRED, j.receipt.qr_data))
+            self.job_dropped.emit(j.id, make_problem(Problem.EXPIRED, j.receipt.qr_data))
 
     def _finish(self, job: _Job, confirmed: bool) -> None:
         with self._jobs_lock:
             if job in self._jobs:
                 self._jobs.remove(job)
         log.info("printer: job %s done (%s)", job.id, "confirmed" if confirmed else "unconfirmed")
-        self._call(self.on_job_done, job.id, confirmed)
+        self.job_done.emit(job.id, confirmed)
 
     def _report(self, job: _Job, kind: Problem, detail: str) -> None:
         if job.reported == kind:
             return  # tell the seeker once per cause, not on every poll
         job.reported = kind
-        self._call(self.on_job_problem, job.id, make_problem(kind, job.receipt.qr_data, detail))
-
-    def _call(self, fn: Callable[..., None] | None, *args: Any) -> None:
-        if fn is None:
-            return
-        try:
-            fn(*args)
-        except Exception:  # a broken UI callback must not stop printing
-            log.exception("printer: callback failed")
+        self.job_problem.emit(job.id, make_problem(kind, job.receipt.qr_data, detail))

@@ -26,6 +26,7 @@ import threading
 import time
 import tty
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from devices.printer.escpos_stream import Token, next_token
@@ -96,7 +97,7 @@ class PrinterSimulator:
         self.spoiled: list[bytes] = []
         self.status_queries = 0
         self._send_lock = threading.Lock()
-        self._send = None  # where replies go (current connection)
+        self._send: Callable[[bytes], object] | None = None  # where replies go (current connection)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._server: socket.socket | None = None

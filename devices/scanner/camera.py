@@ -6,7 +6,7 @@ seconds late). Here the capture thread drains the camera continuously into a one
 slot, and the decode thread always takes whatever is newest; frames it had no time for are
 dropped and counted.
 
-Callbacks (`on_code`) run on the decode thread; the UI hops to its own thread itself.
+Events (`scanned`, a Signal) run on the decode thread; the UI hops to its own thread itself.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import numpy as np
 
 from devices.base import Device, DeviceGone, DeviceState
 from devices.scanner.decode import Code, Decoder
+from kiosk.worker import Signal
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ class CameraStats:
 
 
 class CameraScanner(Device):
-    """OpenCV camera -> decode pipeline -> `on_code(Code)` (on the decode thread)."""
+    """OpenCV camera -> decode pipeline -> `scanned.emit(Code)` (on the decode thread)."""
 
     name = "camera"
     max_bad_reads = 20  # consecutive failed reads before the camera counts as gone
@@ -81,7 +82,7 @@ class CameraScanner(Device):
     def __init__(
         self,
         source: Source,
-        on_code: Callable[[Code], None],
+        on_code: Callable[[Code], None] | None = None,
         repeat_window_s: float = 3.0,
         *,
         decoder: Decoder | None = None,
@@ -96,7 +97,7 @@ class CameraScanner(Device):
         None: every frame gets every pass."""
         super().__init__()
         self.source = source
-        self.on_code = on_code
+        self.scanned: Signal[[Code]] = Signal("camera.scanned", on_code)
         # a smaller budget than one-shot decoding: most camera frames hold no code at all
         self.decoder = decoder or Decoder(budget_ms=40.0)
         self.idle_extra_fps = idle_extra_fps
@@ -125,12 +126,13 @@ class CameraScanner(Device):
             self._decode_thread.start()
 
     def stop(self, timeout: float = 3.0) -> None:
-        self._stop.set()
-        with self._cond:
-            self._cond.notify_all()
+        super().stop(timeout)
         if self._decode_thread:
             self._decode_thread.join(timeout)
-        super().stop(timeout)
+
+    def _interrupt(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
 
     # --- Device hooks (capture thread) --------------------------------------------------
     def open(self) -> None:
@@ -195,13 +197,13 @@ class CameraScanner(Device):
             self._set_status(DeviceState.OK, f"{w}x{h}")
 
     def _decode_loop(self) -> None:
-        while not self._stop.is_set():
+        while self.running:
             with self._cond:
-                while self._slot is None and not self._stop.is_set():
+                while self._slot is None and self.running:
                     self._cond.wait(0.5)
-                if self._stop.is_set():
+                if not self.running:
                     return
-                seq, frame = self._slot  # type: ignore[misc]
+                seq, frame = self._slot
                 self._slot = None
             try:
                 self._decode_one(seq, frame)
@@ -226,10 +228,7 @@ class CameraScanner(Device):
             if self._repeat.should_announce(code.text, now):
                 self._stats.codes += 1
                 self._stats.last_code_frame = seq
-                try:
-                    self.on_code(code)
-                except Exception:  # the app's handler failing must not stop the scanner
-                    log.exception("camera: on_code handler failed")
+                self.scanned.emit(code)
 
 
 def _is_live(source: int | str) -> bool:

@@ -16,6 +16,7 @@ from devices.base import Device, DeviceGone, DeviceState
 from devices.scanner.camera import RepeatFilter
 from devices.scanner.decode import Code
 from devices.serialport import open_port
+from kiosk.worker import Signal
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ class LineFramer:
 
 
 class SerialScanner(Device):
-    """A serial barcode scanner -> `on_code(Code(text, "serial"))` on the driver thread."""
+    """A serial barcode scanner -> `scanned.emit(Code(text, "serial"))` on the driver thread."""
 
     name = "serial-scanner"
 
@@ -70,13 +71,14 @@ class SerialScanner(Device):
         self,
         port: str,
         baudrate: int,
-        on_code: Callable[[Code], None],
+        on_code: Callable[[Code], None] | None = None,
         *,
         repeat_window_s: float = 0.0,
         max_len: int = MAX_LINE_BYTES,
     ) -> None:
         super().__init__()
-        self.port, self.baudrate, self.on_code = port, baudrate, on_code
+        self.port, self.baudrate = port, baudrate
+        self.scanned: Signal[[Code]] = Signal("serial-scanner.scanned", on_code)
         self._framer = LineFramer(max_len)
         self._repeat = RepeatFilter(repeat_window_s) if repeat_window_s > 0 else None
         self._ser: pyserial.SerialBase | None = None
@@ -117,7 +119,4 @@ class SerialScanner(Device):
         if self._repeat and not self._repeat.should_announce(text, time.monotonic()):
             return
         self.codes += 1
-        try:
-            self.on_code(Code(text, "serial"))
-        except Exception:
-            log.exception("serial-scanner: on_code handler failed")
+        self.scanned.emit(Code(text, "serial"))

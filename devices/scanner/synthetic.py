@@ -126,15 +126,15 @@ def _quad(rng: random.Random, w: float, h: float, angle_deg: float, tilt: float)
         pts[[1, 2], 1] *= k
     else:
         pts[[0, 1], 0] *= k
-    pts += np.float32([rng.uniform(-tilt, tilt) * h * 0.3 for _ in range(8)]).reshape(4, 2)
+    pts += np.array([rng.uniform(-tilt, tilt) * h * 0.3 for _ in range(8)], np.float32).reshape(4, 2)
     a = np.deg2rad(angle_deg)
-    rot = np.float32([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
-    return pts @ rot.T + np.float32([cx, cy])
+    rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]], np.float32)
+    return pts @ rot.T + np.array([cx, cy], np.float32)
 
 
 def _paste(frame: np.ndarray, src: np.ndarray, quad: np.ndarray) -> None:
     h, w = src.shape[:2]
-    src_pts = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    src_pts = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
     hom = cv2.getPerspectiveTransform(src_pts, quad.astype(np.float32))
     warped = cv2.warpPerspective(src, hom, (FRAME_W, FRAME_H), flags=cv2.INTER_LINEAR)
     mask = cv2.warpPerspective(np.full((h, w), 255, np.uint8), hom, (FRAME_W, FRAME_H), flags=cv2.INTER_LINEAR)
@@ -171,11 +171,11 @@ def _screen(code: np.ndarray, rng: random.Random, sev: float) -> tuple[np.ndarra
     for ch, lo in ((2, 0), (1, 1), (0, 2)):  # BGR planes; R, G, B stripes left to right
         rgb[..., ch] = scr * (col == lo)[None, :]
     rgb[(np.arange(n * 3) % 3) == 2] *= 0.55  # dark line between pixel rows
-    rgb = rgb * (2.2 - 0.8 * sev) + np.float32([22, 12, 8])  # backlight bleed: black is not black
+    rgb = rgb * (2.2 - 0.8 * sev) + np.array([22, 12, 8], np.float32)  # backlight bleed: black is not black
     phone = np.clip(rgb, 0, 255).astype(np.uint8)
     bez = int(phone.shape[0] * rng.uniform(0.05, 0.12))
-    phone = cv2.copyMakeBorder(phone, bez, bez * 2, bez, bez, cv2.BORDER_CONSTANT, value=(12, 12, 12))
-    return phone, n * 3
+    framed = cv2.copyMakeBorder(phone, bez, bez * 2, bez, bez, cv2.BORDER_CONSTANT, value=(12, 12, 12))
+    return framed, n * 3
 
 
 def _glare(frame: np.ndarray, center: np.ndarray, radius: float, strength: float) -> None:
@@ -189,8 +189,8 @@ def _motion_kernel(length: int, angle: float) -> np.ndarray:
     k = np.zeros((length, length), np.float32)
     k[length // 2, :] = 1
     rot = cv2.getRotationMatrix2D((length / 2 - 0.5, length / 2 - 0.5), angle, 1.0)
-    k = cv2.warpAffine(k, rot, (length, length))
-    return k / max(k.sum(), 1e-6)
+    turned = cv2.warpAffine(k, rot, (length, length))
+    return turned / max(turned.sum(), 1e-6)
 
 
 def make_sample(rng: random.Random, kind: str, payload: str | None = None) -> Sample:
@@ -253,12 +253,12 @@ def make_sample(rng: random.Random, kind: str, payload: str | None = None) -> Sa
 
     center = quad.mean(axis=0)
     if kind == "glare":
-        off = np.float32([rng.uniform(-0.3, 0.3), rng.uniform(-0.3, 0.3)]) * side
+        off = np.array([rng.uniform(-0.3, 0.3), rng.uniform(-0.3, 0.3)], np.float32) * side
         _glare(frame, center + off, side * (0.1 + 0.35 * sev), 120 + 200 * sev)
     elif kind == "screen" and rng.random() < 0.5:
         _glare(frame, center, side * 0.4, rng.uniform(40, 120))
     elif rng.random() < 0.2:
-        _glare(frame, center + np.float32([side, 0]), side * 0.3, 120)
+        _glare(frame, center + np.array([side, 0], np.float32), side * 0.3, 120)
 
     module_px = side / modules
     if kind == "blur" or extra == "blur":
@@ -279,8 +279,9 @@ def make_sample(rng: random.Random, kind: str, payload: str | None = None) -> Sa
 
     quality = rng.randint(35, 90)
     ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    frame = cv2.imdecode(buf, cv2.IMREAD_COLOR)
-    return Sample(frame, payload, kind)
+    decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    assert decoded is not None, "a JPEG we just encoded decodes"
+    return Sample(decoded, payload, kind)
 
 
 def make_set(seed: int, per_kind: int) -> list[Sample]:

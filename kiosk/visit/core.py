@@ -35,6 +35,7 @@ from kiosk.visit.ports import (
     Sync,
     SystemClock,
 )
+from kiosk.worker import Signal
 
 if TYPE_CHECKING:
     from kiosk.receipts import Receipt
@@ -92,7 +93,8 @@ class Visit:
         self.session = session or Session()
         self.printer, self.outbox, self.sync = printer, outbox, sync
         self.clock = clock or SystemClock()
-        self._on_event = on_event
+        # statistics events (names, never personal data); counting must never break a visit
+        self.events: Signal[[str]] = Signal("visit.events", on_event)
         self.device_report: DeviceReport = device_report or list
         ui = settings.ui
         # What the county's remote config may change (apply_config); until then, local settings.
@@ -123,7 +125,8 @@ class Visit:
     def _reset(self) -> None:
         """Everything of one visit, back to how a new visit starts."""
         self.lang, self.elderly = self.default_lang, self.default_elderly
-        self.screen, self.history = ATTRACT, []
+        self.screen = ATTRACT
+        self.history: list[str] = []
         self.job_filter = JobFilter(radius_km=self.radius_km)
         self.rows: list[dict[str, Any]] = []
         self.job_count = 0
@@ -138,11 +141,7 @@ class Visit:
     # --- statistics -------------------------------------------------------------------------
     def _event(self, name: str) -> None:
         assert name in EVENTS, name
-        if self._on_event is not None:
-            try:
-                self._on_event(name)
-            except Exception:  # counting must never break a seeker's visit
-                log.exception("statistics listener failed on %s", name)
+        self.events.emit(name)
 
     # --- navigation ---------------------------------------------------------------------------
     def _step(self, notice: str = "", error: str = "") -> Step:

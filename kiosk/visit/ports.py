@@ -31,7 +31,8 @@ class Printer(Protocol):
 
 
 class Submitted(Protocol):
-    reference: str
+    @property
+    def reference(self) -> str: ...  # read-only: kiosk.outbox.Entry is frozen
 
 
 class Outbox(Protocol):

@@ -46,11 +46,12 @@ def test_central_imports_nothing_of_the_kiosk() -> None:
     assert not {"kiosk", "devices", "screens", "kivy"} & loaded
 
 
-# DESIGN.md says devices depend on kiosk.models only. In practice a driver also needs the
-# other shapes it produces or consumes (IdentityCard, Receipt, PrinterSettings) and where the
-# kiosk keeps its cache; it must never reach the kiosk's state, store or network.
+# DESIGN.md: devices depend on kiosk.worker (the thread/status/backoff/Signal shape they share
+# with the sync worker) and the data modules only: the shapes a driver produces or consumes
+# (IdentityCard, Receipt, PrinterSettings) and where the kiosk keeps its cache; never the
+# kiosk's state, store or network.
 DEVICES_MAY_USE = {"kiosk", "kiosk.i18n", "kiosk.models", "kiosk.identity", "kiosk.receipts", "kiosk.settings",
-                   "kiosk.cache", "kiosk.printer_models"}
+                   "kiosk.cache", "kiosk.printer_models", "kiosk.worker"}
 
 
 def test_devices_use_only_the_kiosks_data_modules() -> None:
@@ -92,3 +93,25 @@ def test_the_kiosk_core_imports_neither_screens_nor_devices() -> None:
     used = _imports("kiosk")
     assert "kiosk" in used
     assert {k: v for k, v in used.items() if k in ("screens", "devices", "kivy")} == {}
+
+
+def test_the_worker_module_stands_alone() -> None:
+    """kiosk.worker is what devices/ and the sync share: it must pull in nothing of the kiosk
+    (no store, network, settings) so a driver importing it stays a driver."""
+    import ast
+
+    tree = ast.parse((ROOT / "kiosk" / "worker.py").read_text(encoding="utf-8"))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    imported |= {a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names}
+    assert imported, "the scan found no imports"
+    assert {m for m in imported if m.split(".")[0] in ("kiosk", "devices", "screens", "kivy")} == set()
+
+
+def test_one_worker_shape() -> None:
+    """Every device driver and the sync worker get thread, status and backoff from kiosk.worker."""
+    from devices.base import Device, DeviceStatus
+    from kiosk.sync import SyncStatus, SyncWorker
+    from kiosk.worker import Worker, WorkerStatus
+
+    assert issubclass(Device, Worker) and issubclass(SyncWorker, Worker)
+    assert DeviceStatus is WorkerStatus and SyncStatus is WorkerStatus

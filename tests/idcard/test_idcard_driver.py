@@ -191,7 +191,7 @@ def test_sam_reset_after_repeated_sam_errors(sim: ReaderSimulator, make_reader, 
 def test_broken_sam_shows_in_status_and_is_not_reset_every_poll(sim: ReaderSimulator, make_reader, cards) -> None:
     statuses = []
     reader, ev = make_reader(sim.path)
-    reader.on_status(statuses.append)
+    reader.status_changed.connect(statuses.append)
     assert wait_for(lambda: _ok(reader))
     sim.sam_broken = True
     assert wait_for(lambda: reader.status.state is DeviceState.ERROR)

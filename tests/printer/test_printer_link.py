@@ -56,7 +56,7 @@ def test_invalid_endpoint_error_does_not_kill_the_thread() -> None:
         link = _BadEndpointLink(cfg)
         svc = PrintService(cfg, link=link, on_job_done=ev.on_done, poll_s=0.05, idle_poll_s=0.1,
                            status_timeout_s=0.3)
-        svc.reconnect_cap_s = 0.2
+        svc.backoff_cap_s = 0.2
         svc.start()
         try:
             assert wait_until(lambda: "Invalid endpoint address 0x82" in svc.status.detail, 5), svc.status

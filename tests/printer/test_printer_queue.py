@@ -150,7 +150,8 @@ def test_slow_printer_is_confirmed_only_after_printing() -> None:
     printed_when_done: list[int] = []
     with PrinterSimulator(print_rate=4000) as sim:  # ~0.2 s for the slip
         svc = service_for(sim.start(), ev)
-        svc.on_job_done = lambda job_id, ok: (printed_when_done.append(len(sim.printed)), ev.on_done(job_id, ok))
+        svc.job_done.disconnect(ev.on_done)  # count what was on paper first, then record
+        svc.job_done.connect(lambda job_id, ok: (printed_when_done.append(len(sim.printed)), ev.on_done(job_id, ok)))
         svc.start()
         try:
             svc.submit(SLIP)
@@ -167,7 +168,7 @@ def test_no_printer_reports_and_recovers() -> None:
     host, port = sim.start()
     sim.stop()  # nothing listens on that port now
     svc = service_for((host, port), ev)
-    svc.reconnect_cap_s = 0.2
+    svc.backoff_cap_s = 0.2
     svc.start()
     try:
         svc.submit(SLIP)

@@ -124,7 +124,7 @@ def test_camera_unplug_is_reported_and_scanning_resumes_after_replug():
     got = Collector()
     states: list[DeviceState] = []
     scanner = CameraScanner(cam, got, repeat_window_s=60)
-    scanner.on_status(lambda s: states.append(s.state))
+    scanner.status_changed.connect(lambda s: states.append(s.state))
     scanner.start()
     try:
         assert _wait(lambda: scanner.status.state == DeviceState.OK)

@@ -40,7 +40,7 @@ def main() -> int:
     api = ApiClient(settings.api, retries=2, backoff_s=0.05, backoff_cap_s=0.3)
     worker = SyncWorker(settings, Store(data_dir / "cache.db"), outbox, api,
                         RemoteConfig(settings, data_dir), device_health=dict)
-    worker.retry_base_s = 0.2
+    worker.backoff_base_s = 0.2
     worker.start()
     rng = random.Random()
     for i in range(a.start, a.start + a.count):

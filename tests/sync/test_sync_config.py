@@ -88,7 +88,7 @@ def test_good_document_applies_live_and_persists(tmp_path: Path) -> None:
     rc = remote(tmp_path)
     assert rc.version == 0 and rc.current.idle_timeout_s == 90  # defaults before any document
     seen = []
-    rc.on_applied(seen.append)
+    rc.applied.connect(seen.append)
     result = rc.apply(raw(doc(1, {"idle_timeout_s": 30, "features": {"print": False}})))
     assert (result.status, result.version) == ("applied", 1)
     assert seen[-1].idle_timeout_s == 30 and seen[-1].features.print is False
@@ -104,7 +104,7 @@ def test_bad_document_changes_nothing(tmp_path: Path, case: str) -> None:
     assert rc.apply(raw(doc(2, {"idle_timeout_s": 45}))).status == "applied"
     good, on_disk = rc.current, (tmp_path / "station-config.json").read_bytes()
     calls = []
-    rc.on_applied(calls.append)
+    rc.applied.connect(calls.append)
     make, reason = BAD[case]
     result = rc.apply(make())
     assert result.status == "rejected" and reason in result.reason, result
@@ -141,7 +141,7 @@ def test_real_server_config_applies_and_rejection_reaches_the_heartbeat(fresh_ce
                                                                        tmp_path: Path) -> None:
     w = worker(fresh_central, tmp_path, county=fresh_central.station["county"])
     applied = []
-    w.remote_config.on_applied(applied.append)
+    w.remote_config.applied.connect(applied.append)
     w.run_cycle()
     v1 = w.remote_config.version
     assert v1 > 0

@@ -35,7 +35,7 @@ def fresh_copy(central: Central, tmp: Path) -> dict[str, dict]:
 def test_first_sync_then_updates_closures_and_new_jobs(fresh_central: Central, tmp_path: Path) -> None:
     w = make_worker(fresh_central, tmp_path / "k")
     kinds: list[str] = []
-    w.on_change(kinds.append)
+    w.changed.connect(kinds.append)
     first = w.run_cycle(heartbeat=False).as_dict()
     assert first["jobs"]["added"] == first["jobs"]["total"] > 50
     assert first["jobs"]["updated"] == first["jobs"]["deleted"] == 0

@@ -27,9 +27,9 @@ def test_worker_offline_mode_and_recovery(fresh_central: Central, tmp_path: Path
     api = ApiClient(settings.api, retries=1, backoff_s=0.05)
     w = SyncWorker(settings, store, outbox, api, RemoteConfig(settings, tmp_path),
                    device_health=lambda: {"idcard": {"state": "ok", "detail": ""}})
-    w.retry_base_s = 0.2
+    w.backoff_base_s = 0.2
     kinds: list[str] = []
-    w.on_change(kinds.append)
+    w.changed.connect(kinds.append)
     try:
         t0 = time.monotonic()
         w.start()
@@ -90,7 +90,7 @@ def test_broken_listener_and_health_do_not_stop_sync(central: Central, tmp_path:
 
     w = SyncWorker(settings, Store(tmp_path / "cache.db"), make_outbox(tmp_path), ApiClient(settings.api),
                    RemoteConfig(settings, tmp_path), device_health=broken)
-    w.on_change(lambda kind: 1 / 0)
+    w.changed.connect(lambda kind: 1 / 0)
     report = w.run_cycle()
     assert report.jobs.total > 0
     assert w.heartbeat_body()["devices"]["health"]["state"] == "error"
