@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, TypeVar
 
@@ -90,23 +91,6 @@ Who = Annotated[Principal, Depends(principal)]
 Db = Annotated[Session, Depends(db)]
 
 
-def _station(s: Session, who: Principal, station_id: str, staff: bool = True, own: bool = True,
-             action: Action = "view_stations") -> Station:
-    """The station if `who` may act on it: its own token, or staff of its county whose role
-    allows `action`."""
-    if who.kind == "station":
-        if not own or who.station_id != station_id:
-            raise HTTPException(403, "a station token acts only for its own station")
-    elif not staff:
-        raise HTTPException(403, "staff may not call this endpoint")
-    else:
-        _staff(who, action)
-    station = s.get(Station, station_id)
-    if station is None or (who.kind == "staff" and station.county != who.county):
-        raise HTTPException(404, "no such station in your county")
-    return station
-
-
 def _staff(who: Principal, action: Action) -> None:
     if who.kind != "staff":
         raise HTTPException(403, "staff only")
@@ -114,21 +98,51 @@ def _staff(who: Principal, action: Action) -> None:
         raise HTTPException(403, f"your role ({who.role}) may not {action.replace('_', ' ')}")
 
 
-def _county(s: Session, who: Principal, code: str, action: Action = "view_stations") -> County:
-    _staff(who, action)
-    county = s.get(County, code)
-    if county is None or county.code != who.county:
-        raise HTTPException(404, "no such county for you")
-    return county
+def _own(who: Principal, station_id: str) -> None:
+    if who.kind == "station" and who.station_id != station_id:
+        raise HTTPException(403, "a station token acts only for its own station")
+
+
+def staff_may(action: Action) -> Callable[[Principal], Principal]:
+    """Dependency: the caller, if staff whose role allows `action` (central.roles), else 403."""
+    def check(who: Who) -> Principal:
+        _staff(who, action)
+        return who
+    return check
+
+
+def station_only(doing: str) -> Callable[[Principal], Principal]:
+    """Dependency: the caller, if a station token, else 403 "only a station `doing`"."""
+    def check(who: Who) -> Principal:
+        if who.kind != "station":
+            raise HTTPException(403, f"only a station {doing}")
+        return who
+    return check
+
+
+def station_reader(station_id: StationId, who: Who) -> Principal:
+    """Dependency: the station's own token, or staff allowed to view stations."""
+    if who.kind == "station":
+        _own(who, station_id)
+    else:
+        _staff(who, "view_stations")
+    return who
+
+
+Viewer = Annotated[Principal, Depends(staff_may("view_stations"))]
+ConfigEditor = Annotated[Principal, Depends(staff_may("edit_config"))]
+JobEditor = Annotated[Principal, Depends(staff_may("edit_jobs"))]
+PolicyEditor = Annotated[Principal, Depends(staff_may("edit_policies"))]
+StationReader = Annotated[Principal, Depends(station_reader)]
 
 
 @router.get("/stations/{station_id}/jobs", response_model=JobsDelta)
 def get_jobs(
-    station_id: StationId, s: Db, who: Who,
+    station_id: StationId, s: Db, who: StationReader,
     since: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> Response:
-    station = _station(s, who, station_id)
+    station = services.in_county(s, Station, station_id, who.county)
     radius = services.effective_config(s, station)["radius_km"]
     d = services.jobs_delta(s, station, radius, since, limit)
     return JSONResponse({"jobs": d.items, "deleted": d.deleted, "cursor": d.cursor,
@@ -151,12 +165,12 @@ def get_policies(
     responses={304: {"description": "If-None-Match matched the current ETag"}},
 )
 async def get_config(
-    station_id: StationId, request: Request, who: Who,
+    station_id: StationId, request: Request, who: StationReader,
     if_none_match: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Response:
     def work() -> Response:  # in a thread: a query waiting for a lock must not stall the loop
         with request.app.state.sessions() as s:
-            station = _station(s, who, station_id)
+            station = services.in_county(s, Station, station_id, who.county)
             etag = services.config_etag(station.id, station.config_version)
             headers = {"ETag": etag, "Cache-Control": "no-cache"}
             if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
@@ -177,8 +191,8 @@ def _pin_refused(errors: dict[str, str]) -> HTTPException:
 
 
 @router.put("/stations/{station_id}/config", response_model=ConfigDocument)
-def put_config(station_id: StationId, body: ConfigPut, request: Request, s: Db, who: Who) -> Response:
-    station = _station(s, who, station_id, own=False, action="edit_config")
+def put_config(station_id: StationId, body: ConfigPut, request: Request, s: Db, who: ConfigEditor) -> Response:
+    station = services.in_county(s, Station, station_id, who.county)
     if errors := pins.station_errors(s, station, body.config.overrides()):
         raise _pin_refused(errors)
     row = services.set_station_config(
@@ -190,8 +204,8 @@ def put_config(station_id: StationId, body: ConfigPut, request: Request, s: Db, 
 
 
 @router.get("/counties/{code}/config", response_model=CountyConfig)
-def get_county_config(code: CountyCode, s: Db, who: Who) -> dict:
-    county = _county(s, who, code)
+def get_county_config(code: CountyCode, s: Db, who: Viewer) -> dict:
+    county = services.in_county(s, County, code, who.county)
     return {
         "county": county.code, "version": county.config_version, "config": county.config or {},
         "effective": station_config.effective(county.config or {}, {}),
@@ -200,9 +214,9 @@ def get_county_config(code: CountyCode, s: Db, who: Who) -> dict:
 
 @router.put("/counties/{code}/config", response_model=CountyConfig)
 def put_county_config(
-    code: CountyCode, body: ConfigPut, request: Request, s: Db, who: Who
+    code: CountyCode, body: ConfigPut, request: Request, s: Db, who: ConfigEditor
 ) -> dict:
-    county = _county(s, who, code, "edit_config")
+    county = services.in_county(s, County, code, who.county)
     if errors := station_config.county_errors(body.config.overrides()):
         raise _pin_refused(errors)
     services.set_county_config(s, request.app.state.keyring, county, body.config.overrides(), who.username or "")
@@ -233,45 +247,35 @@ def get_config_schema() -> dict:
                                                       "see Retry-After"}},
 )
 def post_application(
-    body: ApplicationIn, request: Request, s: Db, who: Who,
+    body: ApplicationIn, request: Request, s: Db,
+    who: Annotated[Principal, Depends(station_only("submits applications"))],
     idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=200,
                                       pattern=r"^[!-~]+$")],
 ) -> Response:
-    if who.kind != "station":
-        raise HTTPException(403, "only a station submits applications")
-    station = _station(s, who, body.station_id, staff=False)
+    _own(who, body.station_id)
+    station = services.in_county(s, Station, body.station_id, who.county)
     radius = services.effective_config(s, station)["radius_km"]
     cipher = request.app.state.cipher
-    try:
-        for attempt in range(2):
-            try:
-                response, _ = services.create_application(s, cipher, station, idempotency_key, body, radius)
-                s.commit()
-                break
-            except IntegrityError:
-                # A concurrent request with the same key (or the same person and job) won the
-                # race: the second pass finds its row and replays or refuses like a repeat.
-                s.rollback()
-                if attempt:
-                    raise
-    except services.Conflict:
-        raise HTTPException(409, "Idempotency-Key already used with a different request") from None
-    except services.NotFound:
-        raise HTTPException(404, "no such job") from None
-    except services.Gone:
-        raise HTTPException(410, "the job is closed") from None
-    except services.RateLimited as exc:
-        raise HTTPException(429, "too many applications from this station, retry later",
-                            headers={"Retry-After": str(exc.retry_after_s)}) from None
+    for attempt in range(2):  # refusals (409, 404, 410, 429) are services' errors: see app.py
+        try:
+            response, _ = services.create_application(s, cipher, station, idempotency_key, body, radius)
+            s.commit()
+            break
+        except IntegrityError:
+            # A concurrent request with the same key (or the same person and job) won the
+            # race: the second pass finds its row and replays or refuses like a repeat.
+            s.rollback()
+            if attempt:
+                raise
     return Response(response.encode("utf-8"), status_code=201, media_type="application/json")
 
 
 @router.post("/stations/{station_id}/heartbeats", response_model=HeartbeatAck)
-async def post_heartbeat(station_id: StationId, body: Heartbeat, request: Request, who: Who) -> Response:
-    if who.kind != "station":
-        raise HTTPException(403, "only a station sends heartbeats")
-    if who.station_id != station_id:
-        raise HTTPException(403, "a station token acts only for its own station")
+async def post_heartbeat(
+    station_id: StationId, body: Heartbeat, request: Request,
+    who: Annotated[Principal, Depends(station_only("sends heartbeats"))],
+) -> Response:
+    _own(who, station_id)
 
     def work() -> tuple[datetime, int]:  # in a thread, like get_config
         with request.app.state.sessions() as s:
@@ -284,58 +288,49 @@ async def post_heartbeat(station_id: StationId, body: Heartbeat, request: Reques
 
 
 @router.get("/stations", response_model=list[StationHealth])
-def list_stations(s: Db, who: Who) -> Response:
-    _staff(who, "view_stations")
+def list_stations(s: Db, who: Viewer) -> Response:
     rows = s.scalars(select(Station).where(Station.county == who.county).order_by(Station.id)).all()
     at = services.now()
     return JSONResponse([services.health(r, at) for r in rows])
 
 
-def _job(s: Session, who: Principal, job_id: str) -> Job:
-    _staff(who, "edit_jobs")
-    job = s.get(Job, job_id)
-    if job is None or job.county != who.county:
-        raise HTTPException(404, "no such job in your county")
-    return job
-
-
-def _bad_id(exc: services.BadId, where: list[str]) -> HTTPException:
-    # The shape of FastAPI's own 422, so clients read one format.
-    return HTTPException(422, [{"type": "value_error", "loc": where, "msg": str(exc)}])
+@contextmanager
+def _taken_on_race(detail: str) -> Iterator[None]:
+    """A concurrent request inserted the same id first: the same 409 as a plain repeat."""
+    try:
+        yield
+    except IntegrityError:
+        raise services.Taken(detail) from None
 
 
 @router.post("/jobs", status_code=201, response_model=JobOut,
              responses={409: {"model": Problem, "description": "id already taken (in your county's "
                                                              "id namespace)"}})
-def create_job(body: JobIn, s: Db, who: Who) -> Response:
-    _staff(who, "edit_jobs")
-    try:
+def create_job(body: JobIn, s: Db, who: JobEditor) -> Response:
+    # An id outside the namespace (422) or taken (409): services' errors, see app.py.
+    with _taken_on_race("a job with this id exists"):
         job_id = services.claim_id(s, Job, s.get(County, who.county), body.id)
         job = services.save_job(s, who.county, body, job_id)
         s.commit()
-    except services.BadId as exc:
-        raise _bad_id(exc, ["body", "id"]) from None
-    except (services.Taken, IntegrityError):
-        raise HTTPException(409, "a job with this id exists") from None
     return JSONResponse(services.job_dict(job), status_code=201)
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut)
-def get_job(job_id: ItemId, s: Db, who: Who) -> Response:
-    return JSONResponse(services.job_dict(_job(s, who, job_id)))
+def get_job(job_id: ItemId, s: Db, who: JobEditor) -> Response:
+    return JSONResponse(services.job_dict(services.in_county(s, Job, job_id, who.county)))
 
 
 @router.put("/jobs/{job_id}", response_model=JobOut)
-def replace_job(job_id: ItemId, body: JobIn, s: Db, who: Who) -> Response:
-    job = _job(s, who, job_id)
+def replace_job(job_id: ItemId, body: JobIn, s: Db, who: JobEditor) -> Response:
+    job = services.in_county(s, Job, job_id, who.county)
     job = services.save_job(s, who.county, body, job.id)
     s.commit()
     return JSONResponse(services.job_dict(job))
 
 
 @router.post("/jobs/{job_id}/close", response_model=JobOut)
-def close_job(job_id: ItemId, s: Db, who: Who) -> Response:
-    job = services.close_job(s, _job(s, who, job_id))
+def close_job(job_id: ItemId, s: Db, who: JobEditor) -> Response:
+    job = services.close_job(s, services.in_county(s, Job, job_id, who.county))
     s.commit()
     return JSONResponse(services.job_dict(job))
 
@@ -344,18 +339,12 @@ def close_job(job_id: ItemId, s: Db, who: Who) -> Response:
             responses={409: {"model": Problem, "description": "id taken inside your county's id "
                                                             "namespace by a policy you cannot edit"}})
 def put_policy(
-    policy_id: ItemId, body: PolicyIn, s: Db, who: Who
+    policy_id: ItemId, body: PolicyIn, s: Db, who: PolicyEditor
 ) -> Response:
-    _staff(who, "edit_policies")
-    try:
+    # Another county's namespace (404), no county's (422), taken (409): services' errors.
+    with _taken_on_race("this id is used by a policy you cannot edit"):
         policy = services.save_policy(s, who.county, policy_id, body)
         s.commit()
-    except services.ForeignId:
-        raise HTTPException(404, "no such policy in your county") from None
-    except services.BadId as exc:
-        raise _bad_id(exc, ["path", "policy_id"]) from None
-    except (services.Taken, IntegrityError):
-        raise HTTPException(409, "this id is used by a policy you cannot edit") from None
     return JSONResponse(services.policy_dict(policy))
 
 

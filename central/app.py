@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from central import db
+from central import db, services
 from central.auth import TokenCache
 from central.headers import SecurityHeaders
 from central.limits import BodyLimit
@@ -24,6 +24,10 @@ from central.services import Keyring
 
 DATA_KEY_ENV = "GIG_CENTRAL_DATA_KEY"
 BUSY_RETRY_AFTER_S = 5
+DOMAIN_STATUS: dict[type, int] = {
+    services.NotFound: 404, services.Conflict: 409, services.Taken: 409, services.Gone: 410,
+    services.BadId: 422, services.RateLimited: 429,
+}
 DB_THREADS = 4  # more threads measured slower: GIL hand-offs (bench_central fleet p99)
 
 
@@ -96,6 +100,15 @@ def create_app(engine: Engine, data_key: bytes, admin: bool = True, docs: bool =
         detail = [{"type": e.get("type"), "loc": list(e.get("loc", ())), "msg": e.get("msg")}
                   for e in exc.errors()]
         return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.exception_handler(services.DomainError)
+    async def _refused(request: Request, exc: services.DomainError) -> JSONResponse:
+        # The one place a domain refusal becomes a status, for the API and the admin pages.
+        status = next(DOMAIN_STATUS[c] for c in type(exc).__mro__ if c in DOMAIN_STATUS)
+        detail: object = str(exc)
+        if isinstance(exc, services.BadId):  # a field error, in FastAPI's 422 shape
+            detail = [{"type": "value_error", "loc": list(exc.loc), "msg": str(exc)}]
+        return JSONResponse({"detail": detail}, status_code=status, headers=exc.headers)
 
     @app.exception_handler(DBAPIError)
     @app.exception_handler(PoolTimeout)

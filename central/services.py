@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, func, select, text, update
 from sqlalchemy.orm import Session
@@ -30,37 +30,67 @@ from central.models import (
     CountyConfigVersion,
     Job,
     Policy,
+    Staff,
     Station,
     StationConfigVersion,
 )
 from central.schemas import ApplicationIn, Heartbeat, JobFields, PolicyIn, stored_devices
 from central.security import DataCipher, SigningKey, canonical_json, hash_token, sign_document
+from central.text import has_bad_characters
 
 KM_PER_DEG_LAT = 111.32
 
 
-class Conflict(Exception):
+class DomainError(Exception):
+    """A refusal the caller can act on. Its message is the client-facing detail; central.app
+    maps each kind to one HTTP status in one handler, so routes need no try/except."""
+
+    headers: dict[str, str] | None = None
+
+
+class Conflict(DomainError):
     """Same idempotency key, different request."""
 
 
-class Gone(Exception):
+class Gone(DomainError):
     """The job exists but is closed."""
 
 
-class NotFound(Exception):
-    pass
+class NotFound(DomainError):
+    """Unknown, or another county's (the two look the same to the caller)."""
 
 
-class BadId(ValueError):
-    """A client-chosen id outside the caller's county namespace."""
+class BadId(DomainError, ValueError):
+    """A client-chosen id outside the caller's county namespace; `loc` names the field."""
+
+    def __init__(self, message: str, loc: tuple[str, ...] = ("body", "id")) -> None:
+        super().__init__(message)
+        self.loc = loc
 
 
 class ForeignId(BadId):
     """The id lies in another county's namespace (a PUT answers it like an unknown id)."""
 
 
-class Taken(Exception):
+class Taken(DomainError):
     """A client-chosen id, inside the caller's namespace, that is already in use."""
+
+
+_WHAT = {County: "no such county for you", Station: "no such station in your county",
+         Job: "no such job in your county", Policy: "no such policy in your county",
+         Staff: "no such staff member in your county"}
+M = TypeVar("M", County, Station, Job, Policy, Staff)
+
+
+def in_county(session: Session, model: type[M], key: str | int, county: str) -> M:
+    """The row `key` of `model` if it belongs to `county`, else NotFound: another county's
+    rows look exactly like unknown ones. Ids with control characters are unknown (PostgreSQL
+    refuses NUL with an error, not a miss)."""
+    row = None if isinstance(key, str) and has_bad_characters(key) else session.get(model, key)
+    owner = None if row is None else row.code if isinstance(row, County) else row.county
+    if row is None or owner != county:
+        raise NotFound(_WHAT[model])
+    return row
 
 
 def now() -> datetime:
@@ -328,7 +358,7 @@ def claim_id(session: Session, model: Any, county: County, item_id: str | None) 
         raise (ForeignId if owner is not None else BadId)(f"ids of your county start with {namespace_hint(county)}, then letters, "
                     "digits and ._- (64 characters at most)")
     if session.get(model, item_id) is not None:
-        raise Taken(item_id)
+        raise Taken(f"a {model.__name__.lower()} with this id exists")
     return item_id
 
 
@@ -420,10 +450,18 @@ def policy_dict(p: Policy) -> dict[str, Any]:
 
 
 def save_policy(session: Session, county: str, policy_id: str | None, fields: PolicyIn) -> Policy:
-    """Creates (claim_id rules) or replaces a policy of `county`."""
+    """Creates (claim_id rules) or replaces a policy of `county`. The id names the policy (a
+    PUT), so an id in another county's namespace is NotFound, like an unknown one."""
     policy = session.get(Policy, policy_id) if policy_id else None
     if policy is None or policy.county != county:
-        policy_id, policy = claim_id(session, Policy, session.get(County, county), policy_id), None
+        try:
+            policy_id, policy = claim_id(session, Policy, session.get(County, county), policy_id), None
+        except ForeignId:
+            raise NotFound(_WHAT[Policy]) from None
+        except BadId as exc:
+            raise BadId(str(exc), loc=("path", "policy_id")) from None
+        except Taken:
+            raise Taken("this id is used by a policy you cannot edit") from None
     seq = bump(session, "policies")
     if policy is None:
         policy = Policy(id=policy_id, county=county)
@@ -483,10 +521,11 @@ def application_rate() -> tuple[int, timedelta]:
     return max(1, int(count)), timedelta(seconds=max(1, int(seconds)))
 
 
-class RateLimited(Exception):
+class RateLimited(DomainError):
     def __init__(self, retry_after_s: int) -> None:
-        super().__init__(retry_after_s)
+        super().__init__("too many applications from this station, retry later")
         self.retry_after_s = retry_after_s
+        self.headers = {"Retry-After": str(retry_after_s)}
 
 
 def rate_limit_wait(session: Session, station_id: str, at: datetime) -> int:
@@ -515,13 +554,13 @@ def create_application(
     if existing is not None:
         # "" is a row from before keyed hashes (migration 0003): nothing left to compare.
         if existing.request_hash and not hmac.compare_digest(existing.request_hash, request_hash):
-            raise Conflict(key)
+            raise Conflict("Idempotency-Key already used with a different request")
         return existing.response, False
     job = session.scalars(select(Job).where(Job.id == body.job_id, near(station, radius_km))).first()
     if job is None:
-        raise NotFound(body.job_id)
+        raise NotFound("no such job")
     if job.status != "open":
-        raise Gone(body.job_id)
+        raise Gone("the job is closed")
     person_hash = cipher.keyed_hash("person-job", canonical_json([body.seeker.id_number, job.id]))
     earlier = session.scalars(
         select(Application).where(Application.job_id == job.id, Application.person_hash == person_hash)

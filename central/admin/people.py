@@ -20,7 +20,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from central import jobs_import, onboarding, services
-from central.admin.routes import Db, FormData, Me, check_csrf, render, require, session_staff
+from central.admin.routes import (
+    Db,
+    FormData,
+    JobEditor,
+    StaffManager,
+    StationManager,
+    check_csrf,
+    render,
+    session_staff,
+)
 from central.models import Staff, Station
 from central.roles import ROLES
 from central.security import verify_password
@@ -38,14 +47,6 @@ def qr_svg(text: str) -> str:
 
 
 # -- stations -------------------------------------------------------------------------------------
-
-
-def _station(s: Session, me: Staff, station_id: str) -> Station:
-    require(me, "manage_stations")
-    station = s.get(Station, station_id)
-    if station is None or station.county != me.county:
-        raise HTTPException(404, "no such station in your county")
-    return station
 
 
 def _station_page(request: Request, me: Staff, station: Station, status: int = 200,
@@ -68,14 +69,12 @@ def _station_page(request: Request, me: Staff, station: Station, status: int = 2
 
 
 @router.get("/stations/new")
-def station_new(request: Request, me: Me) -> HTMLResponse:
-    require(me, "manage_stations")
+def station_new(request: Request, me: StationManager) -> HTMLResponse:
     return render(request, "station_new.html", me, form={}, errors={})
 
 
 @router.post("/stations/new")
-def station_create(request: Request, me: Me, form: FormData) -> HTMLResponse:
-    require(me, "manage_stations")
+def station_create(request: Request, me: StationManager, form: FormData) -> HTMLResponse:
     check_csrf(request, form.get("csrf", ""))
     fields = {k: form.get(k, "").strip() for k in ("id", "name", "name_en", "lat", "lng", "address")}
     with request.app.state.sessions() as s:
@@ -90,19 +89,19 @@ def station_create(request: Request, me: Me, form: FormData) -> HTMLResponse:
 
 
 @router.get("/stations/{station_id}/manage")
-def station_manage(request: Request, station_id: str, s: Db, me: Me) -> HTMLResponse:
-    return _station_page(request, me, _station(s, me, station_id))
+def station_manage(request: Request, station_id: str, s: Db, me: StationManager) -> HTMLResponse:
+    return _station_page(request, me, services.in_county(s, Station, station_id, me.county))
 
 
 @router.post("/stations/{station_id}/{action}")
-def station_action(request: Request, station_id: str, action: str, me: Me, form: FormData) -> HTMLResponse:
+def station_action(request: Request, station_id: str, action: str, me: StationManager, form: FormData) -> HTMLResponse:
     if action not in ("enrol-code", "rotate", "disable", "enable"):
         raise HTTPException(404, "no such action")
     check_csrf(request, form.get("csrf", ""))
     forget: str | None = None
     enrolment = None
     with request.app.state.sessions() as s:
-        station = _station(s, me, station_id)
+        station = services.in_county(s, Station, station_id, me.county)
         if action == "enrol-code":
             if station.disabled:
                 raise HTTPException(409, "enable the station first")
@@ -134,14 +133,12 @@ def _staff_page(request: Request, s: Session, me: Staff, status: int = 200, **ct
 
 
 @router.get("/staff")
-def staff_list(request: Request, s: Db, me: Me) -> HTMLResponse:
-    require(me, "manage_staff")
+def staff_list(request: Request, s: Db, me: StaffManager) -> HTMLResponse:
     return _staff_page(request, s, me)
 
 
 @router.post("/staff/new")
-def staff_create(request: Request, me: Me, form: FormData) -> HTMLResponse:
-    require(me, "manage_staff")
+def staff_create(request: Request, me: StaffManager, form: FormData) -> HTMLResponse:
     check_csrf(request, form.get("csrf", ""))
     with request.app.state.sessions() as s:
         try:
@@ -154,21 +151,13 @@ def staff_create(request: Request, me: Me, form: FormData) -> HTMLResponse:
         return _staff_page(request, s, me, shown={"username": staff.username, "password": password})
 
 
-def _person(s: Session, me: Staff, staff_id: int) -> Staff:
-    require(me, "manage_staff")
-    person = s.get(Staff, staff_id)
-    if person is None or person.county != me.county:
-        raise HTTPException(404, "no such staff member in your county")
-    return person
-
-
 @router.post("/staff/{staff_id}/{action}")
-def staff_action(request: Request, staff_id: int, action: str, me: Me, form: FormData) -> HTMLResponse:
+def staff_action(request: Request, staff_id: int, action: str, me: StaffManager, form: FormData) -> HTMLResponse:
     if action not in ("reset", "disable", "enable"):
         raise HTTPException(404, "no such action")
     check_csrf(request, form.get("csrf", ""))
     with request.app.state.sessions() as s:
-        person = _person(s, me, staff_id)
+        person = services.in_county(s, Staff, staff_id, me.county)
         if person.id == me.id and action == "disable":
             return _staff_page(request, s, me, status=409,
                                errors={"__all__": "不能停用自己 / you cannot disable your own account"})
@@ -217,15 +206,13 @@ def password_change(request: Request, me: Session_, form: FormData) -> Response:
 
 
 @router.get("/jobs-import")
-def import_page(request: Request, me: Me) -> HTMLResponse:
-    require(me, "edit_jobs")
+def import_page(request: Request, me: JobEditor) -> HTMLResponse:
     return render(request, "jobs_import.html", me, result=None, error=None)
 
 
 @router.post("/jobs-import")
-def import_upload(request: Request, me: Me, file: Annotated[UploadFile, File()],
+def import_upload(request: Request, me: JobEditor, file: Annotated[UploadFile, File()],
                         csrf: Annotated[str, Form()] = "", dry_run: Annotated[str, Form()] = "") -> HTMLResponse:
-    require(me, "edit_jobs")
     check_csrf(request, csrf)
     data = file.file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:

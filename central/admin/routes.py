@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import unicodedata
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -47,7 +48,6 @@ from central.security import (
     verify_password,
 )
 from central.station_config import ConfigPatch
-from central.text import has_bad_characters
 
 HERE = Path(__file__).parent
 COOKIE = "gig_admin"
@@ -109,6 +109,21 @@ def require(me: Staff, action: Action) -> None:
     """403 unless the signed-in staff member's role allows `action` (central.roles)."""
     if not may(me.role, action):
         raise HTTPException(403, "您的角色无权执行此操作 / your role may not do this")
+
+
+def allowed(action: Action) -> Callable[[Staff], Staff]:
+    """Dependency: the signed-in staff member, if their role allows `action`, else 403."""
+    def check(me: Me) -> Staff:
+        require(me, action)
+        return me
+    return check
+
+
+ConfigEditor = Annotated[Staff, Depends(allowed("edit_config"))]
+JobEditor = Annotated[Staff, Depends(allowed("edit_jobs"))]
+PolicyEditor = Annotated[Staff, Depends(allowed("edit_policies"))]
+StationManager = Annotated[Staff, Depends(allowed("manage_stations"))]
+StaffManager = Annotated[Staff, Depends(allowed("manage_staff"))]
 
 
 def _csrf(session_token: str) -> str:
@@ -252,13 +267,6 @@ def _history(s: Session, station: Station) -> list[dict[str, Any]]:
              "at": services.iso(r.created_at), "config": json.loads(r.document)["config"]} for r in rows]
 
 
-def _my_station(s: Session, me: Staff, station_id: str) -> Station:
-    station = None if has_bad_characters(station_id) else s.get(Station, station_id)
-    if station is None or station.county != me.county:
-        raise HTTPException(404, "no such station in your county")
-    return station
-
-
 def _config_page(request: Request, s: Session, me: Staff, station: Station | None, form: dict[str, str],
                  errors: dict[str, str], saved: bool = False, status: int = 200) -> HTMLResponse:
     county = s.get(County, me.county)
@@ -279,16 +287,15 @@ def _config_page(request: Request, s: Session, me: Staff, station: Station | Non
 
 @router.get("/stations/{station_id}/config")
 def station_config_page(request: Request, station_id: str, s: Db, me: Me) -> HTMLResponse:
-    station = _my_station(s, me, station_id)
+    station = services.in_county(s, Station, station_id, me.county)
     return _config_page(request, s, me, station, forms.config_to_form(station.config or {}), {})
 
 
 @router.post("/stations/{station_id}/config")
-def station_config_save(request: Request, station_id: str, me: Me, form: FormData) -> HTMLResponse:
-    require(me, "edit_config")
+def station_config_save(request: Request, station_id: str, me: ConfigEditor, form: FormData) -> HTMLResponse:
     check_csrf(request, form.get("csrf", ""))
     with request.app.state.sessions() as s:
-        station = _my_station(s, me, station_id)
+        station = services.in_county(s, Station, station_id, me.county)
         patch, errors = forms.validate(ConfigPatch, forms.config_from_form(form))
         errors = errors or pins.station_errors(s, station, patch.overrides())
         if errors:
@@ -305,8 +312,7 @@ def county_config_page(request: Request, s: Db, me: Me) -> HTMLResponse:
 
 
 @router.post("/county/config")
-def county_config_save(request: Request, me: Me, form: FormData) -> HTMLResponse:
-    require(me, "edit_config")
+def county_config_save(request: Request, me: ConfigEditor, form: FormData) -> HTMLResponse:
     check_csrf(request, form.get("csrf", ""))
     with request.app.state.sessions() as s:
         county = s.get(County, me.county)
@@ -323,8 +329,7 @@ def county_config_save(request: Request, me: Me, form: FormData) -> HTMLResponse
 
 
 @router.get("/jobs")
-def jobs(request: Request, s: Db, me: Me, status: str = "open") -> HTMLResponse:
-    require(me, "edit_jobs")
+def jobs(request: Request, s: Db, me: JobEditor, status: str = "open") -> HTMLResponse:
     q = select(Job).where(Job.county == me.county)
     if status in ("open", "closed"):
         q = q.where(Job.status == status)
@@ -332,38 +337,28 @@ def jobs(request: Request, s: Db, me: Me, status: str = "open") -> HTMLResponse:
     return render(request, "jobs.html", me, jobs=[services.job_dict(j) for j in rows], shown=status)
 
 
-def _my_job(s: Session, me: Staff, job_id: str) -> Job:
-    require(me, "edit_jobs")
-    job = None if has_bad_characters(job_id) else s.get(Job, job_id)
-    if job is None or job.county != me.county:
-        raise HTTPException(404, "no such job in your county")
-    return job
-
-
 @router.get("/jobs/new")
-def job_new(request: Request, me: Me) -> HTMLResponse:
-    require(me, "edit_jobs")
+def job_new(request: Request, me: JobEditor) -> HTMLResponse:
     return render(request, "job_form.html", me, job=None, form={"pay_unit": "day", "settlement": "daily"},
                   errors={})
 
 
 @router.get("/jobs/{job_id}")
-def job_edit(request: Request, job_id: str, s: Db, me: Me) -> HTMLResponse:
-    job = services.job_dict(_my_job(s, me, job_id))
+def job_edit(request: Request, job_id: str, s: Db, me: JobEditor) -> HTMLResponse:
+    job = services.job_dict(services.in_county(s, Job, job_id, me.county))
     return render(request, "job_form.html", me, job=job, form=forms.job_to_form(job), errors={})
 
 
 @router.post("/jobs/new")
-def job_create(request: Request, me: Me, form: FormData) -> Response:
+def job_create(request: Request, me: JobEditor, form: FormData) -> Response:
     return job_save(request, me, None, form)
 
 
 @router.post("/jobs/{job_id}")
-def job_save(request: Request, me: Me, job_id: str | None, form: FormData) -> Response:
-    require(me, "edit_jobs")
+def job_save(request: Request, me: JobEditor, job_id: str | None, form: FormData) -> Response:
     check_csrf(request, form.get("csrf", ""))
     with request.app.state.sessions() as s:
-        existing = services.job_dict(_my_job(s, me, job_id)) if job_id else None
+        existing = services.job_dict(services.in_county(s, Job, job_id, me.county)) if job_id else None
         data = forms.job_from_form(form)
         if job_id:
             data["id"] = job_id
@@ -390,9 +385,9 @@ def _claim(s: Session, model: Any, me: Staff, wanted: str | None) -> tuple[str |
 
 
 @router.post("/jobs/{job_id}/close")
-def job_close(request: Request, job_id: str, s: Db, me: Me, csrf: Annotated[str, Form()] = "") -> Response:
+def job_close(request: Request, job_id: str, s: Db, me: JobEditor, csrf: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf)
-    services.close_job(s, _my_job(s, me, job_id))
+    services.close_job(s, services.in_county(s, Job, job_id, me.county))
     s.commit()
     return RedirectResponse("/admin/jobs", status_code=303)
 
@@ -401,44 +396,33 @@ def job_close(request: Request, job_id: str, s: Db, me: Me, csrf: Annotated[str,
 
 
 @router.get("/policies")
-def policies(request: Request, s: Db, me: Me) -> HTMLResponse:
-    require(me, "edit_policies")
+def policies(request: Request, s: Db, me: PolicyEditor) -> HTMLResponse:
     rows = s.scalars(select(Policy).where(Policy.county == me.county).order_by(Policy.id)).all()
     return render(request, "policies.html", me, policies=[services.policy_dict(p) for p in rows])
 
 
 @router.get("/policies/new")
-def policy_new(request: Request, me: Me) -> HTMLResponse:
-    require(me, "edit_policies")
+def policy_new(request: Request, me: PolicyEditor) -> HTMLResponse:
     return render(request, "policy_form.html", me, policy=None, form={"status": "published"}, errors={})
 
 
 @router.get("/policies/{policy_id}")
-def policy_edit(request: Request, policy_id: str, s: Db, me: Me) -> HTMLResponse:
-    require(me, "edit_policies")
-    policy = None if has_bad_characters(policy_id) else s.get(Policy, policy_id)
-    if policy is None or policy.county != me.county:
-        raise HTTPException(404, "no such policy in your county")
-    p = services.policy_dict(policy)
+def policy_edit(request: Request, policy_id: str, s: Db, me: PolicyEditor) -> HTMLResponse:
+    p = services.policy_dict(services.in_county(s, Policy, policy_id, me.county))
     return render(request, "policy_form.html", me, policy=p, form={k: str(v) for k, v in p.items()}, errors={})
 
 
 @router.post("/policies/new")
-def policy_create(request: Request, me: Me, form: FormData) -> Response:
+def policy_create(request: Request, me: PolicyEditor, form: FormData) -> Response:
     return policy_save(request, me, None, form)
 
 
 @router.post("/policies/{policy_id}")
-def policy_save(request: Request, me: Me, policy_id: str | None, form: FormData) -> Response:
-    require(me, "edit_policies")
+def policy_save(request: Request, me: PolicyEditor, policy_id: str | None, form: FormData) -> Response:
     check_csrf(request, form.get("csrf", ""))
     new = policy_id is None
     with request.app.state.sessions() as s:
-        existing = None
-        if not new:
-            existing = None if has_bad_characters(policy_id) else s.get(Policy, policy_id)
-            if existing is None or existing.county != me.county:
-                raise HTTPException(404, "no such policy in your county")
+        existing = None if new else services.in_county(s, Policy, policy_id, me.county)
         data = {k: form.get(k, "") for k in PolicyIn.model_fields}
         policy_in, errors = forms.validate(PolicyIn, data)
         if new:
