@@ -88,6 +88,11 @@ def shot_plan(app) -> list[tuple[str, object]]:  # noqa: ANN001
         act(v.open_policies())
         act(v.open_policy(app.services.store.policies()[0].id))
 
+    def maintenance() -> None:
+        # as after a valid PIN or code: access for a while (else the next tick ends it)
+        v.maintenance_until = v.clock.now().timestamp() + 600
+        act(v.go("maintenance"))
+
     def applied() -> None:
         from kiosk.visit import Application
 
@@ -112,5 +117,5 @@ def shot_plan(app) -> list[tuple[str, object]]:  # noqa: ANN001
         ("apply_phone", lambda: act(v.go("apply_phone"))),
         ("apply_done", applied),
         ("maintenance_pin", lambda: act(v.go("maintenance_pin"))),
-        ("maintenance", lambda: act(v.go("maintenance"))),
+        ("maintenance", maintenance),
     ]
