@@ -29,6 +29,24 @@ def _need_browser() -> None:
         pytest.skip(msg)
 
 
+def page_helpers(browser):  # noqa: ANN001, ANN201
+    """(at, type_into) for a Selenium page: wait until the URL ends with a suffix; replace a
+    field's text. Shared by the admin browser tests."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def at(suffix: str) -> bool:
+        WebDriverWait(browser, 10).until(lambda d: d.current_url.endswith(suffix))
+        return True
+
+    def type_into(field_id: str, value: str) -> None:
+        el = browser.find_element(By.ID, field_id)
+        el.clear()
+        el.send_keys(value)
+
+    return at, type_into
+
+
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
     _need_browser()
@@ -77,14 +95,7 @@ def test_staff_journey(browser, site, shots: Path) -> None:  # noqa: ANN001
     assert r.status_code == 200
     find = browser.find_element
 
-    def at(suffix: str) -> bool:
-        WebDriverWait(browser, 10).until(lambda d: d.current_url.endswith(suffix))
-        return True
-
-    def type_into(field_id: str, value: str) -> None:
-        el = find(By.ID, field_id)
-        el.clear()
-        el.send_keys(value)
+    at, type_into = page_helpers(browser)
 
     # anything under /admin needs a login
     browser.get(base_url + "/admin/jobs")

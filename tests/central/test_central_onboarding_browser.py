@@ -9,26 +9,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-from test_central_admin_browser import browser, shots, site  # noqa: F401 - fixtures
+from test_central_admin_browser import browser, page_helpers, shots, site  # noqa: F401 - fixtures
 from test_central_onboarding import job_row, jobs_csv
 
 
 def test_county_setup_pages(browser, site, shots: Path, tmp_path: Path) -> None:  # noqa: ANN001, F811
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select, WebDriverWait
+    from selenium.webdriver.support.ui import Select
 
     base_url, seed = site
     admin = next(s for s in seed["staff"] if s["county"] == "east" and s["role"] == "admin")
     find = browser.find_element
 
-    def at(suffix: str) -> bool:
-        WebDriverWait(browser, 10).until(lambda d: d.current_url.endswith(suffix))
-        return True
-
-    def type_into(field_id: str, value: str) -> None:
-        el = find(By.ID, field_id)
-        el.clear()
-        el.send_keys(value)
+    at, type_into = page_helpers(browser)
 
     def login(username: str, password: str) -> None:
         browser.delete_all_cookies()
