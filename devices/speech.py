@@ -14,6 +14,8 @@ files instead of played: that is how tests and headless machines check what woul
 from __future__ import annotations
 
 import ctypes
+import functools
+import json
 import logging
 import re
 import shutil
@@ -118,31 +120,25 @@ def phonemes(text: str, lang: str = "zh") -> str:
     return lib.phonemes(text, VOICES.get(lang, "cmn"))
 
 
-_DIGITS = dict(zip("0123456789", "零一二三四五六七八九", strict=True))
-_ZH_WORDING = (  # (pattern, replacement), in order: money first, then what is left of units
-    (re.compile(r"[¥￥]\s*(\d+(?:\.\d+)?)"), r"\1元"),
-    (re.compile(r"元\s*/\s*"), "元每"),
-    (re.compile(r"(\d)\s*(?:km|公里)"), r"\1公里"),
-    (re.compile(r"\s*/\s*"), "，"),
-    (re.compile(r"[*＊]+"), ""),  # the stars of a masked name ("张*") are not read out
-)
-_EN_WORDING = (
-    (re.compile(r"[¥￥]\s*(\d+(?:\.\d+)?)"), r"\1 yuan"),
-    (re.compile(r"\s*/\s*(hour|day|piece|order)\b"), r" per \1"),
-    (re.compile(r"(\d)\s*km\b"), r"\1 kilometres"),
-    (re.compile(r"[*＊]+"), ""),
-)
+WORDING = Path(__file__).resolve().parent.parent / "assets" / "speech" / "wording.json"
+
+
+@functools.cache
+def _wording(lang: str) -> tuple[list[tuple[re.Pattern[str], str]], str]:
+    """The rules for lang (a data file: words a person hears are not code) and its digits."""
+    data = json.loads(WORDING.read_text(encoding="utf-8"))
+    rules = [(re.compile(pattern), repl) for pattern, repl in data.get(lang, [])]
+    return rules, data["digits"].get(lang, "")
 
 
 def worded(text: str, lang: str = "zh") -> str:
     """Text as it should be heard: money and units in words ("¥160/天" → "160元每天"), and
     long digit runs (hotlines, references) read digit by digit, as people say phone numbers."""
-    if lang == "zh":
-        for pattern, repl in _ZH_WORDING:
-            text = pattern.sub(repl, text)
-        return re.sub(r"\d{5,}", lambda m: "".join(_DIGITS[d] for d in m.group()), text)
-    for pattern, repl in _EN_WORDING:
+    rules, digits = _wording(lang)
+    for pattern, repl in rules:
         text = pattern.sub(repl, text)
+    if digits:
+        text = re.sub(r"\d{5,}", lambda m: "".join(digits[int(d)] for d in m.group()), text)
     return text
 
 
