@@ -52,6 +52,7 @@ APPLY_CONSENT, APPLY_PHONE, APPLY_DONE = "apply_consent", "apply_phone", "apply_
 # Statistics events (names only): what the operations reports count.
 EVENTS = ("visit_started", "visit_ended", "card_read", "card_problem", "code_scanned", "job_viewed",
           "slip_printed", "print_problem", "registration", "maintenance_opened", "pin_refused")
+TAKE_CARD = N_("Please take your ID card")  # the attract screen shows and says it while a card is left
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +115,7 @@ class Visit:
         self.print_state = ""  # "", printing, done, sent (the printer cannot confirm), problem
         self.print_problem: Any = None  # devices.printer.PrintProblem while print_state is "problem"
         self.print_job_id = ""
+        self.card_on_reader = False  # from card_laid/card_removed; outlives the visit it identified
         self.used_codes: Any = None  # kiosk.used_codes.UsedCodes, opened at the first scan
         from kiosk.printer_check import PrinterCheck
 
@@ -172,7 +174,12 @@ class Visit:
         self._reset()
         if was_visit:
             self._event("visit_ended")
-        return self._step()
+        return self._step(notice=TAKE_CARD if self.take_card else "")
+
+    @property
+    def take_card(self) -> bool:
+        """The visit has ended but its ID card is still on the reader: remind until it is taken."""
+        return self.screen == ATTRACT and self.card_on_reader
 
     def activity(self) -> None:
         """A touch or key: the idle countdown starts again."""
@@ -492,6 +499,7 @@ class Visit:
     def card_laid(self, identity: Any) -> Step:
         """A card was read and passed its checks: greet (masked) and show jobs that suit."""
         self.session.identity = identity
+        self.card_on_reader = True
         self.job_filter = replace(self.job_filter, seeker_age=identity.age_on(self.today()))
         self.activity()
         self._event("card_read")
@@ -508,6 +516,7 @@ class Visit:
         return self._step(notice=problem.msgid)
 
     def card_removed(self) -> Step:
+        self.card_on_reader = False  # also ends the reminder on the attract screen
         return self.end("card removed") if self.session.identified else self._step()
 
     # --- codes -----------------------------------------------------------------------------------

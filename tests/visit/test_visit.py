@@ -17,6 +17,7 @@ from kiosk.pin import hash_pin
 from kiosk.remote_config import AppliedConfig, Features
 from kiosk.store import Store
 from kiosk.visit import CONSENT_VERSION, EVENTS, Step
+from kiosk.visit.core import TAKE_CARD
 
 PIN = "24681357"
 
@@ -63,7 +64,7 @@ def test_idle_timeout_ends_the_visit_and_wipes_everything_personal(world: World)
     clock.advance(59)
     assert v.tick() is None
     clock.advance(1)
-    assert v.tick() == Step("attract")
+    assert v.tick() == Step("attract", notice="Please take your ID card")  # the card is still there
     assert not v.session.identified and v.session.phone == "" and v.session.consent_version == ""
     assert v.greeting == "" and v.job is None and v.rows == [] and v.history == []
     assert (v.lang, v.job_filter.settlements, v.job_filter.seeker_age) == ("zh", frozenset(), None)
@@ -121,6 +122,27 @@ def test_taking_the_card_away_ends_an_identified_visit_only(world: World) -> Non
     assert v.card_removed().screen == "home"  # nobody identified: a card-less visit goes on
     _identified(world)
     assert v.card_removed().screen == "attract" and not v.session.identified
+
+
+def test_a_visit_ending_with_the_card_left_reminds_until_it_is_taken(world: World) -> None:
+    """Issue 18: after done, a print or the idle reset the card stayed on the reader unmentioned."""
+    v, clock = world.visit, world.clock
+    _identified(world)
+    assert v.end("done") == Step("attract", notice=TAKE_CARD) and v.take_card
+    assert v.tick() is None and v.take_card  # the reminder stays however long the card does
+    assert v.card_removed() == Step("attract") and not v.take_card
+    _identified(world)
+    v.choose_job(_first_job(world))
+    v.print_slip()
+    clock.advance(60)
+    assert v.tick() == Step("attract", notice=TAKE_CARD)  # idle after a print
+    v.start()
+    assert not v.take_card  # someone touched: a new visit, the reminder is off the glass
+    v.end("done")
+    assert v.take_card
+    v.card_removed()
+    v.start()
+    assert v.end("done") == Step("attract")  # no card: nothing to remind
 
 
 # --- jobs -------------------------------------------------------------------------------------------
