@@ -138,6 +138,8 @@ class Visit:
         self.policies: list[Policy] = []
         self.application: Application | None = None
         self.application_state = ""  # sending | sent | queued | rejected
+        self.visit_print_jobs: list[str] = []  # cancelled when the visit ends
+        self.print_state, self.print_problem, self.print_job_id = "", None, ""
         self.last_activity = self.clock.monotonic()
 
     # --- statistics -------------------------------------------------------------------------
@@ -170,6 +172,11 @@ class Visit:
         log.info("session end: %s", reason)
         was_visit = self.screen != ATTRACT
         self.printer_check.cancel()  # a test page's codes count only in the maintenance that printed it
+        if self.printer is not None and self.visit_print_jobs:
+            # A slip or receipt still waiting (paper out) must not print for the next person.
+            gone = self.printer.cancel(self.visit_print_jobs)
+            if gone:
+                log.info("session end: %d print job(s) cancelled", len(gone))
         self.session.clear()
         self._reset()
         if was_visit:
@@ -308,6 +315,7 @@ class Visit:
         assert self.printer is not None
         self.print_state, self.print_problem = "printing", None
         self.print_job_id = self.printer.submit(receipt)
+        self.visit_print_jobs.append(self.print_job_id)
         return self.go(PRINTING)
 
     def print_slip(self) -> Step:

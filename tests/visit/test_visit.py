@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from kiosk.remote_config import AppliedConfig, Features
 from kiosk.store import Store
 from kiosk.visit import CONSENT_VERSION, EVENTS, Step
 from kiosk.visit.core import TAKE_CARD
+from tests import waiting
 
 PIN = "24681357"
 
@@ -217,6 +219,51 @@ def test_a_slip_is_queued_and_only_the_latest_job_reports(world: World) -> None:
     assert not v.print_done("p1")  # the first slip, printed late: nothing to tell
     assert v.print_state == "printing"
     assert v.print_done("p2") and v.print_state == "done" and world.events.count("slip_printed") == 1
+
+
+def test_a_visits_print_jobs_are_cancelled_when_it_ends(world: World) -> None:
+    """Issue 18: a receipt that waited for paper printed for the next person."""
+    v = world.visit
+    _identified(world)
+    v.choose_job(_first_job(world))
+    v.print_slip()
+    v.back()
+    v.print_slip()
+    v.print_done("p2")
+    v.end("done")
+    assert world.printer.cancelled == ["p1", "p2"]  # the service keeps only what is still queued
+    assert v.print_state == "" and v.print_job_id == ""
+    v.start()
+    v.end("done")
+    assert world.printer.cancelled == ["p1", "p2"]  # a visit that printed nothing cancels nothing
+
+
+def test_a_slip_waiting_for_paper_dies_with_the_visit_on_the_real_print_service(
+        demo_store: Store, tmp_path: Path) -> None:
+    from devices.printer.service import PrintService
+    from devices.printer.simulator import PrinterSimulator
+    from kiosk.settings import PrinterSettings
+
+    with PrinterSimulator(paper_out=True) as sim:
+        host, port = sim.start()
+        cfg = PrinterSettings(connection="network", host=host, port=port, model="epson-tm-t88")
+        problems: list[str] = []
+        svc = PrintService(cfg, on_job_problem=lambda job_id, _p: problems.append(job_id),
+                           poll_s=0.05, idle_poll_s=0.1, status_timeout_s=0.3)
+        svc.start()
+        try:
+            world = make_world(demo_store, tmp_path, printer=svc)
+            v = world.visit
+            v.choose_job(_first_job(world))
+            v.print_slip()
+            assert waiting.wait_for(lambda: problems == [v.print_job_id], 5)
+            v.end("idle")
+            assert svc.pending == []
+            sim.set_state(paper_out=False)  # the refill
+            time.sleep(0.6)
+            assert sim.printed == []
+        finally:
+            svc.stop()
 
 
 def test_an_unconfirmed_slip_is_sent_not_done(world: World) -> None:

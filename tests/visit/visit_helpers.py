@@ -44,10 +44,15 @@ class FakeClock:
 @dataclass
 class RecordingPrinter:
     receipts: list[Receipt] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)
 
     def submit(self, receipt: Receipt) -> str:
         self.receipts.append(receipt)
         return f"p{len(self.receipts)}"
+
+    def cancel(self, job_ids: list[str]) -> list[str]:
+        self.cancelled.extend(job_ids)
+        return list(job_ids)
 
 
 @dataclass
