@@ -173,6 +173,13 @@ class PrintService(Device):
             log.info("printer: job %s cancelled", j.id)
         return [j.id for j in gone]
 
+    def started(self, job_id: str) -> bool:
+        """The job is going to paper now, or has left the queue (its done/problem/dropped event
+        tells the rest). False while it waits: behind a stopped job, or for a stopped printer."""
+        with self._jobs_lock:
+            job = next((j for j in self._jobs if j.id == job_id), None)
+            return job is None or (job.attempts > 0 and job.reported is None)
+
     def use_qr_check(self, result: str, native: bool, printer_info: dict[str, str] | None = None) -> None:
         """Print QR codes as the station's self-check decided (kiosk.printer_check owns the
         rule); `result` (native | image | unchecked) goes into the heartbeat."""

@@ -52,6 +52,7 @@ APPLY_CONSENT, APPLY_PHONE, APPLY_DONE = "apply_consent", "apply_phone", "apply_
 # Statistics events (names only): what the operations reports count.
 EVENTS = ("visit_started", "visit_ended", "card_read", "card_problem", "code_scanned", "job_viewed",
           "slip_printed", "print_problem", "registration", "maintenance_opened", "pin_refused")
+PRINT_START_S = 8.0  # a print not started by then: say why and show the QR, never a spinner
 TAKE_CARD = N_("Please take your ID card")  # the attract screen shows and says it while a card is left
 
 
@@ -62,6 +63,20 @@ class Step:
     screen: str  # the screen to show now (may be the one on show)
     notice: str = ""  # msgid of a notice, shown in both languages
     error: str = ""  # msgid of an inline error on a keypad screen
+
+
+@dataclass(frozen=True, slots=True)
+class PrintWaiting:
+    """A print that has not started (queued behind a stopped job, or a stopped printer): shaped
+    like devices.printer.PrintProblem, which is what the printing screen reads."""
+
+    msgids: tuple[str, ...]
+    qr_data: str | None
+    kind: str = "not_started"
+
+
+PRINT_NOT_STARTED = N_("The printer has not started your slip.")
+PRINT_SCAN_INSTEAD = N_("Scan the QR code on the screen with your phone instead.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +155,7 @@ class Visit:
         self.application_state = ""  # sending | sent | queued | rejected
         self.visit_print_jobs: list[str] = []  # cancelled when the visit ends
         self.print_state, self.print_problem, self.print_job_id = "", None, ""
+        self.print_since, self.print_qr = 0.0, None
         self.last_activity = self.clock.monotonic()
 
     # --- statistics -------------------------------------------------------------------------
@@ -200,7 +216,22 @@ class Visit:
             return self.end("maintenance access expired")
         if self.clock.monotonic() - self.last_activity >= self.idle_timeout_s:
             return self.end("idle")
-        return None
+        return self._check_print_started()
+
+    def _check_print_started(self) -> Step | None:
+        """A second slip during paper-out waited behind the first with a spinner until the idle
+        reset (issue 18): after PRINT_START_S, a print that has not started is a problem."""
+        if self.print_state != "printing" or self.printer is None or not self.print_job_id:
+            return None
+        if self.clock.monotonic() - self.print_since < PRINT_START_S:
+            return None
+        started = getattr(self.printer, "started", None)  # absent: nothing can say it began
+        if started is not None and started(self.print_job_id):
+            return None
+        msgids = (PRINT_NOT_STARTED, PRINT_SCAN_INSTEAD) if self.print_qr else (PRINT_NOT_STARTED,)
+        self.print_state, self.print_problem = "problem", PrintWaiting(msgids, self.print_qr)
+        self._event("print_problem")
+        return self._step(notice=PRINT_NOT_STARTED if self.screen == PRINTING else "")
 
     # --- seeker's settings ------------------------------------------------------------------
     def set_language(self, lang: str) -> None:
@@ -315,6 +346,8 @@ class Visit:
         assert self.printer is not None
         self.print_state, self.print_problem = "printing", None
         self.print_job_id = self.printer.submit(receipt)
+        self.print_since = self.clock.monotonic()
+        self.print_qr = receipt.qr_data
         self.visit_print_jobs.append(self.print_job_id)
         return self.go(PRINTING)
 
@@ -361,6 +394,7 @@ class Visit:
             return self._print(build(None))
         self.print_state, self.print_problem = "printing", None
         self.print_job_id = submit_built(build)
+        self.print_since, self.print_qr = self.clock.monotonic(), None
         return self.go(PRINTING)
 
     # --- printer self-check ------------------------------------------------------------------

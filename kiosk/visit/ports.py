@@ -29,6 +29,7 @@ class Printer(Protocol):
 
     def submit(self, receipt: Receipt) -> str: ...
     def cancel(self, job_ids: Iterable[str]) -> list[str]: ...  # the ids that were still queued
+    def started(self, job_id: str) -> bool: ...  # going to paper, or out of the queue
 
 
 class Submitted(Protocol):

@@ -18,7 +18,7 @@ from kiosk.pin import hash_pin
 from kiosk.remote_config import AppliedConfig, Features
 from kiosk.store import Store
 from kiosk.visit import CONSENT_VERSION, EVENTS, Step
-from kiosk.visit.core import TAKE_CARD
+from kiosk.visit.core import PRINT_START_S, TAKE_CARD
 from tests import waiting
 
 PIN = "24681357"
@@ -262,6 +262,63 @@ def test_a_slip_waiting_for_paper_dies_with_the_visit_on_the_real_print_service(
             sim.set_state(paper_out=False)  # the refill
             time.sleep(0.6)
             assert sim.printed == []
+        finally:
+            svc.stop()
+
+
+def test_a_print_that_does_not_start_is_a_problem_with_the_qr_not_a_spinner(world: World) -> None:
+    """Issue 18: a second slip during paper-out hung on the spinner for 85 s."""
+    v, clock = world.visit, world.clock
+    v.choose_job(_first_job(world))
+    v.print_slip()
+    clock.advance(PRINT_START_S - 1)
+    assert v.tick() is None and v.print_state == "printing"
+    clock.advance(1)
+    step = v.tick()
+    assert step == Step("printing", notice="The printer has not started your slip.")
+    assert v.print_state == "problem" and v.print_problem.qr_data == v.job_url(v.job)
+    assert v.print_problem.msgids[-1] == "Scan the QR code on the screen with your phone instead."
+    assert world.events[-1] == "print_problem"
+    assert v.tick() is None  # said once
+    assert v.print_done("p1") and v.print_state == "done"  # it printed after all: the screen says so
+
+
+def test_a_print_that_started_is_left_to_finish(world: World) -> None:
+    v, clock = world.visit, world.clock
+    v.choose_job(_first_job(world))
+    v.print_slip()
+    world.printer.going.add("p1")  # a long slip on a slow printer
+    clock.advance(30)
+    assert v.tick() is None and v.print_state == "printing"
+
+
+def test_a_second_slip_behind_a_paper_out_job_reports_on_the_real_service(
+        demo_store: Store, tmp_path: Path) -> None:
+    from devices.printer.service import PrintService
+    from devices.printer.simulator import PrinterSimulator
+    from kiosk.settings import PrinterSettings
+
+    with PrinterSimulator(paper_out=True) as sim:
+        host, port = sim.start()
+        cfg = PrinterSettings(connection="network", host=host, port=port, model="epson-tm-t88")
+        problems: list[str] = []
+        svc = PrintService(cfg, on_job_problem=lambda job_id, _p: problems.append(job_id),
+                           poll_s=0.05, idle_poll_s=0.1, status_timeout_s=0.3)
+        svc.start()
+        try:
+            world = make_world(demo_store, tmp_path, printer=svc)
+            v = world.visit
+            v.choose_job(_first_job(world))
+            v.print_slip()
+            first = v.print_job_id
+            assert waiting.wait_for(lambda: problems == [first], 5)
+            v.print_failed(first, object())
+            v.back()
+            v.print_slip()  # the second attempt: queued behind the first, never reported by the service
+            time.sleep(0.5)
+            assert problems == [first] and not svc.started(v.print_job_id)
+            world.clock.advance(PRINT_START_S)
+            assert v.tick() is not None and v.print_state == "problem"
         finally:
             svc.stop()
 
