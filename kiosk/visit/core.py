@@ -155,7 +155,8 @@ class Visit:
         self.application_state = ""  # sending | sent | queued | rejected
         self.visit_print_jobs: list[str] = []  # cancelled when the visit ends
         self.print_state, self.print_problem, self.print_job_id = "", None, ""
-        self.print_since, self.print_qr = 0.0, None
+        self.print_since = 0.0  # monotonic time the latest print was queued
+        self.print_qr: str | None = None  # its QR, shown if it does not start
         self.last_activity = self.clock.monotonic()
 
     # --- statistics -------------------------------------------------------------------------
