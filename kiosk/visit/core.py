@@ -53,6 +53,7 @@ APPLY_CONSENT, APPLY_PHONE, APPLY_DONE = "apply_consent", "apply_phone", "apply_
 EVENTS = ("visit_started", "visit_ended", "card_read", "card_problem", "code_scanned", "job_viewed",
           "slip_printed", "print_problem", "registration", "maintenance_opened", "pin_refused")
 PRINT_START_S = 8.0  # a print not started by then: say why and show the QR, never a spinner
+ALREADY_REGISTERED = N_("You have already registered for this job; here is your registration.")
 TAKE_CARD = N_("Please take your ID card")  # the attract screen shows and says it while a card is left
 
 
@@ -153,6 +154,7 @@ class Visit:
         self.policies: list[Policy] = []
         self.application: Application | None = None
         self.application_state = ""  # sending | sent | queued | rejected
+        self.registered: dict[str, Application] = {}  # job id -> this visit's application for it
         self.visit_print_jobs: list[str] = []  # cancelled when the visit ends
         self.print_state, self.print_problem, self.print_job_id = "", None, ""
         self.print_since = 0.0  # monotonic time the latest print was queued
@@ -479,7 +481,21 @@ class Visit:
             return self._step(notice=N_("Registering is not available here; call the contact on the slip."))
         if not self.session.identified:
             return self._step(notice=N_("Please place your ID card on the reader to register."))
+        if self.job is not None and self.job.id in self.registered:
+            return self._already_registered(self.job.id)
         return self.go(APPLY_CONSENT)
+
+    def _already_registered(self, job_id: str) -> Step:
+        """One person + one job is one registration: show the one there is, never send another."""
+        self.application = self.registered[job_id]
+        self._leave_application_steps()
+        self.go(APPLY_DONE, remember=self.screen not in (APPLY_CONSENT, APPLY_PHONE))
+        return self._step(notice=ALREADY_REGISTERED)
+
+    def _leave_application_steps(self) -> None:
+        """The done screen is an end point: back from it goes to the job, not to the keypad."""
+        while self.history and self.history[-1] in (APPLY_CONSENT, APPLY_PHONE, APPLY_DONE):
+            self.history.pop()
 
     def consent(self) -> Step:
         """'I agree' on the consent screen: nothing personal may leave the kiosk before this."""
@@ -497,6 +513,8 @@ class Visit:
         session, job, card = self.session, self.job, self.session.identity
         if job is None or card is None or not session.consent_version or self.outbox is None:
             return self.back()
+        if job.id in self.registered:
+            return self._already_registered(job.id)
         session.phone = digits
         entry = self.outbox.submit(
             job_id=job.id, station_id=self.settings.station.id, id_number=card.id_number, name=card.name,
@@ -507,11 +525,13 @@ class Visit:
             (N_("Job"), job.title), (N_("Name"), card.masked_name), (N_("ID number"), card.masked_id),
             (N_("Phone"), phone.mask(digits)), (N_("Reference"), entry.reference),
         ))
+        self.registered[job.id] = self.application
         self.application_state = "sending"
         self._event("registration")
         if self.sync is not None:
             self.sync.wake()  # send it now if the network is there
-        return self.go(APPLY_DONE)
+        self._leave_application_steps()
+        return self.go(APPLY_DONE, remember=False)
 
     def poll_application(self) -> bool:
         """Follow the application from the outbox to the server; False once there is no more

@@ -18,7 +18,7 @@ from kiosk.pin import hash_pin
 from kiosk.remote_config import AppliedConfig, Features
 from kiosk.store import Store
 from kiosk.visit import CONSENT_VERSION, EVENTS, Step
-from kiosk.visit.core import PRINT_START_S, TAKE_CARD
+from kiosk.visit.core import ALREADY_REGISTERED, PRINT_START_S, TAKE_CARD
 from tests import waiting
 
 PIN = "24681357"
@@ -413,6 +413,39 @@ class _Server:
         if self.refuse:
             raise ApiRejected("job closed", 410)
         return {"id": "a1"}
+
+
+def test_back_from_the_done_screen_goes_to_the_job_not_the_keypad(world: World) -> None:
+    """Issue 18: back from 报名信息已收到 returned to an empty keypad that sent a second registration."""
+    v = world.visit
+    _to_phone(world)
+    assert v.submit_phone("13800138000").screen == "apply_done"
+    assert v.back().screen == "job_detail"
+    assert v.back().screen == "jobs"
+
+
+def test_the_same_job_is_registered_once_per_visit(world: World) -> None:
+    v = world.visit
+    _to_phone(world)
+    v.submit_phone("13800138000")
+    reference = v.application.reference
+    v.back()
+    step = v.start_application()  # "Register interest" again on the same job
+    assert step == Step("apply_done", notice=ALREADY_REGISTERED) and v.application.reference == reference
+    assert v.back().screen == "job_detail"
+    # Even a keypad reached some other way (a second tap racing the first) sends nothing new.
+    v.go("apply_phone")
+    step = v.submit_phone("13900139000")
+    assert step == Step("apply_done", notice=ALREADY_REGISTERED)
+    assert v.back().screen == "job_detail"
+    assert world.outbox.pending() == 1 and world.events.count("registration") == 1
+    # Another job is another registration.
+    other = next(r["job_id"] for r in v.rows if r["job_id"] != v.job.id)
+    v.choose_job(other)
+    assert v.start_application().screen == "apply_consent"
+    v.consent()
+    v.submit_phone("13800138000")
+    assert world.outbox.pending() == 2
 
 
 def test_the_application_is_followed_to_the_server(world: World) -> None:
