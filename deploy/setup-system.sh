@@ -12,7 +12,8 @@ packages=(
   libxrender1 libxi6 libxext6 libxkbcommon0
   libgomp1              # OpenCV
   libusb-1.0-0          # python-escpos USB printers (pyusb backend)
-  espeak-ng             # spoken prompts (Mandarin voice "cmn")
+  espeak-ng             # spoken prompts: fallback when the espeakng-loader library is missing
+  alsa-utils            # aplay: plays the prompts synthesised by devices/speech.py
 )
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(postgresql chromium chromium-driver)

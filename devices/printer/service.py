@@ -24,7 +24,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -159,6 +159,26 @@ class PrintService(Device):
             self._jobs.append(job)
         self._wake.set()
         return job.id
+
+    def cancel(self, job_ids: Iterable[str]) -> list[str]:
+        """Take these jobs out of the queue (a visit has ended: its slips must not print for the
+        next person after a refill). Returns the ids that were still queued. A job already
+        going to paper cannot be called back; a stopped one is not printed again."""
+        wanted = set(job_ids)
+        with self._jobs_lock:
+            gone = [j for j in self._jobs if j.id in wanted]
+            for j in gone:
+                self._jobs.remove(j)
+        for j in gone:
+            log.info("printer: job %s cancelled", j.id)
+        return [j.id for j in gone]
+
+    def started(self, job_id: str) -> bool:
+        """The job is going to paper now, or has left the queue (its done/problem/dropped event
+        tells the rest). False while it waits: behind a stopped job, or for a stopped printer."""
+        with self._jobs_lock:
+            job = next((j for j in self._jobs if j.id == job_id), None)
+            return job is None or (job.attempts > 0 and job.reported is None)
 
     def use_qr_check(self, result: str, native: bool, printer_info: dict[str, str] | None = None) -> None:
         """Print QR codes as the station's self-check decided (kiosk.printer_check owns the

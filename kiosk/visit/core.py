@@ -52,6 +52,9 @@ APPLY_CONSENT, APPLY_PHONE, APPLY_DONE = "apply_consent", "apply_phone", "apply_
 # Statistics events (names only): what the operations reports count.
 EVENTS = ("visit_started", "visit_ended", "card_read", "card_problem", "code_scanned", "job_viewed",
           "slip_printed", "print_problem", "registration", "maintenance_opened", "pin_refused")
+PRINT_START_S = 8.0  # a print not started by then: say why and show the QR, never a spinner
+ALREADY_REGISTERED = N_("You have already registered for this job; here is your registration.")
+TAKE_CARD = N_("Please take your ID card")  # the attract screen shows and says it while a card is left
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,20 @@ class Step:
     screen: str  # the screen to show now (may be the one on show)
     notice: str = ""  # msgid of a notice, shown in both languages
     error: str = ""  # msgid of an inline error on a keypad screen
+
+
+@dataclass(frozen=True, slots=True)
+class PrintWaiting:
+    """A print that has not started (queued behind a stopped job, or a stopped printer): shaped
+    like devices.printer.PrintProblem, which is what the printing screen reads."""
+
+    msgids: tuple[str, ...]
+    qr_data: str | None
+    kind: str = "not_started"
+
+
+PRINT_NOT_STARTED = N_("The printer has not started your slip.")
+PRINT_SCAN_INSTEAD = N_("Scan the QR code on the screen with your phone instead.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +131,7 @@ class Visit:
         self.print_state = ""  # "", printing, done, sent (the printer cannot confirm), problem
         self.print_problem: Any = None  # devices.printer.PrintProblem while print_state is "problem"
         self.print_job_id = ""
+        self.card_on_reader = False  # from card_laid/card_removed; outlives the visit it identified
         self.used_codes: Any = None  # kiosk.used_codes.UsedCodes, opened at the first scan
         from kiosk.printer_check import PrinterCheck
 
@@ -136,6 +154,11 @@ class Visit:
         self.policies: list[Policy] = []
         self.application: Application | None = None
         self.application_state = ""  # sending | sent | queued | rejected
+        self.registered: dict[str, Application] = {}  # job id -> this visit's application for it
+        self.visit_print_jobs: list[str] = []  # cancelled when the visit ends
+        self.print_state, self.print_problem, self.print_job_id = "", None, ""
+        self.print_since = 0.0  # monotonic time the latest print was queued
+        self.print_qr: str | None = None  # its QR, shown if it does not start
         self.last_activity = self.clock.monotonic()
 
     # --- statistics -------------------------------------------------------------------------
@@ -168,11 +191,21 @@ class Visit:
         log.info("session end: %s", reason)
         was_visit = self.screen != ATTRACT
         self.printer_check.cancel()  # a test page's codes count only in the maintenance that printed it
+        if self.printer is not None and self.visit_print_jobs:
+            # A slip or receipt still waiting (paper out) must not print for the next person.
+            gone = self.printer.cancel(self.visit_print_jobs)
+            if gone:
+                log.info("session end: %d print job(s) cancelled", len(gone))
         self.session.clear()
         self._reset()
         if was_visit:
             self._event("visit_ended")
-        return self._step()
+        return self._step(notice=TAKE_CARD if self.take_card else "")
+
+    @property
+    def take_card(self) -> bool:
+        """The visit has ended but its ID card is still on the reader: remind until it is taken."""
+        return self.screen == ATTRACT and self.card_on_reader
 
     def activity(self) -> None:
         """A touch or key: the idle countdown starts again."""
@@ -186,7 +219,22 @@ class Visit:
             return self.end("maintenance access expired")
         if self.clock.monotonic() - self.last_activity >= self.idle_timeout_s:
             return self.end("idle")
-        return None
+        return self._check_print_started()
+
+    def _check_print_started(self) -> Step | None:
+        """A second slip during paper-out waited behind the first with a spinner until the idle
+        reset (issue 18): after PRINT_START_S, a print that has not started is a problem."""
+        if self.print_state != "printing" or self.printer is None or not self.print_job_id:
+            return None
+        if self.clock.monotonic() - self.print_since < PRINT_START_S:
+            return None
+        started = getattr(self.printer, "started", None)  # absent: nothing can say it began
+        if started is not None and started(self.print_job_id):
+            return None
+        msgids = (PRINT_NOT_STARTED, PRINT_SCAN_INSTEAD) if self.print_qr else (PRINT_NOT_STARTED,)
+        self.print_state, self.print_problem = "problem", PrintWaiting(msgids, self.print_qr)
+        self._event("print_problem")
+        return self._step(notice=PRINT_NOT_STARTED if self.screen == PRINTING else "")
 
     # --- seeker's settings ------------------------------------------------------------------
     def set_language(self, lang: str) -> None:
@@ -301,6 +349,9 @@ class Visit:
         assert self.printer is not None
         self.print_state, self.print_problem = "printing", None
         self.print_job_id = self.printer.submit(receipt)
+        self.print_since = self.clock.monotonic()
+        self.print_qr = receipt.qr_data
+        self.visit_print_jobs.append(self.print_job_id)
         return self.go(PRINTING)
 
     def print_slip(self) -> Step:
@@ -346,6 +397,7 @@ class Visit:
             return self._print(build(None))
         self.print_state, self.print_problem = "printing", None
         self.print_job_id = submit_built(build)
+        self.print_since, self.print_qr = self.clock.monotonic(), None
         return self.go(PRINTING)
 
     # --- printer self-check ------------------------------------------------------------------
@@ -429,7 +481,21 @@ class Visit:
             return self._step(notice=N_("Registering is not available here; call the contact on the slip."))
         if not self.session.identified:
             return self._step(notice=N_("Please place your ID card on the reader to register."))
+        if self.job is not None and self.job.id in self.registered:
+            return self._already_registered(self.job.id)
         return self.go(APPLY_CONSENT)
+
+    def _already_registered(self, job_id: str) -> Step:
+        """One person + one job is one registration: show the one there is, never send another."""
+        self.application = self.registered[job_id]
+        self._leave_application_steps()
+        self.go(APPLY_DONE, remember=self.screen not in (APPLY_CONSENT, APPLY_PHONE))
+        return self._step(notice=ALREADY_REGISTERED)
+
+    def _leave_application_steps(self) -> None:
+        """The done screen is an end point: back from it goes to the job, not to the keypad."""
+        while self.history and self.history[-1] in (APPLY_CONSENT, APPLY_PHONE, APPLY_DONE):
+            self.history.pop()
 
     def consent(self) -> Step:
         """'I agree' on the consent screen: nothing personal may leave the kiosk before this."""
@@ -447,6 +513,8 @@ class Visit:
         session, job, card = self.session, self.job, self.session.identity
         if job is None or card is None or not session.consent_version or self.outbox is None:
             return self.back()
+        if job.id in self.registered:
+            return self._already_registered(job.id)
         session.phone = digits
         entry = self.outbox.submit(
             job_id=job.id, station_id=self.settings.station.id, id_number=card.id_number, name=card.name,
@@ -457,11 +525,13 @@ class Visit:
             (N_("Job"), job.title), (N_("Name"), card.masked_name), (N_("ID number"), card.masked_id),
             (N_("Phone"), phone.mask(digits)), (N_("Reference"), entry.reference),
         ))
+        self.registered[job.id] = self.application
         self.application_state = "sending"
         self._event("registration")
         if self.sync is not None:
             self.sync.wake()  # send it now if the network is there
-        return self.go(APPLY_DONE)
+        self._leave_application_steps()
+        return self.go(APPLY_DONE, remember=False)
 
     def poll_application(self) -> bool:
         """Follow the application from the outbox to the server; False once there is no more
@@ -492,6 +562,7 @@ class Visit:
     def card_laid(self, identity: Any) -> Step:
         """A card was read and passed its checks: greet (masked) and show jobs that suit."""
         self.session.identity = identity
+        self.card_on_reader = True
         self.job_filter = replace(self.job_filter, seeker_age=identity.age_on(self.today()))
         self.activity()
         self._event("card_read")
@@ -508,6 +579,7 @@ class Visit:
         return self._step(notice=problem.msgid)
 
     def card_removed(self) -> Step:
+        self.card_on_reader = False  # also ends the reminder on the attract screen
         return self.end("card removed") if self.session.identified else self._step()
 
     # --- codes -----------------------------------------------------------------------------------

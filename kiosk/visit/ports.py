@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # numpy and the receipt layout: not needed to draw the first frame
@@ -28,6 +28,8 @@ class Printer(Protocol):
     """devices.printer.PrintService: queue a receipt, get its job id back at once."""
 
     def submit(self, receipt: Receipt) -> str: ...
+    def cancel(self, job_ids: Iterable[str]) -> list[str]: ...  # the ids that were still queued
+    def started(self, job_id: str) -> bool: ...  # going to paper, or out of the queue
 
 
 class Submitted(Protocol):

@@ -214,3 +214,25 @@ def test_file_link_sends_but_cannot_confirm(tmp_path) -> None:
         assert svc.status.state.value == "unknown"
     finally:
         svc.stop()
+
+
+def test_a_cancelled_job_never_prints_after_the_refill() -> None:
+    """Issue 18: a receipt that failed for paper printed for the next person after the refill."""
+    ev = Events()
+    with PrinterSimulator(paper_out=True) as sim:
+        svc = service_for(sim.start(), ev)
+        svc.start()
+        try:
+            job_id = svc.submit(SLIP)
+            other = svc.submit(SLIP)
+            assert ev.wait(lambda: ev.problems, 5)
+            assert svc.cancel([job_id, "no-such-job"]) == [job_id]
+            assert svc.pending == [other] and svc.cancel([job_id]) == []
+            assert svc.cancel([other]) == [other]
+            sim.set_state(paper_out=False)
+            time.sleep(0.6)  # several polls with a ready printer
+            assert sim.printed == [] and ev.done == [] and svc.pending == []
+            assert svc.submit(SLIP) and ev.wait(lambda: ev.done, 5)  # the queue still works
+            assert len(sim.printed) == 1
+        finally:
+            svc.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ from kiosk.pin import hash_pin
 from kiosk.remote_config import AppliedConfig, Features
 from kiosk.store import Store
 from kiosk.visit import CONSENT_VERSION, EVENTS, Step
+from kiosk.visit.core import ALREADY_REGISTERED, PRINT_START_S, TAKE_CARD
+from tests import waiting
 
 PIN = "24681357"
 
@@ -63,7 +66,7 @@ def test_idle_timeout_ends_the_visit_and_wipes_everything_personal(world: World)
     clock.advance(59)
     assert v.tick() is None
     clock.advance(1)
-    assert v.tick() == Step("attract")
+    assert v.tick() == Step("attract", notice="Please take your ID card")  # the card is still there
     assert not v.session.identified and v.session.phone == "" and v.session.consent_version == ""
     assert v.greeting == "" and v.job is None and v.rows == [] and v.history == []
     assert (v.lang, v.job_filter.settlements, v.job_filter.seeker_age) == ("zh", frozenset(), None)
@@ -121,6 +124,27 @@ def test_taking_the_card_away_ends_an_identified_visit_only(world: World) -> Non
     assert v.card_removed().screen == "home"  # nobody identified: a card-less visit goes on
     _identified(world)
     assert v.card_removed().screen == "attract" and not v.session.identified
+
+
+def test_a_visit_ending_with_the_card_left_reminds_until_it_is_taken(world: World) -> None:
+    """Issue 18: after done, a print or the idle reset the card stayed on the reader unmentioned."""
+    v, clock = world.visit, world.clock
+    _identified(world)
+    assert v.end("done") == Step("attract", notice=TAKE_CARD) and v.take_card
+    assert v.tick() is None and v.take_card  # the reminder stays however long the card does
+    assert v.card_removed() == Step("attract") and not v.take_card
+    _identified(world)
+    v.choose_job(_first_job(world))
+    v.print_slip()
+    clock.advance(60)
+    assert v.tick() == Step("attract", notice=TAKE_CARD)  # idle after a print
+    v.start()
+    assert not v.take_card  # someone touched: a new visit, the reminder is off the glass
+    v.end("done")
+    assert v.take_card
+    v.card_removed()
+    v.start()
+    assert v.end("done") == Step("attract")  # no card: nothing to remind
 
 
 # --- jobs -------------------------------------------------------------------------------------------
@@ -195,6 +219,108 @@ def test_a_slip_is_queued_and_only_the_latest_job_reports(world: World) -> None:
     assert not v.print_done("p1")  # the first slip, printed late: nothing to tell
     assert v.print_state == "printing"
     assert v.print_done("p2") and v.print_state == "done" and world.events.count("slip_printed") == 1
+
+
+def test_a_visits_print_jobs_are_cancelled_when_it_ends(world: World) -> None:
+    """Issue 18: a receipt that waited for paper printed for the next person."""
+    v = world.visit
+    _identified(world)
+    v.choose_job(_first_job(world))
+    v.print_slip()
+    v.back()
+    v.print_slip()
+    v.print_done("p2")
+    v.end("done")
+    assert world.printer.cancelled == ["p1", "p2"]  # the service keeps only what is still queued
+    assert v.print_state == "" and v.print_job_id == ""
+    v.start()
+    v.end("done")
+    assert world.printer.cancelled == ["p1", "p2"]  # a visit that printed nothing cancels nothing
+
+
+def test_a_slip_waiting_for_paper_dies_with_the_visit_on_the_real_print_service(
+        demo_store: Store, tmp_path: Path) -> None:
+    from devices.printer.service import PrintService
+    from devices.printer.simulator import PrinterSimulator
+    from kiosk.settings import PrinterSettings
+
+    with PrinterSimulator(paper_out=True) as sim:
+        host, port = sim.start()
+        cfg = PrinterSettings(connection="network", host=host, port=port, model="epson-tm-t88")
+        problems: list[str] = []
+        svc = PrintService(cfg, on_job_problem=lambda job_id, _p: problems.append(job_id),
+                           poll_s=0.05, idle_poll_s=0.1, status_timeout_s=0.3)
+        svc.start()
+        try:
+            world = make_world(demo_store, tmp_path, printer=svc)
+            v = world.visit
+            v.choose_job(_first_job(world))
+            v.print_slip()
+            assert waiting.wait_for(lambda: problems == [v.print_job_id], 5)
+            v.end("idle")
+            assert svc.pending == []
+            sim.set_state(paper_out=False)  # the refill
+            time.sleep(0.6)
+            assert sim.printed == []
+        finally:
+            svc.stop()
+
+
+def test_a_print_that_does_not_start_is_a_problem_with_the_qr_not_a_spinner(world: World) -> None:
+    """Issue 18: a second slip during paper-out hung on the spinner for 85 s."""
+    v, clock = world.visit, world.clock
+    v.choose_job(_first_job(world))
+    v.print_slip()
+    clock.advance(PRINT_START_S - 1)
+    assert v.tick() is None and v.print_state == "printing"
+    clock.advance(1)
+    step = v.tick()
+    assert step == Step("printing", notice="The printer has not started your slip.")
+    assert v.print_state == "problem" and v.print_problem.qr_data == v.job_url(v.job)
+    assert v.print_problem.msgids[-1] == "Scan the QR code on the screen with your phone instead."
+    assert world.events[-1] == "print_problem"
+    assert v.tick() is None  # said once
+    assert v.print_done("p1") and v.print_state == "done"  # it printed after all: the screen says so
+
+
+def test_a_print_that_started_is_left_to_finish(world: World) -> None:
+    v, clock = world.visit, world.clock
+    v.choose_job(_first_job(world))
+    v.print_slip()
+    world.printer.going.add("p1")  # a long slip on a slow printer
+    clock.advance(30)
+    assert v.tick() is None and v.print_state == "printing"
+
+
+def test_a_second_slip_behind_a_paper_out_job_reports_on_the_real_service(
+        demo_store: Store, tmp_path: Path) -> None:
+    from devices.printer.service import PrintService
+    from devices.printer.simulator import PrinterSimulator
+    from kiosk.settings import PrinterSettings
+
+    with PrinterSimulator(paper_out=True) as sim:
+        host, port = sim.start()
+        cfg = PrinterSettings(connection="network", host=host, port=port, model="epson-tm-t88")
+        problems: list[str] = []
+        svc = PrintService(cfg, on_job_problem=lambda job_id, _p: problems.append(job_id),
+                           poll_s=0.05, idle_poll_s=0.1, status_timeout_s=0.3)
+        svc.start()
+        try:
+            world = make_world(demo_store, tmp_path, printer=svc)
+            v = world.visit
+            v.choose_job(_first_job(world))
+            v.print_slip()
+            first = v.print_job_id
+            assert waiting.wait_for(lambda: problems == [first], 5)
+            v.print_failed(first, object())
+            v.back()
+            v.print_slip()  # the second attempt: queued behind the first, never reported by the service
+            time.sleep(0.5)
+            assert problems == [first] and not svc.started(v.print_job_id)
+            world.clock.advance(PRINT_START_S)
+            assert v.tick() is not None and v.print_state == "problem"
+        finally:
+            svc.stop()
 
 
 def test_an_unconfirmed_slip_is_sent_not_done(world: World) -> None:
@@ -287,6 +413,39 @@ class _Server:
         if self.refuse:
             raise ApiRejected("job closed", 410)
         return {"id": "a1"}
+
+
+def test_back_from_the_done_screen_goes_to_the_job_not_the_keypad(world: World) -> None:
+    """Issue 18: back from 报名信息已收到 returned to an empty keypad that sent a second registration."""
+    v = world.visit
+    _to_phone(world)
+    assert v.submit_phone("13800138000").screen == "apply_done"
+    assert v.back().screen == "job_detail"
+    assert v.back().screen == "jobs"
+
+
+def test_the_same_job_is_registered_once_per_visit(world: World) -> None:
+    v = world.visit
+    _to_phone(world)
+    v.submit_phone("13800138000")
+    reference = v.application.reference
+    v.back()
+    step = v.start_application()  # "Register interest" again on the same job
+    assert step == Step("apply_done", notice=ALREADY_REGISTERED) and v.application.reference == reference
+    assert v.back().screen == "job_detail"
+    # Even a keypad reached some other way (a second tap racing the first) sends nothing new.
+    v.go("apply_phone")
+    step = v.submit_phone("13900139000")
+    assert step == Step("apply_done", notice=ALREADY_REGISTERED)
+    assert v.back().screen == "job_detail"
+    assert world.outbox.pending() == 1 and world.events.count("registration") == 1
+    # Another job is another registration.
+    other = next(r["job_id"] for r in v.rows if r["job_id"] != v.job.id)
+    v.choose_job(other)
+    assert v.start_application().screen == "apply_consent"
+    v.consent()
+    v.submit_phone("13800138000")
+    assert world.outbox.pending() == 2
 
 
 def test_the_application_is_followed_to_the_server(world: World) -> None:

@@ -44,10 +44,19 @@ class FakeClock:
 @dataclass
 class RecordingPrinter:
     receipts: list[Receipt] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)
+    going: set[str] = field(default_factory=set)  # job ids the "printer" has started
 
     def submit(self, receipt: Receipt) -> str:
         self.receipts.append(receipt)
         return f"p{len(self.receipts)}"
+
+    def started(self, job_id: str) -> bool:
+        return job_id in self.going
+
+    def cancel(self, job_ids: list[str]) -> list[str]:
+        self.cancelled.extend(job_ids)
+        return list(job_ids)
 
 
 @dataclass
