@@ -11,12 +11,13 @@ import pytest
 import zxingcpp
 from printer_testkit import Events
 
-from devices.printer import models, preview
+from devices.printer import preview
 from devices.printer.render import render
 from devices.printer.sample import SAMPLE_JOB, SAMPLE_STATION, SAMPLE_TIME
 from devices.printer.service import PrintService
 from devices.printer.simulator import PrinterSimulator
 from devices.printer.status import ReplyReader, encode_status, info_request
+from kiosk import printer_models as models
 from kiosk import receipts as r
 from kiosk.printer_check import PrinterCheck, qr_for
 from kiosk.settings import PrinterSettings
