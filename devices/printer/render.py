@@ -13,9 +13,7 @@ is adapted to it (charset.py) and a line with a character the font lacks prints 
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -112,8 +110,15 @@ def qr_image(data: str, module: int, width: int) -> Image.Image:
 def raster_bytes(img: Image.Image, profile: str = "default") -> bytes:
     """GS v 0 raster bytes of an image (python-escpos splits tall ones into fragments)."""
     p = Dummy(profile=profile)
-    with contextlib.redirect_stdout(io.StringIO()):  # escpos prints a notice for unknown widths
-        p.image(img, impl="bitImageRaster")
+    # python-escpos print()s a notice when the profile has no pixel width. Give it the image's
+    # own width (on this instance only) rather than redirecting stdout: redirect_stdout swaps
+    # the process-wide sys.stdout, and two threads rendering at once (the print service and a
+    # preview) could leave it pointing at a buffer for good, silently eating every later print.
+    data = p.profile.profile_data
+    media = dict(data.get("media", {}))
+    media["width"] = {**media.get("width", {}), "pixels": img.width}
+    p.profile.profile_data = {**data, "media": media}
+    p.image(img, impl="bitImageRaster")
     return p.output
 
 

@@ -100,3 +100,23 @@ def test_cli_print_test_on_simulator(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_docs_samples_exist() -> None:
     for name in ("job_slip_80mm.png", "job_slip_58mm.png"):
         assert (DOCS / name).exists(), name
+
+
+def test_raster_rendering_in_threads_leaves_stdout_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    """The print service and a preview render at the same time; rendering once swapped the
+    process-wide sys.stdout (redirect_stdout), and a race left it pointing at a buffer, so
+    `gig-kiosk print-test` lost its result line and exited 0 having said nothing."""
+    import sys
+    import threading
+
+    from devices.printer.render import qr_image, raster_bytes
+
+    before = sys.stdout
+    img = qr_image("job:qh-0001", 4, 384)
+    threads = [threading.Thread(target=lambda: [raster_bytes(img) for _ in range(30)]) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sys.stdout is before
+    assert capsys.readouterr().out == ""  # escpos' width notice is not printed either
