@@ -11,7 +11,6 @@ from __future__ import annotations
 import gc
 import importlib
 import logging
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,6 @@ from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 from kiosk.filters import JobFilter
 from kiosk.i18n import sentences, translator
 from kiosk.visit import Step, Visit
-from kiosk.visit.core import TAKE_CARD
 from screens.services import Opening, Services
 from screens.theme import Theme
 from screens.wiring import wire
@@ -77,7 +75,6 @@ class GigKioskApp(App):
         super().__init__(**kwargs)
         self.demo, self.theme, self.tr_catalog = demo, Theme(), translator()
         self.screen_log: list[str] = []  # screen names in order; read by UI tests
-        self._reminded = 0.0  # monotonic time the forgotten-card reminder was last said
         self.title = "零工驿站 Gig Station"
         self.visit: Visit = None  # type: ignore[assignment]  # set by _attach
         self.services: Services | None = None  # None until _start_services has run
@@ -193,9 +190,8 @@ class GigKioskApp(App):
                 self.sm.current_screen.refresh()
         if step is not None and step.screen == "attract":
             self.notice = ""  # a visit ended: nothing of it stays on the glass
-            if v.take_card:  # ...but its ID card on the reader: remind until it is taken
-                self.show_notice(step.notice or TAKE_CARD, seconds=24 * 3600)
-                self._remind_card()
+            if step.notice:  # ...but its ID card on the reader (Visit.end says so): until taken
+                self.show_notice(step.notice, seconds=24 * 3600)
         elif step is not None and step.notice:
             self.show_notice(step.notice)
         return step
@@ -245,16 +241,7 @@ class GigKioskApp(App):
         if step is not None:
             self.act(step)
         elif self.sm.current == "attract":
-            self.sm.current_screen.refresh()  # the staffed-hours line follows the clock
-            if self.visit is not None and self.visit.take_card and time.monotonic() - self._reminded >= 12:
-                self._remind_card()
-
-    def _remind_card(self) -> None:
-        """Say "please take your ID card" (Chinese; the notice shows both languages)."""
-        self._reminded = time.monotonic()
-        speaker = self.services.speaker
-        if self.visit is not None and self.visit.voice and speaker is not None and speaker.available:
-            speaker.say(self.tr(TAKE_CARD, "zh"), "zh")
+            self.sm.current_screen.refresh()  # staffed hours follow the clock; the card reminder
 
     # --- the county's remote configuration -----------------------------------------------
     def apply_remote_config(self, cfg: Any) -> None:

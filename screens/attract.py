@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from kivy.clock import Clock
 from kivy.properties import StringProperty
 
 from kiosk.formatting import short_date
+from kiosk.visit.core import TAKE_CARD
 from screens.base import VisitScreen
+
+REMIND_EVERY_S = 12  # how often "please take your ID card" is said while the card stays
 
 
 class AttractScreen(VisitScreen):
     clock_text = StringProperty("")
     hours_text = StringProperty("")  # the county's staffed hours, both languages; "" = none set
+    _reminded = 0.0  # monotonic time the forgotten-card reminder was last said
 
     def on_enter(self, *_args: object) -> None:
         self._tick(0)
@@ -27,6 +32,8 @@ class AttractScreen(VisitScreen):
         self.clock_text = now.strftime("%H:%M") + "   " + short_date(now.date(), "zh")  # nobody chose a language yet
 
     def refresh(self) -> None:
+        """Drawn on the way in and every second by the App's tick."""
+        self._remind_card()
         hours = self.visit.hours() if self.app.visit is not None else None
         if hours is None:
             self.hours_text = ""
@@ -35,6 +42,16 @@ class AttractScreen(VisitScreen):
         zh, en = (self.app.tr(msgid, lang).format(hours=shown) for lang in ("zh", "en"))
         # Open: one short line. Closed: two lines, Chinese first (nobody has chosen a language).
         self.hours_text = f"{zh} · {en}" if msgid == "Staffed {hours}" else f"{zh}\n{en}"
+
+    def _remind_card(self) -> None:
+        """A visit ended with its ID card still on the reader: say "please take your ID card"
+        (Chinese; the notice shows both languages) until it is taken."""
+        v, speaker = self.app.visit, self.app.services.speaker if self.app.services else None
+        if v is None or not v.take_card or time.monotonic() - self._reminded < REMIND_EVERY_S:
+            return
+        self._reminded = time.monotonic()
+        if v.voice and speaker is not None and speaker.available:
+            speaker.say(self.app.tr(TAKE_CARD, "zh"), "zh")
 
     def on_touch_down(self, touch: object) -> bool:
         self.app.act(self.visit.start())
