@@ -3,9 +3,11 @@ state and Steps. The Xvfb scenarios (tests/ui) prove the same journey end to end
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -238,8 +240,10 @@ def test_a_visits_print_jobs_are_cancelled_when_it_ends(world: World) -> None:
     assert world.printer.cancelled == ["p1", "p2"]  # a visit that printed nothing cancels nothing
 
 
-def test_a_slip_waiting_for_paper_dies_with_the_visit_on_the_real_print_service(
-        demo_store: Store, tmp_path: Path) -> None:
+@contextlib.contextmanager
+def _paper_out_printer(demo_store: Store, tmp_path: Path) -> Iterator[tuple]:
+    """(simulator, real print service, job ids it reported a problem for, world) for a
+    printer that is out of paper: the visit prints through the production service."""
     from devices.printer.service import PrintService
     from devices.printer.simulator import PrinterSimulator
     from kiosk.settings import PrinterSettings
@@ -252,18 +256,23 @@ def test_a_slip_waiting_for_paper_dies_with_the_visit_on_the_real_print_service(
                            poll_s=0.05, idle_poll_s=0.1, status_timeout_s=0.3)
         svc.start()
         try:
-            world = make_world(demo_store, tmp_path, printer=svc)
-            v = world.visit
-            v.choose_job(_first_job(world))
-            v.print_slip()
-            assert waiting.wait_for(lambda: problems == [v.print_job_id], 5)
-            v.end("idle")
-            assert svc.pending == []
-            sim.set_state(paper_out=False)  # the refill
-            time.sleep(0.6)
-            assert sim.printed == []
+            yield sim, svc, problems, make_world(demo_store, tmp_path, printer=svc)
         finally:
             svc.stop()
+
+
+def test_a_slip_waiting_for_paper_dies_with_the_visit_on_the_real_print_service(
+        demo_store: Store, tmp_path: Path) -> None:
+    with _paper_out_printer(demo_store, tmp_path) as (sim, svc, problems, world):
+        v = world.visit
+        v.choose_job(_first_job(world))
+        v.print_slip()
+        assert waiting.wait_for(lambda: problems == [v.print_job_id], 5)
+        v.end("idle")
+        assert svc.pending == []
+        sim.set_state(paper_out=False)  # the refill
+        time.sleep(0.6)
+        assert sim.printed == []
 
 
 def test_a_print_that_does_not_start_is_a_problem_with_the_qr_not_a_spinner(world: World) -> None:
@@ -294,33 +303,19 @@ def test_a_print_that_started_is_left_to_finish(world: World) -> None:
 
 def test_a_second_slip_behind_a_paper_out_job_reports_on_the_real_service(
         demo_store: Store, tmp_path: Path) -> None:
-    from devices.printer.service import PrintService
-    from devices.printer.simulator import PrinterSimulator
-    from kiosk.settings import PrinterSettings
-
-    with PrinterSimulator(paper_out=True) as sim:
-        host, port = sim.start()
-        cfg = PrinterSettings(connection="network", host=host, port=port, model="epson-tm-t88")
-        problems: list[str] = []
-        svc = PrintService(cfg, on_job_problem=lambda job_id, _p: problems.append(job_id),
-                           poll_s=0.05, idle_poll_s=0.1, status_timeout_s=0.3)
-        svc.start()
-        try:
-            world = make_world(demo_store, tmp_path, printer=svc)
-            v = world.visit
-            v.choose_job(_first_job(world))
-            v.print_slip()
-            first = v.print_job_id
-            assert waiting.wait_for(lambda: problems == [first], 5)
-            v.print_failed(first, object())
-            v.back()
-            v.print_slip()  # the second attempt: queued behind the first, never reported by the service
-            time.sleep(0.5)
-            assert problems == [first] and not svc.started(v.print_job_id)
-            world.clock.advance(PRINT_START_S)
-            assert v.tick() is not None and v.print_state == "problem"
-        finally:
-            svc.stop()
+    with _paper_out_printer(demo_store, tmp_path) as (sim, svc, problems, world):
+        v = world.visit
+        v.choose_job(_first_job(world))
+        v.print_slip()
+        first = v.print_job_id
+        assert waiting.wait_for(lambda: problems == [first], 5)
+        v.print_failed(first, object())
+        v.back()
+        v.print_slip()  # the second attempt: queued behind the first, never reported by the service
+        time.sleep(0.5)
+        assert problems == [first] and not svc.started(v.print_job_id)
+        world.clock.advance(PRINT_START_S)
+        assert v.tick() is not None and v.print_state == "problem"
 
 
 def test_an_unconfirmed_slip_is_sent_not_done(world: World) -> None:
