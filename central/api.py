@@ -7,7 +7,7 @@ import base64
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Annotated, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -17,11 +17,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from central import pins, services, station_config
+from central import alerts, pins, services, station_config
 from central.auth import Principal, unauthorized
-from central.models import County, Job, Station
+from central.models import Alert, County, Job, Station
 from central.roles import Action, may
 from central.schemas import (
+    AlertOut,
     ApplicationIn,
     ApplicationOut,
     ConfigDocument,
@@ -277,14 +278,15 @@ async def post_heartbeat(
 ) -> Response:
     _own(who, station_id)
 
-    def work() -> tuple[datetime, int]:  # in a thread, like get_config
+    def work() -> tuple[datetime, int, list[dict]]:  # in a thread, like get_config
         with request.app.state.sessions() as s:
             at, version = services.record_heartbeat(s, station_id, body)
             s.commit()
-        return at, version
+            mine = alerts.station_open_alerts(s, station_id)
+        return at, version, mine
 
-    at, version = await in_db_thread(request, work)
-    return JSONResponse({"received_at": services.iso(at), "config_version": version})
+    at, version, mine = await in_db_thread(request, work)
+    return JSONResponse({"received_at": services.iso(at), "config_version": version, "alerts": mine})
 
 
 @router.get("/stations", response_model=list[StationHealth])
@@ -348,3 +350,29 @@ def put_policy(
     return JSONResponse(services.policy_dict(policy))
 
 
+
+
+@router.get("/counties/{code}/alerts", response_model=list[AlertOut])
+def list_alerts(
+    code: CountyCode, s: Db, who: Viewer,
+    state: Annotated[Literal["open", "resolved"], Query()] = "open",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> Response:
+    """Open alerts oldest first (the longest-standing problem on top); resolved newest first."""
+    services.in_county(s, County, code, who.county)
+    q = select(Alert).where(Alert.county == code, Alert.state == state)
+    q = q.order_by(Alert.opened_at, Alert.id) if state == "open" else q.order_by(Alert.resolved_at.desc(), Alert.id)
+    return JSONResponse([alerts.alert_dict(a) for a in s.scalars(q.limit(limit))])
+
+
+@router.post("/alerts/{alert_id}/ack", response_model=AlertOut)
+def ack_alert(
+    alert_id: Annotated[int, Path(ge=1, le=2**31 - 1)], s: Db,
+    who: Annotated[Principal, Depends(staff_may("ack_alerts"))],
+) -> Response:
+    alert = s.get(Alert, alert_id)
+    if alert is None or alert.county != who.county or alert.state == "pending":
+        raise HTTPException(404, "no such alert")
+    alerts.acknowledge(alert, who.username or "", services.now())
+    s.commit()
+    return JSONResponse(alerts.alert_dict(alert))

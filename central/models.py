@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -93,6 +94,13 @@ class Station(Base):
     enrol_code_hash: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
     enrol_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     enrol_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # More of the latest heartbeat, for central.alerts (all optional: older kiosks omit them).
+    heartbeat_interval_s: Mapped[int | None] = mapped_column(Integer)
+    clock_skew_s: Mapped[float | None] = mapped_column(Float)  # kiosk clock minus central's
+    outbox_oldest_s: Mapped[int | None] = mapped_column(Integer)
+    disk_free_mb: Mapped[int | None] = mapped_column(Integer)
+    disk_total_mb: Mapped[int | None] = mapped_column(Integer)
+    update_failed: Mapped[str | None] = mapped_column(String(300))  # "<version>: <reason>"
 
 
 class StationConfigVersion(Base):
@@ -221,3 +229,63 @@ class Application(Base):
     consent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Alert(Base):
+    """A station problem found by central.alerts. state: pending (seen, not yet held long
+    enough to open: flapping damping) -> open -> resolved. Pending rows that clear are deleted."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        # One active (pending or open) alert per station and kind; resolved ones are history.
+        Index("uq_alerts_active", "station_id", "kind", unique=True,
+              sqlite_where=text("resolved_at IS NULL"), postgresql_where=text("resolved_at IS NULL")),
+        Index("ix_alerts_county_state", "county", "state"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"))
+    county: Mapped[str] = mapped_column(ForeignKey("counties.code"))
+    kind: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16))  # critical | warning
+    state: Mapped[str] = mapped_column(String(16))  # pending | open | resolved
+    detail: Mapped[str] = mapped_column(String(300), default="")
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    clear_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AlertSettings(Base):
+    """Where a county's alerts are delivered (central.alert_delivery)."""
+
+    __tablename__ = "alert_settings"
+    county: Mapped[str] = mapped_column(ForeignKey("counties.code"), primary_key=True)
+    smtp_host: Mapped[str] = mapped_column(String(200), default="")
+    smtp_port: Mapped[int] = mapped_column(Integer, default=25)
+    smtp_starttls: Mapped[bool] = mapped_column(Boolean, default=False)
+    smtp_from: Mapped[str] = mapped_column(String(200), default="")
+    smtp_to: Mapped[list[str]] = mapped_column(JSON, default=list)
+    webhook_url: Mapped[str] = mapped_column(String(500), default="")
+    webhook_secret: Mapped[str] = mapped_column(String(200), default="")
+    quiet_hours: Mapped[str] = mapped_column(String(11), default="")  # "HH:MM-HH:MM" or ""
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+
+
+class AlertDelivery(Base):
+    """The delivery queue: one row per alert event and channel, retried with backoff."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (Index("ix_alert_deliveries_due", "state", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
+    county: Mapped[str] = mapped_column(ForeignKey("counties.code"))
+    channel: Mapped[str] = mapped_column(String(16))  # email | webhook
+    event: Mapped[str] = mapped_column(String(16))  # opened | resolved
+    state: Mapped[str] = mapped_column(String(16))  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

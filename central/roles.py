@@ -21,6 +21,7 @@ Action = Literal[
     "view_applications",  # the follow-up inbox, masked
     "reveal_contact",     # unmask a seeker's contact (logged)
     "send_commands",      # remote diagnostics
+    "ack_alerts",         # acknowledge a station alert ("I am on it")
 ]
 
 _ALLOWED: dict[Action, frozenset[Role]] = {
@@ -33,6 +34,7 @@ _ALLOWED: dict[Action, frozenset[Role]] = {
     "view_applications": frozenset({"admin", "operator"}),
     "reveal_contact": frozenset({"admin", "operator"}),
     "send_commands": frozenset({"admin", "maintainer"}),
+    "ack_alerts": frozenset({"admin", "maintainer"}),
 }
 
 

@@ -220,6 +220,11 @@ class ApplicationOut(BaseModel):
 _INT32 = 2**31 - 1  # fits every database's INTEGER
 
 
+class UpdateFailed(BaseModel):
+    version: Text = Field("", max_length=64)
+    reason: Text = Field("", max_length=200)
+
+
 class RejectedConfig(BaseModel):
     version: int | None = Field(None, ge=0, le=_INT32)
     reason: Text = Field("", max_length=500)
@@ -281,6 +286,13 @@ class Heartbeat(BaseModel):
     )
     outbox_depth: int = Field(0, ge=0, le=_INT32)
     paper: Literal["ok", "low", "out", "unknown"] = "unknown"
+    # Vitals for central.alerts; optional, so older kiosks stay valid.
+    sent_at: datetime | None = Field(None, description="the kiosk's clock when sending (clock skew)")
+    heartbeat_interval_s: int | None = Field(None, ge=15, le=3600, description="interval in force")
+    outbox_oldest_s: int | None = Field(None, ge=0, le=_INT32, description="age of the oldest unsent application")
+    disk_free_mb: int | None = Field(None, ge=0, le=_INT32)
+    disk_total_mb: int | None = Field(None, ge=0, le=_INT32)
+    update_failed: UpdateFailed | None = Field(None, description="the last software update failed")
 
     @field_validator("devices")
     @classmethod
@@ -305,9 +317,30 @@ def stored_devices(value: Any) -> dict[str, Any] | None:
         return None
 
 
+class StationAlert(BaseModel):
+    kind: str
+    opened_at: datetime
+    detail: str
+
+
 class HeartbeatAck(BaseModel):
     received_at: datetime
     config_version: int = Field(description="latest config version; fetch the config if newer")
+    alerts: list[StationAlert] = Field(default_factory=list, description="the station's own open alerts")
+
+
+class AlertOut(BaseModel):
+    id: int
+    station_id: str
+    county: str
+    kind: str
+    severity: Literal["critical", "warning"]
+    state: Literal["open", "resolved"]
+    detail: str
+    opened_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    resolved_at: datetime | None
 
 
 class StationHealth(BaseModel):
