@@ -262,6 +262,11 @@ class Outbox:
     def pending(self) -> int:
         return self._conn().execute("SELECT count(*) FROM outbox").fetchone()[0]
 
+    def oldest_age_s(self) -> int:
+        """Seconds the oldest unsent row has waited (0 when none): central alerts on a backlog."""
+        oldest = self._conn().execute("SELECT min(created_at) FROM outbox").fetchone()[0]
+        return max(0, int(time.time() - oldest)) if oldest is not None else 0
+
     def status_of(self, reference: str) -> str:
         """"pending", "delivered", "rejected" or "unknown" — for a receipt look-up."""
         conn = self._conn()

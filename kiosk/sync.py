@@ -15,14 +15,16 @@ cursor; otherwise the cycle stops with ApiAbandoned (logged, shown in the sync s
 heartbeat carries) and the next one resumes from the last committed page.
 
 Listeners of the `changed` Signal (`changed.connect(cb)`, cb(kind) with kind in "jobs",
-"policies", "config", "connectivity") run on the sync thread; the UI hops to its own thread
+"policies", "config", "connectivity", "alerts") run on the sync thread; the UI hops to its own thread
 itself.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
+import shutil
 import sqlite3
 import threading
 import time
@@ -30,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from kiosk import __version__
+from kiosk import __version__, station_alerts
 from kiosk.api import ApiAbandoned, ApiClient, ApiError, ApiOffline, ApiServerError, ApiUnauthorised
 from kiosk.models import Job, Policy
 from kiosk.outbox import Outbox
@@ -48,7 +50,7 @@ META_JOBS_CURSOR = "sync.jobs_cursor"
 META_POLICIES_CURSOR = "sync.policies_cursor"
 META_STATION = "sync.station_id"
 META_LAST_SUCCESS = "sync.last_success_at"
-KINDS = ("jobs", "policies", "config", "connectivity")
+KINDS = ("jobs", "policies", "config", "connectivity", "alerts")
 
 
 @dataclass
@@ -133,6 +135,9 @@ class SyncWorker(Worker):
         self._seen_etag: str | None = None  # last document fetched, applied or not
         self._config_due = False
         self._check_station()
+        # This station's open alerts as central last reported them (kiosk.station_alerts).
+        self.alerts: list[station_alerts.StationAlert] = station_alerts.loads(
+            self.store.get_meta(station_alerts.META))
 
     # --- public ---------------------------------------------------------------------------
     def stop(self, timeout: float = 5.0) -> None:
@@ -239,10 +244,27 @@ class SyncWorker(Worker):
             "devices": devices,
             "outbox_depth": self.outbox.pending(),
             "paper": paper if paper in ("ok", "low", "out", "unknown") else "unknown",
+            # Vitals for central's alerts (clock skew, offline after 3 intervals, backlog, disk).
+            "sent_at": dt.datetime.now(dt.UTC).isoformat(),
+            "heartbeat_interval_s": self._config().heartbeat_interval_s,
+            "outbox_oldest_s": self.outbox.oldest_age_s(),
+            **self._disk(),
         }
+
+    def _disk(self) -> dict[str, int]:
+        try:
+            usage = shutil.disk_usage(self.settings.storage.data_dir)
+        except OSError:
+            return {}
+        return {"disk_free_mb": usage.free // 2**20, "disk_total_mb": usage.total // 2**20}
 
     def send_heartbeat(self) -> dict[str, Any]:
         ack = self.api.heartbeat(self.station_id, self.heartbeat_body())
+        alerts = station_alerts.parse(ack.get("alerts"))
+        if alerts != self.alerts:
+            self.alerts = alerts
+            self.store.set_meta(station_alerts.META, station_alerts.dumps(alerts))
+            self.changed.emit("alerts")
         latest = ack.get("config_version")
         if isinstance(latest, int):
             self.remote_config.learn_floor(latest)
