@@ -118,6 +118,8 @@ def conditions(row: Any, now: datetime, county_config: dict[str, Any]) -> tuple[
     for name, dev in sorted((row.devices or {}).items()):
         kind = _device_kind(name)
         state = dev.get("state") if isinstance(dev, dict) else None
+        if kind == "device_printer" and dev.get("paper_end") and not dev.get("cover_open"):
+            continue  # a printer out of paper reports an error too: that is paper_out's alert
         if kind and state in FAULTY:
             text = f"{name}: {FAULTY[state]}"
             if dev.get("detail"):

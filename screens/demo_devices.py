@@ -4,6 +4,8 @@ production code paths. The demo panel on screen calls `actions()`."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,7 +33,8 @@ class DemoDevices:
         self.camera_sim = SimulatedCamera(fps=5)  # a slow demo camera keeps the CPU free
         self.codes_dir = Path(__file__).resolve().parents[1] / "assets" / "demo" / "codes"
         self.network = None  # kiosk.netsim.FaultProxy between the kiosk and the central API
-        self._stop_central = None
+        self._stop_central: Callable[[], None] | None = None
+        self.central_database_url = ""
 
     def start_central(self) -> tuple[str, str, str]:
         """Start the reference central API seeded with the demo data, behind a simulated network
@@ -39,7 +42,16 @@ class DemoDevices:
         from central.testing import start_seeded_server
         from kiosk.netsim import FaultProxy
 
-        base_url, seed, self._stop_central = start_seeded_server()
+        tmp = tempfile.mkdtemp(prefix="gig-central-")
+        # Named, so tests can run central's periodic jobs (alerts) on the demo's database.
+        self.central_database_url = f"sqlite:///{tmp}/central.db"
+        base_url, seed, stop = start_seeded_server(self.central_database_url)
+
+        def stop_and_clean() -> None:
+            stop()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+        self._stop_central = stop_and_clean
         station = next(s for s in seed["stations"] if s["id"] == self.settings.station.id)
         county = next(c for c in seed["counties"] if c["code"] == station["county"])
         host, port = base_url.removeprefix("http://").split(":")

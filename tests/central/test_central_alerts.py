@@ -135,6 +135,21 @@ def test_flapping_is_damped(server, engine: Engine) -> None:  # noqa: ANN001
     assert [a.state for a in history(engine, sid, "paper_out")] == ["resolved"]
 
 
+def test_paper_out_is_not_also_a_printer_fault(server, engine: Engine) -> None:  # noqa: ANN001
+    sid, token = new_station(engine)
+    # what PrintService reports when the roll ends: an error, because of the paper
+    printer = {"state": "error", "detail": "offline, paper end", "paper_end": True, "paper_near_end": True}
+    beat(server, sid, token, paper="out", devices={"printer": printer})
+    t = now()
+    for i in range(5):
+        run_alerts(engine, t + i * MIN)
+    assert set(active(engine, sid)) == {"paper_out"}
+    beat(server, sid, token, paper="out", devices={"printer": {**printer, "cover_open": True}})
+    for i in range(5, 10):
+        run_alerts(engine, t + i * MIN)
+    assert set(active(engine, sid)) == {"paper_out", "device_printer"}
+
+
 def test_disabled_station_alerts_resolve(server, engine: Engine) -> None:  # noqa: ANN001
     from sqlalchemy import update
     from sqlalchemy.orm import Session

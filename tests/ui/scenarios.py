@@ -369,6 +369,37 @@ class Scenario:
         yield from wait_until(lambda: app.application_state == "sent" and app.online, timeout=30)
         self.check("pending_after_reconnect", outbox.pending())
 
+    def maintenance_alerts(self):  # noqa: ANN201
+        """The printer runs out of paper; central's alert evaluation opens "paper out"; the next
+        heartbeat answer brings it back, and the maintenance screen lists it (zh, then en)."""
+        from central import db
+        from central.alerts import run_alerts
+        from central.services import now
+
+        app, demo = self.app, self.app.services.demo
+        sync = app.services.sync
+        yield from wait_until(lambda: app.sm.current == "attract")
+        demo.printer_sim.set_state(paper_out=True)
+        yield from wait_until(lambda: app.services.device_health()["printer"].get("paper_end") is True, timeout=20)
+        sync.send_heartbeat()
+        engine = db.make_engine(demo.central_database_url)
+        t = now()
+        run_alerts(engine, t)
+        self.check("summary", run_alerts(engine, t + dt.timedelta(minutes=2)))
+        engine.dispose()
+        sync.send_heartbeat()
+        self.check("kiosk_alerts", [a.kind for a in sync.alerts])
+        demo.show_code(demo.fresh_maintenance_code())
+        yield from wait_until(lambda: app.sm.current == "maintenance", timeout=10)
+        yield 3
+        rows = lambda: [f"{w.key}: {w.value}" for w in self.screen().ids.alert_rows.children[::-1]]  # noqa: E731
+        self.check("rows_zh", rows())
+        self.shot("maintenance-alerts-zh")
+        tap(app.root.ids.lang_button)
+        yield 3
+        self.check("rows_en", rows())
+        self.shot("maintenance-alerts-en")
+
     def maintenance_pin(self):  # noqa: ANN201
         """Holding the station name opens PIN entry only once the county has set a PIN; a wrong
         PIN is refused, the right one opens maintenance."""
