@@ -7,12 +7,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import ssl
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.header import decode_header, make_header
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +27,7 @@ from sqlalchemy.orm import Session
 from central import db
 from central.alert_delivery import BACKOFF_FIRST, deliver_pending
 from central.alerts import run_alerts
-from central.models import AlertDelivery, AlertSettings
+from central.models import Alert, AlertDelivery, AlertSettings
 from central.services import now
 from central.testing import free_port
 
@@ -195,3 +197,72 @@ def test_quiet_hours_defer_warnings_not_critical(server, engine, mailbox, receiv
     deliver_pending(engine, datetime(2030, 3, 1, 23, 0, tzinfo=UTC))
     assert len(_mine(receiver.events, sid)) == 1 and len(_mails(mailbox, sid)) == 1
     _settings(engine, mailbox, receiver)  # other tests of the module: no quiet hours
+
+
+def _tls_files(tmp: Path) -> tuple[Path, Path, Path]:
+    """(CA certificate, server certificate, server key) for 127.0.0.1, made here."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    def name(cn: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+    start, end = datetime.now(UTC) - timedelta(days=1), datetime.now(UTC) + timedelta(days=1)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = (x509.CertificateBuilder().subject_name(name("test CA")).issuer_name(name("test CA"))
+          .public_key(ca_key.public_key()).serial_number(1).not_valid_before(start).not_valid_after(end)
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    leaf = (x509.CertificateBuilder().subject_name(name("127.0.0.1")).issuer_name(ca.subject)
+            .public_key(key.public_key()).serial_number(2).not_valid_before(start).not_valid_after(end)
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    paths = (tmp / "ca.pem", tmp / "server.pem", tmp / "server.key")
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return paths
+
+
+def test_starttls_is_used_and_verified(server, engine, mailbox, receiver, tmp_path: Path,  # noqa: ANN001
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server that requires STARTTLS gets the mail over TLS, its certificate checked against
+    the system's trust store (here: SSL_CERT_FILE naming a test CA)."""
+    ca, cert, key = _tls_files(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    box = Mailbox()
+    tls = Controller(box, hostname="127.0.0.1", port=free_port(), tls_context=context, require_starttls=True)
+    tls.start()
+    try:
+        _settings(engine, mailbox, receiver)
+        with Session(engine) as s:
+            row = s.get(AlertSettings, "west")
+            row.smtp_port, row.smtp_starttls, row.webhook_url = tls.port, True, ""
+            s.commit()
+        sid, token = new_station(engine, "west")
+        beat(server, sid, token, disk_free_mb=10, disk_total_mb=8000)
+        t = now()
+        run_alerts(engine, t)
+        run_alerts(engine, t + timedelta(minutes=10))  # disk_low holds 10 min before opening
+        # untrusted certificate: refused, retried later
+        monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "nothing.pem"))
+        deliver_pending(engine, t + timedelta(minutes=10))
+        assert _mails(box, sid) == []
+        with Session(engine) as s:
+            error = s.scalars(select(AlertDelivery.last_error).join(Alert, Alert.id == AlertDelivery.alert_id)
+                              .where(Alert.station_id == sid, AlertDelivery.state == "pending")).one()
+        assert "SSLCertVerificationError" in error
+        monkeypatch.setenv("SSL_CERT_FILE", str(ca))
+        deliver_pending(engine, t + timedelta(minutes=12))
+        (mail,) = _mails(box, sid)
+        assert "磁盘将满 disk almost full" in mail[1]
+    finally:
+        tls.stop()
+        _settings(engine, mailbox, receiver)

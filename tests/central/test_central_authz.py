@@ -33,6 +33,7 @@ CASES = [
     Case("policies", "GET", "/v1/policies", PRINCIPALS[:5]),
     Case("stations", "GET", "/v1/stations", ("staff", "foreign_staff")),  # each sees its own county
     Case("county-config", "GET", "/v1/counties/east/config", ("staff",)),
+    Case("alerts", "GET", "/v1/counties/east/alerts?state=open", ("staff",)),
     Case("put-county-config", "PUT", "/v1/counties/east/config", ("staff",), {"config": {"radius_km": 25}}),
     Case("public-key", "GET", "/v1/counties/east/public-key", PRINCIPALS[:5]),
     Case("create-job", "POST", "/v1/jobs", ("staff", "foreign_staff"), job_body()),  # into own county
