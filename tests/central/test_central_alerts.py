@@ -203,3 +203,33 @@ def test_api_lists_acks_and_scopes(server, engine: Engine) -> None:  # noqa: ANN
     done = [a for a in r.json() if a["station_id"] == sid]
     assert [a["kind"] for a in done] == ["config_rejected"] and done[0]["resolved_at"]
     assert done[0]["acknowledged_by"] == "east-maint"
+
+
+def test_admin_pages_scope_ack_and_settings(server, engine: Engine) -> None:  # noqa: ANN001
+    from central_helpers import admin_login, csrf_of
+
+    sid, token = new_station(engine)
+    beat(server, sid, token, update_failed={"version": "3.0", "reason": "no space"})
+    run_alerts(engine, now())
+    (alert,) = history(engine, sid, "update_failed")
+
+    def as_user(name: str):  # noqa: ANN202
+        account = server.by_user.get(name) or next(s for s in server.seed["staff"] if s["username"] == name)
+        client = admin_login(server.base_url, account["username"], account["password"])
+        page = client.get("/admin/alerts")
+        return client, page
+
+    west_admin = server.staff["west"]["username"]
+    client, page = as_user(west_admin)
+    assert page.status_code == 200 and sid not in page.text  # another county's alert is not listed
+    r = client.post(f"/admin/alerts/{alert.id}/ack", data={"csrf": csrf_of(page.text)})
+    assert r.status_code == 404
+    client, page = as_user("east-operator")  # may look, may not acknowledge or configure
+    assert sid in page.text and f"ack-{alert.id}" not in page.text and "alert-settings" not in page.text
+    assert client.post(f"/admin/alerts/{alert.id}/ack", data={"csrf": csrf_of(page.text)}).status_code == 403
+    assert client.post("/admin/alerts/settings", data={"csrf": csrf_of(page.text)}).status_code == 403
+    client, page = as_user("east-maint")
+    assert client.post(f"/admin/alerts/{alert.id}/ack", data={"csrf": "forged"}).status_code == 403
+    r = client.post(f"/admin/alerts/{alert.id}/ack", data={"csrf": csrf_of(page.text)})
+    assert r.status_code == 303
+    assert history(engine, sid, "update_failed")[0].acknowledged_by == "east-maint"
