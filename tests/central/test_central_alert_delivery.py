@@ -266,3 +266,25 @@ def test_starttls_is_used_and_verified(server, engine, mailbox, receiver, tmp_pa
     finally:
         tls.stop()
         _settings(engine, mailbox, receiver)
+
+
+def test_gives_up_after_max_attempts(server, engine, mailbox, receiver) -> None:  # noqa: ANN001
+    from central.alert_delivery import MAX_ATTEMPTS, backoff
+
+    _settings(engine, mailbox, receiver)
+    sid, token = new_station(engine, "west")
+    beat(server, sid, token, update_failed={"version": "2.1", "reason": "signature"})
+    t = now()
+    run_alerts(engine, t)
+    receiver.fail_next = 1000
+    try:
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            deliver_pending(engine, t)
+            t += backoff(attempt)
+    finally:
+        receiver.fail_next = 0
+    with Session(engine) as s:
+        row = s.scalars(select(AlertDelivery).join(Alert, Alert.id == AlertDelivery.alert_id)
+                        .where(Alert.station_id == sid, AlertDelivery.channel == "webhook")).one()
+    assert (row.state, row.attempts) == ("failed", MAX_ATTEMPTS) and "503" in row.last_error
+    assert _mine(receiver.events, sid) == [] and len(_mails(mailbox, sid)) == 1
