@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from stdnum.cn import ric
 
-from central import followup, services
+from central import followup, retention, services
 from central.api import _ERRORS, CountyCode, Db, StationId, staff_may, station_only
 from central.auth import Principal
 from central.models import County, Station
@@ -171,10 +171,12 @@ def reveal_contact(app_id: AppId, body: RevealIn, request: Request, s: Db, who: 
 
 
 @router.post("/applications/{app_id}/outcome", response_model=Outcome, responses=_409)
-def record_outcome(app_id: AppId, body: OutcomeIn, s: Db, who: Inbox) -> Response:
+def record_outcome(app_id: AppId, body: OutcomeIn, request: Request, s: Db, who: Inbox) -> Response:
     app = followup.get(s, app_id, who.county)
     followup.set_outcome(s, app, body.status, body.note, who.username or "")
     s.commit()
+    if body.status == "withdrawn":
+        retention.scrub(request.app.state.engine)
     return JSONResponse({"id": app.id, "status": app.status, "attempts": app.attempts,
                          "referred": app.referred_at is not None, "erased": app.erased_at is not None})
 
@@ -215,5 +217,6 @@ def withdraw(
     station = _own_station(s, who, body.station_id)
     out = followup.withdraw(s, _cipher(request), app_id, station.county, body.id_number, station.id)
     s.commit()
+    retention.scrub(request.app.state.engine)  # the old ciphertext leaves the WAL too, now
     return JSONResponse(out)
 

@@ -40,9 +40,15 @@ def run_purge(engine: Engine, now: datetime) -> dict[str, int]:
         kept = s.execute(select(func.count()).select_from(Application)
                          .where(Application.erased_at.is_(None))).scalar_one()
         s.commit()
-    if erased and engine.dialect.name == "sqlite":
-        # secure_delete (db.make_engine) zeroes the old bytes in the database file; the WAL
-        # still holds earlier page images until it is checkpointed and cut to zero length.
+    if erased:
+        scrub(engine)
+    return {"erased": erased, "kept": int(kept)}
+
+
+def scrub(engine: Engine) -> None:
+    """After erasing on SQLite: secure_delete (db.make_engine) zeroes the old bytes in the
+    database file, but the WAL still holds earlier page images with the ciphertext until it is
+    checkpointed and cut to zero length. (PostgreSQL keeps dead row versions until VACUUM.)"""
+    if engine.dialect.name == "sqlite":
         with engine.connect() as conn:
             conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
-    return {"erased": erased, "kept": int(kept)}

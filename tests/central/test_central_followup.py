@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from central_helpers import application, id_number
@@ -234,6 +235,11 @@ def test_withdraw_erases_at_once_and_is_idempotent(server) -> None:  # noqa: ANN
                               headers={**_as(server, "east-admin"), "Idempotency-Key": "k"}).status_code == 403
     assert server.client.post(f"/v1/applications/{app_id}/withdraw", json={"station_id": "e-park", "id_number": me},
                               headers=_station(server, "e-park")).status_code == 422  # no Idempotency-Key
+    engine = create_engine(normalise_url(server.database_url))
+    with engine.connect() as conn:
+        blob = bytes(conn.execute(text("SELECT seeker_enc FROM applications WHERE id = :i"),
+                                  {"i": app_id}).scalar_one())
+    engine.dispose()
     key = str(uuid.uuid4())
     r = _withdraw(server, app_id, "e-mall", me, key)  # at any station of the county
     assert r.status_code == 200 and r.json() == {"id": app_id, "status": "withdrawn"}
@@ -247,6 +253,9 @@ def test_withdraw_erases_at_once_and_is_idempotent(server) -> None:  # noqa: ANN
     engine.dispose()
     assert bytes(row["seeker_enc"]) == b"" and row["seeker_hash"] is None and row["person_hash"] is None
     assert row["status"] == "withdrawn" and row["erased_at"] is not None
+    if server.backend == "sqlite":  # gone from the database file and its WAL at once
+        raw = b"".join(p.read_bytes() for p in Path(server.database_url.removeprefix("sqlite:///")).parent.glob("central.db*"))
+        assert not any(blob[i:i + 12] in raw for i in range(0, len(blob) - 12, 12))
     # the same person may register for the job again: a new application
     assert apply(server, "e-park", "e-006", 351) != app_id
     big = server.client.post(f"/v1/applications/{app_id}/withdraw", content=b"x" * 1100,
