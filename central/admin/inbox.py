@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -19,7 +19,7 @@ from openpyxl import Workbook
 from sqlalchemy import select
 
 from central import followup, retention, services
-from central.admin.routes import Db, FormData, Me, allowed, check_csrf, render
+from central.admin.routes import Db, FormData, Me, allowed, check_csrf, render, templates
 from central.models import County, Staff, Station
 from central.roles import may
 from central.text import has_bad_characters
@@ -33,6 +33,16 @@ LOG_PAGE = 100
 _BACK = re.compile(r"^/admin/applications(/[0-9a-f-]{36})?(\?[A-Za-z0-9_=&%.+-]*)?$")
 _ITEM = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def china_time(value: str | None) -> str:
+    """An ISO 8601 UTC time as staff read it: Chinese local time, to the minute."""
+    if not value:
+        return ""
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(followup.CHINA).strftime("%Y-%m-%d %H:%M")
+
+
+templates.env.filters["china_time"] = china_time
 
 
 def _day(value: str | None) -> date | None:
