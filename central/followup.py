@@ -18,9 +18,10 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from central.models import AccessLog, Application, ApplicationEvent, Job, Station
+from central.models import AccessLog, Application, ApplicationCount, ApplicationEvent, Job, Station
 from central.security import DataCipher
 from central.services import Conflict, Gone, NotFound, as_utc, iso, now
 
@@ -120,10 +121,24 @@ def _conditions(county: str, f: Filters, with_status: bool = True) -> list[Any]:
     return where
 
 
+def bump_count(session: Session, county: str, status: str, delta: int) -> None:
+    """Adds `delta` to the county's count of `status` (an upsert: the row appears on first use).
+    Called in the same transaction as the change it counts."""
+    insert = (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
+    stmt = insert(ApplicationCount).values(county=county, status=status, n=delta)
+    session.execute(stmt.on_conflict_do_update(index_elements=["county", "status"],
+                                               set_={"n": ApplicationCount.n + delta}))
+
+
 def counts(session: Session, county: str, f: Filters) -> dict[str, int]:
-    """Applications per status under every filter but the status itself."""
-    rows = session.execute(select(Application.status, func.count()).where(
-        *_conditions(county, f, with_status=False)).group_by(Application.status)).all()
+    """Applications per status under every filter but the status itself. Without a filter
+    they come from application_counts (a few rows, whatever the history's size)."""
+    if not (f.station_id or f.job_id or f.day):
+        rows = session.execute(select(ApplicationCount.status, ApplicationCount.n)
+                               .where(ApplicationCount.county == county)).all()
+    else:
+        rows = session.execute(select(Application.status, func.count()).where(
+            *_conditions(county, f, with_status=False)).group_by(Application.status)).all()
     found = dict(rows)
     return {s: int(found.get(s, 0)) for s in STATUSES}
 
@@ -219,6 +234,9 @@ def set_outcome(session: Session, app: Application, status: str, note: str, by: 
             raise Conflict(f"cannot go from {app.status} to {status}")
         if status == "no_answer":
             app.attempts += 1
+        if status != app.status:
+            bump_count(session, app.county, app.status, -1)
+            bump_count(session, app.county, status, 1)
         app.status, app.status_at, app.status_by = status, at, by
         if status == "withdrawn":
             app.withdrawn = True

@@ -208,9 +208,10 @@ class Application(Base):
         # One application per person and job (services.create_application de-duplicates).
         UniqueConstraint("job_id", "person_hash", name="uq_applications_job_person"),
         Index("ix_applications_station_created", "station_id", "created_at"),  # rate limit
-        # The follow-up inbox: a county's newest first, and its counts per status.
-        Index("ix_applications_county_created", "county", "created_at"),
-        Index("ix_applications_county_status_created", "county", "status", "created_at"),
+        # The follow-up inbox: a county's newest first (id breaks ties, so the page is read in
+        # index order, never sorted), and its counts per status.
+        Index("ix_applications_county_created", "county", "created_at", "id"),
+        Index("ix_applications_county_status_created", "county", "status", "created_at", "id"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"))
@@ -240,6 +241,17 @@ class Application(Base):
     referred_by: Mapped[str | None] = mapped_column(String(64))
     # Personal data erased (withdrawal or retention); the row and its status stay for counts.
     erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ApplicationCount(Base):
+    """Applications per county and status, kept in the transaction that adds an application or
+    changes its status (central.followup.bump_count): the inbox shows its counts per status
+    without counting a county's whole history on every page."""
+
+    __tablename__ = "application_counts"
+    county: Mapped[str] = mapped_column(ForeignKey("counties.code"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ApplicationEvent(Base):

@@ -585,6 +585,9 @@ def create_application(
         consent_version=body.consent.version, consent_at=body.consent.at, created_at=created,
     ))
     session.flush()
+    from central.followup import bump_count  # followup imports this module
+
+    bump_count(session, station.county, "new", 1)
     return response, True
 
 

@@ -115,6 +115,13 @@ def test_filters_counts_and_paging(server) -> None:  # noqa: ANN001
     assert [x["id"] for x in page1 + page2] == [x["id"] for x in everything["applications"][:4]]
     stamps = [x["created_at"] for x in everything["applications"]]
     assert stamps == sorted(stamps, reverse=True)  # newest first
+    # the kept counts (application_counts) agree with counting the rows
+    engine = create_engine(normalise_url(server.database_url))
+    with engine.connect() as conn:
+        counted = dict(conn.execute(text("SELECT status, count(*) FROM applications WHERE county = 'east' "
+                                         "GROUP BY status")).all())
+    engine.dispose()
+    assert {k: v for k, v in everything["counts"].items() if v} == counted
     assert _inbox(server, status="bogus").status_code == 422
     assert _inbox(server, limit=0).status_code == 422
 

@@ -38,9 +38,20 @@ def upgrade() -> None:
         batch_op.alter_column('county', existing_type=sa.String(length=16), nullable=False)
         batch_op.create_foreign_key('fk_applications_county', 'counties', ['county'], ['code'])
         batch_op.create_index('ix_applications_seeker_hash', ['seeker_hash'], unique=False)
-        batch_op.create_index('ix_applications_county_created', ['county', 'created_at'], unique=False)
+        batch_op.create_index('ix_applications_county_created', ['county', 'created_at', 'id'],
+                              unique=False)
         batch_op.create_index('ix_applications_county_status_created',
-                              ['county', 'status', 'created_at'], unique=False)
+                              ['county', 'status', 'created_at', 'id'], unique=False)
+    op.create_table(
+        'application_counts',
+        sa.Column('county', sa.String(length=16), nullable=False),
+        sa.Column('status', sa.String(length=16), nullable=False),
+        sa.Column('n', sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(['county'], ['counties.code']),
+        sa.PrimaryKeyConstraint('county', 'status'),
+    )
+    op.execute("INSERT INTO application_counts (county, status, n) "
+               "SELECT county, status, count(*) FROM applications GROUP BY county, status")
     op.create_table(
         'application_events',
         sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -75,6 +86,7 @@ def downgrade() -> None:
     op.drop_table('access_log')
     op.drop_index('ix_application_events_application_id', table_name='application_events')
     op.drop_table('application_events')
+    op.drop_table('application_counts')
     with op.batch_alter_table('applications', schema=None) as batch_op:
         batch_op.drop_index('ix_applications_county_status_created')
         batch_op.drop_index('ix_applications_county_created')
