@@ -55,6 +55,17 @@ def cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _backfill_seeker_hashes(engine, key: bytes) -> None:  # noqa: ANN001 - Engine
+    from central import db, followup
+    from central.security import DataCipher
+
+    with db.session_factory(engine)() as s:
+        n = followup.backfill_seeker_hashes(s, DataCipher(key))
+        s.commit()
+    if n:
+        print(f"gig-central serve: seeker lookup hash set on {n} earlier applications", file=sys.stderr)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -71,7 +82,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     _sqlite_dir(args.database)
     key = resolve_data_key(args.database, args.data_key_file)
-    db.migrate(db.make_engine(args.database))
+    engine = db.make_engine(args.database)
+    db.migrate(engine)
+    _backfill_seeker_hashes(engine, key)
+    engine.dispose()
     os.environ[DATABASE_ENV] = args.database
     os.environ[DATA_KEY_ENV] = encode_key(key)
     os.environ[POOL_ENV] = str(args.pool_size)

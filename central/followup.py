@@ -295,6 +295,27 @@ def withdraw(session: Session, cipher: DataCipher, app_id: str, county: str, id_
     return {"id": app.id, "status": "withdrawn"}
 
 
+def backfill_seeker_hashes(session: Session, cipher: DataCipher, batch: int = 1000) -> int:
+    """Sets seeker_hash on live applications stored before it existed (migration 0007), so
+    the kiosk's lookup finds them too; returns how many. Needs the data key, so the server
+    runs it at start (`gig-central serve`), not the migration."""
+    done, last = 0, ""
+    while True:
+        rows = session.scalars(select(Application).where(
+            Application.seeker_hash.is_(None), Application.erased_at.is_(None),
+            Application.status != "withdrawn", Application.id > last)
+            .order_by(Application.id).limit(batch)).all()
+        if not rows:
+            return done
+        for app in rows:
+            person = seeker(cipher, app)
+            if person is not None:
+                app.seeker_hash = cipher.seeker_hash(person["id_number"])
+                done += 1
+        last = rows[-1].id
+        session.flush()
+
+
 # -- the day's call list --------------------------------------------------------------------------
 
 

@@ -269,3 +269,21 @@ def test_withdraw_erases_at_once_and_is_idempotent(server) -> None:  # noqa: ANN
                              headers={**_station(server, "e-park"), "Idempotency-Key": "k2",
                                       "Content-Type": "application/json"})
     assert big.status_code == 413
+
+
+def test_applications_from_before_the_seeker_hash_are_backfilled(server) -> None:  # noqa: ANN001
+    from central import db, followup
+    from central.security import DataCipher
+
+    me = id_number(361)
+    app_id = apply(server, "e-park", "e-009", 361)
+    engine = db.make_engine(server.database_url)
+    with engine.begin() as conn:  # as stored before migration 0007
+        conn.execute(text("UPDATE applications SET seeker_hash = NULL WHERE id = :i"), {"i": app_id})
+    assert _lookup(server, "e-park", me).json() == {"applications": []}
+    with db.session_factory(engine)() as s:
+        assert followup.backfill_seeker_hashes(s, DataCipher(server.data_key), batch=2) == 1
+        s.commit()
+        assert followup.backfill_seeker_hashes(s, DataCipher(server.data_key)) == 0
+    engine.dispose()
+    assert [a["id"] for a in _lookup(server, "e-park", me).json()["applications"]] == [app_id]
