@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from central.models import AccessLog, Application, ApplicationCount, ApplicationEvent, Job, Station
 from central.security import DataCipher
 from central.services import Conflict, Gone, NotFound, as_utc, iso, now
+from central.text import has_bad_characters
 
 STATUSES = ("new", "contacted", "no_answer", "hired", "not_hired", "withdrawn")
 FINAL = frozenset({"hired", "not_hired", "withdrawn"})
@@ -171,7 +172,8 @@ def inbox(session: Session, cipher: DataCipher, county: str, f: Filters, limit: 
 
 def get(session: Session, app_id: str, county: str) -> Application:
     """The application if it belongs to `county`, else NotFound (another county's looks unknown)."""
-    app = session.get(Application, app_id) if len(app_id) <= 36 else None
+    # Ids with control characters are unknown (PostgreSQL refuses NUL with an error, not a miss).
+    app = session.get(Application, app_id) if len(app_id) <= 36 and not has_bad_characters(app_id) else None
     if app is None or app.county != county:
         raise NotFound("no such application in your county")
     return app

@@ -62,6 +62,7 @@ def test_inbox_reveal_and_outcome_pages(server, logins) -> None:  # noqa: ANN001
     assert re.search(r'data-count="new">[^<]*<b>\d+</b>', page.text)
     assert logins["east-maint"].get("/admin/applications").status_code == 403
     assert logins["west-admin"].get(f"/admin/applications/{east}").status_code == 404
+    assert op.get("/admin/applications/%00x").status_code == 404  # NUL: unknown, not a 500 on PostgreSQL
     assert east not in logins["west-admin"].get("/admin/applications").text
     assert op.get("/admin/applications", params={"status": "hired"}).text.count(east) == 0
     # reveal: a reason is required, the contact is shown once and logged
