@@ -88,6 +88,9 @@ def create_app(engine: Engine, data_key: bytes, admin: bool = True, docs: bool =
     from central.enrol_api import router as enrol_router
 
     app.include_router(enrol_router)
+    from central.followup_api import router as followup_router
+
+    app.include_router(followup_router)
     app.add_middleware(SecurityHeaders)
     if trusted_proxies:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted_proxies)
@@ -134,6 +137,9 @@ def create_app(engine: Engine, data_key: bytes, admin: bool = True, docs: bool =
         from central.admin.alerts import router as alerts_router
 
         app.include_router(alerts_router)
+        from central.admin.inbox import router as inbox_router
+
+        app.include_router(inbox_router)
         app.mount("/admin/static", static_app(), name="admin-static")
 
         @app.get("/", include_in_schema=False)

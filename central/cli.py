@@ -1,4 +1,4 @@
-"""`gig-central` entry point: seed-demo, serve, migrate, and a county's own set-up:
+"""`gig-central` entry point: seed-demo, serve, migrate, purge, and a county's own set-up:
 county add, staff add, station add, jobs import (logic in central.onboarding, central.jobs_import;
 this module only parses and prints)."""
 
@@ -55,6 +55,17 @@ def cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _backfill_seeker_hashes(engine, key: bytes) -> None:  # noqa: ANN001 - Engine
+    from central import db, followup
+    from central.security import DataCipher
+
+    with db.session_factory(engine)() as s:
+        n = followup.backfill_seeker_hashes(s, DataCipher(key))
+        s.commit()
+    if n:
+        print(f"gig-central serve: seeker lookup hash set on {n} earlier applications", file=sys.stderr)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -71,7 +82,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     _sqlite_dir(args.database)
     key = resolve_data_key(args.database, args.data_key_file)
-    db.migrate(db.make_engine(args.database))
+    engine = db.make_engine(args.database)
+    db.migrate(engine)
+    _backfill_seeker_hashes(engine, key)
+    engine.dispose()
     os.environ[DATABASE_ENV] = args.database
     os.environ[DATA_KEY_ENV] = encode_key(key)
     os.environ[POOL_ENV] = str(args.pool_size)
@@ -192,6 +206,29 @@ def cmd_jobs_import(args: argparse.Namespace) -> int:
         return _print(result.as_dict())
 
 
+def cmd_purge(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from central import db
+    from central.retention import run_purge
+
+    at = datetime.now(UTC)
+    if args.now:
+        try:
+            at = datetime.fromisoformat(args.now.replace("Z", "+00:00"))
+        except ValueError:
+            return _fail("purge", f"--now: not an ISO 8601 time: {args.now!r}")
+        at = at if at.tzinfo else at.replace(tzinfo=UTC)
+    # Erasing needs no key: nothing is decrypted, the ciphertext is replaced.
+    _sqlite_dir(args.database)
+    engine = db.make_engine(args.database)
+    try:
+        db.migrate(engine)
+        return _print(run_purge(engine, at.astimezone(UTC)))
+    finally:
+        engine.dispose()
+
+
 def _onboarding_commands(sub: argparse._SubParsersAction) -> None:
     group = sub.add_parser("county", help="county add: a new county and its signing key")
     p = group.add_subparsers(dest="action", required=True).add_parser("add", help="add a county")
@@ -258,6 +295,11 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("migrate", help="upgrade the database schema to the latest version")
     _common(p)
     p.set_defaults(func=cmd_migrate)
+    p = sub.add_parser("purge", help="erase personal data past the counties' retention; prints "
+                                     '{"erased": N, "kept": M}')
+    _common(p)
+    p.add_argument("--now", default=None, metavar="ISO-8601", help="the time to purge as of (default: now)")
+    p.set_defaults(func=cmd_purge)
     _onboarding_commands(sub)
     args = parser.parse_args(argv)
     if getattr(args, "demo_dir", "x") is None:

@@ -43,6 +43,9 @@ def make_engine(url: str, pool_size: int = 10, lock_timeout_s: float = LOCK_TIME
                 cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable except on power loss
             cur.execute("PRAGMA foreign_keys=ON")
+            # Deleted and overwritten content is zeroed in the file, so erased personal data
+            # (central.followup.erase) does not linger in free space.
+            cur.execute("PRAGMA secure_delete=ON")
             cur.execute(f"PRAGMA busy_timeout={int(lock_timeout_s * 1000)}")
             cur.close()
 

@@ -36,6 +36,10 @@ LIMITS: list[tuple[str, re.Pattern[str], int]] = [
         ("PUT", r"/v1/policies/[^/]+", 320 * KB),
         ("POST", r"/v1/enrol", 1 * KB),
         ("POST", r"/v1/alerts/[^/]+/ack", 1 * KB),
+        ("POST", r"/v1/stations/[^/]+/my-applications", 1 * KB),
+        ("POST", r"/v1/applications/[^/]+/withdraw", 1 * KB),
+        ("POST", r"/v1/applications/[^/]+/reveal", 1 * KB),
+        ("POST", r"/v1/applications/[^/]+/outcome", 8 * KB),  # a note of 500 characters, escaped
         ("POST", r"/admin/login", 4 * KB),
         ("POST", r"/admin/jobs-import", 11 * 1024 * KB),  # a spreadsheet: people.MAX_UPLOAD + form
         ("POST", r"/admin/policies/[^/]+", 320 * KB),

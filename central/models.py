@@ -54,6 +54,9 @@ class County(Base):
     private_key_enc: Mapped[bytes] = mapped_column(LargeBinary)  # AES-GCM under the data key
     config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # county-wide overrides
     config_version: Mapped[int] = mapped_column(Integer, default=0)
+    # Retention of applicants' personal data (central.followup.run_purge), set by the admin.
+    retention_final_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
+    retention_max_days: Mapped[int] = mapped_column(Integer, default=90, server_default="90")
 
 
 class CountyConfigVersion(Base):
@@ -213,9 +216,15 @@ class Application(Base):
         # One application per person and job (services.create_application de-duplicates).
         UniqueConstraint("job_id", "person_hash", name="uq_applications_job_person"),
         Index("ix_applications_station_created", "station_id", "created_at"),  # rate limit
+        # The follow-up inbox: a county's newest first (id breaks ties, so the page is read in
+        # index order, never sorted), and its counts per status.
+        Index("ix_applications_county_created", "county", "created_at", "id"),
+        Index("ix_applications_county_status_created", "county", "status", "created_at", "id"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"))
+    # The station's county, copied so the inbox is one indexed range per county.
+    county: Mapped[str] = mapped_column(ForeignKey("counties.code"))
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), index=True)
     idempotency_key: Mapped[str] = mapped_column(String(200))
     # HMAC-SHA-256 (key derived from the data key) of the request body: without the key a
@@ -223,12 +232,60 @@ class Application(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     # HMAC of (ID number, job): finds a person's earlier application to the same job.
     person_hash: Mapped[str | None] = mapped_column(String(64))
+    # HMAC of "seeker:" + ID number: the kiosk's "my registrations" lookup (central.followup).
+    seeker_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     response: Mapped[str] = mapped_column(Text)  # replayed verbatim for repeats
-    seeker_enc: Mapped[bytes] = mapped_column(LargeBinary)  # AES-GCM: nonce || ciphertext
+    seeker_enc: Mapped[bytes] = mapped_column(LargeBinary)  # AES-GCM: nonce || ciphertext; b"" once erased
     consent_version: Mapped[str] = mapped_column(String(64))
     consent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Follow-up workflow (central.followup): status, when and by whom it was last set.
+    status: Mapped[str] = mapped_column(String(16), default="new", server_default="new")
+    status_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status_by: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # no_answer calls
+    referred_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    referred_by: Mapped[str | None] = mapped_column(String(64))
+    # Personal data erased (withdrawal or retention); the row and its status stay for counts.
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ApplicationCount(Base):
+    """Applications per county and status, kept in the transaction that adds an application or
+    changes its status (central.followup.bump_count): the inbox shows its counts per status
+    without counting a county's whole history on every page."""
+
+    __tablename__ = "application_counts"
+    county: Mapped[str] = mapped_column(ForeignKey("counties.code"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ApplicationEvent(Base):
+    """Each follow-up step: who set which status (or mark) when, with the caller's note."""
+
+    __tablename__ = "application_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    by: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(String(500), default="")  # emptied when the data is erased
+
+
+class AccessLog(Base):
+    """Every look at a seeker's contact in clear (PIPL art. 51/55 accountability)."""
+
+    __tablename__ = "access_log"
+    __table_args__ = (Index("ix_access_log_county_at", "county", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    county: Mapped[str] = mapped_column(ForeignKey("counties.code"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    by: Mapped[str] = mapped_column(String(64))
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"))
+    reason: Mapped[str] = mapped_column(String(32))  # central.followup.REASONS
+    action: Mapped[str] = mapped_column(String(16))  # reveal | call_list
 
 
 class Alert(Base):

@@ -20,6 +20,7 @@ Action = Literal[
     "manage_staff",       # add, disable, reset passwords
     "view_applications",  # the follow-up inbox, masked
     "reveal_contact",     # unmask a seeker's contact (logged)
+    "audit_access",       # read and export the access log of revealed contacts
     "send_commands",      # remote diagnostics
     "ack_alerts",         # acknowledge a station alert ("I am on it")
 ]
@@ -33,6 +34,7 @@ _ALLOWED: dict[Action, frozenset[Role]] = {
     "manage_staff": frozenset({"admin"}),
     "view_applications": frozenset({"admin", "operator"}),
     "reveal_contact": frozenset({"admin", "operator"}),
+    "audit_access": frozenset({"admin"}),
     "send_commands": frozenset({"admin", "maintainer"}),
     "ack_alerts": frozenset({"admin", "maintainer"}),
 }

@@ -106,6 +106,12 @@ class DataCipher:
         could recompute; `purpose` separates the uses."""
         return hmac.new(self._mac_key, purpose.encode("ascii") + b"\0" + data, hashlib.sha256).hexdigest()
 
+    def seeker_hash(self, id_number: str) -> str:
+        """HMAC-SHA-256 (hex) of "seeker:" + the upper-cased ID number: finds a person's
+        applications (the kiosk's "my registrations") without the number in clear."""
+        data = b"seeker:" + id_number.strip().upper().encode("ascii", "replace")
+        return hmac.new(self._mac_key, data, hashlib.sha256).hexdigest()
+
 
 def new_data_key() -> bytes:
     return AESGCM.generate_key(bit_length=256)

@@ -578,12 +578,16 @@ def create_application(
     })
     seeker = canonical_json(body.seeker.model_dump())
     session.add(Application(
-        id=app_id, station_id=station.id, job_id=job.id, idempotency_key=key,
-        request_hash=request_hash, person_hash=person_hash, response=response,
+        id=app_id, station_id=station.id, county=station.county, job_id=job.id,
+        idempotency_key=key, request_hash=request_hash, person_hash=person_hash,
+        seeker_hash=cipher.seeker_hash(body.seeker.id_number), response=response, status="new",
         seeker_enc=cipher.encrypt(seeker, b"application:" + app_id.encode()),
         consent_version=body.consent.version, consent_at=body.consent.at, created_at=created,
     ))
     session.flush()
+    from central.followup import bump_count  # followup imports this module
+
+    bump_count(session, station.county, "new", 1)
     return response, True
 
 
