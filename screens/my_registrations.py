@@ -53,9 +53,9 @@ class MyRegistrationsScreen(VisitScreen):
     def refresh(self) -> None:
         v = self.visit
         self.state = state = v.my_regs_state
-        self.message = self.t({"loading": regs.LOADING, "offline": v.my_regs_message,
-                               "error": v.my_regs_message}.get(state, "")
-                              or (regs.NONE_YET if state == "ready" and not v.my_regs else ""))
+        msgid = {"loading": regs.LOADING, "offline": v.my_regs_message, "error": v.my_regs_message,
+                 "ready": "" if v.my_regs else regs.NONE_YET}.get(state, "")
+        self.message = self.t(msgid) if msgid else ""  # tr("") would be the catalogue's header
         self.ids.try_again.shown = state in ("offline", "error")
         self.ids.try_again.disabled = not self.ids.try_again.shown
         box = self.ids.rows
