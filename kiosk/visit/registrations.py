@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from kiosk.formatting import short_date
 from kiosk.i18n import N_
 
 # Staff workflow status -> what the seeker reads (central: new | contacted | hired | not_hired |
@@ -65,8 +66,7 @@ class Registration:
     def date_text(self, lang: str) -> str:
         if self.created is None:
             return ""
-        d = self.created
-        return f"{d.month}月{d.day}日" if lang == "zh" else f"{d:%d %b}".lstrip("0")
+        return short_date(self.created, lang)
 
 
 def _date(value: object) -> dt.date | None:

@@ -109,12 +109,13 @@ def shot_plan(app) -> list[tuple[str, object]]:  # noqa: ANN001
 
         from kiosk.visit.registrations import OFFLINE, Registration
 
+        s = app.services.settings.station
+        hits = nearby(app.services.store, s.lat, s.lng).hits[:4]
         day = v.clock.now().date()
-        v.my_regs = [] if offline else [  # fictional rows, as central returns them (no personal data)
-            Registration("a1", "j1", "仓库搬运工（日结）", day, "new", True),
-            Registration("a2", "j2", "商场保洁员", day - dt.timedelta(days=1), "contacted", True),
-            Registration("a3", "j3", "餐厅帮厨", day - dt.timedelta(days=2), "new", False),
-            Registration("a4", "j4", "快递分拣", day - dt.timedelta(days=3), "withdrawn", True)]
+        states = [("new", True), ("contacted", True), ("new", False), ("withdrawn", True)]
+        v.my_regs = [] if offline else [  # rows as central returns them, on demo jobs (no personal data)
+            Registration(f"a{i}", h.job.id, h.job.title, day - dt.timedelta(days=i), status, job_open)
+            for i, (h, (status, job_open)) in enumerate(zip(hits, states, strict=False))]
         v.my_regs_state, v.my_regs_message = ("offline", OFFLINE) if offline else ("ready", "")
         v.confirm_withdraw = "" if offline else "a2"
         act(v.go("my_registrations"))
