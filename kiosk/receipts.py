@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from kiosk.formatting import followup_sentence, long_date
+from kiosk.formatting import long_date
 from kiosk.geo import haversine_km
 from kiosk.i18n import N_, tr
 from kiosk.linebreak import char_width, text_width, wrap
@@ -299,10 +299,10 @@ def application_receipt(
     phone: str = "",
     footer: str = "",
     lang: str = "zh",
-    followup: tuple[int, str] | None = None,
+    followup: str = "",
 ) -> Receipt:
-    """Receipt for a registered interest. `followup`: (hours, phone) of the county's call-back
-    promise, printed as the done screen says it. Raw personal values are masked here and the raw
+    """Receipt for a registered interest. `followup`: the county's call-back promise in `lang`
+    (kiosk.formatting.followup_sentence), printed as the done screen says it. Raw personal values are masked here and the raw
     forms are not stored anywhere in the returned receipt."""
     blocks: list[Block] = [
         Text(station.name, align=Align.CENTER),
@@ -322,7 +322,7 @@ def application_receipt(
         _row(N_("Dates"), _dates(job, lang), lang),
         _row(N_("Reference number"), reference, lang, bold=True),
         _row(N_("Registration status"), tr(state, lang), lang, bold=True),
-        *([Text(followup_sentence(*followup, lang), bold=True)] if followup else []),
+        *([Text(followup, bold=True)] if followup else []),
         Feed(),
         Qr(f"job:{job.id}"),
         Text(tr("Scan with your phone to see the job", lang), align=Align.CENTER),

@@ -388,7 +388,7 @@ class Visit:
             name=card.name, id_number=card.id_number, phone=self.session.phone, job=app.job,
             station=self.station(), reference=app.reference, queued=self.application_state != "sent",
             printed_at=self.clock.now(), footer=self.receipt_footer,
-            followup=(self.followup_hours, self.followup_phone),
+            followup=followup_sentence(self.followup_hours, self.followup_phone, "zh"),  # the slip is zh
         ))
 
     def print_test_page(self, software: str = "") -> Step:
