@@ -42,7 +42,13 @@ class MyRegistrationsScreen(VisitScreen):
     def lookup(self) -> None:
         """Ask central off the UI thread; the answer is shown if the visit still wants it."""
         visit = self.visit
-        show = on_ui_thread(lambda token, result: self.app.act(visit.registrations_arrived(token, result)))
+
+        def arrived(token: int, result: object) -> None:
+            self.app.act(visit.registrations_arrived(token, result))  # type: ignore[arg-type]
+            if self.app.elderly and self.app.sm.current == self.name:
+                self.app.read_aloud()  # large-text mode: read the list, not only "looking up…"
+
+        show = on_ui_thread(arrived)
         threading.Thread(target=lambda: show(*visit.fetch_registrations()), name="my-registrations",
                          daemon=True).start()
 
