@@ -600,12 +600,14 @@ class Visit:
     def registrations_arrived(self, token: int, result: list[regs.Registration] | BaseException) -> Step:
         if token != self._lookup_token or self.screen != MY_REGISTRATIONS:
             return self._step()  # the visit or the screen has moved on
-        from kiosk.api import ApiError, ApiOffline
+        from kiosk.api import ApiOffline, ApiUnauthorised
 
         if isinstance(result, BaseException):
-            offline = isinstance(result, ApiOffline) or not isinstance(result, ApiError)
+            offline = isinstance(result, ApiOffline)
             self.my_regs_state = "offline" if offline else "error"
-            self.my_regs_message = regs.OFFLINE if offline else getattr(result, "msgid", regs.OFFLINE)
+            # a refused token needs the maintainer; anything else: try later (never "job closed")
+            self.my_regs_message = (regs.OFFLINE if offline else result.msgid
+                                    if isinstance(result, ApiUnauthorised) else regs.UNAVAILABLE)
             return self._step()
         withdrawing = self.outbox.withdrawal_status if self.outbox is not None else (lambda _a: "unknown")
         self.my_regs = [replace(r, status="withdrawn") if withdrawing(r.app_id) in ("pending", "withdrawn")

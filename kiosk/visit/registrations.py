@@ -31,6 +31,7 @@ _STILL_OPEN_STATES = ("new", "contacted", "no_answer")
 
 LOADING = N_("Looking up your registrations…")
 OFFLINE = N_("No connection right now, so your registrations cannot be shown. Please try again later.")
+UNAVAILABLE = N_("Your registrations cannot be shown right now. Please try again later.")
 NONE_YET = N_("You have no open registrations at this county.")
 NEED_CARD = N_("Please place your ID card on the reader to see your registrations.")
 WITHDRAWN_NOTICE = N_("Withdrawn. Your details will be deleted.")

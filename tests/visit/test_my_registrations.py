@@ -99,7 +99,7 @@ def test_every_contract_status_has_words_in_both_languages() -> None:
         r = regs.Registration("1", "j", "t", None, status, True)
         assert r.status_msgid != regs.UNKNOWN_STATUS
     assert not translator().missing([*regs.STATUS_TEXT.values(), regs.JOB_CLOSED, regs.OFFLINE, regs.LOADING,
-                                     regs.NONE_YET, regs.NEED_CARD, regs.WITHDRAWN_NOTICE, regs.WITHDRAWN_QUEUED])
+                                     regs.NONE_YET, regs.NEED_CARD, regs.UNAVAILABLE, regs.WITHDRAWN_NOTICE, regs.WITHDRAWN_QUEUED])
     assert regs.Registration("1", "j", "t", None, "someday", True).status_msgid == regs.UNKNOWN_STATUS
 
 
@@ -121,6 +121,21 @@ def test_offline_says_so(demo_store: Store, tmp_path: Path) -> None:
     _identified(no_api)
     _open(no_api)
     assert no_api.visit.my_regs_state == "offline"
+
+
+def test_a_refusing_server_is_an_error_not_a_closed_job(demo_store: Store, tmp_path: Path,
+                                                      fixture: ContractFixture) -> None:
+    from kiosk.api import ApiUnauthorised
+
+    bad_token = ApiClient(from_dict({"api": {"base_url": fixture.url, "token": "wrong"}}).api, retries=0)
+    world = make_world(demo_store, tmp_path, registrations=bad_token)
+    _identified(world)
+    _open(world)
+    assert world.visit.my_regs_state == "error" and world.visit.my_regs_message == ApiUnauthorised.msgid
+    no_endpoint = make_world(demo_store, tmp_path / "b", registrations=_api(fixture.url + "/nothing-here"))
+    _identified(no_endpoint)
+    _open(no_endpoint)  # a 404 (a central without the endpoint): not "this job no longer exists"
+    assert no_endpoint.visit.my_regs_state == "error" and no_endpoint.visit.my_regs_message == regs.UNAVAILABLE
 
 
 def test_withdraw_asks_once_then_goes_through_the_outbox_exactly_once(w: World, fixture: ContractFixture) -> None:
