@@ -17,6 +17,7 @@ from central.text import Text
 _HOURS = r"^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$"
 # The kiosk defines the hash format (kiosk/pin.py). No spaces or control characters.
 _PIN_HASH = r"^[A-Za-z0-9$+/=:._-]{16,256}$"
+_PHONE = r"^([0-9][0-9 -]*)?$"  # the kiosk's FOLLOWUP_PHONE (kiosk/remote_config.py)
 OLD_PIN_FORMAT = ("this PIN hash is in the old pbkdf2-sha256 format, which stations refuse; "
                   "make a new one with `gig-kiosk pin-hash` (it starts with scrypt$) / "
                   "旧格式的维护密码哈希已停用，请用 gig-kiosk pin-hash 重新生成")
@@ -45,6 +46,8 @@ class StationConfig(BaseModel):
     sync_interval_s: int = Field(300, ge=30, le=86400)
     heartbeat_interval_s: int = Field(60, ge=15, le=3600)
     maintenance_pin_hash: str | None = Field(None, pattern=_PIN_HASH)
+    followup_hours: int = Field(24, ge=1, le=168)  # issue 12: "we call you within N hours"
+    followup_phone: str = Field("", max_length=20, pattern=_PHONE)
 
 
 class FeaturesPatch(BaseModel):
@@ -70,6 +73,8 @@ class ConfigPatch(BaseModel):
     sync_interval_s: int | None = Field(None, ge=30, le=86400)
     heartbeat_interval_s: int | None = Field(None, ge=15, le=3600)
     maintenance_pin_hash: str | None = Field(None, pattern=_PIN_HASH)
+    followup_hours: int | None = Field(None, ge=1, le=168)
+    followup_phone: str | None = Field(None, max_length=20, pattern=_PHONE)
 
     @field_validator("maintenance_pin_hash")
     @classmethod

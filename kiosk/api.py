@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -156,7 +157,8 @@ class ApiClient:
         safe = _retry(frozenset({"GET", "HEAD"}), retries, backoff_s, backoff_cap_s, retry_after_max_s)
         keyed = _retry(frozenset({"GET", "HEAD", "POST"}), retries, backoff_s, backoff_cap_s,
                        retry_after_max_s)
-        # Other POSTs (heartbeats) are retried only when the connection never opened.
+        # Other POSTs (heartbeats, my-applications) are retried only when the connection never
+        # opened. The keyed adapter's prefix also covers /v1/applications/{id}/withdraw.
         self.session.mount("http://", HTTPAdapter(max_retries=safe))
         self.session.mount("https://", HTTPAdapter(max_retries=safe))
         if self.base_url:
@@ -216,6 +218,34 @@ class ApiClient:
                        headers={"Idempotency-Key": idempotency_key,
                                 "Content-Type": "application/json"})
         return _object(r)
+
+    def my_applications(self, id_number: str, *, station_id: str) -> list[dict[str, Any]]:
+        """POST /v1/stations/{id}/my-applications: the seeker's open registrations at this
+        county, newest first. A POST so the ID number travels in the body, never in a URL or
+        an access log. Read-only, but retried only when the connection never opened (a
+        person is waiting; the next tap asks again)."""
+        body = self._json("POST", f"/v1/stations/{station_id}/my-applications",
+                          json={"id_number": id_number})
+        rows = body.get("applications")
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise ApiServerError("my-applications response without an applications list")
+        for r in rows:
+            if not isinstance(r.get("id"), str | int) or not isinstance(r.get("status"), str):
+                raise ApiServerError("my-applications row without id/status")
+        return rows
+
+    def withdraw_application(self, app_id: str, id_number: str, idempotency_key: str, *,
+                             station_id: str) -> dict[str, Any]:
+        """POST /v1/applications/{id}/withdraw; 200 {"id", "status": "withdrawn"}, the same
+        for a repeat (key replayed or row already withdrawn), so the outbox may resend it.
+        Retried inside the client like submit_application (same keyed adapter)."""
+        r = self._call("POST", f"/v1/applications/{quote(str(app_id), safe='')}/withdraw",
+                       json={"station_id": station_id, "id_number": id_number},
+                       headers={"Idempotency-Key": idempotency_key})
+        answer = _object(r)
+        if answer.get("status") != "withdrawn":
+            raise ApiServerError(f"{r.status_code}: withdraw answered without status withdrawn")
+        return answer
 
     def heartbeat(self, station_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """{"received_at", "config_version"}."""

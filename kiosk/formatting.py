@@ -44,3 +44,15 @@ def start_text(start: dt.date, today: dt.date, lang: str = "zh") -> str:
 def date_range_text(start: dt.date, end: dt.date, lang: str = "zh") -> str:
     s = short_date(start, lang)
     return s if start == end else tr("{start} – {end}", lang).format(start=s, end=short_date(end, lang))
+
+
+FOLLOWUP_WITH_PHONE = N_("Station staff or the employer will call you within {hours} hours, from {phone}.")
+FOLLOWUP = N_("Station staff or the employer will call you within {hours} hours.")
+
+
+def followup_sentence(hours: int, phone: str, lang: str) -> str:
+    """Who calls back, from which number, by when (the county's followup_* config, issue 12):
+    the done screen and the application receipt say the same."""
+    if phone:
+        return tr(FOLLOWUP_WITH_PHONE, lang).format(hours=hours, phone=phone)
+    return tr(FOLLOWUP, lang).format(hours=hours)

@@ -1,4 +1,5 @@
-"""Durable outbox for applications: committed before the seeker is told, sent exactly once.
+"""Durable outbox for applications and withdrawals: committed before the seeker is told, sent
+exactly once.
 
 Its own SQLite file (WAL, synchronous=FULL: a commit survives power loss) so the re-syncable
 cache never shares its durability trade-offs. Each row carries the Idempotency-Key made at
@@ -14,6 +15,13 @@ The key lives OUTSIDE data_dir (`[storage] outbox_key_file`, or the systemd cred
 the key. Delivered or refused rows are deleted with `secure_delete=ON` (the freed bytes are
 zeroed) and the WAL is then checkpointed and truncated, so no old page image with the
 ciphertext stays in outbox.db-wal either.
+
+Withdrawals (issue 12: the seeker takes back a registration at the kiosk) ride the same
+rails: the row and its Idempotency-Key are committed before the first send, the ID number
+(the proof of ownership central checks) is encrypted like an application's seeker fields, the
+row leaves only when central answered 200 (first time, replayed, or already withdrawn), a 4xx
+is final and keeps only (application id, status) — and the same flush sends them, after the
+applications, so the sync worker's backoff and urllib3's keyed retries apply to both.
 """
 
 from __future__ import annotations
@@ -63,6 +71,22 @@ CREATE TABLE IF NOT EXISTS rejected (
     created_at REAL NOT NULL,
     rejected_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS withdrawals (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    app_id TEXT NOT NULL UNIQUE,
+    station_id TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    seeker BLOB NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS withdrawals_done (
+    app_id TEXT PRIMARY KEY,
+    outcome TEXT NOT NULL,
+    status INTEGER,
+    done_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS delivered (
     reference TEXT PRIMARY KEY,
     server_id TEXT NOT NULL,
@@ -90,8 +114,19 @@ class Rejection:
     rejected_at: float
 
 
+@dataclass(frozen=True, slots=True)
+class Withdrawal:
+    """A withdrawal committed to the outbox; no personal data."""
+
+    app_id: str
+    idempotency_key: str
+    created_at: float
+
+
 class ApplicationSender(Protocol):
     def submit_application(self, idempotency_key: str, body: dict) -> dict: ...
+    def withdraw_application(self, app_id: str, id_number: str, idempotency_key: str, *,
+                             station_id: str) -> dict: ...
 
 
 CREDENTIAL = "outbox.key"  # name of the systemd credential (LoadCredential=outbox.key:...)
@@ -258,9 +293,39 @@ class Outbox:
             return Entry(reference, key, created, job_id)
         raise RuntimeError("could not allocate a unique reference")
 
+    def withdraw(self, *, app_id: str, station_id: str, id_number: str) -> Withdrawal:
+        """Commit the withdrawal of central's application `app_id` durably (key first, then
+        any send). A second call for the same application while it waits returns the same
+        row: one withdrawal per application, whatever the taps."""
+        app_id = str(app_id)
+        conn = self._conn()
+        key = str(uuid.uuid4())
+        nonce = os.urandom(12)
+        seeker = json.dumps({"id_number": id_number}).encode("utf-8")
+        blob = nonce + self._aead.encrypt(nonce, seeker, key.encode("ascii"))
+        created = time.time()
+        conn.execute(
+            "INSERT OR IGNORE INTO withdrawals (idempotency_key, app_id, station_id, created_at,"
+            " seeker) VALUES (?,?,?,?,?)", (key, app_id, station_id, created, blob))
+        row = conn.execute("SELECT idempotency_key, created_at FROM withdrawals WHERE app_id = ?",
+                           (app_id,)).fetchone()
+        return Withdrawal(app_id, row[0], row[1])
+
+    def withdrawal_status(self, app_id: str) -> str:
+        """"pending", "withdrawn" (central confirmed), "refused" or "unknown"."""
+        conn = self._conn()
+        if conn.execute("SELECT 1 FROM withdrawals WHERE app_id = ?", (str(app_id),)).fetchone():
+            return "pending"
+        row = conn.execute("SELECT outcome FROM withdrawals_done WHERE app_id = ?",
+                           (str(app_id),)).fetchone()
+        return row[0] if row else "unknown"
+
     # --- state ----------------------------------------------------------------------------
     def pending(self) -> int:
-        return self._conn().execute("SELECT count(*) FROM outbox").fetchone()[0]
+        """Rows waiting to be sent: applications and withdrawals."""
+        conn = self._conn()
+        return (conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+                + conn.execute("SELECT count(*) FROM withdrawals").fetchone()[0])
 
     def oldest_age_s(self) -> int:
         """Seconds the oldest unsent row has waited (0 when none): central alerts on a backlog."""
@@ -332,12 +397,60 @@ class Outbox:
                             "INSERT OR REPLACE INTO delivered (reference, server_id, delivered_at)"
                             " VALUES (?,?,?)", (reference, str(answer.get("id", "")), time.time()))
                     sent += 1
+                left = None if max_items is None else max_items - sent
+                sent_w, tried_w = self._flush_withdrawals(conn, api, left)
+                sent += sent_w
+                last_seq = last_seq or tried_w
             finally:
                 if last_seq:  # rows left the queue: purge their old page images
                     self._checkpoint(conn)
             conn.execute("DELETE FROM delivered WHERE delivered_at < ?",
                          (time.time() - self.DELIVERED_KEEP_S,))
+            conn.execute("DELETE FROM withdrawals_done WHERE done_at < ?",
+                         (time.time() - self.DELIVERED_KEEP_S,))
         return sent, self.pending()
+
+    def _flush_withdrawals(self, conn: sqlite3.Connection, api: ApplicationSender,
+                           max_items: int | None) -> tuple[int, int]:
+        """Send waiting withdrawals oldest first (the caller holds the flush lock); raises
+        like the applications' loop on anything that is not a final answer.
+        Returns (sent, the last row tried: non-zero when rows may have left the queue)."""
+        sent, last_seq = 0, 0
+        while max_items is None or sent < max_items:
+            row = conn.execute(
+                "SELECT seq, idempotency_key, app_id, station_id, seeker FROM withdrawals"
+                " WHERE seq > ? ORDER BY seq LIMIT 1", (last_seq,)).fetchone()
+            if row is None:
+                break
+            seq, key, app_id, station_id, blob = row
+            last_seq = seq
+            try:
+                id_number = json.loads(self._aead.decrypt(blob[:12], blob[12:], key.encode("ascii")))["id_number"]
+            except Exception:
+                self._withdrawal_done(conn, seq, app_id, "refused", None, "cannot decrypt")
+                continue
+            conn.execute("UPDATE withdrawals SET attempts = attempts + 1 WHERE seq = ?", (seq,))
+            try:
+                api.withdraw_application(app_id, id_number, key, station_id=station_id)
+            except ApiRejected as exc:
+                self._withdrawal_done(conn, seq, app_id, "refused", exc.status, exc.reason)
+                continue
+            except Exception as exc:
+                conn.execute("UPDATE withdrawals SET last_error = ? WHERE seq = ?",
+                             (type(exc).__name__, seq))
+                raise
+            self._withdrawal_done(conn, seq, app_id, "withdrawn", 200, "")
+            sent += 1
+        return sent, last_seq
+
+    def _withdrawal_done(self, conn: sqlite3.Connection, seq: int, app_id: str, outcome: str,
+                         status: int | None, reason: str) -> None:
+        if outcome != "withdrawn":
+            log.warning("outbox: withdrawal of application %s refused (%s): %s", app_id, status, reason)
+        with _tx(conn):
+            conn.execute("DELETE FROM withdrawals WHERE seq = ?", (seq,))
+            conn.execute("INSERT OR REPLACE INTO withdrawals_done (app_id, outcome, status, done_at)"
+                         " VALUES (?,?,?,?)", (app_id, outcome, status, time.time()))
 
     def _checkpoint(self, conn: sqlite3.Connection) -> None:
         """Copy the WAL into the database and truncate it to 0 bytes: the WAL's old page

@@ -299,8 +299,10 @@ def application_receipt(
     phone: str = "",
     footer: str = "",
     lang: str = "zh",
+    followup: str = "",
 ) -> Receipt:
-    """Receipt for a registered interest. Raw personal values are masked here and the raw
+    """Receipt for a registered interest. `followup`: the county's call-back promise in `lang`
+    (kiosk.formatting.followup_sentence), printed as the done screen says it. Raw personal values are masked here and the raw
     forms are not stored anywhere in the returned receipt."""
     blocks: list[Block] = [
         Text(station.name, align=Align.CENTER),
@@ -320,6 +322,7 @@ def application_receipt(
         _row(N_("Dates"), _dates(job, lang), lang),
         _row(N_("Reference number"), reference, lang, bold=True),
         _row(N_("Registration status"), tr(state, lang), lang, bold=True),
+        *([Text(followup, bold=True)] if followup else []),
         Feed(),
         Qr(f"job:{job.id}"),
         Text(tr("Scan with your phone to see the job", lang), align=Align.CENTER),

@@ -46,6 +46,7 @@ from kiosk.worker import Signal
 log = logging.getLogger(__name__)
 
 _PIN_HASH = r"^[A-Za-z0-9$+/=:._-]{16,256}$"
+FOLLOWUP_PHONE = r"^([0-9][0-9 -]*)?$"  # digits, "-" and spaces: 0556-1234567
 _INT32 = 2**31 - 1
 # Central re-signs a document older than 30 days when a station fetches it, so a fetched
 # document is normally < 30 days old. 180 days leaves room for a long central outage or clock
@@ -76,6 +77,10 @@ class StationConfig(BaseModel):
     sync_interval_s: int = Field(300, ge=30, le=86400)
     heartbeat_interval_s: int = Field(60, ge=15, le=3600)
     maintenance_pin_hash: str | None = Field(None, pattern=_PIN_HASH)
+    # Issue 12: the done screen and the application receipt say who calls back, from which
+    # number and by when ("" = the number is not given).
+    followup_hours: int = Field(24, ge=1, le=168)
+    followup_phone: str = Field("", max_length=20, pattern=FOLLOWUP_PHONE)
 
 
 class AppliedConfig(StationConfig):

@@ -11,11 +11,13 @@ from screens.base import VisitScreen
 
 class ApplyDoneScreen(VisitScreen):
     summary = StringProperty("")  # masked: job, name, ID number, phone, reference
+    followup = StringProperty("")  # who calls back, from which number, by when (county config)
 
     def refresh(self) -> None:
         application = self.visit.application
         lines = application.lines if application is not None else ()
         self.summary = "\n".join(f"{self.t(label)}: {value}" for label, value in lines)
+        self.followup = self.visit.followup()
 
     def on_enter(self, *_args: object) -> None:
         Clock.schedule_interval(self._follow, 0.5)
@@ -35,4 +37,4 @@ class ApplyDoneScreen(VisitScreen):
         self.app.act(self.visit.print_application_receipt())
 
     def spoken_text(self) -> str:
-        return self.t("Your registration has been received")
+        return f'{self.t("Your registration has been received")}. {self.followup}'

@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from kiosk import opening_hours
 from kiosk.filters import JobFilter
-from kiosk.formatting import distance_text, start_text
+from kiosk.formatting import distance_text, followup_sentence, start_text
 from kiosk.geo import haversine_km
 from kiosk.i18n import N_
 from kiosk.models import Job, Policy, Settlement, Station
 from kiosk.pin import PinGuard, is_old_format
 from kiosk.session import Session
+from kiosk.visit import registrations as regs
 from kiosk.visit.ports import (
     Clock,
     DeviceReport,
@@ -31,6 +32,7 @@ from kiosk.visit.ports import (
     JobStore,
     Outbox,
     Printer,
+    Registrations,
     Search,
     Sync,
     SystemClock,
@@ -49,9 +51,11 @@ MAINTENANCE_BY_PIN_S = 15 * 60
 ATTRACT, HOME, JOBS, JOB_DETAIL, PRINTING, JOB_QR = "attract", "home", "jobs", "job_detail", "printing", "job_qr"
 POLICIES, POLICY, MAINTENANCE, MAINTENANCE_PIN = "policies", "policy", "maintenance", "maintenance_pin"
 APPLY_CONSENT, APPLY_PHONE, APPLY_DONE = "apply_consent", "apply_phone", "apply_done"
+MY_REGISTRATIONS = "my_registrations"
 # Statistics events (names only): what the operations reports count.
 EVENTS = ("visit_started", "visit_ended", "card_read", "card_problem", "code_scanned", "job_viewed",
-          "slip_printed", "print_problem", "registration", "maintenance_opened", "pin_refused")
+          "slip_printed", "print_problem", "registration", "maintenance_opened", "pin_refused",
+          "withdrawal")
 PRINT_START_S = 8.0  # a print not started by then: say why and show the QR, never a spinner
 ALREADY_REGISTERED = N_("You have already registered for this job; here is your registration.")
 TAKE_CARD = N_("Please take your ID card")  # the attract screen shows and says it while a card is left
@@ -105,10 +109,12 @@ class Visit:
         device_report: DeviceReport | None = None,
         lang: str | None = None,
         elderly: bool | None = None,
+        registrations: Registrations | None = None,
     ) -> None:
         self.settings, self.store, self._search = settings, store, search
         self.session = session or Session()
         self.printer, self.outbox, self.sync = printer, outbox, sync
+        self._registrations = registrations  # None: the sync worker's API client, when there is one
         self.clock = clock or SystemClock()
         # statistics events (names, never personal data); counting must never break a visit
         self.events: Signal[[str]] = Signal("visit.events", on_event)
@@ -121,6 +127,7 @@ class Visit:
         self.radius_km: float = ui.search_radius_km
         self.banner = self.receipt_footer = self.opening_hours = ""
         self.pin_hash: str | None = None
+        self.followup_hours, self.followup_phone = 24, ""  # the county's call-back promise
         self.can_apply = outbox is not None
         self.can_print = printer is not None
         self.can_policies = True
@@ -159,6 +166,11 @@ class Visit:
         self.print_state, self.print_problem, self.print_job_id = "", None, ""
         self.print_since = 0.0  # monotonic time the latest print was queued
         self.print_qr: str | None = None  # its QR, shown if it does not start
+        self.my_regs: list[regs.Registration] = []  # My registrations, as central returned them
+        self.my_regs_state = ""  # "" | loading | ready | offline | error
+        self.my_regs_message = ""  # msgid for offline / error
+        self.confirm_withdraw = ""  # the app id whose "yes, withdraw?" is on show
+        self._lookup_token = getattr(self, "_lookup_token", 0) + 1  # a late answer of an old visit is dropped
         self.last_activity = self.clock.monotonic()
 
     # --- statistics -------------------------------------------------------------------------
@@ -376,6 +388,7 @@ class Visit:
             name=card.name, id_number=card.id_number, phone=self.session.phone, job=app.job,
             station=self.station(), reference=app.reference, queued=self.application_state != "sent",
             printed_at=self.clock.now(), footer=self.receipt_footer,
+            followup=followup_sentence(self.followup_hours, self.followup_phone, "zh"),  # the slip is zh
         ))
 
     def print_test_page(self, software: str = "") -> Step:
@@ -549,6 +562,89 @@ class Visit:
             self.application_state = "queued"
         return True
 
+    def followup(self) -> str:
+        """Who calls back, from which number and by when, in the visit's language."""
+        return followup_sentence(self.followup_hours, self.followup_phone, self.lang)
+
+    # --- my registrations (issue 12) ----------------------------------------------------------
+    def open_my_registrations(self) -> Step:
+        """The "My registrations" button: needs the card; the look-up itself is `fetch_registrations`
+        (blocking: the UI runs it off its thread) and `registrations_arrived`."""
+        if not self.session.identified:
+            return self._step(notice=regs.NEED_CARD)
+        self.my_regs, self.my_regs_state, self.my_regs_message = [], "loading", ""
+        self.confirm_withdraw = ""
+        self._lookup_token += 1
+        return self.go(MY_REGISTRATIONS)
+
+    def _registrations_api(self) -> Registrations | None:
+        return self._registrations or getattr(self.sync, "api", None)
+
+    def fetch_registrations(self) -> tuple[int, list[regs.Registration] | BaseException]:
+        """Ask central (may take seconds; safe on a worker thread). Returns the token the
+        answer belongs to, and the rows or the error."""
+        from kiosk.api import ApiOffline
+
+        token, card, api = self._lookup_token, self.session.identity, self._registrations_api()
+        if card is None:
+            return token, []
+        if api is None:
+            return token, ApiOffline("no central API")
+        try:
+            rows = api.my_applications(card.id_number, station_id=self.settings.station.id)
+            return token, [regs.Registration.from_api(r) for r in rows]
+        except Exception as exc:  # shown as offline/error; the type only is logged
+            log.info("my registrations: look-up failed (%s)", type(exc).__name__)
+            return token, exc
+
+    def registrations_arrived(self, token: int, result: list[regs.Registration] | BaseException) -> Step:
+        if token != self._lookup_token or self.screen != MY_REGISTRATIONS:
+            return self._step()  # the visit or the screen has moved on
+        from kiosk.api import ApiOffline, ApiUnauthorised
+
+        if isinstance(result, BaseException):
+            offline = isinstance(result, ApiOffline)
+            self.my_regs_state = "offline" if offline else "error"
+            # a refused token needs the maintainer; anything else: try later (never "job closed")
+            self.my_regs_message = (regs.OFFLINE if offline else result.msgid
+                                    if isinstance(result, ApiUnauthorised) else regs.UNAVAILABLE)
+            return self._step()
+        withdrawing = self.outbox.withdrawal_status if self.outbox is not None else (lambda _a: "unknown")
+        self.my_regs = [replace(r, status="withdrawn") if withdrawing(r.app_id) in ("pending", "withdrawn")
+                        else r for r in result]
+        self.my_regs_state = "ready"
+        return self._step()
+
+    def ask_withdraw(self, app_id: str) -> Step:
+        """One tap on "Withdraw": the row asks "Withdraw? Yes / No" in place."""
+        self.activity()
+        row = self._my_reg(app_id)
+        self.confirm_withdraw = app_id if row is not None and not row.withdrawn else ""
+        return self._step()
+
+    def keep_registration(self) -> Step:
+        self.confirm_withdraw = ""
+        return self._step()
+
+    def withdraw(self, app_id: str) -> Step:
+        """"Yes, withdraw": committed to the outbox (sent exactly once, now if online); the row
+        then reads Withdrawn. Central erases the personal data when it arrives."""
+        self.activity()
+        row, card = self._my_reg(app_id), self.session.identity
+        if app_id != self.confirm_withdraw or row is None or card is None or self.outbox is None:
+            return self._step()
+        self.outbox.withdraw(app_id=app_id, station_id=self.settings.station.id, id_number=card.id_number)
+        self.my_regs = [replace(r, status="withdrawn") if r.app_id == app_id else r for r in self.my_regs]
+        self.confirm_withdraw = ""
+        self._event("withdrawal")
+        if self.sync is not None:
+            self.sync.wake()
+        online = self.sync is not None and self.sync.online
+        return self._step(notice=regs.WITHDRAWN_NOTICE if online else regs.WITHDRAWN_QUEUED)
+
+    def _my_reg(self, app_id: str) -> regs.Registration | None:
+        return next((r for r in self.my_regs if r.app_id == app_id), None)
+
     # --- policies ------------------------------------------------------------------------------
     def open_policies(self) -> Step:
         self.policies = self.store.policies()
@@ -644,6 +740,7 @@ class Visit:
         self.idle_timeout_s = cfg.idle_timeout_s
         self.banner, self.receipt_footer, self.opening_hours = cfg.banner, cfg.receipt_footer, cfg.opening_hours
         self.pin_hash = cfg.maintenance_pin_hash
+        self.followup_hours, self.followup_phone = cfg.followup_hours, cfg.followup_phone
         self.radius_km = cfg.radius_km
         self.job_filter = replace(self.job_filter, radius_km=cfg.radius_km)
         self.can_apply = cfg.features.apply and self.outbox is not None

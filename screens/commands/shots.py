@@ -101,7 +101,24 @@ def shot_plan(app) -> list[tuple[str, object]]:  # noqa: ANN001
             ("Job", v.job.title), ("Name", "李*梅"), ("ID number", "3499**********0021"),
             ("Phone", "139****0001"), ("Reference", "QH7K-2D9M")))
         v.application_state = "queued"
+        v.followup_hours, v.followup_phone = 4, "0556-1234567"  # the county's call-back promise
         act(v.go("apply_done"))
+
+    def my_registrations(offline: bool = False) -> None:
+        import datetime as dt
+
+        from kiosk.visit.registrations import OFFLINE, Registration
+
+        s = app.services.settings.station
+        hits = nearby(app.services.store, s.lat, s.lng).hits[:4]
+        day = v.clock.now().date()
+        states = [("new", True), ("contacted", True), ("new", False), ("withdrawn", True)]
+        v.my_regs = [] if offline else [  # rows as central returns them, on demo jobs (no personal data)
+            Registration(f"a{i}", h.job.id, h.job.title, day - dt.timedelta(days=i), status, job_open)
+            for i, (h, (status, job_open)) in enumerate(zip(hits, states, strict=False))]
+        v.my_regs_state, v.my_regs_message = ("offline", OFFLINE) if offline else ("ready", "")
+        v.confirm_withdraw = "" if offline else "a2"
+        act(v.go("my_registrations"))
 
     return [
         ("attract", lambda: act(v.end("shots"))),
@@ -116,6 +133,8 @@ def shot_plan(app) -> list[tuple[str, object]]:  # noqa: ANN001
         ("apply_consent", lambda: (act(v.choose_job(first_job_id())), act(v.go("apply_consent")))),
         ("apply_phone", lambda: act(v.go("apply_phone"))),
         ("apply_done", applied),
+        ("my_registrations", my_registrations),
+        ("my_registrations-offline", lambda: my_registrations(offline=True)),
         ("maintenance_pin", lambda: act(v.go("maintenance_pin"))),
         ("maintenance", maintenance),
     ]

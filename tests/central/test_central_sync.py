@@ -160,7 +160,8 @@ def test_config_validation_names_the_field(server) -> None:  # noqa: ANN001
     schema = server.client.get("/v1/schema/station-config").json()
     assert set(schema["properties"]) == {
         "idle_timeout_s", "banner", "radius_km", "features", "default_language", "elderly_mode_default",
-        "receipt_footer", "opening_hours", "sync_interval_s", "heartbeat_interval_s", "maintenance_pin_hash"}
+        "receipt_footer", "opening_hours", "sync_interval_s", "heartbeat_interval_s", "maintenance_pin_hash",
+        "followup_hours", "followup_phone"}
 
 
 def test_heartbeat_shows_in_station_health(server) -> None:  # noqa: ANN001

@@ -138,3 +138,20 @@ def test_maintainer_pin_opens_maintenance(scenario) -> None:
     assert c["masked_display"].count("●") == 6 and "0" not in c["masked_display"]
     assert c["wrong_error"] == "密码不正确" and c["after_wrong"] == "maintenance_pin"
     assert c["after_right"] == "maintenance"
+
+
+def test_my_registrations_withdraw_reaches_the_server_once(scenario) -> None:
+    """Issue 12. SWITCH AT MERGE: the scenario's two endpoints come from
+    tests/issue12_contract_fixture.py (in front of the embedded reference server)."""
+    r = scenario("my_registrations")
+    c = r["checks"]
+    assert c["button_shown"]
+    assert c["statuses"] == ["● 已收到", "⚠ 招满了/已结束"]
+    assert c["confirm_buttons"] == ["确定撤回", "不撤回"]
+    assert c["after"][0] == "✓ 已撤回"
+    assert "已撤回" in c["notice"] and "Withdrawn" in c["notice"]
+    assert c["listed_again"] == ["a2"]
+    assert c["erasures"] == {"a1": 1} and c["withdraw_requests"] == 1
+    assert c["withdrawal_status"] == "withdrawn"
+    assert c["wiped"] == [[], False]
+    assert "my_registrations" in r["screen_log"]
