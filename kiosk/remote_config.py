@@ -76,6 +76,10 @@ class StationConfig(BaseModel):
     sync_interval_s: int = Field(300, ge=30, le=86400)
     heartbeat_interval_s: int = Field(60, ge=15, le=3600)
     maintenance_pin_hash: str | None = Field(None, pattern=_PIN_HASH)
+    # The station's staff number, shown behind the permanent help button with a tel: QR code.
+    help_phone: str = Field("", max_length=20, pattern=r"^[0-9 -]*$")
+    # True: a card aged 60 or more turns large text + voice on; False: they are offered, one tap.
+    elderly_by_age: bool = False
 
 
 class AppliedConfig(StationConfig):
