@@ -17,12 +17,11 @@ from kiosk.geoindex import GeoIndex, haversine_km_np
 from kiosk.models import Job, JobSummary
 from kiosk.store import Store
 
-
 _TIER_KM = 1e6  # a tier outweighs any distance on Earth in the ranking key
 
 
 def tier(daily: bool, starts_by_today: bool) -> int:
-    """The list's order (issue 18; "日结工作优先" on home): 0 day-paid work that can start
+    """The list's order (issue 18; home promises day-paid work first): 0 day-paid work that can start
     today, 1 other day-paid work, 2 other work starting today, 3 the rest; nearest first
     within a tier. Work that started earlier and is still open counts as today's."""
     return (0 if daily else 2) + (0 if starts_by_today else 1)
