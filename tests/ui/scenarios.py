@@ -106,6 +106,8 @@ class Scenario:
         self.check("print_state", app.print_state)
         self.shot("05-printed")
         tap(app.root.ids.done_button)
+        yield 1
+        tap(app.overlays.views["confirm_end"].ids.yes_end)  # Done asks first (issue 18)
         yield 3
         self.shot("06-attract-again")
         self.check("preview_path", app.preview_path)
