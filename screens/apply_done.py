@@ -35,4 +35,8 @@ class ApplyDoneScreen(VisitScreen):
         self.app.act(self.visit.print_application_receipt())
 
     def spoken_text(self) -> str:
-        return self.t("Your registration has been received")
+        """Received, and what happens next (sent, or saved until the network is back)."""
+        from kiosk.i18n import joined
+
+        delivery = self.ids.delivery.text.lstrip("✓⚠ ")
+        return joined([t for t in (self.t("Your registration has been received"), delivery) if t], self.visit.lang)
