@@ -106,6 +106,6 @@ def screenshot(root: Widget, path: Path) -> None:
     for w in layers:
         fbo.add(w.canvas)
     fbo.draw()
-    fbo.texture.save(str(path), flipped=False)
+    fbo.texture.save(str(path), flipped=True)
     for w in layers:
         fbo.remove(w.canvas)

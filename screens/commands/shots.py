@@ -103,6 +103,11 @@ def shot_plan(app) -> list[tuple[str, object]]:  # noqa: ANN001
         v.application_state = "queued"
         act(v.go("apply_done"))
 
+    def countdown() -> None:  # 12 s before the idle reset; the next shot's end() clears it
+        v.elderly_offer = False
+        v.last_activity = v.clock.monotonic() - v.idle_timeout_s + 12
+        act(None)
+
     return [
         ("attract", lambda: act(v.end("shots"))),
         ("home", lambda: act(v.start())),
@@ -118,4 +123,9 @@ def shot_plan(app) -> list[tuple[str, object]]:  # noqa: ANN001
         ("apply_done", applied),
         ("maintenance_pin", lambda: act(v.go("maintenance_pin"))),
         ("maintenance", maintenance),
+        # issue 18's dialogs, over the screen that opened them
+        ("help", lambda: (v.activity(), act(v.start()), act(v.ask_help()))),
+        ("confirm_end", lambda: (act(v.close_help()), act(v.open_jobs()), act(v.ask_end()))),
+        ("elderly_offer", lambda: (act(v.cancel_end()), setattr(v, "elderly_offer", True), act(None))),
+        ("idle_countdown", countdown),
     ]
