@@ -321,6 +321,7 @@ class Scenario:
         sync worker; then with the network cut, queued and delivered after it comes back."""
         app, demo = self.app, self.app.services.demo
         outbox, sync = app.services.outbox, app.services.sync
+        said = self._said()
         yield from wait_until(lambda: app.sm.current == "attract")
         demo.reader_sim.place(demo.cards["resident"])
         yield from wait_until(lambda: app.sm.current == "jobs" and app.screen("jobs").ids.rv.data)
@@ -337,6 +338,7 @@ class Scenario:
         tap(self.screen().ids.confirm)
         yield 3
         self.check("bad_phone_error", self.screen().error)
+        self.check("said_after_bad_phone", list(said))
         yield from self._type_phone("13900000001")
         self.check("display", self.screen().ids.display.text)
         self.shot("apply-phone")
