@@ -60,6 +60,7 @@ NOTICE_S = 20.0  # a notice stays this long at most, and only on the screen that
 WARN_S = 15.0  # the idle countdown with its big "continue" shows for the last WARN_S seconds
 ELDERLY_AGE = 60  # a card at this age or older offers (or turns on) large text and voice
 HOTLINE = "12333"  # the HR & social security hotline: the help number when the county set none
+CODE_UNKNOWN = N_("Code not recognised. Please scan the QR code on a job poster, or tap Find work nearby.")
 ORDER = N_("Day-paid jobs and jobs that start today come first, then the nearest.")
 
 
@@ -700,7 +701,7 @@ class Visit:
     # --- codes -----------------------------------------------------------------------------------
     def code_scanned(self, text: str) -> Step:
         """A scanned payload: route it; never trust or log it."""
-        from kiosk.codes import JOB, MAINTENANCE, PRINTER_TEST, SEEKER, route
+        from kiosk.codes import JOB, MAINTENANCE, PRINTER_TEST, SEEKER, UNRECOGNISED, route
 
         self.activity()
         if self.used_codes is None:  # maintenance codes work once each (kiosk.used_codes)
@@ -725,6 +726,8 @@ class Visit:
             self.maintenance_until = r.expires_at or 0
             self._event("maintenance_opened")
             return self.go(MAINTENANCE)
+        if r.kind == UNRECOGNISED and r.msgid.startswith("Code not recognised"):  # say what to do instead
+            return self._step(notice=CODE_UNKNOWN)
         return self._step(notice=r.msgid)
 
     # --- maintenance -------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from kiosk.store import Store
 from kiosk.visit import CONSENT_VERSION, EVENTS, Step
 from kiosk.visit.core import (
     ALREADY_REGISTERED,
+    CODE_UNKNOWN,
     PHONE_BAD_START,
     PHONE_NO_SUCH,
     PHONE_TOO_SHORT,
@@ -511,7 +512,7 @@ def test_a_code_for_a_job_no_longer_cached_says_it_was_filled(world: World) -> N
 
 def test_unknown_and_seeker_codes_are_notices(world: World) -> None:
     v = world.visit
-    assert v.code_scanned("WIFI:S:cafe;;").notice == "Code not recognised"
+    assert v.code_scanned("WIFI:S:cafe;;").notice == CODE_UNKNOWN  # with what to do instead
     assert "not available yet" in v.code_scanned("seeker:" + "a" * 20).notice
     assert world.events.count("code_scanned") == 2
 
