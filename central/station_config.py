@@ -24,6 +24,8 @@ OLD_PIN_FORMAT = ("this PIN hash is in the old pbkdf2-sha256 format, which stati
 COUNTY_PIN_REFUSED = ("set the maintenance PIN per station, not for the whole county: one cracked "
                       "hash would open every station / 维护密码须按驿站分别设置，不能全县共用")
 
+_HELP_PHONE = r"^[0-9 -]*$"
+
 
 class Features(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -48,6 +50,8 @@ class StationConfig(BaseModel):
     maintenance_pin_hash: str | None = Field(None, pattern=_PIN_HASH)
     followup_hours: int = Field(24, ge=1, le=168)  # issue 12: "we call you within N hours"
     followup_phone: str = Field("", max_length=20, pattern=_PHONE)
+    help_phone: str = Field("", max_length=20, pattern=_HELP_PHONE)  # behind the kiosk's help button
+    elderly_by_age: bool = False  # a card aged >= 60 turns large text + voice on (else: offered)
 
 
 class FeaturesPatch(BaseModel):
@@ -75,6 +79,8 @@ class ConfigPatch(BaseModel):
     maintenance_pin_hash: str | None = Field(None, pattern=_PIN_HASH)
     followup_hours: int | None = Field(None, ge=1, le=168)
     followup_phone: str | None = Field(None, max_length=20, pattern=_PHONE)
+    help_phone: str | None = Field(None, max_length=20, pattern=_HELP_PHONE)
+    elderly_by_age: bool | None = None
 
     @field_validator("maintenance_pin_hash")
     @classmethod

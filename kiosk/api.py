@@ -21,7 +21,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +33,7 @@ from urllib3.util.retry import Retry
 
 from kiosk.i18n import N_
 from kiosk.settings import ApiSettings
+from kiosk.worker import Signal
 
 log = logging.getLogger(__name__)
 
@@ -98,11 +99,29 @@ class FullJitterRetry(Retry):
     """sleep = random(0, min(cap, base * 2^n)) (AWS "full jitter"); urllib3's own jitter
     only adds noise on top of the exponential value, which keeps a fleet in lock-step."""
 
+    # Called at once when an attempt fails to connect or read (before any retry and its
+    # backoff): the kiosk says it has no network within seconds, not after every retry.
+    on_failed_attempt: Callable[[], None] | None = None
+
     def get_backoff_time(self) -> float:
         n = len([h for h in self.history if h.redirect_location is None])
         if n == 0:
             return 0.0
         return random.uniform(0, min(self.backoff_max, self.backoff_factor * 2**n))
+
+    def new(self, **kw: Any) -> FullJitterRetry:
+        retry = super().new(**kw)
+        retry.on_failed_attempt = self.on_failed_attempt  # urllib3 copies only its own fields
+        return retry
+
+    def increment(self, *args: Any, **kw: Any) -> Retry:  # type: ignore[override]
+        error = kw.get("error") if "error" in kw else (args[3] if len(args) > 3 else None)
+        if error is not None and self.on_failed_attempt is not None:
+            try:
+                self.on_failed_attempt()
+            except Exception:  # a listener must never change how a request is retried
+                log.exception("on_failed_attempt listener failed")
+        return super().increment(*args, **kw)
 
 
 @dataclass
@@ -164,6 +183,11 @@ class ApiClient:
         if self.base_url:
             self.session.mount(f"{self.base_url}/v1/applications", HTTPAdapter(max_retries=keyed))
         self.session.hooks["response"].append(self._count)
+        # Emitted (on the calling thread) when an attempt cannot connect or read, before retries.
+        self.attempt_failed: Signal[[]] = Signal("api.attempt_failed")
+        for retry in (safe, keyed):
+            assert isinstance(retry, FullJitterRetry)
+            retry.on_failed_attempt = self.attempt_failed.emit
         self._local = threading.local()  # per-thread deadline (monotonic seconds)
 
     def close(self) -> None:

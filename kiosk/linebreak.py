@@ -19,6 +19,7 @@ Measure = Callable[[str], float]
 PUNCTUATION: dict[str, str] = json.loads(Path(__file__).with_name("punctuation.json").read_text("utf-8"))
 NO_LINE_START = frozenset(PUNCTUATION["no_line_start"])
 NO_LINE_END = frozenset(PUNCTUATION["no_line_end"])
+GLUED_UNITS = tuple(PUNCTUATION["glued_units"])
 
 
 def char_width(ch: str) -> int:
@@ -50,6 +51,26 @@ def units(paragraph: str) -> list[str]:
         out.append(ch)
     if word:
         out.append(word)
+    return _glue_units(out)
+
+
+def _glue_units(units_: list[str]) -> list[str]:
+    """A unit word ("公里") is one unit, with the number (and one space) before it: a line
+    never ends in "3.8 公" (issue 18)."""
+    out: list[str] = []
+    i = 0
+    while i < len(units_):
+        glued = next((u for u in GLUED_UNITS if "".join(units_[i:i + len(u)]) == u), "")
+        if not glued:
+            out.append(units_[i])
+            i += 1
+            continue
+        i += len(glued)
+        if len(out) > 1 and out[-1] == " " and out[-2][-1:].isdigit():
+            glued = out.pop(-2) + out.pop() + glued
+        elif out and out[-1][-1:].isdigit():
+            glued = out.pop() + glued
+        out.append(glued)
     return out
 
 

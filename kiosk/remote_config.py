@@ -81,6 +81,10 @@ class StationConfig(BaseModel):
     # number and by when ("" = the number is not given).
     followup_hours: int = Field(24, ge=1, le=168)
     followup_phone: str = Field("", max_length=20, pattern=FOLLOWUP_PHONE)
+    # The station's staff number, shown behind the permanent help button with a tel: QR code.
+    help_phone: str = Field("", max_length=20, pattern=r"^[0-9 -]*$")
+    # True: a card aged 60 or more turns large text + voice on; False: they are offered, one tap.
+    elderly_by_age: bool = False
 
 
 class AppliedConfig(StationConfig):

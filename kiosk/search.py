@@ -17,6 +17,15 @@ from kiosk.geoindex import GeoIndex, haversine_km_np
 from kiosk.models import Job, JobSummary
 from kiosk.store import Store
 
+_TIER_KM = 1e6  # a tier outweighs any distance on Earth in the ranking key
+
+
+def tier(daily: bool, starts_by_today: bool) -> int:
+    """The list's order (issue 18; home promises day-paid work first): 0 day-paid work that can start
+    today, 1 other day-paid work, 2 other work starting today, 3 the rest; nearest first
+    within a tier. Work that started earlier and is still open counts as today's."""
+    return (0 if daily else 2) + (0 if starts_by_today else 1)
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -39,7 +48,8 @@ def nearby(
     today: dt.date | None = None,
     index: GeoIndex | None = None,
 ) -> SearchResult:
-    """Open, still-valid jobs within flt.radius_km of (lat, lng), nearest first.
+    """Open, still-valid jobs within flt.radius_km of (lat, lng): day-paid and today's first
+    (see tier), nearest first within each.
 
     Pass a long-lived `index` (the app keeps one); without it one is built for this call.
     """
@@ -76,10 +86,14 @@ def nearby(
     dist = haversine_km_np(lat, lng, cols.lat[idx], cols.lng[idx])
     inside = dist <= flt.radius_km
     idx, dist = idx[inside], dist[inside]
+    daily_code = cols.codes.get("daily", -1)
+    daily, by_today = cols.settlement[idx] == daily_code, cols.start[idx] <= today.toordinal()
+    tiers = np.where(daily, np.where(by_today, 0, 1), np.where(by_today, 2, 3))
+    key = tiers * _TIER_KM + dist  # the limit keeps the first tiers, not only the nearest
     if len(idx) > limit:
-        part = np.argpartition(dist, limit - 1)[:limit]
-        idx, dist = idx[part], dist[part]
-    order = np.argsort(dist, kind="stable")
+        part = np.argpartition(key, limit - 1)[:limit]
+        idx, dist, key = idx[part], dist[part], key[part]
+    order = np.argsort(key, kind="stable")
     rowids = [int(r) for r in cols.rowid[idx[order]]]
     jobs = store.job_summaries(rowids)
     hits = [Hit(jobs[r], float(d)) for r, d in zip(rowids, dist[order], strict=True)]
@@ -112,5 +126,5 @@ def full_scan_nearby(
         d = haversine_km(lat, lng, job.lat, job.lng)
         if d <= flt.radius_km:
             hits.append(Hit(job, d))
-    hits.sort(key=lambda h: (h.distance_km, h.job.id))
+    hits.sort(key=lambda h: (tier(h.job.settlement == "daily", h.job.start_date <= today), h.distance_km, h.job.id))
     return hits[:limit]

@@ -124,6 +124,8 @@ class SyncWorker(Worker):
         self.store = store
         self.outbox = outbox
         self.api = api
+        if hasattr(api, "attempt_failed"):  # the first failed attempt shows the offline strip
+            api.attempt_failed.connect(self._attempt_failed)
         self.remote_config = remote_config
         self.device_health = device_health
         self.paper_state = paper_state
@@ -388,6 +390,15 @@ class SyncWorker(Worker):
             self._set_status(state, exc.detail[:120])
         if self.online != was:
             log.info("sync: %s", "online" if self.online else "offline")
+            self.changed.emit("connectivity")
+
+    def _attempt_failed(self) -> None:
+        """A request could not connect or read (its retries may still succeed): say offline
+        now, not after the retries and their backoff (issue 18: the strip came ~60 s late).
+        The request's outcome sets the final state through _connectivity."""
+        if self.online:
+            self.online = False
+            log.info("sync: offline (a request failed; retrying)")
             self.changed.emit("connectivity")
 
     # --- the thread -----------------------------------------------------------------------

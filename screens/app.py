@@ -31,8 +31,10 @@ from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 from kiosk.filters import JobFilter
 from kiosk.i18n import sentences, translator
 from kiosk.visit import Step, Visit
+from screens.overlays import Overlays
 from screens.services import Opening, Services
 from screens.theme import Theme
+from screens.voice import Voice
 from screens.wiring import wire
 
 log = logging.getLogger(__name__)
@@ -74,6 +76,7 @@ class GigKioskApp(App):
         validating settings, opening the cache and the devices never delay the first frame."""
         super().__init__(**kwargs)
         self.demo, self.theme, self.tr_catalog = demo, Theme(), translator()
+        self.voice, self.overlays = Voice(self), Overlays(self)
         self.screen_log: list[str] = []  # screen names in order; read by UI tests
         self.title = "零工驿站 Gig Station"
         self.visit: Visit = None  # type: ignore[assignment]  # set by _attach
@@ -104,6 +107,7 @@ class GigKioskApp(App):
     # --- set-up -------------------------------------------------------------------------
     def build(self) -> Any:
         Builder.load_file(str(HERE / "widgets" / "widgets.kv"))
+        Builder.load_file(str(HERE / "overlays.kv"))
         importlib.import_module("screens.widgets.demo_panel")
         root = Builder.load_file(str(HERE / "root.kv"))
         self.sm: ScreenManager = root.ids.sm
@@ -188,12 +192,12 @@ class GigKioskApp(App):
                 self.sm.current = v.screen  # its on_pre_enter draws it
             else:
                 self.sm.current_screen.refresh()
-        if step is not None and step.screen == "attract":
-            self.notice = ""  # a visit ended: nothing of it stays on the glass
-            if step.notice:  # ...but its ID card on the reader (Visit.end says so): until taken
-                self.show_notice(step.notice, seconds=24 * 3600)
-        elif step is not None and step.notice:
-            self.show_notice(step.notice)
+        # The visit's notice, on the screen that raised it only (Chinese first, English second).
+        msgid = v.notice_on_show
+        self.notice = f"{self.tr(msgid, 'zh')}\n{self.tr(msgid, 'en')}" if msgid else ""
+        if hasattr(self, "sm"):
+            self.overlays.sync(v)
+        self.voice.step(step)
         return step
 
     def on_lang(self, _app: Any, lang: str) -> None:
@@ -204,32 +208,21 @@ class GigKioskApp(App):
 
     def on_elderly(self, _app: Any, elderly: bool) -> None:
         self.theme.elderly = elderly
-        if self.visit is not None:
+        if self.visit is not None and self.visit.elderly != elderly:
             self.visit.elderly = elderly
+            self.visit.elderly_offer = False
+        if elderly and self.visit is not None and hasattr(self, "sm"):
+            Clock.schedule_once(lambda _dt: self.voice.large_text_on(), 0.1)  # after the re-layout
 
     def tr(self, msgid: str, lang: str | None = None) -> str:
         return self.tr_catalog(msgid, lang or self.lang)
 
     def _on_screen(self, _sm: ScreenManager, name: str) -> None:
         self.screen_log.append(name)
-        if self.services.speaker is not None:
-            self.services.speaker.stop()  # never read out a screen that has gone
-        if self.elderly and self.can_speak and name != "attract":
-            # Large-text mode reads each screen aloud (after this frame has laid it out).
-            Clock.schedule_once(lambda _dt: self.read_aloud(), 0.1)
+        self.voice.screen_changed(name)
 
     def read_aloud(self) -> None:
-        if self.can_speak:
-            self.services.speaker.say(self.sm.current_screen.spoken_text(), self.lang, slow=self.elderly)
-
-    def show_notice(self, msgid: str, seconds: float = 8) -> None:
-        """Chinese first, English second, whatever the current language."""
-        self.notice = f"{self.tr(msgid, 'zh')}\n{self.tr(msgid, 'en')}"
-        Clock.unschedule(self._clear_notice)
-        Clock.schedule_once(self._clear_notice, seconds)
-
-    def _clear_notice(self, _dt: float = 0) -> None:
-        self.notice = ""
+        self.voice.read_screen()
 
     # --- input and time -------------------------------------------------------------------
     def _activity(self, *_args: Any) -> None:  # a touch or a key: the idle countdown restarts

@@ -37,4 +37,10 @@ class ApplyDoneScreen(VisitScreen):
         self.app.act(self.visit.print_application_receipt())
 
     def spoken_text(self) -> str:
-        return f'{self.t("Your registration has been received")}. {self.followup}'
+        """Received, who calls back by when, and what happens next (sent, or saved until the
+        network is back)."""
+        from kiosk.i18n import joined
+
+        delivery = self.ids.delivery.text.lstrip("✓⚠ ")
+        parts = (self.t("Your registration has been received"), self.followup, delivery)
+        return joined([t for t in parts if t], self.visit.lang)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kivy.properties import ListProperty
+from kivy.properties import BooleanProperty, ListProperty
 
 from kiosk.formatting import date_range_text, distance_text
 from kiosk.i18n import Tr, joined
@@ -32,9 +32,11 @@ def detail_rows(job: Job, distance_km: float, lang: str, tr: Tr) -> list[tuple[s
 
 class JobDetailScreen(VisitScreen):
     rows = ListProperty([])
+    qr_first = BooleanProperty(False)  # the printer reports paper out: the QR button leads
 
     def refresh(self) -> None:
         visit = self.visit
+        self._order_actions(visit.qr_first)
         job = visit.job
         if job is None:
             self.rows = []
@@ -47,6 +49,15 @@ class JobDetailScreen(VisitScreen):
         for key, value in self.rows:
             box.add_widget(TitledRow(key=key, value=value))
         self.ids.scroll.scroll_y = 1
+
+    def _order_actions(self, qr_first: bool) -> None:
+        self.qr_first = qr_first
+        qr, printing = self.ids.qr_button, self.ids.print_button
+        box = qr.parent
+        above = box.children.index(qr) > box.children.index(printing)  # children: bottom first
+        if above != qr_first:
+            box.remove_widget(qr)
+            box.add_widget(qr, index=box.children.index(printing) + (1 if qr_first else 0))
 
     def print_slip(self) -> None:
         self.app.act(self.visit.print_slip())
@@ -61,5 +72,7 @@ class JobDetailScreen(VisitScreen):
         job, lang = self.visit.job, self.visit.lang
         if job is None:
             return ""
+        actions = ([self.t("The printer is out of paper. Take the job on your phone with the QR code.")]
+                   if self.qr_first else [self.t("Print job slip")])
         return joined([job.title, job.pay_text(lang), job.settlement_text(lang), job.employer,
-                       job.address, self.t("Print job slip"), self.t("Register interest")], lang)
+                       job.address, *actions, self.t("Register interest")], lang)

@@ -1,4 +1,4 @@
-"""Job list: filter chips over a RecycleView of nearby jobs, nearest first."""
+"""Job list: filter chips over a RecycleView of nearby jobs, day-paid and today's first, then nearest."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from kivy.app import App
 
 from kiosk.i18n import N_, joined
 from kiosk.models import CATEGORIES_ZH_EN, PayUnit, Settlement
+from kiosk.visit.core import ORDER
 from screens.base import VisitScreen
 from screens.widgets import Chip
 
@@ -86,7 +87,7 @@ class JobsScreen(VisitScreen):
 
     def spoken_text(self) -> str:
         lang = self.visit.lang
-        heard = [joined([r["title"], r["pay"], r["settlement"], r["distance"]], lang, N_("{first}, {second}"))
-                 for r in self.visit.rows[:3]]
+        heard = [joined([r["title"], r["pay"], r["settlement"], r["start"], r["distance"]], lang,
+                        N_("{first}, {second}")) for r in self.visit.rows[:3]]
         count = self.t("{n} jobs within {km:g} km").format(n=self.visit.job_count, km=self.visit.job_filter.radius_km)
-        return joined([count, *heard], lang)
+        return joined([count, self.t(ORDER), *heard], lang)

@@ -88,5 +88,24 @@ def _after_frames(n: int, fn: Callable[[float], None]) -> None:
 
 
 def screenshot(root: Widget, path: Path) -> None:
+    """root as drawn, with any dialog open over it (a ModalView is the Window's child, not
+    root's, so root.export_to_png alone would leave it out)."""
+    from kivy.core.window import Window
+    from kivy.graphics import ClearBuffers, ClearColor, Fbo
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    root.export_to_png(str(path))
+    over = [w for w in Window.children if w is not root]
+    if not over:
+        root.export_to_png(str(path))
+        return
+    fbo = Fbo(size=root.size, with_stencilbuffer=True)
+    with fbo:
+        ClearColor(0, 0, 0, 0)
+        ClearBuffers()
+    layers = [root, *reversed(over)]  # Window.children: the last opened first
+    for w in layers:
+        fbo.add(w.canvas)
+    fbo.draw()
+    fbo.texture.save(str(path), flipped=True)
+    for w in layers:
+        fbo.remove(w.canvas)

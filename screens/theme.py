@@ -6,10 +6,13 @@ body text >= 18 dp, largest text >= 30 dp, contrast >= 4.5:1 (checked by tests/u
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from kivy.event import EventDispatcher
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty, NumericProperty
 
+ICONS = Path(__file__).resolve().parent.parent / "assets" / "icons"  # pictograms (make_icons.py)
 # RGBA, 0..1. Dark text on light surfaces; every pair used for text is >= 4.5:1.
 COLORS = {
     "bg": (0.969, 0.965, 0.949, 1),  # warm off-white
@@ -24,7 +27,33 @@ COLORS = {
     "danger": (0.706, 0.078, 0.118, 1),
     "line": (0.800, 0.800, 0.780, 1),
     "banner": (1.0, 0.949, 0.800, 1),
+    # States (issue 18 item 9; tests/ui/test_contrast_states.py measures every pair below).
+    "primary_down": (0.0, 0.27, 0.19, 1),  # a pressed green button: darker, white text stays 11:1
+    "disabled_bg": (0.86, 0.86, 0.85, 1),  # grey, not green: an unavailable button looks it
+    "disabled_text": (0.30, 0.30, 0.30, 1),  # still readable (6:1), so people know what it is
+    "disabled_edge": (0.45, 0.45, 0.45, 1),
+    "chip_edge": (0.40, 0.45, 0.43, 1),  # an unselected chip's outline, >= 3:1 on bg and surface
 }
+
+
+def button_style(primary: bool, state: str, disabled: bool) -> tuple[tuple[float, ...], ...]:
+    """(background, text, edge) of a KButton; edge alpha 0 = none."""
+    c, none = COLORS, (0, 0, 0, 0)
+    if disabled:
+        return c["disabled_bg"], c["disabled_text"], c["disabled_edge"]
+    if primary:
+        return (c["primary"] if state == "normal" else c["primary_down"]), c["on_primary"], none
+    return (c["surface"] if state == "normal" else c["chip"]), c["text"], c["primary"]
+
+
+def chip_style(selected: bool, state: str) -> tuple[tuple[float, ...], ...]:
+    """(background, text, edge) of a filter chip."""
+    c = COLORS
+    if state != "normal":
+        return c["primary_down"], c["on_primary"], c["primary_down"]
+    if selected:
+        return c["chip_on"], c["on_primary"], c["chip_on"]
+    return c["chip"], c["text"], c["chip_edge"]
 
 
 class Theme(EventDispatcher):

@@ -61,7 +61,7 @@ def config_from_form(form: dict[str, str]) -> dict[str, Any]:
         value = form.get(name, "").strip()
         if value == "":
             continue
-        if name == "elderly_mode_default":
+        if name in ("elderly_mode_default", "elderly_by_age"):
             data[name] = value == "on" if value in ("on", "off") else value
         else:
             data[name] = value

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +60,12 @@ EVENTS = ("visit_started", "visit_ended", "card_read", "card_problem", "code_sca
 PRINT_START_S = 8.0  # a print not started by then: say why and show the QR, never a spinner
 ALREADY_REGISTERED = N_("You have already registered for this job; here is your registration.")
 TAKE_CARD = N_("Please take your ID card")  # the attract screen shows and says it while a card is left
+NOTICE_S = 20.0  # a notice stays this long at most, and only on the screen that raised it
+WARN_S = 15.0  # the idle countdown with its big "continue" shows for the last WARN_S seconds
+ELDERLY_AGE = 60  # a card at this age or older offers (or turns on) large text and voice
+HOTLINE = "12333"  # the HR & social security hotline: the help number when the county set none
+CODE_UNKNOWN = N_("Code not recognised. Please scan the QR code on a job poster, or tap Find work nearby.")
+ORDER = N_("Day-paid jobs and jobs that start today come first, then the nearest.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +73,8 @@ class Step:
     """What an intent asks of the UI, in plain values."""
 
     screen: str  # the screen to show now (may be the one on show)
-    notice: str = ""  # msgid of a notice, shown in both languages
-    error: str = ""  # msgid of an inline error on a keypad screen
+    notice: str = ""  # msgid of a notice raised now, shown in both languages (and said)
+    error: str = ""  # msgid of an inline error on a keypad screen (shown and said)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +89,20 @@ class PrintWaiting:
 
 PRINT_NOT_STARTED = N_("The printer has not started your slip.")
 PRINT_SCAN_INSTEAD = N_("Scan the QR code on the screen with your phone instead.")
+
+
+PHONE_TOO_SHORT = N_("A mobile number has 11 digits. Please type the rest of your number.")
+PHONE_BAD_START = N_("A mobile number starts with 13 to 19. Please check the first two digits.")
+PHONE_NO_SUCH = N_("No phone company uses this number. Please check it and type it again.")
+
+
+def phone_error(exc: Exception) -> str:
+    """What is wrong with a typed number, and what to do: the msgid for kiosk.phone's error."""
+    from kiosk import phone
+
+    if isinstance(exc, phone.InvalidLength):
+        return PHONE_TOO_SHORT
+    return PHONE_BAD_START if isinstance(exc, phone.InvalidFormat) else PHONE_NO_SUCH
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +153,8 @@ class Visit:
         self.can_print = printer is not None
         self.can_policies = True
         self.voice = ui.voice
+        self.help_phone = ""  # the county's help number for this station (remote config)
+        self.elderly_by_age = False  # remote config: a card aged >= ELDERLY_AGE turns large text on
         self.pin_guard = PinGuard(clock=self.clock.monotonic)
         self.categories: list[str] = []
         self.maintenance_until = 0.0  # wall-clock unix time
@@ -172,6 +195,10 @@ class Visit:
         self.confirm_withdraw = ""  # the app id whose "yes, withdraw?" is on show
         self._lookup_token = getattr(self, "_lookup_token", 0) + 1  # a late answer of an old visit is dropped
         self.last_activity = self.clock.monotonic()
+        self.notice, self.notice_screen, self.notice_since = "", "", 0.0  # see notice_on_show
+        self.elderly_offer = False  # "large text and voice?" offered to an older seeker
+        self.confirm_end = False  # "end and clear your details?" asked
+        self.help_open = False  # the help number (and its QR) on show
 
     # --- statistics -------------------------------------------------------------------------
     def _event(self, name: str) -> None:
@@ -180,13 +207,25 @@ class Visit:
 
     # --- navigation ---------------------------------------------------------------------------
     def _step(self, notice: str = "", error: str = "") -> Step:
+        if notice:  # it belongs to the screen on show now, and leaves with it
+            self.notice, self.notice_screen, self.notice_since = notice, self.screen, self.clock.monotonic()
         return Step(self.screen, notice, error)
+
+    @property
+    def notice_on_show(self) -> str:
+        """The msgid of the notice to show now: the forgotten-card reminder while it applies,
+        else the latest notice if it was raised on this screen and is not NOTICE_S old."""
+        if self.take_card:
+            return TAKE_CARD
+        return self.notice if self.notice and self.notice_screen == self.screen else ""
 
     def go(self, name: str, remember: bool = True) -> Step:
         if self.screen == ATTRACT and name != ATTRACT:
             self._event("visit_started")
         if remember and self.screen not in (ATTRACT, name):
             self.history.append(self.screen)
+        if name != self.screen:
+            self.notice = ""  # an "unknown code" must not sit above the job the next code opened
         self.screen = name
         return self._step()
 
@@ -212,26 +251,61 @@ class Visit:
         self._reset()
         if was_visit:
             self._event("visit_ended")
-        return self._step(notice=TAKE_CARD if self.take_card else "")
+        return Step(self.screen, TAKE_CARD if self.take_card else "")  # shown while take_card holds
 
     @property
     def take_card(self) -> bool:
         """The visit has ended but its ID card is still on the reader: remind until it is taken."""
         return self.screen == ATTRACT and self.card_on_reader
 
+    def ask_end(self) -> Step:
+        """The Done button. A visit with something to lose (a card read, or past home) asks
+        first: one stray tap must not wipe a half-done registration."""
+        if self.screen == HOME and not self.session.identified:
+            return self.end("done")
+        self.confirm_end = True
+        return self._step()
+
+    def cancel_end(self) -> Step:
+        self.confirm_end = False
+        return self._step()
+
     def activity(self) -> None:
         """A touch or key: the idle countdown starts again."""
         self.last_activity = self.clock.monotonic()
 
+    @property
+    def idle_left(self) -> int | None:
+        """Whole seconds before the idle reset while its countdown shows (the last WARN_S
+        seconds, or the last half of a shorter timeout), else None."""
+        if self.screen == ATTRACT:
+            return None
+        left = self.idle_timeout_s - (self.clock.monotonic() - self.last_activity)
+        if left > min(WARN_S, self.idle_timeout_s / 2):
+            return None
+        return max(0, math.ceil(left))
+
+    def keep_going(self) -> Step:
+        """The countdown's big "continue": the visit goes on as it was."""
+        self.activity()
+        return self._step()
+
     def tick(self) -> Step | None:
-        """Called every second: ends a visit left alone, or a maintenance access that ran out."""
+        """Called every second: ends a visit left alone, or a maintenance access that ran out;
+        a Step while the idle countdown runs or when a notice has had its time."""
         if self.screen == ATTRACT:
             return None
         if self.screen == MAINTENANCE and self.clock.now().timestamp() > self.maintenance_until:
             return self.end("maintenance access expired")
         if self.clock.monotonic() - self.last_activity >= self.idle_timeout_s:
             return self.end("idle")
-        return self._check_print_started()
+        started = self._check_print_started()
+        if started is not None:
+            return started
+        if self.notice and self.clock.monotonic() - self.notice_since >= NOTICE_S:
+            self.notice = ""
+            return self._step()
+        return self._step() if self.idle_left is not None else None
 
     def _check_print_started(self) -> Step | None:
         """A second slip during paper-out waited behind the first with a spinner until the idle
@@ -260,6 +334,35 @@ class Visit:
 
     def toggle_elderly(self) -> None:
         self.elderly = not self.elderly
+        self.elderly_offer = False
+
+    def accept_elderly_offer(self) -> Step:
+        """One tap: large text, and each screen read aloud (large-text mode reads screens)."""
+        self.elderly, self.elderly_offer = True, False
+        return self._step()
+
+    def decline_elderly_offer(self) -> Step:
+        self.elderly_offer = False
+        return self._step()
+
+    # --- help ---------------------------------------------------------------------------------
+    @property
+    def help_number(self) -> str:
+        """Who answers a seeker's call for help: the station's staff, else the hotline."""
+        return self.help_phone or HOTLINE
+
+    @property
+    def help_qr(self) -> str:
+        """A phone that scans this offers to call the number."""
+        return "tel:" + "".join(c for c in self.help_number if c.isdigit())
+
+    def ask_help(self) -> Step:
+        self.help_open = True
+        return self._step()
+
+    def close_help(self) -> Step:
+        self.help_open = False
+        return self._step()
 
     @property
     def greeting(self) -> str:
@@ -337,7 +440,7 @@ class Visit:
     def choose_job(self, job_id: str) -> Step:
         job = self.store.get_job(job_id)
         if job is None:
-            return self._step(notice=N_("This job is no longer available."))
+            return self._step(notice=N_("This job is no longer available. Please choose another job."))
         st = self.settings.station
         self.distance_km = haversine_km(st.lat, st.lng, job.lat, job.lng)
         self.job = job
@@ -365,6 +468,12 @@ class Visit:
         self.print_qr = receipt.qr_data
         self.visit_print_jobs.append(self.print_job_id)
         return self.go(PRINTING)
+
+    @property
+    def qr_first(self) -> bool:
+        """The printer says it has no paper: the job's QR code is offered first (issue 18)."""
+        st = getattr(self.printer, "printer_status", None)  # PrintService's last status answer
+        return bool(self.can_print and st is not None and st.known and st.paper_end)
 
     def print_slip(self) -> Step:
         job = self.job
@@ -521,8 +630,10 @@ class Visit:
         show that it was received."""
         from kiosk import phone
 
-        if not phone.is_valid(digits):
-            return self._step(error=N_("That is not a valid mobile number. Please check it."))
+        try:
+            phone.validate(digits)
+        except phone.InvalidPhone as exc:
+            return self._step(error=phone_error(exc))
         session, job, card = self.session, self.job, self.session.identity
         if job is None or card is None or not session.consent_version or self.outbox is None:
             return self.back()
@@ -659,6 +770,11 @@ class Visit:
         """A card was read and passed its checks: greet (masked) and show jobs that suit."""
         self.session.identity = identity
         self.card_on_reader = True
+        if identity.age_on(self.today()) >= ELDERLY_AGE and not self.elderly:
+            if self.elderly_by_age:  # the county chose: on at once (toggle_elderly turns it off)
+                self.elderly = True
+            else:
+                self.elderly_offer = True
         self.job_filter = replace(self.job_filter, seeker_age=identity.age_on(self.today()))
         self.activity()
         self._event("card_read")
@@ -681,7 +797,7 @@ class Visit:
     # --- codes -----------------------------------------------------------------------------------
     def code_scanned(self, text: str) -> Step:
         """A scanned payload: route it; never trust or log it."""
-        from kiosk.codes import JOB, MAINTENANCE, PRINTER_TEST, SEEKER, route
+        from kiosk.codes import JOB, MAINTENANCE, PRINTER_TEST, SEEKER, UNRECOGNISED, route
 
         self.activity()
         if self.used_codes is None:  # maintenance codes work once each (kiosk.used_codes)
@@ -695,7 +811,7 @@ class Visit:
             self.start()
         if r.kind == JOB:
             if self.store.get_job(r.value) is None:
-                return self._step(notice=N_("This job has been filled or withdrawn."))
+                return self._step(notice=N_("This job has been filled or withdrawn. Please choose another job."))
             return self.choose_job(r.value)
         if r.kind == SEEKER:  # the central API has no seeker lookup yet: say so, never pretend
             return self._step(notice=N_("Phone-code sign-in is not available yet; please use your ID card."))
@@ -706,6 +822,8 @@ class Visit:
             self.maintenance_until = r.expires_at or 0
             self._event("maintenance_opened")
             return self.go(MAINTENANCE)
+        if r.kind == UNRECOGNISED and r.msgid.startswith("Code not recognised"):  # say what to do instead
+            return self._step(notice=CODE_UNKNOWN)
         return self._step(notice=r.msgid)
 
     # --- maintenance -------------------------------------------------------------------------------
@@ -747,6 +865,7 @@ class Visit:
         self.can_print = cfg.features.print and self.printer is not None
         self.can_policies = cfg.features.policies
         self.voice = cfg.features.voice
+        self.help_phone, self.elderly_by_age = cfg.help_phone, cfg.elderly_by_age
         self.default_lang, self.default_elderly = cfg.default_language, cfg.elderly_mode_default
         if self.screen == ATTRACT:  # nobody is mid-visit: show the new defaults now
             self.lang, self.elderly = self.default_lang, self.default_elderly

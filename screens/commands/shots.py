@@ -119,6 +119,10 @@ def shot_plan(app) -> list[tuple[str, object]]:  # noqa: ANN001
         v.my_regs_state, v.my_regs_message = ("offline", OFFLINE) if offline else ("ready", "")
         v.confirm_withdraw = "" if offline else "a2"
         act(v.go("my_registrations"))
+    def countdown() -> None:  # 12 s before the idle reset; the next shot's end() clears it
+        v.elderly_offer = False
+        v.last_activity = v.clock.monotonic() - v.idle_timeout_s + 12
+        act(None)
 
     return [
         ("attract", lambda: act(v.end("shots"))),
@@ -137,4 +141,9 @@ def shot_plan(app) -> list[tuple[str, object]]:  # noqa: ANN001
         ("my_registrations-offline", lambda: my_registrations(offline=True)),
         ("maintenance_pin", lambda: act(v.go("maintenance_pin"))),
         ("maintenance", maintenance),
+        # issue 18's dialogs, over the screen that opened them
+        ("help", lambda: (v.activity(), act(v.start()), act(v.ask_help()))),
+        ("confirm_end", lambda: (act(v.close_help()), act(v.open_jobs()), act(v.ask_end()))),
+        ("elderly_offer", lambda: (act(v.cancel_end()), setattr(v, "elderly_offer", True), act(None))),
+        ("idle_countdown", countdown),
     ]

@@ -28,6 +28,14 @@ class KButton(ButtonBehavior, Label):
     shown = BooleanProperty(True)  # False: invisible and no height (also set disabled)
 
 
+class IconButton(KButton):
+    """A KButton with a pictogram (assets/icons/<icon>-dark|light.png) before its text: words
+    and a picture, so the main actions are found without reading (issue 18 item 10)."""
+
+    icon = StringProperty("")
+    icon_size = NumericProperty(0)
+
+
 class Chip(ButtonBehavior, Label):
     """A filter chip: `selected` shows a tick and a filled background."""
 

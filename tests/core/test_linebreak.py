@@ -55,3 +55,12 @@ def test_numbers_stay_whole_and_newlines_are_kept() -> None:
 def test_width_must_be_positive() -> None:
     with pytest.raises(ValueError):
         wrap("零工", 0, pixels)
+
+
+def test_a_unit_stays_with_its_number() -> None:
+    """Issue 18: "3.8 公里" broke as "3.8 公" / "里" on the detail screen."""
+    text = "青禾县青禾街道鼓楼街381号金穗大门岗亭（3.8 公里）"
+    for width in range(8, 40):
+        for line in wrap(text, width):
+            assert not line.endswith(("公", "3.8")) and not line.startswith(("里", "公里"))
+    assert wrap("约3.8 公里", 8) == ["约", "3.8 公里"]

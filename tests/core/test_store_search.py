@@ -8,7 +8,7 @@ from bench.synthetic import make_jobs
 from kiosk.filters import JobFilter
 from kiosk.geo import bounding_box, haversine_km
 from kiosk.models import Job, JobStatus, PayUnit, Policy, Settlement
-from kiosk.search import full_scan_nearby, nearby
+from kiosk.search import full_scan_nearby, nearby, tier
 from kiosk.store import MIGRATIONS, Store
 
 TODAY = dt.date(2026, 11, 23)
@@ -67,9 +67,12 @@ def test_index_matches_full_scan(store: Store, flt: JobFilter) -> None:
     expected = full_scan_nearby(all_jobs, *CENTRE, flt, limit=50, today=TODAY)
     got = nearby(store, *CENTRE, flt, limit=50, today=TODAY)
     assert [round(h.distance_km, 9) for h in got.hits] == [round(h.distance_km, 9) for h in expected]
+    assert len({tier(h.job.settlement == "daily", h.job.start_date <= TODAY) for h in got.hits}) > 1 or flt.settlements
     assert {h.job.id for h in got.hits} == {h.job.id for h in expected}
     assert all(h.distance_km <= flt.radius_km for h in got.hits)
-    assert got.hits == sorted(got.hits, key=lambda h: h.distance_km)
+    # day-paid and today's work first (issue 18), nearest first within each tier
+    assert got.hits == sorted(got.hits, key=lambda h: (tier(h.job.settlement == "daily", h.job.start_date <= TODAY),
+                                                       h.distance_km))
     for hit in got.hits:
         assert hit.job.status == JobStatus.OPEN
         assert hit.job.valid_through is None or hit.job.valid_through >= TODAY

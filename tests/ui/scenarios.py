@@ -106,6 +106,8 @@ class Scenario:
         self.check("print_state", app.print_state)
         self.shot("05-printed")
         tap(app.root.ids.done_button)
+        yield 1
+        tap(app.overlays.views["confirm_end"].ids.yes_end)  # Done asks first (issue 18)
         yield 3
         self.shot("06-attract-again")
         self.check("preview_path", app.preview_path)
@@ -319,6 +321,7 @@ class Scenario:
         sync worker; then with the network cut, queued and delivered after it comes back."""
         app, demo = self.app, self.app.services.demo
         outbox, sync = app.services.outbox, app.services.sync
+        said = self._said()
         yield from wait_until(lambda: app.sm.current == "attract")
         demo.reader_sim.place(demo.cards["resident"])
         yield from wait_until(lambda: app.sm.current == "jobs" and app.screen("jobs").ids.rv.data)
@@ -335,6 +338,7 @@ class Scenario:
         tap(self.screen().ids.confirm)
         yield 3
         self.check("bad_phone_error", self.screen().error)
+        self.check("said_after_bad_phone", list(said))
         yield from self._type_phone("13900000001")
         self.check("display", self.screen().ids.display.text)
         self.shot("apply-phone")
@@ -612,6 +616,125 @@ class Scenario:
                                   "texture": list(w.texture.size) if w.texture else None}
                                  for w in sorted(views(), key=lambda w: w.y)[:2]])
         self.check("max_texture_h", max(w.texture.size[1] for w in views() if w.texture))
+
+    # --- issue 18, seekA: dialogs, help, offer, QR first, notices -------------------------------
+    def _said(self) -> list[str]:
+        """Every text the speaker is asked to say from now on (in order)."""
+        speaker, said = self.app.services.speaker, []
+        say = speaker.say
+        speaker.say = lambda text, *a, **k: (said.append(text), say(text, *a, **k))[1]
+        return said
+
+    def idle_countdown(self):  # noqa: ANN201
+        """The last 15 s before the idle reset show a countdown with a big Continue; a finger on
+        Continue keeps the visit; left alone, the visit ends and the dialog goes with it."""
+        app, demo = self.app, self.app.services.demo
+        said = self._said()
+        yield from wait_until(lambda: app.sm.current == "attract")
+        app.visit.idle_timeout_s = 30
+        demo.reader_sim.place(demo.cards["resident"])
+        yield from wait_until(lambda: app.sm.current == "jobs" and app.greeting)
+        yield 1
+        app.visit.last_activity -= 16  # as if left alone for 16 s: 14 s to go
+        yield from wait_until(lambda: app.overlays.shown == "countdown", timeout=5)
+        view = app.overlays.views["countdown"]
+        yield 1.5
+        self.check("seconds_shown", view.seconds)
+        self.check("countdown_text", [w.text for w in find(view, lambda w: hasattr(w, "text") and w.text)])
+        self.shot("countdown")
+        tap(view.ids.keep_going)
+        yield 1.5
+        self.check("after_continue", [app.sm.current, app.overlays.shown, app.greeting != ""])
+        self.check("said", list(said))
+        app.visit.idle_timeout_s = 4  # now left alone: the countdown runs out
+        yield from wait_until(lambda: app.sm.current == "attract", timeout=15)
+        yield 1
+        self.check("after_timeout", [app.sm.current, app.overlays.shown, app.greeting])
+        demo.reader_sim.remove()
+
+    def help_and_done(self):  # noqa: ANN201
+        """The permanent help button shows the station's number with a tel: QR; Done asks
+        before it clears; an older seeker's card offers large text + voice in one tap."""
+        from kiosk.remote_config import AppliedConfig
+
+        app, demo = self.app, self.app.services.demo
+        said = self._said()
+        yield from wait_until(lambda: app.sm.current == "attract")
+        app.apply_remote_config(AppliedConfig(version=97, help_phone="0556-1234567"))
+        tap(self.screen())
+        yield 2
+        tap(app.root.ids.help_button)
+        yield from wait_until(lambda: app.overlays.shown == "help")
+        yield 2
+        self.shot("help")
+        self.check("help_number", app.overlays.views["help"].number)
+        tap(app.overlays.views["help"].ids.close)
+        yield 1
+        self.check("after_close", app.overlays.shown)
+        tap(self.screen().ids.browse)
+        yield from wait_until(lambda: app.sm.current == "jobs")
+        yield 1
+        tap(app.root.ids.done_button)
+        yield 1
+        self.check("done_asks", app.overlays.shown)
+        self.shot("confirm-end")
+        tap(app.overlays.views["confirm_end"].ids.go_on)
+        yield 1
+        self.check("after_go_on", [app.sm.current, app.overlays.shown])
+        tap(app.root.ids.done_button)
+        yield 1
+        tap(app.overlays.views["confirm_end"].ids.yes_end)
+        yield 1
+        self.check("after_yes", [app.sm.current, app.overlays.shown])
+        demo.reader_sim.place(demo.cards["long_term"])  # 64 years old
+        yield from wait_until(lambda: app.overlays.shown == "offer", timeout=10)
+        yield 2
+        self.shot("elderly-offer")
+        tap(app.overlays.views["offer"].ids.accept)
+        yield 2
+        app.services.speaker.wait()
+        self.check("after_accept", [app.elderly, app.overlays.shown, app.sm.current])
+        self.check("said", list(said))
+        demo.reader_sim.remove()
+
+    def qr_first_and_notices(self):  # noqa: ANN201
+        """Paper out: the job's QR button comes first. A notice stays on its own screen."""
+        app, demo = self.app, self.app.services.demo
+        said = self._said()
+        yield from wait_until(lambda: app.sm.current == "attract")
+        demo.show_code("unrecognised-wifi.png")
+        yield from wait_until(lambda: app.notice != "", timeout=10)
+        self.check("unknown_on", [app.sm.current, app.notice])
+        yield 2.5  # the camera lets go of the first code
+        demo.show_code("job-qh-0001-camera.jpg")
+        yield from wait_until(lambda: app.sm.current == "job_detail", timeout=10)
+        yield 1
+        self.check("notice_on_job", app.notice)
+        ids = self.screen().ids
+        self.check("print_above_qr", ids.print_button.y > ids.qr_button.y)
+        demo.printer_sim.set_state(paper_out=True)
+        yield from wait_until(lambda: app.visit.qr_first, timeout=20)
+        app.act()
+        yield 2
+        ids = self.screen().ids
+        self.check("qr_above_print", ids.qr_button.y > ids.print_button.y)
+        self.check("qr_primary", [ids.qr_button.primary, ids.print_button.primary, ids.print_button.text])
+        self.shot("paper-out-qr-first")
+        self.check("said", list(said))
+        # The cable is pulled (a black hole: nothing answers), then the kiosk asks for its
+        # config: the strip must show once that first attempt fails, not after its retries.
+        import threading
+
+        sync = app.services.sync
+        demo.network.set("blackhole")
+        t0 = time.monotonic()
+        threading.Thread(target=sync._guard, args=(sync.sync_config,), daemon=True).start()
+        yield from wait_until(lambda: not app.online, timeout=120)
+        self.check("offline_after_s", round(time.monotonic() - t0, 1))
+        self.check("read_timeout_s", app.services.settings.api.read_timeout_s)
+        yield 1
+        self.shot("offline-strip")
+        demo.set_network(True)
 
 
 def _target_sizes(root: Widget) -> list[dict]:

@@ -78,7 +78,8 @@ def test_register_interest_online_then_offline(scenario) -> None:
     r = scenario("apply_flow")
     c = r["checks"]
     assert c["after_apply_tap"] == "apply_consent"
-    assert "手机号不正确" in c["bad_phone_error"]
+    assert "手机号不正确" in c["bad_phone_error"] and "13到19" in c["bad_phone_error"]  # says what is wrong
+    assert c["bad_phone_error"] in c["said_after_bad_phone"]  # and says it aloud (issue 18)
     assert c["display"] == "139 0000 0001"
     assert c["after_confirm"] == "apply_done"
     text = c["application_text"]

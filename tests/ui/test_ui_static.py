@@ -32,7 +32,7 @@ def test_every_ui_string_has_a_chinese_translation() -> None:
 
 
 def test_the_visits_msgids_are_scanned() -> None:
-    assert {"Wrong PIN", "This job has been filled or withdrawn.", "Staffed {hours}"} <= used_msgids()
+    assert {"Wrong PIN", "This job has been filled or withdrawn. Please choose another job.", "Staffed {hours}"} <= used_msgids()
 
 
 def test_card_code_and_printer_messages_read_as_before() -> None:

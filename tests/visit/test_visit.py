@@ -20,7 +20,15 @@ from kiosk.pin import hash_pin
 from kiosk.remote_config import AppliedConfig, Features
 from kiosk.store import Store
 from kiosk.visit import CONSENT_VERSION, EVENTS, Step
-from kiosk.visit.core import ALREADY_REGISTERED, PRINT_START_S, TAKE_CARD
+from kiosk.visit.core import (
+    ALREADY_REGISTERED,
+    CODE_UNKNOWN,
+    PHONE_BAD_START,
+    PHONE_NO_SUCH,
+    PHONE_TOO_SHORT,
+    PRINT_START_S,
+    TAKE_CARD,
+)
 from tests import waiting
 
 PIN = "24681357"
@@ -66,7 +74,7 @@ def test_idle_timeout_ends_the_visit_and_wipes_everything_personal(world: World)
     v.toggle_language()
     v.toggle_filter("settlements", Settlement.DAILY)
     clock.advance(59)
-    assert v.tick() is None
+    assert v.tick() == Step("apply_phone") and v.idle_left == 1  # the countdown shows its last second
     clock.advance(1)
     assert v.tick() == Step("attract", notice="Please take your ID card")  # the card is still there
     assert not v.session.identified and v.session.phone == "" and v.session.consent_version == ""
@@ -81,7 +89,7 @@ def test_a_touch_restarts_the_idle_countdown(world: World) -> None:
     v.start()
     world.clock.advance(50)
     v.activity()
-    world.clock.advance(50)
+    world.clock.advance(40)
     assert v.tick() is None and v.screen == "home"
 
 
@@ -197,7 +205,7 @@ def test_the_age_chip_needs_a_card_and_toggles(world: World) -> None:
 
 def test_a_job_gone_from_the_cache_is_a_notice(world: World) -> None:
     step = world.visit.choose_job("no-such-job")
-    assert step.notice == "This job is no longer available." and world.visit.job is None
+    assert step.notice == "This job is no longer available. Please choose another job." and world.visit.job is None
 
 
 def test_choosing_a_job_counts_a_view_and_knows_its_distance(world: World) -> None:
@@ -381,9 +389,9 @@ def test_consent_is_recorded_with_its_version_and_time(world: World) -> None:
 
 def test_a_wrong_phone_number_is_an_inline_error(world: World) -> None:
     _to_phone(world)
-    for digits in ("12345678901", "1390000000", ""):
-        step = world.visit.submit_phone(digits)
-        assert step == Step("apply_phone", error="That is not a valid mobile number. Please check it.")
+    for digits, error in (("12345678901", PHONE_BAD_START), ("1390000000", PHONE_TOO_SHORT), ("", PHONE_TOO_SHORT),
+                          ("14000000000", PHONE_NO_SUCH)):
+        assert world.visit.submit_phone(digits) == Step("apply_phone", error=error), digits
     assert world.outbox.pending() == 0
 
 
@@ -499,12 +507,12 @@ def test_a_job_code_opens_the_job_from_the_attract_screen(world: World) -> None:
 
 def test_a_code_for_a_job_no_longer_cached_says_it_was_filled(world: World) -> None:
     step = world.visit.code_scanned("job:qh-9999")
-    assert step == Step("home", notice="This job has been filled or withdrawn.")
+    assert step == Step("home", notice="This job has been filled or withdrawn. Please choose another job.")
 
 
 def test_unknown_and_seeker_codes_are_notices(world: World) -> None:
     v = world.visit
-    assert v.code_scanned("WIFI:S:cafe;;").notice == "Code not recognised"
+    assert v.code_scanned("WIFI:S:cafe;;").notice == CODE_UNKNOWN  # with what to do instead
     assert "not available yet" in v.code_scanned("seeker:" + "a" * 20).notice
     assert world.events.count("code_scanned") == 2
 

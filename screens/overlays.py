@@ -1,0 +1,95 @@
+"""Dialogs over the current screen, each drawn from the visit's state (kiosk.visit): the idle
+countdown with its big Continue (last 15 s), "end and clear?", the help number with a QR code,
+and the large-text offer to an older seeker. At most one is open; the countdown wins."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kivy.properties import NumericProperty, ObjectProperty, StringProperty
+from kivy.uix.modalview import ModalView
+
+from kiosk.i18n import N_
+
+if TYPE_CHECKING:
+    from kiosk.visit import Visit
+    from screens.app import GigKioskApp
+
+
+class Overlay(ModalView):
+    """A dialog the visit opens and closes (never a tap outside: auto_dismiss is off)."""
+
+
+class CountdownView(Overlay):
+    seconds = NumericProperty(0)
+
+
+class ConfirmEndView(Overlay):
+    pass
+
+
+class HelpView(Overlay):
+    number = StringProperty("")
+    title = StringProperty("")
+    qr = ObjectProperty(None, allownone=True)
+    _qr_for = ""
+
+
+class OfferView(Overlay):
+    pass
+
+
+class Overlays:
+    def __init__(self, app: GigKioskApp) -> None:
+        self.app = app
+        self.views: dict[str, Overlay] = {}
+        self.shown = ""
+
+    def view(self, name: str) -> Overlay:
+        if name not in self.views:
+            cls = {"countdown": CountdownView, "confirm_end": ConfirmEndView, "help": HelpView,
+                   "offer": OfferView}[name]
+            self.views[name] = cls()
+        return self.views[name]
+
+    def sync(self, v: Visit) -> None:
+        """Open the dialog the visit's state asks for (if any), close the others."""
+        left = v.idle_left
+        want = ("countdown" if left is not None else "confirm_end" if v.confirm_end
+                else "help" if v.help_open else "offer" if v.elderly_offer else "")
+        if want == "countdown":
+            self.view(want).seconds = left  # type: ignore[attr-defined]
+        elif want == "help":
+            self._fill_help(v)
+        if want == self.shown:
+            return
+        if self.shown:
+            self.views[self.shown].dismiss(animation=False)
+        self.shown = want
+        if want:
+            self.view(want).open(animation=False)
+            self._announce(want)
+
+    def _fill_help(self, v: Visit) -> None:
+        from screens.job_qr import qr_texture
+
+        view = self.view("help")
+        assert isinstance(view, HelpView)
+        view.number = v.help_number
+        view.title = (N_("Need help? Call the station's staff") if v.help_phone
+                      else N_("Need help? Call the HR & social security hotline"))
+        if view._qr_for != v.help_qr:
+            view.qr, view._qr_for = qr_texture(v.help_qr), v.help_qr
+
+    def _announce(self, name: str) -> None:
+        """Say what the dialog asks (the screen's reading stops: the dialog is what matters)."""
+        voice, app = self.app.voice, self.app
+        if name == "countdown":
+            voice.say(N_("Do you need more time? Tap Continue."))
+        elif name == "confirm_end":
+            voice.say(N_("End now and clear your details from this kiosk?"))
+        elif name == "offer":
+            voice.say(N_("Large text and reading aloud can make this easier."))
+        elif name == "help":
+            view = self.views["help"]
+            voice.say(N_("{title}: {number}"), title=app.tr(view.title), number=view.number)  # type: ignore[attr-defined]
