@@ -2,7 +2,7 @@
 # Installs the Debian packages the kiosk, its tests and the demo need.
 # Idempotent: only missing packages are installed, so a ready machine costs ~1 s.
 # Usage: deploy/setup-system.sh [--test] [--station] [--dry-run]
-#   --test     adds PostgreSQL, Chromium and shellcheck for the test suite
+#   --test     adds PostgreSQL, Chromium, shellcheck and xinit for the test suite (tests/deploy)
 #   --station  adds what a real station runs on (X server, xinit, python3-venv, time sync);
 #              deploy/provision.sh uses this list, so there is one copy of it
 #   --dry-run  prints the missing packages ("missing: a b c") and installs nothing
@@ -23,7 +23,7 @@ packages=(
 dry_run=0
 for arg in "$@"; do
   case "$arg" in
-    --test) packages+=(postgresql chromium chromium-driver shellcheck) ;;
+    --test) packages+=(postgresql chromium chromium-driver shellcheck xinit) ;;
     --station)
       packages+=(
         xserver-xorg-core xserver-xorg-video-all xserver-xorg-input-libinput xinit  # bare X on tty1
