@@ -265,10 +265,15 @@ units_changed=$((CHANGES - units_before))
 journald_before=$CHANGES
 ensure_file "$HERE/journald/gig-kiosk.conf" /etc/systemd/journald.conf.d/gig-kiosk.conf 0644 root:root
 journald_changed=$((CHANGES - journald_before))
-if ((!SKIP_SYSTEM && !DRY_RUN)); then
-  ((units_changed == 0)) || systemctl daemon-reload
-  ((journald_changed == 0)) || systemctl restart systemd-journald
-  ((udev_changed == 0)) || { udevadm control --reload-rules && udevadm trigger; }
+if ((!SKIP_SYSTEM && !DRY_RUN)) && ((units_changed + journald_changed + udev_changed > 0)); then
+  if [[ -d /run/systemd/system ]]; then
+    ((units_changed == 0)) || systemctl daemon-reload
+    ((journald_changed == 0)) || systemctl restart systemd-journald
+    ((udev_changed == 0)) || { udevadm control --reload-rules && udevadm trigger; }
+  else
+    # A chroot or an image build: nothing is running yet, the next boot reads it all.
+    skipped "daemon-reload, journald restart, udev reload: systemd is not running here"
+  fi
 fi
 for unit in "${UNITS[@]}" systemd-timesyncd.service; do
   ensure_enabled "$unit"
