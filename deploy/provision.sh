@@ -81,14 +81,6 @@ fi
 [[ -s "$TMP/token" ]] || die "the station token is empty"
 umask 022
 
-# Where the station TOML wants its token (api.token_file), read with Python's own TOML parser.
-TOKEN_DEST=$("$PYTHON" -c '
-import sys, tomllib
-with open(sys.argv[1], "rb") as f:
-    print(tomllib.load(f).get("api", {}).get("token_file") or "/etc/gig-kiosk/station.token")
-' "$CONFIG") || die "--config $CONFIG is not valid TOML"
-[[ "$TOKEN_DEST" == /* ]] || die "api.token_file must be an absolute path"
-
 # --- helpers ------------------------------------------------------------------------------
 # change DESCRIPTION COMMAND...: the one place where anything is modified.
 change() {
@@ -201,6 +193,20 @@ else
   done
 fi
 
+# Where the station TOML wants its token (api.token_file), read with Python's own TOML parser
+# (python3 is there now: a fresh minbase has none until step 1).
+if ((DRY_RUN)) && ! command -v "$PYTHON" >/dev/null; then
+  TOKEN_DEST=/etc/gig-kiosk/station.token
+  echo "note: $PYTHON is not installed yet: the token is shown at the default api.token_file"
+else
+  TOKEN_DEST=$("$PYTHON" -c '
+import sys, tomllib
+with open(sys.argv[1], "rb") as f:
+    print(tomllib.load(f).get("api", {}).get("token_file") or "/etc/gig-kiosk/station.token")
+' "$CONFIG") || die "--config $CONFIG is not valid TOML"
+fi
+[[ "$TOKEN_DEST" == /* ]] || die "api.token_file must be an absolute path"
+
 # --- 3. the first release and the `current` symlink ---------------------------------------
 install_release() {
   local rel=$ROOT$OPT/releases/$VERSION
@@ -234,7 +240,11 @@ if ((!DRY_RUN)) && [[ -x "$ROOT$OPT/releases/$VERSION/bin/gig-kiosk" ]]; then
 fi
 ensure_dir "$ETC" 0750 "root:$KIOSK_USER"
 ensure_file "$CONFIG" "$ETC/station.toml" 0640 "root:$KIOSK_USER"
-ensure_dir "$(dirname "$TOKEN_DEST")" 0750 "root:$KIOSK_USER"
+token_dir=$(dirname "$TOKEN_DEST")
+if [[ "$token_dir" != "$ETC" && ! -d "$ROOT$token_dir" ]]; then
+  # Only a folder made here gets our mode; an existing one (e.g. /etc) is left as it is.
+  ensure_dir "$token_dir" 0750 "root:$KIOSK_USER"
+fi
 ensure_file "$TMP/token" "$TOKEN_DEST" 0600 "$KIOSK_USER:$KIOSK_USER"
 make_outbox_key() {
   (umask 077 && head -c 32 /dev/urandom >"$ROOT$ETC/outbox.key.new")
