@@ -42,7 +42,7 @@ while (($#)); do
     --root) ROOT=${2:?}; SKIP_SYSTEM=1; shift 2 ;;
     --skip-system) SKIP_SYSTEM=1; shift ;;
     --dry-run) DRY_RUN=1; shift ;;
-    -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | grep '^#'; exit 0 ;;
     *) die "unknown option $1 (--help)" ;;
   esac
 done
