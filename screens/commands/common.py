@@ -69,6 +69,9 @@ def run_app(app: Any, smoke: str | None = None) -> int:
             app.bind(ready=on_ready)
         else:
             Window.bind(on_flip=stop_on_flip)
+    from screens import sdnotify_hook
+
+    sdnotify_hook.attach(app)  # READY=1 and watchdog pings under systemd
     app.run()
     if getattr(app, "start_error", ""):
         print(f"gig-kiosk: could not start: {app.start_error}", file=sys.stderr)
