@@ -88,6 +88,9 @@ def create_app(engine: Engine, data_key: bytes, admin: bool = True, docs: bool =
     from central.enrol_api import router as enrol_router
 
     app.include_router(enrol_router)
+    from central.releases.routes import router as tuf_router
+
+    app.include_router(tuf_router)
     app.add_middleware(SecurityHeaders)
     if trusted_proxies:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted_proxies)

@@ -259,6 +259,9 @@ def main(argv: list[str] | None = None) -> int:
     _common(p)
     p.set_defaults(func=cmd_migrate)
     _onboarding_commands(sub)
+    from central.releases.cli import release_commands
+
+    release_commands(sub, _common)
     args = parser.parse_args(argv)
     if getattr(args, "demo_dir", "x") is None:
         from central.seed import DEMO_DIR

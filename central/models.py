@@ -221,3 +221,43 @@ class Application(Base):
     consent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class TufKey(Base):
+    """One TUF role's signing key (central/releases/tuf_repo.py); the private half encrypted
+    with the data key (DataCipher, AAD "tuf-key:<role>") like the county keys."""
+
+    __tablename__ = "tuf_keys"
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    keyid: Mapped[str] = mapped_column(String(64))
+    public: Mapped[dict[str, Any]] = mapped_column(JSON)
+    private_enc: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class TufFile(Base):
+    """A file of the published TUF repository, served as is under /tuf/<path>: metadata
+    (metadata/N.root.json, metadata/timestamp.json, ...) and hash-prefixed targets."""
+
+    __tablename__ = "tuf_files"
+    path: Mapped[str] = mapped_column(String(400), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Release(Base):
+    __tablename__ = "releases"
+    version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    manifest: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ReleaseAssignment(Base):
+    """Which release a county (station_id NULL) or one station (a canary) should run."""
+
+    __tablename__ = "release_assignments"
+    __table_args__ = (UniqueConstraint("county", "station_id", name="uq_release_assignment_scope"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    county: Mapped[str] = mapped_column(ForeignKey("counties.code"), index=True)
+    station_id: Mapped[str | None] = mapped_column(ForeignKey("stations.id"))
+    version: Mapped[str] = mapped_column(ForeignKey("releases.version"))
+    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
