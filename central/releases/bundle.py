@@ -49,8 +49,10 @@ def build(out: Path, project: Path = PROJECT_ROOT, find_links: list[Path] | None
     links = [a for p in (find_links or []) for a in ("--find-links", str(p))]
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
-        # --no-build-isolation: the build backend comes from this environment, no download.
-        _pip("wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q",
+        # Offline, the build backend must come from this environment (no isolation); online,
+        # pip fetches the backend pyproject.toml asks for (this venv's setuptools may be older).
+        isolation = ["--no-build-isolation"] if offline else []
+        _pip("wheel", "--no-deps", *isolation, *index, *links, "-q",
              "-w", str(tmpdir / "project"), str(project))
         wheels = list((tmpdir / "project").glob("*.whl"))
         if len(wheels) != 1:

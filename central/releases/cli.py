@@ -89,6 +89,15 @@ def cmd_root(args: argparse.Namespace) -> int:
     return _out({"root": str(args.out)})
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from central.releases import tuf_repo
+
+    sessions, _ = _sessions(args)
+    with sessions() as s:
+        count = tuf_repo.export(s, args.out)
+    return _out({"out": str(args.out), "files": count})
+
+
 def release_commands(sub: argparse._SubParsersAction,
                      common: Callable[[argparse.ArgumentParser], None]) -> None:
     group = sub.add_parser("release", help="signed releases: build, publish, assign, root")
@@ -116,4 +125,8 @@ def release_commands(sub: argparse._SubParsersAction,
     common(p)
     p.add_argument("--out", required=True, type=Path)
     p.set_defaults(func=cmd_root)
+    p = actions.add_parser("export", help="write the signed repository to a directory (USB stick)")
+    common(p)
+    p.add_argument("--out", required=True, type=Path)
+    p.set_defaults(func=cmd_export)
 

@@ -262,3 +262,18 @@ def resign_expiring(session: Session, cipher: DataCipher, now: datetime) -> dict
 
 def now_utc() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
+
+
+def export(session: Session, out: Any) -> int:
+    """Writes the whole repository (metadata/, targets/) under directory `out`: what goes on a
+    USB stick for an offline station, or onto any static host. Returns the file count."""
+    from pathlib import Path
+
+    out = Path(out)
+    count = 0
+    for row in session.scalars(select(TufFile)):
+        path = out / row.path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(row.data)
+        count += 1
+    return count
