@@ -225,6 +225,13 @@ class RejectedConfig(BaseModel):
     reason: Text = Field("", max_length=500)
 
 
+class UpdateFailed(BaseModel):
+    """The last release a station rolled back from by itself (health gate or crash loop)."""
+
+    version: Text = Field(max_length=64)
+    reason: Text = Field("", max_length=300)
+
+
 # What the kiosk reports per device: devices.base.DeviceState, plus kiosk.sync.SyncStatus
 # states for the "sync" entry.
 DeviceStateName = Literal["starting", "ok", "no_device", "error", "warning", "unknown", "stopped",
@@ -281,6 +288,7 @@ class Heartbeat(BaseModel):
     )
     outbox_depth: int = Field(0, ge=0, le=_INT32)
     paper: Literal["ok", "low", "out", "unknown"] = "unknown"
+    update_failed: UpdateFailed | None = None  # kiosk/update/health.py; alerts read it
 
     @field_validator("devices")
     @classmethod

@@ -38,6 +38,8 @@ from kiosk.printable import printable
 from kiosk.remote_config import AppliedConfig, RemoteConfig
 from kiosk.settings import Settings
 from kiosk.store import Store
+from kiosk.update import health as update_health
+from kiosk.update import state as update_state
 from kiosk.worker import Signal, Worker, WorkerState, WorkerStatus
 
 log = logging.getLogger(__name__)
@@ -239,10 +241,13 @@ class SyncWorker(Worker):
             "devices": devices,
             "outbox_depth": self.outbox.pending(),
             "paper": paper if paper in ("ok", "low", "out", "unknown") else "unknown",
+            # the last release this station rolled back from, and why (kiosk/update/health.py)
+            "update_failed": update_health.heartbeat_report(self.settings.update.root),
         }
 
     def send_heartbeat(self) -> dict[str, Any]:
         ack = self.api.heartbeat(self.station_id, self.heartbeat_body())
+        update_state.mark(self.settings.update.root, "sync_ok")  # the update health gate
         latest = ack.get("config_version")
         if isinstance(latest, int):
             self.remote_config.learn_floor(latest)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import importlib
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 
 from kiosk.filters import JobFilter
 from kiosk.i18n import sentences, translator
+from kiosk.update import state as update_state
 from kiosk.visit import Step, Visit
 from screens.services import Opening, Services
 from screens.theme import Theme
@@ -74,6 +76,7 @@ class GigKioskApp(App):
         validating settings, opening the cache and the devices never delay the first frame."""
         super().__init__(**kwargs)
         self.demo, self.theme, self.tr_catalog = demo, Theme(), translator()
+        self._ticks = 0
         self.screen_log: list[str] = []  # screen names in order; read by UI tests
         self.title = "零工驿站 Gig Station"
         self.visit: Visit = None  # type: ignore[assignment]  # set by _attach
@@ -124,7 +127,14 @@ class GigKioskApp(App):
         # follow, one per frame, so the first tap finds them ready.
         if self.services is None:
             Clock.schedule_once(self._start_services, 0)
+        else:
+            self._mark_first_frame()
         Clock.schedule_once(self._prewarm, 0.2)
+
+    def _mark_first_frame(self) -> None:
+        # The update health gate (kiosk/update/health.py) waits for this marker.
+        assert self.services is not None
+        update_state.mark(self.services.settings.update.root, "first_frame")
 
     def _start_services(self, _dt: float = 0) -> None:
         assert self._make_services is not None
@@ -138,6 +148,7 @@ class GigKioskApp(App):
         self._attach(services)
         services.start()
         self.ready = True
+        self._mark_first_frame()  # the attract screen was drawn a frame ago
 
     def screen(self, name: str) -> Screen:
         """The screen called name, built (kv rules loaded, widget made) on first use."""
@@ -237,6 +248,12 @@ class GigKioskApp(App):
             self.visit.activity()
 
     def _tick(self, _dt: float) -> None:
+        self._ticks += 1
+        if self.visit is not None and self.services is not None and self._ticks % 30 == 0:
+            # For the updater's install window: never during a visit (kiosk/update/policy.py).
+            idle_s = self.visit.clock.monotonic() - self.visit.last_activity
+            update_state.write_activity(self.services.settings.update.root,
+                                        self.sm.current != "attract", time.time() - idle_s)
         step = self.visit.tick() if self.visit is not None else None
         if step is not None:
             self.act(step)
