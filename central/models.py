@@ -84,6 +84,9 @@ class Station(Base):
     config_version_applied: Mapped[int | None] = mapped_column(Integer)
     rejected_config_version: Mapped[int | None] = mapped_column(Integer)
     rejected_config_reason: Mapped[str | None] = mapped_column(String(500))
+    # The last release the station rolled back from by itself (heartbeat update_failed).
+    update_failed_version: Mapped[str | None] = mapped_column(String(64))
+    update_failed_reason: Mapped[str | None] = mapped_column(String(300))
     devices: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     outbox_depth: Mapped[int | None] = mapped_column(Integer)
     paper: Mapped[str | None] = mapped_column(String(16))

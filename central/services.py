@@ -613,6 +613,8 @@ def record_heartbeat(session: Session, station_id: str, beat: Heartbeat) -> tupl
             config_version_applied=beat.config_version,
             rejected_config_version=rejected.version if rejected else None,
             rejected_config_reason=rejected.reason if rejected else None,
+            update_failed_version=beat.update_failed.version if beat.update_failed else None,
+            update_failed_reason=beat.update_failed.reason if beat.update_failed else None,
             devices=beat.devices_json(), outbox_depth=beat.outbox_depth, paper=beat.paper,
         ).returning(Station.config_version)
     ).scalar_one()

@@ -28,6 +28,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from kiosk import __version__
@@ -234,7 +235,9 @@ class SyncWorker(Worker):
             log.exception("paper_state failed")
         rc = self.remote_config
         return {
-            "app_version": __version__,
+            # the release this process runs from (<root>/releases/<V>), else the package version
+            "app_version": (update_state.running_release(Path(self.settings.update.root))
+                            if self.settings.update.root else None) or __version__,
             "config_version": rc.version or None,
             "rejected_config": ({"version": rc.rejected.version, "reason": printable(rc.rejected.reason)[:500]}
                                 if rc.rejected else None),

@@ -83,3 +83,49 @@ def test_publish_assign_serve_and_resign(server: Server) -> None:
         for row in s.query(TufKey):
             assert len(row.private_enc) == 12 + 32 + 16
     engine.dispose()
+
+
+def test_rollout_page_states_and_scoped_assignment(server: Server) -> None:
+    from central_helpers import admin_login, csrf_of
+
+    engine = db.make_engine(server.database_url)
+    cipher = DataCipher(server.data_key)
+    now = tuf_repo.now_utc()
+    files = {"gig_station-2.0-py3-none-any.whl": _wheel("c")}
+    county = server.seed["stations"][0]["county"]
+    mine = [s for s in server.seed["stations"] if s["county"] == county]
+    foreign = next(s for s in server.seed["stations"] if s["county"] != county)
+    with db.session_factory(engine)() as s:
+        for v in ("2.0", "2.1"):
+            tuf_repo.publish(s, cipher, v, _manifest(files), files, now)
+        tuf_repo.assign(s, cipher, "2.0", now, county=county)
+        tuf_repo.assign(s, cipher, "2.0", now, station=mine[0]["id"])  # over the first test's canary
+        s.commit()
+    engine.dispose()
+    # one station runs 2.0; the other rolled 2.0 back and says so in its heartbeat
+    beat = {"app_version": "2.0"}
+    failed = {"app_version": "1.0", "update_failed": {"version": "2.0", "reason": "crash loop: 3 starts"}}
+    for st, body in ((mine[0], beat), (mine[1], failed)):
+        r = server.client.post(f"/v1/stations/{st['id']}/heartbeats", json=body, headers=server.as_(st["token"]))
+        assert r.status_code == 200, r.text
+
+    admin = admin_login(server.base_url, server.staff[county]["username"], server.staff[county]["password"])
+    page = admin.get("/admin/releases").text
+    assert f'data-station="{mine[0]["id"]}" data-state="current"' in page
+    assert f'data-station="{mine[1]["id"]}" data-state="failed"' in page and "crash loop" in page
+    assert foreign["id"] not in page
+    csrf = csrf_of(page)
+    r = admin.post("/admin/releases/assign", data={"csrf": csrf, "version": "2.1", "station": mine[0]["id"]})
+    assert r.status_code == 200 and f'data-station="{mine[0]["id"]}" data-state="pending"' in r.text
+    assert admin.post("/admin/releases/assign", data={"csrf": csrf, "version": "2.1",
+                                                      "station": foreign["id"]}).status_code == 404
+    assert admin.post("/admin/releases/assign", data={"csrf": csrf, "version": "9.9"}).status_code == 422
+    assert admin.post("/admin/releases/assign", data={"csrf": "x", "version": "2.1"}).status_code == 403
+    operator = next(u for u in server.by_user.values() if u["county"] == county and u["role"] == "operator")
+    op = admin_login(server.base_url, operator["username"], operator["password"])
+    assert op.get("/admin/releases").status_code == 200  # may look
+    r = op.post("/admin/releases/assign", data={"csrf": csrf_of(op.get("/admin/releases").text),
+                                                "version": "2.1"})
+    assert r.status_code == 403  # may not roll out
+    big = admin.post("/admin/releases/assign", data={"csrf": csrf, "version": "x" * 70000})
+    assert big.status_code == 413

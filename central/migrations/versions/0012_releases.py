@@ -1,4 +1,4 @@
-"""releases: TUF keys and published files, releases, per-county / per-station assignments
+"""releases: stations.update_failed_*, TUF keys and published files, releases, per-county / per-station assignments
 
 Revision ID: 0012
 Revises: 0006
@@ -14,6 +14,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('stations', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('update_failed_version', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('update_failed_reason', sa.String(length=300), nullable=True))
     op.create_table(
         'tuf_keys',
         sa.Column('role', sa.String(length=16), nullable=False),
@@ -60,3 +63,6 @@ def downgrade() -> None:
     op.drop_table('releases')
     op.drop_table('tuf_files')
     op.drop_table('tuf_keys')
+    with op.batch_alter_table('stations', schema=None) as batch_op:
+        batch_op.drop_column('update_failed_reason')
+        batch_op.drop_column('update_failed_version')
