@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from packaging.version import Version
 from sqlalchemy import select
 
 from central import services
@@ -44,9 +45,9 @@ def _page(request: Request, s: Any, me: Any, message: str = "", error: str = "",
                      "failed_version": failed, "failed_reason": st.update_failed_reason,
                      "last_heartbeat_at": services.iso(services.as_utc(st.last_heartbeat_at))
                      if st.last_heartbeat_at else None})
-    releases = s.scalars(select(Release).order_by(Release.published_at.desc())).all()
+    versions = sorted(s.scalars(select(Release.version)).all(), key=Version, reverse=True)
     return render(request, "releases.html", me, status=status, county=s.get(County, me.county),
-                  stations=rows, releases=[r.version for r in releases],
+                  stations=rows, releases=versions,
                   county_version=county_row.version if county_row else None,
                   message=message, error=error)
 
@@ -71,5 +72,8 @@ def releases_assign(request: Request, me: StationManager, form: FormData) -> HTM
             s.rollback()
             return _page(request, s, me, error=str(exc), status=422)
         s.commit()
-        where = station_id or me.county
-        return _page(request, s, me, message=f"{version} → {where}: {len(out['stations'])} 个驿站 stations")
+        ours = {st.id for st in s.scalars(select(Station).where(Station.county == me.county))}
+        count = len(ours & set(out["stations"]))  # never another county's stations
+        return _page(request, s, me, message=f"{version} → {station_id or me.county}: "
+                                             f"本县 {count} 个驿站将运行此版本 / {count} stations of "
+                                             "this county will run it")
