@@ -66,7 +66,7 @@ def make_wheel(out: Path, name: str, version: str, files: dict[str, bytes],
     path = out / f"{dist}-{version}-py3-none-any.whl"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for p, d in entries.items():
-            z.writestr(zipfile.ZipInfo(p, EPOCH), d)
+            z.writestr(zipfile.ZipInfo(p, EPOCH), d, compress_type=zipfile.ZIP_DEFLATED)
     return path
 
 
