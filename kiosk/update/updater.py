@@ -9,6 +9,7 @@ is wiped and redone next time; the switch itself is one rename(2).
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import shutil
 import subprocess
@@ -110,7 +111,22 @@ def run_once(root: Path, station_id: str, trusted_root: Path, source: Source, *,
              now: dt.datetime, hours: str | None = None, idle_minutes: int = 15,
              deadline_s: int = 600, force: bool = False, python: str = sys.executable,
              restart: list[str] | None = None) -> Outcome:
+    """One check; never two at once (the timer and a maintainer's manual run): the second
+    is refused while the first holds <root>/.lock (released by the kernel if killed)."""
     root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return Outcome("refused", switch.target(root, "current"), "another update is running")
+        return _run_locked(root, station_id, trusted_root, source, now=now, hours=hours,
+                           idle_minutes=idle_minutes, deadline_s=deadline_s, force=force,
+                           python=python, restart=restart)
+
+
+def _run_locked(root: Path, station_id: str, trusted_root: Path, source: Source, *,
+                now: dt.datetime, hours: str | None, idle_minutes: int, deadline_s: int,
+                force: bool, python: str, restart: list[str] | None) -> Outcome:
     stamp = now.timestamp()
     gate = health.check(root, stamp)
     if gate is not None and gate["status"] == "rolled-back":

@@ -46,3 +46,15 @@ def test_heartbeat_report_after_a_rollback(tmp_path: Path) -> None:
     state.save(tmp_path, doc)
     assert health.heartbeat_report(tmp_path) == {"version": "2.0",
                                                  "reason": "crash loop: 3 starts within 120 s"}
+
+
+def test_a_second_update_run_is_refused_while_one_runs(tmp_path: Path) -> None:
+    import fcntl
+
+    from kiosk.update.updater import Source, run_once
+
+    with open(tmp_path / ".lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        out = run_once(tmp_path, "s", tmp_path / "root.json", Source("http://127.0.0.1:9/"),
+                       now=dt.datetime.now(dt.UTC), force=True)
+    assert (out.status, out.reason) == ("refused", "another update is running")
