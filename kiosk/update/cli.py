@@ -30,6 +30,9 @@ def _settings(path: Path):  # noqa: ANN202
 
 
 def _hours(settings) -> str | None:  # noqa: ANN001
+    """Opening hours from the applied remote config; None (idle time decides) without one."""
+    if not Path(settings.storage.data_dir).is_dir():  # never create the app's folder here
+        return None
     try:
         from kiosk.remote_config import RemoteConfig
 

@@ -129,8 +129,13 @@ def test_cli_prints_the_json_contract(tmp_path, central, wheelhouse, dep) -> Non
     central.assign("5.0", station="qh-park")
     root = _station(tmp_path, central)
     config = station_config(tmp_path / "station.toml", root, central.url + "/tuf/")
-    proc = subprocess.run([sys.executable, "-m", "kiosk.cli", "update", "--once", "--config", str(config),
-                           "--force"], capture_output=True, text=True, timeout=120)
+    state.write_activity(root, True, NOW.timestamp())  # a seeker is at the screen
+    cmd = [sys.executable, "-m", "kiosk.cli", "update", "--once", "--config", str(config)]
+    busy = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    out = json.loads(busy.stdout)
+    assert (out["status"], out["reason"]) == ("refused", "not now: a visit is in progress"), busy.stderr
+    assert busy.returncode == 1 and snapshot(root)["current"] is None
+    proc = subprocess.run([*cmd, "--force"], capture_output=True, text=True, timeout=120)
     out = json.loads(proc.stdout)
     assert (out["status"], out["version"]) == ("installed", "5.0"), proc.stderr
     assert set(out) >= {"status", "version", "reason"}
