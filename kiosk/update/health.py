@@ -58,6 +58,7 @@ def check(root: Path, now: float) -> dict[str, Any] | None:
     if not missing:
         doc["pending"] = None
         doc["starts"] = []
+        doc["last_failure"] = None  # a healthy newer release: the heartbeat stops reporting it
         state.save(root, doc)
         return {"status": "confirmed", "version": version, "reason": "first frame and sync seen"}
     if now >= pending["deadline"]:

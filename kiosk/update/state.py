@@ -20,6 +20,19 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def syncfs(path: Path) -> None:
+    """Flushes the file system holding `path` (Linux syncfs(2)); os.sync() elsewhere."""
+    import ctypes
+
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if getattr(libc, "syncfs", None) is None or libc.syncfs(fd) != 0:
+            os.sync()
+    finally:
+        os.close(fd)
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as f:

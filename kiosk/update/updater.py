@@ -97,6 +97,9 @@ def _install(root: Path, version: str, wheels: list[Path], python: str) -> None:
     hooks.pause("unpack")
     if not (target / "bin" / "gig-kiosk").exists():
         raise RuntimeError("the release has no gig-kiosk command")
+    # Every installed file on disk before .complete says so (a power cut may otherwise keep
+    # the marker and lose file contents).
+    state.syncfs(target)
     state.write_atomic(target / switch.COMPLETE, version.encode())
 
 

@@ -101,6 +101,13 @@ def test_failing_health_check_rolls_back_and_is_reported(tmp_path, central, whee
     # the failed release is not installed again
     again = _update(root, central, now=NOW + dt.timedelta(seconds=90))
     assert again.status == "refused" and "failed before" in again.reason
+    # a fixed, higher release passes its gate: the heartbeat stops reporting the failure
+    central.publish("3.2", [app(wheelhouse, "3.2"), dep])
+    central.assign("3.2", station="qh-park")
+    assert _update(root, central, now=NOW + dt.timedelta(seconds=100)).version == "3.2"
+    _run_app(root, config)
+    assert health.check(root, NOW.timestamp() + 110)["status"] == "confirmed"
+    assert health.heartbeat_report(root) is None
 
 
 def test_crash_loop_rolls_back_at_launch(tmp_path, central, wheelhouse, dep) -> None:
