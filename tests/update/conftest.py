@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from update_helpers import Central, app_wheel, dep_wheel, start_central
+from update_helpers import Central, dep_wheel, start_central
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,3 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def dep(wheelhouse: Path) -> Path:
     return dep_wheel(wheelhouse / "dep")
-
-
-def app(wheelhouse: Path, version: str, mode: str = "ok") -> Path:
-    return app_wheel(wheelhouse / version, version, mode)

@@ -62,6 +62,10 @@ def test_build_publish_assign_offline(tmp_path: Path) -> None:
     assert published["wheels"] == 3
     assigned = _central("release", "assign", "--database", db, "--version", "7.0", "--county", "east")
     assert assigned["stations"] == ["east-park"]
+    _central("release", "root", "--database", db, "--out", str(tmp_path / "root.json"))
+    assert json.loads((tmp_path / "root.json").read_text())["signed"]["_type"] == "root"
+    exported = _central("release", "export", "--database", db, "--out", str(tmp_path / "stick"))
+    assert (tmp_path / "stick" / "metadata" / "timestamp.json").is_file() and exported["files"] >= 9
     again = subprocess.run([sys.executable, "-m", "central.cli", "release", "publish", "--database", db,
                             "--version", "7.0", str(out)], capture_output=True, text=True, timeout=180)
     assert again.returncode == 2 and "already published" in again.stderr

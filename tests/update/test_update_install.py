@@ -9,8 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import app
-from update_helpers import snapshot, station_config
+from update_helpers import app, snapshot, station_config
 
 from kiosk.update import health, state
 from kiosk.update.updater import Source, run_once

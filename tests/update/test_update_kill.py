@@ -14,8 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import app
-from update_helpers import station_config
+from update_helpers import app, station_config
 
 from kiosk.update import health
 

@@ -12,12 +12,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import app
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from securesystemslib.signer import CryptoSigner
 from sqlalchemy import select
 from tuf.api.metadata import Metadata, MetaFile, Timestamp
-from update_helpers import snapshot, station_config
+from update_helpers import app, snapshot, station_config
 
 from central.models import TufFile
 from central.releases import tuf_repo

@@ -82,6 +82,11 @@ def app_wheel(out: Path, version: str, mode: str = "ok") -> Path:
                       requires=["gigdep==1.0"], scripts={"gig-kiosk": "gigfake:main"})
 
 
+def app(wheelhouse: Path, version: str, mode: str = "ok") -> Path:
+    """The fake project's wheel for `version` in its own folder of the wheelhouse."""
+    return app_wheel(wheelhouse / version, version, mode)
+
+
 def bundle(wheels: list[Path]) -> tuple[dict, dict[str, bytes]]:
     data = {w.name: w.read_bytes() for w in wheels}
     manifest = {"project": "gig_station", "project_wheel": wheels[0].name,
