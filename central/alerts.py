@@ -81,7 +81,8 @@ _COLUMNS = (Station.id, Station.county, Station.disabled, Station.last_heartbeat
             Station.heartbeat_interval_s, Station.config, Station.paper, Station.devices,
             Station.outbox_depth, Station.outbox_oldest_s, Station.rejected_config_version,
             Station.rejected_config_reason, Station.clock_skew_s, Station.disk_free_mb,
-            Station.disk_total_mb, Station.update_failed)
+            Station.disk_total_mb, Station.update_failed_version,
+            Station.update_failed_reason)
 
 
 def _utc(value: datetime) -> datetime:
@@ -136,8 +137,8 @@ def conditions(row: Any, now: datetime, county_config: dict[str, Any]) -> tuple[
         total = row.disk_total_mb or 0
         if row.disk_free_mb < DISK_MIN_FREE_MB or (total and row.disk_free_mb < DISK_MIN_FREE_FRACTION * total):
             found["disk_low"] = f"{row.disk_free_mb} MB free of {total} MB"
-    if row.update_failed:
-        found["update_failed"] = row.update_failed
+    if row.update_failed_version:
+        found["update_failed"] = f"{row.update_failed_version}: {row.update_failed_reason or ''}"
     return {k: v[:300] for k, v in found.items()}, False
 
 

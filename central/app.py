@@ -91,6 +91,9 @@ def create_app(engine: Engine, data_key: bytes, admin: bool = True, docs: bool =
     from central.followup_api import router as followup_router
 
     app.include_router(followup_router)
+    from central.releases.routes import router as tuf_router
+
+    app.include_router(tuf_router)
     app.add_middleware(SecurityHeaders)
     if trusted_proxies:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted_proxies)
@@ -140,6 +143,9 @@ def create_app(engine: Engine, data_key: bytes, admin: bool = True, docs: bool =
         from central.admin.inbox import router as inbox_router
 
         app.include_router(inbox_router)
+        from central.admin.releases import router as releases_router
+
+        app.include_router(releases_router)
         app.mount("/admin/static", static_app(), name="admin-static")
 
         @app.get("/", include_in_schema=False)

@@ -301,6 +301,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--now", default=None, metavar="ISO-8601", help="the time to purge as of (default: now)")
     p.set_defaults(func=cmd_purge)
     _onboarding_commands(sub)
+    from central.releases.cli import release_commands
+
+    release_commands(sub, _common)
     args = parser.parse_args(argv)
     if getattr(args, "demo_dir", "x") is None:
         from central.seed import DEMO_DIR

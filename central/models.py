@@ -88,6 +88,9 @@ class Station(Base):
     config_version_applied: Mapped[int | None] = mapped_column(Integer)
     rejected_config_version: Mapped[int | None] = mapped_column(Integer)
     rejected_config_reason: Mapped[str | None] = mapped_column(String(500))
+    # The last release the station rolled back from by itself (heartbeat update_failed).
+    update_failed_version: Mapped[str | None] = mapped_column(String(64))
+    update_failed_reason: Mapped[str | None] = mapped_column(String(300))
     devices: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     outbox_depth: Mapped[int | None] = mapped_column(Integer)
     paper: Mapped[str | None] = mapped_column(String(16))
@@ -103,7 +106,6 @@ class Station(Base):
     outbox_oldest_s: Mapped[int | None] = mapped_column(Integer)
     disk_free_mb: Mapped[int | None] = mapped_column(Integer)
     disk_total_mb: Mapped[int | None] = mapped_column(Integer)
-    update_failed: Mapped[str | None] = mapped_column(String(300))  # "<version>: <reason>"
 
 
 class StationConfigVersion(Base):
@@ -346,3 +348,43 @@ class AlertDelivery(Base):
     last_error: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TufKey(Base):
+    """One TUF role's signing key (central/releases/tuf_repo.py); the private half encrypted
+    with the data key (DataCipher, AAD "tuf-key:<role>") like the county keys."""
+
+    __tablename__ = "tuf_keys"
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    keyid: Mapped[str] = mapped_column(String(64))
+    public: Mapped[dict[str, Any]] = mapped_column(JSON)
+    private_enc: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class TufFile(Base):
+    """A file of the published TUF repository, served as is under /tuf/<path>: metadata
+    (metadata/N.root.json, metadata/timestamp.json, ...) and hash-prefixed targets."""
+
+    __tablename__ = "tuf_files"
+    path: Mapped[str] = mapped_column(String(400), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Release(Base):
+    __tablename__ = "releases"
+    version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    manifest: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ReleaseAssignment(Base):
+    """Which release a county (station_id NULL) or one station (a canary) should run."""
+
+    __tablename__ = "release_assignments"
+    __table_args__ = (UniqueConstraint("county", "station_id", name="uq_release_assignment_scope"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    county: Mapped[str] = mapped_column(ForeignKey("counties.code"), index=True)
+    station_id: Mapped[str | None] = mapped_column(ForeignKey("stations.id"))
+    version: Mapped[str] = mapped_column(ForeignKey("releases.version"))
+    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

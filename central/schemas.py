@@ -220,14 +220,16 @@ class ApplicationOut(BaseModel):
 _INT32 = 2**31 - 1  # fits every database's INTEGER
 
 
-class UpdateFailed(BaseModel):
-    version: Text = Field("", max_length=64)
-    reason: Text = Field("", max_length=200)
-
-
 class RejectedConfig(BaseModel):
     version: int | None = Field(None, ge=0, le=_INT32)
     reason: Text = Field("", max_length=500)
+
+
+class UpdateFailed(BaseModel):
+    """The last release a station rolled back from by itself (health gate or crash loop)."""
+
+    version: Text = Field(max_length=64)
+    reason: Text = Field("", max_length=300)
 
 
 # What the kiosk reports per device: devices.base.DeviceState, plus kiosk.sync.SyncStatus

@@ -617,6 +617,8 @@ def record_heartbeat(session: Session, station_id: str, beat: Heartbeat) -> tupl
             config_version_applied=beat.config_version,
             rejected_config_version=rejected.version if rejected else None,
             rejected_config_reason=rejected.reason if rejected else None,
+            update_failed_version=beat.update_failed.version if beat.update_failed else None,
+            update_failed_reason=beat.update_failed.reason if beat.update_failed else None,
             devices=beat.devices_json(), outbox_depth=beat.outbox_depth, paper=beat.paper,
             **heartbeat_vitals(beat, at),
         ).returning(Station.config_version)
@@ -627,14 +629,12 @@ def record_heartbeat(session: Session, station_id: str, beat: Heartbeat) -> tupl
 def heartbeat_vitals(beat: Heartbeat, at: datetime) -> dict[str, Any]:
     """The heartbeat's optional vitals as Station columns (central.alerts reads them)."""
     sent = as_utc(beat.sent_at) if beat.sent_at else None
-    failed = beat.update_failed
     return {
         "heartbeat_interval_s": beat.heartbeat_interval_s,
         # Network latency makes this a little negative; it is far below the 2-minute threshold.
         "clock_skew_s": (sent - at).total_seconds() if sent else None,
         "outbox_oldest_s": beat.outbox_oldest_s,
         "disk_free_mb": beat.disk_free_mb, "disk_total_mb": beat.disk_total_mb,
-        "update_failed": f"{failed.version}: {failed.reason}"[:300] if failed else None,
     }
 
 

@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "print-test": ("devices.printer.cli_print_test", "print the test page on the configured printer"),
     "sync": ("kiosk.sync_cli", "sync --once --config FILE: one sync cycle with the central API, JSON out"),
     "enrol": ("kiosk.enrol", "enrol --config FILE CODE: one-time enrolment code -> station token, pinned county key"),
+    "update": ("kiosk.update.cli", "update --once --config FILE: signed update check/install/switch, JSON out"),
+    "launch": ("kiosk.update.launch_cli", "launch --config FILE: count the start (crash-loop rollback), exec current release"),
     "pin-hash": ("kiosk.pin_cli", "maintenance_pin_hash for a PIN read from stdin, for a station config page"),
 }
 

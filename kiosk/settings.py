@@ -161,6 +161,18 @@ class SecuritySettings(_Section):
     maintenance_code_key: str = ""  # verifies signed maintenance QR codes
 
 
+class UpdateSettings(_Section):
+    """Signed updates (kiosk/update/): empty `root` = updates off (a development checkout)."""
+
+    root: str = ""  # releases folder: <root>/releases/<version>/, <root>/current, state
+    repository_url: str = ""  # the TUF repository, e.g. https://central.example/tuf/
+    trusted_root: str = ""  # root.json pinned at provisioning (default <root>/root.json)
+    usb_dir: str = ""  # a mounted stick holding the same repository (metadata/, targets/)
+    idle_minutes: int = Field(15, ge=1, le=24 * 60)  # no touch for this long = may install
+    health_deadline_s: int = Field(600, ge=30, le=24 * 3600)  # first frame + sync within
+    restart_command: list[str] = []  # e.g. ["systemctl", "restart", "gig-kiosk"] after a switch
+
+
 class Settings(_Section):
     station: StationSettings = StationSettings()
     api: ApiSettings = ApiSettings()
@@ -168,6 +180,7 @@ class Settings(_Section):
     devices: DevicesSettings = DevicesSettings()
     ui: UiSettings = UiSettings()
     security: SecuritySettings = SecuritySettings()
+    update: UpdateSettings = UpdateSettings()
 
     @model_validator(mode="after")
     def _token_needs_url(self) -> Settings:

@@ -30,6 +30,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from kiosk import __version__, station_alerts
@@ -40,6 +41,8 @@ from kiosk.printable import printable
 from kiosk.remote_config import AppliedConfig, RemoteConfig
 from kiosk.settings import Settings
 from kiosk.store import Store
+from kiosk.update import health as update_health
+from kiosk.update import state as update_state
 from kiosk.worker import Signal, Worker, WorkerState, WorkerStatus
 
 log = logging.getLogger(__name__)
@@ -239,7 +242,9 @@ class SyncWorker(Worker):
             log.exception("paper_state failed")
         rc = self.remote_config
         return {
-            "app_version": __version__,
+            # the release this process runs from (<root>/releases/<V>), else the package version
+            "app_version": (update_state.running_release(Path(self.settings.update.root))
+                            if self.settings.update.root else None) or __version__,
             "config_version": rc.version or None,
             "rejected_config": ({"version": rc.rejected.version, "reason": printable(rc.rejected.reason)[:500]}
                                 if rc.rejected else None),
@@ -251,6 +256,8 @@ class SyncWorker(Worker):
             "heartbeat_interval_s": self._config().heartbeat_interval_s,
             "outbox_oldest_s": self.outbox.oldest_age_s(),
             **self._disk(),
+            # the last release this station rolled back from, and why (kiosk/update/health.py)
+            "update_failed": update_health.heartbeat_report(self.settings.update.root),
         }
 
     def _disk(self) -> dict[str, int]:
@@ -267,6 +274,7 @@ class SyncWorker(Worker):
             self.alerts = alerts
             self.store.set_meta(station_alerts.META, station_alerts.dumps(alerts))
             self.changed.emit("alerts")
+        update_state.mark(self.settings.update.root, "sync_ok")  # the update health gate
         latest = ack.get("config_version")
         if isinstance(latest, int):
             self.remote_config.learn_floor(latest)

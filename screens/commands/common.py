@@ -72,6 +72,9 @@ def run_app(app: Any, smoke: str | None = None) -> int:
     from screens import sdnotify_hook
 
     sdnotify_hook.attach(app)  # READY=1 and watchdog pings under systemd
+    from screens import update_hook
+
+    update_hook.attach(app)  # the update health gate's first_frame marker, the install window
     app.run()
     if getattr(app, "start_error", ""):
         print(f"gig-kiosk: could not start: {app.start_error}", file=sys.stderr)

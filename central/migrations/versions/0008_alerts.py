@@ -22,7 +22,6 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('outbox_oldest_s', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('disk_free_mb', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('disk_total_mb', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('update_failed', sa.String(length=300), nullable=True))
     op.create_table(
         'alerts',
         sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -90,7 +89,6 @@ def downgrade() -> None:
     op.drop_index('uq_alerts_active', table_name='alerts')
     op.drop_table('alerts')
     with op.batch_alter_table('stations', schema=None) as batch_op:
-        batch_op.drop_column('update_failed')
         batch_op.drop_column('disk_total_mb')
         batch_op.drop_column('disk_free_mb')
         batch_op.drop_column('outbox_oldest_s')
