@@ -35,6 +35,9 @@ LIMITS: list[tuple[str, re.Pattern[str], int]] = [
         ("*", r"/v1/jobs(/.*)?", 64 * KB),
         ("PUT", r"/v1/policies/[^/]+", 320 * KB),
         ("POST", r"/v1/enrol", 1 * KB),
+        # A command result: a PNG screenshot or gzip log bundle of up to 4 MB, base64 in JSON.
+        ("POST", r"/v1/stations/[^/]+/commands/[^/]+/result", 5632 * KB),
+        ("POST", r"/v1/stations/[^/]+/commands", 1 * KB),
         ("POST", r"/admin/login", 4 * KB),
         ("POST", r"/admin/jobs-import", 11 * 1024 * KB),  # a spreadsheet: people.MAX_UPLOAD + form
         ("POST", r"/admin/policies/[^/]+", 320 * KB),
