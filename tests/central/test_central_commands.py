@@ -152,3 +152,25 @@ def test_no_server_errors_on_odd_ids(server) -> None:  # noqa: ANN001
                  "/v1/stations/nope/commands"):
         assert server.client.get(path, headers=maint).status_code in (404, 422)
     assert json.loads(server.client.get("/v1/stations/e-park/commands?limit=1", headers=maint).text)
+
+
+def test_admin_pages_by_role_and_form_errors(server) -> None:  # noqa: ANN001
+    from central_helpers import admin_login, csrf_of
+
+    for user, status in (("east-admin", 200), ("east-maint", 200), ("east-operator", 403)):
+        web = admin_login(server.base_url, user, server.by_user[user]["password"])
+        assert web.get("/admin/stations/e-park/commands").status_code == status, user
+        assert web.get("/admin/stations/w-park/commands").status_code == (404 if status == 200 else 403)
+        web.close()
+    web = admin_login(server.base_url, "east-maint", server.by_user["east-maint"]["password"])
+    page = web.get("/admin/stations/e-park/commands").text
+    bad = web.post("/admin/stations/e-park/commands", data={"csrf": csrf_of(page), "kind": "upload_logs",
+                                                             "hours": "99"})
+    assert bad.status_code == 422 and "less than or equal to 72" in bad.text
+    assert web.post("/admin/stations/e-park/commands",
+                    data={"csrf": "forged", "kind": "restart"}).status_code == 403
+    ok = web.post("/admin/stations/e-park/commands", data={"csrf": csrf_of(page), "kind": "restart"})
+    assert ok.status_code == 303 and "/admin/stations/e-park/commands?sent=" in ok.headers["location"]
+    missing = web.get("/admin/stations/e-park/commands/" + "0" * 36 + "/attachment")
+    assert missing.status_code == 404
+    web.close()
