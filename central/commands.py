@@ -136,6 +136,9 @@ def record_result(session: Session, station_id: str, command_id: str, result: Re
     if row is None or row.county != county:
         raise services.NotFound("no such command for this station")
     data = result.data()
+    if (row.station_id == station_id and row.result_at is not None and row.state == result.status
+            and row.result_detail == result.detail and (data is None or data == row.result_data)):
+        return row  # the same result again (its answer was lost): nothing new to keep
     first = row.station_id == station_id and row.result_at is None
     if not first:
         if row.station_id != station_id and result.status != "refused":

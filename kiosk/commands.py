@@ -301,9 +301,6 @@ class CommandRunner(Worker):
             if cmd.kind in ("restart", "resync", "test_print"):
                 self.store.finish(cmd.id, Outcome("failed", "interrupted by a restart of the kiosk"))
 
-    def stop(self, timeout: float = 3.0) -> None:
-        super().stop(timeout)
-
 
 # --- handlers the kiosk itself provides; the app adds those that need the UI or printer -----
 

@@ -4,6 +4,7 @@ offered for download. Logic in central.commands; who may: roles `send_commands`.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -14,6 +15,7 @@ from central import commands, services
 from central.admin.routes import Db, FormData, allowed, check_csrf, render
 from central.models import Staff, Station, StationCommand
 
+_UUID = re.compile(r"[0-9a-f-]{36}")  # (a NUL in a path must not reach PostgreSQL)
 router = APIRouter(prefix="/admin", include_in_schema=False)
 Sender = Annotated[Staff, Depends(allowed("send_commands"))]
 LABELS = {
@@ -56,7 +58,7 @@ def command_send(request: Request, station_id: str, s: Db, me: Sender, form: For
 @router.get("/stations/{station_id}/commands/{command_id}/attachment")
 def command_attachment(station_id: str, command_id: str, s: Db, me: Sender) -> Response:
     station = services.in_county(s, Station, station_id, me.county)
-    row = s.get(StationCommand, command_id[:36])
+    row = s.get(StationCommand, command_id) if _UUID.fullmatch(command_id) else None
     if row is None or row.station_id != station.id or row.result_data is None \
             or row.result_type not in commands.ATTACHMENT_TYPES:
         raise HTTPException(404, "没有附件 / no attachment")

@@ -137,6 +137,7 @@ def test_result_scoping(server) -> None:  # noqa: ANN001
     assert note.json()["notes"][-1]["station_id"] == "e-mall"
     # the first result counts; a later refusal (a replay) is a note
     assert _result(server, "e-park", made["id"], {"status": "done"}).json()["state"] == "done"
+    assert _result(server, "e-park", made["id"], {"status": "done"}).json()["notes"][-1]["station_id"] == "e-mall"
     again = _result(server, "e-park", made["id"], {"status": "refused", "detail": "replayed nonce"}).json()
     assert again["state"] == "done" and again["notes"][-1]["detail"] == "replayed nonce"
     big = server.client.post(f"/v1/stations/e-park/commands/{made['id']}/result",
@@ -171,6 +172,6 @@ def test_admin_pages_by_role_and_form_errors(server) -> None:  # noqa: ANN001
                     data={"csrf": "forged", "kind": "restart"}).status_code == 403
     ok = web.post("/admin/stations/e-park/commands", data={"csrf": csrf_of(page), "kind": "restart"})
     assert ok.status_code == 303 and "/admin/stations/e-park/commands?sent=" in ok.headers["location"]
-    missing = web.get("/admin/stations/e-park/commands/" + "0" * 36 + "/attachment")
-    assert missing.status_code == 404
+    for odd in ("0" * 36, "%00" * 36, "x"):
+        assert web.get(f"/admin/stations/e-park/commands/{odd}/attachment").status_code == 404
     web.close()
