@@ -29,8 +29,14 @@ class _UtcFormatter(logging.Formatter):
     converter = time.gmtime
 
 
-def install_file_log(log_dir: Path, level: int = logging.INFO) -> logging.Handler:
-    log_dir.mkdir(parents=True, exist_ok=True)
+def install_file_log(log_dir: Path, level: int = logging.INFO) -> logging.Handler | None:
+    """None when the folder cannot be made: the kiosk runs all the same (logs still go to the
+    journal), and the start-up that needs the data folder says why it cannot."""
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        logging.getLogger(__name__).error("no log file in %s: %s", log_dir, type(exc).__name__)
+        return None
     root = logging.getLogger()
     for h in root.handlers:  # once per process (a second app in tests would add another)
         if isinstance(h, logging.handlers.RotatingFileHandler) and Path(h.baseFilename) == log_dir / FILE:

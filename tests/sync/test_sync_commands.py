@@ -79,6 +79,7 @@ def other_station(central: Central) -> dict:
 def test_round_trip_logs_screenshot_resync_restart(central: Central, tmp_path: Path) -> None:
     log_dir = tmp_path / "logs"
     handler = logbundle.install_file_log(log_dir)
+    assert handler is not None
     restarted: list[bool] = []
     try:
         logging.getLogger("kiosk.test").info("an ordinary line before the command")
