@@ -183,13 +183,13 @@ class CommandRunner(Worker):
     def receive(self, documents: list[Any]) -> None:
         """Check each document: accepted ones are queued, refused ones get a result."""
         for doc in documents:
-            command_id = doc.get("command_id") if isinstance(doc, dict) else None
-            reportable = isinstance(command_id, str) and bool(_COMMAND_ID.fullmatch(command_id))
+            found = doc.get("command_id") if isinstance(doc, dict) else None
+            command_id = found if isinstance(found, str) and _COMMAND_ID.fullmatch(found) else None
             try:
                 cmd = self.check(doc)
             except Refused as exc:
-                log.warning("remote command %s refused: %s", command_id if reportable else "?", exc.reason)
-                if reportable:
+                log.warning("remote command %s refused: %s", command_id or "?", exc.reason)
+                if command_id is not None:
                     self.store.finish(command_id, Outcome("refused", exc.reason))
                 continue
             log.info("remote command %s (%s) accepted", cmd.id, cmd.kind)

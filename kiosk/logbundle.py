@@ -26,7 +26,7 @@ _STAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) ")
 
 
 class _UtcFormatter(logging.Formatter):
-    converter = time.gmtime
+    converter = staticmethod(time.gmtime)
 
 
 def install_file_log(log_dir: Path, level: int = logging.INFO) -> logging.Handler | None:
