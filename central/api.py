@@ -17,14 +17,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from central import alerts, pins, services, station_config
+from central import alerts, commands, pins, services, station_config
 from central.auth import Principal, unauthorized
-from central.models import Alert, County, Job, Station
+from central.models import Alert, County, Job, Station, StationCommand
 from central.roles import Action, may
 from central.schemas import (
     AlertOut,
     ApplicationIn,
     ApplicationOut,
+    CommandOut,
     ConfigDocument,
     ConfigPut,
     CountyConfig,
@@ -278,15 +279,17 @@ async def post_heartbeat(
 ) -> Response:
     _own(who, station_id)
 
-    def work() -> tuple[datetime, int, list[dict]]:  # in a thread, like get_config
+    def work() -> tuple[datetime, int, list[dict], list[dict]]:  # in a thread, like get_config
         with request.app.state.sessions() as s:
             at, version = services.record_heartbeat(s, station_id, body)
+            sent = commands.take_pending(s, station_id, at)
             s.commit()
             mine = alerts.station_open_alerts(s, station_id)
-        return at, version, mine
+        return at, version, mine, sent
 
-    at, version, mine = await in_db_thread(request, work)
-    return JSONResponse({"received_at": services.iso(at), "config_version": version, "alerts": mine})
+    at, version, mine, sent = await in_db_thread(request, work)
+    return JSONResponse({"received_at": services.iso(at), "config_version": version,
+                         "alerts": mine, "commands": sent})
 
 
 @router.get("/stations", response_model=list[StationHealth])
@@ -376,3 +379,55 @@ def ack_alert(
     alerts.acknowledge(alert, who.username or "", services.now())
     s.commit()
     return JSONResponse(alerts.alert_dict(alert))
+
+
+# -- remote commands (central/commands.py) ------------------------------------------------------
+
+CommandSender = Annotated[Principal, Depends(staff_may("send_commands"))]
+CommandId = Annotated[str, Path(max_length=36, pattern=r"^[0-9a-f-]{36}$")]
+
+
+def _command(s: Session, station_id: str, command_id: str, county: str) -> StationCommand:
+    station = services.in_county(s, Station, station_id, county)
+    row = s.get(StationCommand, command_id)
+    if row is None or row.station_id != station.id:
+        raise HTTPException(404, "no such command for this station")
+    return row
+
+
+@router.post("/stations/{station_id}/commands", status_code=201, response_model=CommandOut)
+def create_command(station_id: StationId, body: commands.CommandIn, request: Request, s: Db,
+                   who: CommandSender) -> Response:
+    station = services.in_county(s, Station, station_id, who.county)
+    row = commands.create(s, request.app.state.keyring, station, body, by=who.username or "")
+    s.commit()
+    return JSONResponse(commands.as_dict(row), status_code=201)
+
+
+@router.get("/stations/{station_id}/commands", response_model=list[CommandOut])
+def list_commands(station_id: StationId, s: Db, who: CommandSender,
+                  limit: Annotated[int, Query(ge=1, le=200)] = 50) -> Response:
+    station = services.in_county(s, Station, station_id, who.county)
+    at = services.now()
+    return JSONResponse([commands.as_dict(r, at) for r in commands.listing(s, station.id, limit)])
+
+
+@router.get("/stations/{station_id}/commands/{command_id}/attachment",
+            responses={200: {"content": {"image/png": {}, "application/gzip": {}}}})
+def get_command_attachment(station_id: StationId, command_id: CommandId, s: Db, who: CommandSender) -> Response:
+    row = _command(s, station_id, command_id, who.county)
+    if row.result_data is None or row.result_type not in commands.ATTACHMENT_TYPES:
+        raise HTTPException(404, "this command has no attachment")
+    return Response(row.result_data, media_type=row.result_type,
+                    headers=commands.attachment_headers(row))
+
+
+@router.post("/stations/{station_id}/commands/{command_id}/result", response_model=CommandOut)
+def post_command_result(
+    station_id: StationId, command_id: CommandId, body: commands.ResultIn, s: Db,
+    who: Annotated[Principal, Depends(station_only("reports command results"))],
+) -> Response:
+    _own(who, station_id)
+    row = commands.record_result(s, station_id, command_id, body, who.county)
+    s.commit()
+    return JSONResponse(commands.as_dict(row))

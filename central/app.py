@@ -134,6 +134,9 @@ def create_app(engine: Engine, data_key: bytes, admin: bool = True, docs: bool =
         from central.admin.routes import static_app
 
         app.include_router(admin_router)
+        from central.admin.commands import router as commands_router
+
+        app.include_router(commands_router)  # before people_router: its /stations/{id}/{action}
         from central.admin.people import router as people_router
 
         app.include_router(people_router)  # after admin_router: its /stations/{id}/config wins

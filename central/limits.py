@@ -40,6 +40,9 @@ LIMITS: list[tuple[str, re.Pattern[str], int]] = [
         ("POST", r"/v1/applications/[^/]+/withdraw", 1 * KB),
         ("POST", r"/v1/applications/[^/]+/reveal", 1 * KB),
         ("POST", r"/v1/applications/[^/]+/outcome", 8 * KB),  # a note of 500 characters, escaped
+        # A command result: a PNG screenshot or gzip log bundle of up to 4 MB, base64 in JSON.
+        ("POST", r"/v1/stations/[^/]+/commands/[^/]+/result", 5632 * KB),
+        ("POST", r"/v1/stations/[^/]+/commands", 1 * KB),
         ("POST", r"/admin/login", 4 * KB),
         ("POST", r"/admin/jobs-import", 11 * 1024 * KB),  # a spreadsheet: people.MAX_UPLOAD + form
         ("POST", r"/admin/policies/[^/]+", 320 * KB),

@@ -388,3 +388,32 @@ class ReleaseAssignment(Base):
     station_id: Mapped[str | None] = mapped_column(ForeignKey("stations.id"))
     version: Mapped[str] = mapped_column(ForeignKey("releases.version"))
     assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StationCommand(Base):
+    """A remote diagnostics command for one station (central.commands): the signed document
+    as sent, its life cycle, and the station's result (a screenshot or a log bundle)."""
+
+    __tablename__ = "station_commands"
+    __table_args__ = (Index("ix_station_commands_station_state", "station_id", "state"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"))
+    county: Mapped[str] = mapped_column(ForeignKey("counties.code"))
+    kind: Mapped[str] = mapped_column(String(16))
+    args: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    nonce: Mapped[str] = mapped_column(String(64), unique=True)
+    document: Mapped[str] = mapped_column(Text)  # the exact JSON sent, signature included
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # pending -> sent (in a heartbeat answer) -> done | failed | refused
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    result_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    result_detail: Mapped[str] = mapped_column(String(500), default="")
+    result_type: Mapped[str | None] = mapped_column(String(32))  # image/png, application/gzip
+    # Deferred: a list of commands never loads the attachments (up to 4 MB each).
+    result_data: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    result_size: Mapped[int | None] = mapped_column(Integer)
+    # Later reports about this command (a replay refused, a copy refused by another station).
+    notes: Mapped[list[Any]] = mapped_column(JSON, default=list)

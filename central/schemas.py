@@ -329,6 +329,9 @@ class HeartbeatAck(BaseModel):
     received_at: datetime
     config_version: int = Field(description="latest config version; fetch the config if newer")
     alerts: list[StationAlert] = Field(default_factory=list, description="the station's own open alerts")
+    commands: list[dict[str, Any]] = Field(
+        default_factory=list, description="signed command documents for this station, each sent "
+                                          "once (central/commands.py, README: Remote commands)")
 
 
 class AlertOut(BaseModel):
@@ -343,6 +346,25 @@ class AlertOut(BaseModel):
     acknowledged_at: datetime | None
     acknowledged_by: str | None
     resolved_at: datetime | None
+
+
+class CommandOut(BaseModel):
+    """A remote command as staff see it (central/commands.py as_dict)."""
+
+    id: str
+    station_id: str
+    kind: str
+    args: dict[str, Any]
+    state: Literal["pending", "sent", "done", "failed", "refused", "expired"]
+    created_at: datetime
+    created_by: str
+    expires_at: datetime
+    sent_at: datetime | None
+    result_at: datetime | None
+    result_detail: str
+    attachment_type: str | None
+    attachment_size: int | None
+    notes: list[dict[str, Any]]
 
 
 class StationHealth(BaseModel):

@@ -275,6 +275,11 @@ class ApiClient:
         """{"received_at", "config_version"}."""
         return self._json("POST", f"/v1/stations/{station_id}/heartbeats", json=body)
 
+    def command_result(self, station_id: str, command_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST a remote command's result (kiosk.commands); a screenshot or log bundle rides
+        along base64-encoded, so this body may be a few MB."""
+        return self._json("POST", f"/v1/stations/{station_id}/commands/{command_id}/result", json=body)
+
     # --- plumbing -------------------------------------------------------------------------
     def _json(self, method: str, path: str, **kw: Any) -> dict[str, Any]:
         return _object(self._call(method, path, **kw))

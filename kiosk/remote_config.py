@@ -275,6 +275,12 @@ class RemoteConfig:
             raise ConfigRejected(f"config.{where}: {what}", version) from None
         return doc, config
 
+    def signature_ok(self, doc: dict[str, Any]) -> bool:
+        """True if `doc` (a parsed signed document: a config, or a remote command) verifies
+        with a trusted county key over its canonical bytes."""
+        with self._lock:
+            return bool(self._keys) and isinstance(doc.get("signature"), str) and self._signature_ok(doc)
+
     def _signature_ok(self, doc: dict[str, Any]) -> bool:
         try:
             signature = base64.b64decode(doc["signature"], validate=True)

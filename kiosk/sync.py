@@ -135,6 +135,8 @@ class SyncWorker(Worker):
         self.online = False
         self.last_success_at: float | None = self._stored_last_success()
         self.changed: Signal[[str]] = Signal("sync.changed")
+        # listener(documents) with the signed remote commands of a heartbeat answer (kiosk.commands)
+        self.commands_received: Signal[[list[Any]]] = Signal("sync.commands_received")
         self._wake = threading.Event()
         self._cycle_lock = threading.Lock()
         self._seen_etag: str | None = None  # last document fetched, applied or not
@@ -283,7 +285,19 @@ class SyncWorker(Worker):
             rejected is not None and rejected.version == latest
         ):
             self._config_due = True  # a newer document is waiting: fetch it now
+        commands = ack.get("commands")
+        if isinstance(commands, list) and commands:
+            self.commands_received.emit(commands)
         return ack
+
+    def full_resync(self) -> CycleReport:
+        """A remote `resync` command: forget the cursors and the config ETag, then run a whole
+        cycle, so jobs and policies are fetched from the start and replace the cache."""
+        with self.store.transaction() as conn:
+            self.store.set_meta(META_JOBS_CURSOR, "", conn)
+            self.store.set_meta(META_POLICIES_CURSOR, "", conn)
+        self._seen_etag = None
+        return self.run_cycle(heartbeat=False)
 
     # --- delta plumbing -------------------------------------------------------------------
     def _sync_resource(self, meta_key: str, kind: str, fetch: Callable[[str | None], dict],

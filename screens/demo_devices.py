@@ -52,6 +52,7 @@ class DemoDevices:
             shutil.rmtree(tmp, ignore_errors=True)
 
         self._stop_central = stop_and_clean
+        self.central_url, self.central_seed = base_url, seed  # for UI tests acting as county staff
         station = next(s for s in seed["stations"] if s["id"] == self.settings.station.id)
         county = next(c for c in seed["counties"] if c["code"] == station["county"])
         host, port = base_url.removeprefix("http://").split(":")

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # drivers, numpy, pydantic: not needed to draw the first fram
     from devices.scanner.camera import CameraScanner
     from devices.scanner.serial import SerialScanner
     from devices.speech import Speaker
+    from kiosk.commands import CommandRunner
     from kiosk.filters import JobFilter
     from kiosk.geoindex import GeoIndex
     from kiosk.outbox import Outbox
@@ -66,6 +67,7 @@ class Services:
     sync: SyncWorker | None = None  # may arrive later: see attach_sync
     outbox: Outbox | None = None  # applications, committed before "received"
     remote_config: RemoteConfig | None = None
+    commands: CommandRunner | None = None  # remote commands; built with the sync (screens.remote_commands)
     sync_attached: Signal[[SyncWorker]] = field(default_factory=lambda: Signal("services.sync_attached"))
     demo: DemoDevices | None = None  # in `gig-kiosk demo`
     speaker: Speaker | None = None  # spoken prompts
@@ -103,7 +105,7 @@ class Services:
         self.data_changed.emit()
 
     def stop(self) -> None:
-        for device in (self.sync, *self.scanners, self.idcard, self.printer, self.speaker, self.demo):
+        for device in (self.commands, self.sync, *self.scanners, self.idcard, self.printer, self.speaker, self.demo):
             if device is not None:
                 device.stop()
 

@@ -80,6 +80,9 @@ def wire_sync(app: GigKioskApp, sync: Any) -> None:
             app.data_time = time.strftime("%H:%M", time.localtime(t)) if t else ""
 
     sync.changed.connect(on_ui_thread(changed))
+    from screens.remote_commands import attach  # the runner of remote diagnostics commands
+
+    attach(app, sync)
     rc = app.services.remote_config
     if rc is not None:
         rc.applied.connect(on_ui_thread(app.apply_remote_config))

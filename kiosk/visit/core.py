@@ -41,6 +41,8 @@ from kiosk.visit.ports import (
 from kiosk.worker import Signal
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from kiosk.receipts import Receipt
     from kiosk.settings import Settings
 
@@ -503,6 +505,24 @@ class Visit:
     def print_test_page(self, software: str = "") -> Step:
         if self.printer is None:
             return self._step(notice=N_("No printer is configured on this station."))
+        build = self._test_page(software)
+        submit_built = getattr(self.printer, "submit_built", None)  # asks the printer GS I first
+        if submit_built is None:
+            return self._print(build(None))
+        self.print_state, self.print_problem = "printing", None
+        self.print_job_id = submit_built(build)
+        self.print_since, self.print_qr = self.clock.monotonic(), None
+        return self.go(PRINTING)
+
+    def remote_test_print(self, software: str = "") -> str:
+        """The maintenance test page for a remote command: queued without leaving the attract
+        screen (the caller waits for it); returns the print job id."""
+        assert self.printer is not None
+        build = self._test_page(software)
+        submit_built = getattr(self.printer, "submit_built", None)
+        return submit_built(build) if submit_built is not None else self.printer.submit(build(None))
+
+    def _test_page(self, software: str) -> Callable[[dict[str, str] | None], Receipt]:
         from kiosk.receipts import maintenance_test_page
 
         status = {name: f"{state} {detail}".strip() for name, state, detail in self.device_report()}
@@ -514,13 +534,7 @@ class Visit:
             return maintenance_test_page(self.station(), printed_at=self.clock.now(), device_status=status,
                                          software=software, check_nonce=nonce, printer_info=printer_info, **paper)
 
-        submit_built = getattr(self.printer, "submit_built", None)  # asks the printer GS I first
-        if submit_built is None:
-            return self._print(build(None))
-        self.print_state, self.print_problem = "printing", None
-        self.print_job_id = submit_built(build)
-        self.print_since, self.print_qr = self.clock.monotonic(), None
-        return self.go(PRINTING)
+        return build
 
     # --- printer self-check ------------------------------------------------------------------
     def _apply_printer_check(self) -> None:

@@ -79,4 +79,4 @@ def run_app(app: Any, smoke: str | None = None) -> int:
     if getattr(app, "start_error", ""):
         print(f"gig-kiosk: could not start: {app.start_error}", file=sys.stderr)
         return 1
-    return 0
+    return int(getattr(app, "exit_code", 0))  # screens.remote_commands.restart sets it

@@ -30,6 +30,9 @@ def run(args: argparse.Namespace) -> int:
 
     with tempfile.TemporaryDirectory(prefix="gig-demo-") as tmp:
         data_dir = args.data_dir or Path(tmp) / "data"  # its outbox key goes in tmp/data-keys
+        from kiosk.logbundle import install_file_log
+
+        install_file_log(data_dir / "logs")  # what a remote upload_logs command sends
 
         def services():  # noqa: ANN202 (called by the app after the first frame)
             # A smoke run stops within a frame or two: no embedded server to start and stop.

@@ -21,6 +21,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"{args.config}: ok")
         return 0
     setup_logging()
+    from kiosk.logbundle import install_file_log
+
+    install_file_log(settings.storage.data_dir / "logs")  # masked; what a remote upload_logs sends
     from screens import bootstrap
 
     ui = settings.ui

@@ -43,6 +43,8 @@ CASES = [
     Case("put-policy", "PUT", "/v1/policies/east-p0",
          ("staff",), {"category": "补贴", "title": "补贴政策"}),
     Case("schema", "GET", "/v1/schema/station-config", PRINCIPALS, public=True),
+    Case("send-command", "POST", "/v1/stations/e-park/commands", ("staff",), {"kind": "resync"}),
+    Case("list-commands", "GET", "/v1/stations/e-park/commands", ("staff",)),
 ]
 
 
@@ -111,6 +113,8 @@ ROLE_CASES = [
     ("get-job", "GET", "/v1/jobs/e-001", None, {"admin", "operator"}),
     ("put-policy", "PUT", "/v1/policies/east-p0", {"category": "补贴", "title": "补贴政策"},
      {"admin", "operator"}),
+    ("send-command", "POST", "/v1/stations/e-park/commands", {"kind": "resync"}, {"admin", "maintainer"}),
+    ("list-commands", "GET", "/v1/stations/e-park/commands", None, {"admin", "maintainer"}),
 ]
 
 

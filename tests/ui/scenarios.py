@@ -471,6 +471,46 @@ class Scenario:
             self.check("wiped", (app.visit.my_regs, app.services.session.identified))
         finally:
             fixture.stop()
+    def remote_commands(self):  # noqa: ANN201
+        """County staff send a screenshot and a test print while a seeker's card is on the
+        kiosk: both wait; the card is taken, the visit ends, the attract screen is captured and
+        the test page printed; results reach the embedded central API."""
+        import threading
+
+        import httpx
+
+        app, demo = self.app, self.app.services.demo
+        yield from wait_until(lambda: app.sm.current == "attract" and app.services.commands is not None)
+        station = app.services.settings.station.id
+        maint = next(s for s in demo.central_seed["staff"] if s["role"] == "maintainer"
+                     and s["county"] == next(x for x in demo.central_seed["stations"] if x["id"] == station)["county"])
+        staff = httpx.Client(base_url=demo.central_url, headers={"Authorization": f"Bearer {maint['token']}"})
+        demo.reader_sim.place(demo.cards["resident"])
+        yield from wait_until(lambda: app.sm.current == "jobs" and app.greeting != "")
+        shot = staff.post(f"/v1/stations/{station}/commands", json={"kind": "screenshot"}).json()
+        test = staff.post(f"/v1/stations/{station}/commands", json={"kind": "test_print"}).json()
+        printed_before = len(demo.printer_sim.printed)
+        threading.Thread(target=app.services.sync.send_heartbeat, daemon=True).start()  # as every minute
+
+        def states() -> dict[str, str]:
+            rows = {c["id"]: c for c in staff.get(f"/v1/stations/{station}/commands").json()}
+            return {"shot": rows[shot["id"]]["state"], "test": rows[test["id"]]["state"]}
+
+        yield from wait_until(lambda: len(app.services.commands.store.queued()) == 2)
+        yield 3  # the runner tried both (each second) and both wait
+        self.check("while_card", {**states(), "screen": app.sm.current, "queued": len(app.services.commands.store.queued()),
+                                  "printed": len(demo.printer_sim.printed) - printed_before})
+        demo.reader_sim.remove()
+        yield from wait_until(lambda: app.sm.current == "attract")
+        yield from wait_until(lambda: states() == {"shot": "done", "test": "done"}, timeout=60)
+        rows = {c["id"]: c for c in staff.get(f"/v1/stations/{station}/commands").json()}
+        self.check("after", {"shot": rows[shot["id"]]["result_detail"], "test": rows[test["id"]]["result_detail"],
+                             "printed": len(demo.printer_sim.printed) - printed_before})
+        png = staff.get(f"/v1/stations/{station}/commands/{shot['id']}/attachment")
+        (self.out / "remote-screenshot.png").write_bytes(png.content)
+        self.check("png", {"type": png.headers["content-type"], "magic": png.content[:8].hex(),
+                           "size": list(__import__("struct").unpack(">II", png.content[16:24]))})
+        staff.close()
 
     def maintenance_pin(self):  # noqa: ANN201
         """Holding the station name opens PIN entry only once the county has set a PIN; a wrong
