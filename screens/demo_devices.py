@@ -35,6 +35,7 @@ class DemoDevices:
         self.network = None  # kiosk.netsim.FaultProxy between the kiosk and the central API
         self._stop_central: Callable[[], None] | None = None
         self.central_database_url = ""
+        self.central_seed: dict = {}  # what seed-demo printed (tokens): tests act as county staff
 
     def start_central(self) -> tuple[str, str, str]:
         """Start the reference central API seeded with the demo data, behind a simulated network
@@ -46,6 +47,7 @@ class DemoDevices:
         # Named, so tests can run central's periodic jobs (alerts) on the demo's database.
         self.central_database_url = f"sqlite:///{tmp}/central.db"
         base_url, seed, stop = start_seeded_server(self.central_database_url)
+        self.central_seed = seed
 
         def stop_and_clean() -> None:
             stop()
