@@ -1,0 +1,63 @@
+"""Issue 12 end to end on both databases: the kiosk's own ApiClient and Outbox look a seeker's
+registrations up and withdraw one at the reference server, on SQLite and PostgreSQL, through
+a link that loses the first answer (the resend is answered the same, one erasure)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from central_helpers import application, id_number
+
+from kiosk.api import ApiClient, ApiOffline
+from kiosk.netsim import FaultProxy
+from kiosk.outbox import Outbox
+from kiosk.settings import from_dict
+from tests.sync.sync_helpers import erasures, withdraw_requests
+
+STATION = "e-park"
+
+
+@pytest.fixture
+def link(server) -> Iterator[FaultProxy]:  # noqa: ANN001
+    host, port = server.base_url.removeprefix("http://").split(":")
+    proxy = FaultProxy((host, int(port)))
+    yield proxy
+    proxy.stop()
+
+
+def _apply(server, job: str, number: str) -> str:  # noqa: ANN001
+    r = server.client.post("/v1/applications", json=application(STATION, job_id=job, id_number=number),
+                           headers={**server.as_(server.stations[STATION]["token"]),
+                                    "Idempotency-Key": str(uuid.uuid4())})
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def test_kiosk_looks_up_and_withdraws_exactly_once(server, link: FaultProxy, tmp_path: Path) -> None:  # noqa: ANN001
+    number = id_number(777)
+    older, newer = _apply(server, "e-003", number), _apply(server, "e-004", number)
+    staff = server.as_(server.by_user["east-operator"]["token"])
+    r = server.client.post(f"/v1/applications/{older}/outcome", json={"status": "contacted"}, headers=staff)
+    assert r.status_code == 200, r.text
+    api = ApiClient(from_dict({"api": {"base_url": link.url, "token": server.stations[STATION]["token"],
+                                       "connect_timeout_s": 2.0, "read_timeout_s": 5.0}}).api, retries=0)
+    rows = api.my_applications(number, station_id=STATION)
+    assert [(r["id"], r["status"], r["job_open"]) for r in rows] == [(newer, "new", True), (older, "contacted", True)]
+
+    outbox = Outbox(tmp_path / "data", tmp_path / "keys" / "outbox.key")
+    key = outbox.withdraw(app_id=older, station_id=STATION, id_number=number).idempotency_key
+    link.set("cut")  # central erases, the kiosk never hears it
+    with pytest.raises(ApiOffline):
+        outbox.flush(api)
+    link.set("pass")
+    assert outbox.flush(api) == (1, 0) and outbox.withdrawal_status(older) == "withdrawn"
+    assert [r.idempotency_key for r in withdraw_requests(link)] == [key, key]
+    assert erasures(server.database_url).get(older) == 1
+    assert [r["id"] for r in api.my_applications(number, station_id=STATION)] == [newer]
+    inbox = server.client.get("/v1/counties/east/applications", params={"status": "withdrawn"}, headers=staff)
+    mine = [a for a in inbox.json()["applications"] if a["id"] == older]
+    assert [(a["erased"], a["seeker"]) for a in mine] == [(True, None)]
+
