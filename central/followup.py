@@ -288,12 +288,23 @@ def my_applications(session: Session, cipher: DataCipher, county: str, id_number
 def withdraw(session: Session, cipher: DataCipher, app_id: str, county: str, id_number: str,
              station_id: str) -> dict[str, str]:
     """The seeker withdraws at a kiosk of the county: erased at once. A repeat (or a row
-    already withdrawn) answers the same; an ID number that does not match is NotFound."""
+    already withdrawn or erased) answers the same; an ID number that does not match is
+    NotFound. A hired / not hired application keeps its outcome (counts, as the retention
+    purge keeps it); its personal data goes now all the same."""
     app = get(session, app_id, county)
-    if app.status != "withdrawn":
-        if not app.seeker_hash or not hmac.compare_digest(app.seeker_hash, cipher.seeker_hash(id_number)):
-            raise NotFound("no such application in your county")
-        set_outcome(session, app, "withdrawn", "", f"station:{station_id}")
+    if app.status == "withdrawn" or app.erased_at is not None:
+        return {"id": app.id, "status": "withdrawn"}
+    if not app.seeker_hash or not hmac.compare_digest(app.seeker_hash, cipher.seeker_hash(id_number)):
+        raise NotFound("no such application in your county")
+    by = f"station:{station_id}"
+    if app.status in FINAL:
+        at = now()
+        app.withdrawn = True
+        session.add(ApplicationEvent(application_id=app.id, at=at, by=by, status="withdrawn", note=""))
+        session.flush()
+        erase(session, [app.id], at)
+    else:
+        set_outcome(session, app, "withdrawn", "", by)
     return {"id": app.id, "status": "withdrawn"}
 
 

@@ -61,3 +61,27 @@ def test_kiosk_looks_up_and_withdraws_exactly_once(server, link: FaultProxy, tmp
     mine = [a for a in inbox.json()["applications"] if a["id"] == older]
     assert [(a["erased"], a["seeker"]) for a in mine] == [(True, None)]
 
+
+@pytest.mark.parametrize("outcome", [("contacted", "hired"), ("no_answer", "not_hired")])
+def test_a_finished_application_is_withdrawn_too(server, outcome: tuple[str, str]) -> None:  # noqa: ANN001
+    """The kiosk lists hired / not hired registrations and offers to withdraw them (CONTRACTS:
+    withdraw erases at once, 200). Central answered 409 "cannot go from hired to withdrawn",
+    so the seeker read "Withdrawn" while their details stayed. Now the personal data goes at
+    once and the outcome stays (as the retention purge keeps it: counts survive)."""
+    number = id_number(780 + len(outcome[1]))
+    app = _apply(server, "e-005" if outcome[1] == "hired" else "e-006", number)
+    staff = server.as_(server.by_user["east-operator"]["token"])
+    for status in outcome:
+        assert server.client.post(f"/v1/applications/{app}/outcome", json={"status": status},
+                                  headers=staff).status_code == 200
+    api = ApiClient(from_dict({"api": {"base_url": server.base_url, "token": server.stations[STATION]["token"]}}).api,
+                    retries=0)
+    assert app in [r["id"] for r in api.my_applications(number, station_id=STATION)]
+    assert api.withdraw_application(app, number, str(uuid.uuid4()), station_id=STATION) == {
+        "id": app, "status": "withdrawn"}
+    assert api.withdraw_application(app, number, str(uuid.uuid4()), station_id=STATION)["status"] == "withdrawn"
+    assert api.my_applications(number, station_id=STATION) == []
+    inbox = server.client.get("/v1/counties/east/applications", params={"status": outcome[1], "limit": 200},
+                              headers=staff).json()["applications"]
+    assert [(a["status"], a["erased"], a["seeker"]) for a in inbox if a["id"] == app] == [(outcome[1], True, None)]
+    assert erasures(server.database_url).get(app) == 1

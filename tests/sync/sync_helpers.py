@@ -135,8 +135,8 @@ def apply_at(central: Central, id_number: str, job_id: str, station: dict[str, A
 
 def erasures(database_url: str) -> dict[str, int]:
     """Withdrawals that took effect at central, per application id: the 'withdrawn' events in
-    its history. Checks each such row really is erased (status withdrawn, erased_at set, the
-    ciphertext gone)."""
+    its history. Checks each such row really is erased (status withdrawn, or a hired / not hired
+    outcome kept; erased_at set; the ciphertext gone)."""
     engine = db.make_engine(database_url)
     try:
         with engine.connect() as conn:
@@ -148,7 +148,7 @@ def erasures(database_url: str) -> dict[str, int]:
     finally:
         engine.dispose()
     for app_id, status, erased_at, seeker_enc in rows:
-        assert status == "withdrawn" and erased_at is not None and not seeker_enc, app_id
+        assert status in ("withdrawn", "hired", "not_hired") and erased_at is not None and not seeker_enc, app_id
     return {k: int(v) for k, v in counted.items()}
 
 
