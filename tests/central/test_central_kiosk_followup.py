@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from central_helpers import application, id_number
 
@@ -85,3 +86,62 @@ def test_a_finished_application_is_withdrawn_too(server, outcome: tuple[str, str
                               headers=staff).json()["applications"]
     assert [(a["status"], a["erased"], a["seeker"]) for a in inbox if a["id"] == app] == [(outcome[1], True, None)]
     assert erasures(server.database_url).get(app) == 1
+
+
+def test_concurrent_resends_erase_once(server) -> None:  # noqa: ANN001
+    """A kiosk whose read timed out resends while the first request still runs: eight
+    withdrawals of one application at the same moment make one erasure, and the county's
+    counts move by one."""
+    import threading
+
+    number = id_number(790)
+    app = _apply(server, "e-007", number)
+    staff = server.as_(server.by_user["east-operator"]["token"])
+    before = server.client.get("/v1/counties/east/applications", headers=staff).json()["counts"]
+    token = server.stations[STATION]["token"]
+    start, answers = threading.Barrier(8), []
+
+    def send() -> None:
+        api = ApiClient(from_dict({"api": {"base_url": server.base_url, "token": token,
+                                           "read_timeout_s": 30.0}}).api, retries=0)
+        start.wait()
+        try:
+            answers.append(api.withdraw_application(app, number, str(uuid.uuid4()), station_id=STATION)["status"])
+        except Exception as exc:  # noqa: BLE001 - the answer is what the test checks
+            answers.append(repr(exc))
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert answers == ["withdrawn"] * 8
+    assert erasures(server.database_url).get(app) == 1
+    after = server.client.get("/v1/counties/east/applications", headers=staff).json()["counts"]
+    assert (after["new"], after["withdrawn"]) == (before["new"] - 1, before["withdrawn"] + 1)
+
+
+def test_concurrent_outcomes_count_once(server) -> None:  # noqa: ANN001
+    """Two operators (or a double click) record "no answer" at the same moment: one takes
+    effect (one more attempt, one event), the others are told it changed meanwhile (409)."""
+    import threading
+
+    app = _apply(server, "e-008", id_number(791))
+    staff = server.as_(server.by_user["east-operator"]["token"])
+    start, codes = threading.Barrier(6), []
+
+    def send() -> None:
+        with httpx.Client(base_url=server.base_url, timeout=30) as c:
+            start.wait()
+            codes.append(c.post(f"/v1/applications/{app}/outcome", json={"status": "no_answer"},
+                                headers=staff).status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(codes) == [200] + [409] * 5
+    inbox = server.client.get("/v1/counties/east/applications", params={"status": "no_answer", "limit": 200},
+                              headers=staff).json()["applications"]
+    assert [a["attempts"] for a in inbox if a["id"] == app] == [1]
