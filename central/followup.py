@@ -234,6 +234,8 @@ def set_outcome(session: Session, app: Application, status: str, note: str, by: 
     else:
         if status not in NEXT[app.status]:
             raise Conflict(f"cannot go from {app.status} to {status}")
+        if not _claim(session, app):
+            raise Conflict(f"the application changed meanwhile; it is {app.status}")
         if status == "no_answer":
             app.attempts += 1
         if status != app.status:
@@ -247,6 +249,21 @@ def set_outcome(session: Session, app: Application, status: str, note: str, by: 
     if status == "withdrawn":
         erase(session, [app.id], at)
     return app
+
+
+def _claim(session: Session, app: Application, unerased: bool = False) -> bool:
+    """Locks the application's row if it is still as `app` was read (status, attempts; not
+    erased if `unerased`), else reloads `app` and returns False. Reads run outside the write
+    transaction (SQLite) or under READ COMMITTED (PostgreSQL), so without this a kiosk's
+    resend racing its first request, or a second click, took effect and was counted twice."""
+    where = [Application.id == app.id, Application.status == app.status, Application.attempts == app.attempts]
+    if unerased:
+        where.append(Application.erased_at.is_(None))
+    got = session.execute(update(Application).where(*where).values(status=Application.status),
+                          execution_options={"synchronize_session": False}).rowcount
+    if got != 1:
+        session.refresh(app)
+    return got == 1
 
 
 # -- erasing --------------------------------------------------------------------------------------
@@ -288,12 +305,33 @@ def my_applications(session: Session, cipher: DataCipher, county: str, id_number
 def withdraw(session: Session, cipher: DataCipher, app_id: str, county: str, id_number: str,
              station_id: str) -> dict[str, str]:
     """The seeker withdraws at a kiosk of the county: erased at once. A repeat (or a row
-    already withdrawn) answers the same; an ID number that does not match is NotFound."""
+    already withdrawn or erased) answers the same; an ID number that does not match is
+    NotFound. A hired / not hired application keeps its outcome (counts, as the retention
+    purge keeps it); its personal data goes now all the same."""
     app = get(session, app_id, county)
-    if app.status != "withdrawn":
-        if not app.seeker_hash or not hmac.compare_digest(app.seeker_hash, cipher.seeker_hash(id_number)):
-            raise NotFound("no such application in your county")
-        set_outcome(session, app, "withdrawn", "", f"station:{station_id}")
+    if app.status == "withdrawn" or app.erased_at is not None:
+        return {"id": app.id, "status": "withdrawn"}
+    if not app.seeker_hash or not hmac.compare_digest(app.seeker_hash, cipher.seeker_hash(id_number)):
+        raise NotFound("no such application in your county")
+    by = f"station:{station_id}"
+    for _ in range(3):  # staff may move the row meanwhile (contacted…): withdraw from there
+        if app.status == "withdrawn" or app.erased_at is not None:
+            break  # a concurrent resend did it
+        if app.status not in FINAL:
+            try:
+                set_outcome(session, app, "withdrawn", "", by)
+                break
+            except Conflict:
+                continue
+        if _claim(session, app, unerased=True):
+            at = now()
+            app.withdrawn = True
+            session.add(ApplicationEvent(application_id=app.id, at=at, by=by, status="withdrawn", note=""))
+            session.flush()
+            erase(session, [app.id], at)
+            break
+    else:
+        raise Conflict("the application keeps changing; try again")
     return {"id": app.id, "status": "withdrawn"}
 
 

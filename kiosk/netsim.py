@@ -10,6 +10,8 @@ Modes (switchable at any time, also for open connections):
   cut        forward the request, then drop the server's answer and close (the server did
              the work; the client never learns it)
 The upstream can be repointed (a restarted server on a new port) and open connections cut.
+`requests` records every HTTP request whose head was passed on to the server (method, path,
+Idempotency-Key; never bodies or tokens), so tests can count what reached it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,14 @@ import socket
 import struct
 import threading
 import time
+from collections import deque
+from typing import NamedTuple
+
+
+class Request(NamedTuple):
+    method: str
+    path: str
+    idempotency_key: str
 
 
 class FaultProxy:
@@ -28,6 +38,8 @@ class FaultProxy:
         self.connections = 0
         self.bytes_up = 0
         self.bytes_down = 0
+        # The most recent requests that reached the server (bounded: the demo runs for days).
+        self.requests: deque[Request] = deque(maxlen=100_000)
         self._lock = threading.Lock()
         self._open: set[socket.socket] = set()
         self._listener = socket.create_server(("127.0.0.1", 0))
@@ -92,7 +104,8 @@ class FaultProxy:
             return
         upstream.settimeout(None)
         self._track(upstream, True)
-        threading.Thread(target=self._pump, args=(client, upstream, True), daemon=True).start()
+        heads = _Heads(self.requests)
+        threading.Thread(target=self._pump, args=(client, upstream, True, heads), daemon=True).start()
         self._pump(upstream, client, False)
 
     def _swallow(self, client: socket.socket) -> None:
@@ -104,7 +117,7 @@ class FaultProxy:
         self._track(client, False)
         client.close()
 
-    def _pump(self, src: socket.socket, dst: socket.socket, up: bool) -> None:
+    def _pump(self, src: socket.socket, dst: socket.socket, up: bool, heads: _Heads | None = None) -> None:
         try:
             while True:
                 data = src.recv(65536)
@@ -120,6 +133,8 @@ class FaultProxy:
                 dst.sendall(data)
                 if up:
                     self.bytes_up += len(data)
+                    if heads is not None:
+                        heads.feed(data)
                 else:
                     self.bytes_down += len(data)
         except OSError:
@@ -127,6 +142,31 @@ class FaultProxy:
         for s in (src, dst):
             self._track(s, False)
             _abort(s) if (not up and self.mode == "cut") else _close(s)
+
+
+class _Heads:
+    """Finds the request heads in one connection's client->server bytes (HTTP/1.1 with
+    Content-Length bodies, as the kiosk sends) and records each one once it is passed on."""
+
+    def __init__(self, into: deque[Request]) -> None:
+        self.into, self.buf, self.body_left = into, b"", 0
+
+    def feed(self, data: bytes) -> None:
+        self.buf += data
+        while self.buf:
+            if self.body_left:
+                skip = min(self.body_left, len(self.buf))
+                self.buf, self.body_left = self.buf[skip:], self.body_left - skip
+                continue
+            end = self.buf.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head, self.buf = self.buf[:end].decode("latin-1"), self.buf[end + 4:]
+            first, *lines = head.split("\r\n")
+            method, target = (first.split(" ") + [""])[:2]
+            fields = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}
+            self.body_left = int(fields.get("content-length") or 0)
+            self.into.append(Request(method, target.split("?", 1)[0], fields.get("idempotency-key", "")))
 
 
 def _abort(s: socket.socket) -> None:

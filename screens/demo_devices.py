@@ -35,6 +35,8 @@ class DemoDevices:
         self.network = None  # kiosk.netsim.FaultProxy between the kiosk and the central API
         self._stop_central: Callable[[], None] | None = None
         self.central_database_url = ""
+        self.central_url = ""  # the embedded central as staff reach it (not through self.network)
+        self.central_seed: dict = {}  # what seed-demo printed (tokens): tests act as county staff
 
     def start_central(self) -> tuple[str, str, str]:
         """Start the reference central API seeded with the demo data, behind a simulated network

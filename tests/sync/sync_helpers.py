@@ -6,18 +6,22 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import func, select
 from stdnum.cn import ric
 
 from central import db
 from central.app import create_app
+from central.models import Application, ApplicationEvent
 from central.security import new_data_key
 from central.services import RATE_ENV
 from central.testing import start_seeded_server, start_server
+from kiosk.netsim import FaultProxy, Request
 from kiosk.outbox import Outbox
 from kiosk.settings import Settings, from_dict
 
@@ -114,3 +118,40 @@ def make_outbox(data_dir: Path) -> Outbox:
 def editable(job: dict[str, Any]) -> dict[str, Any]:
     """A job as returned by GET, reduced to what PUT /v1/jobs/{id} accepts."""
     return {k: v for k, v in job.items() if k not in ("id", "county", "status", "updated_at")}
+
+
+def apply_at(central: Central, id_number: str, job_id: str, station: dict[str, Any] | None = None,
+             name: str = "测试", phone: str = "13900000000") -> str:
+    """Registers a (fictional) seeker for a job as a station does; returns central's application id."""
+    station = station or central.station
+    body = {"job_id": job_id, "station_id": station["id"],
+            "seeker": {"id_number": id_number, "name": name, "phone": phone},
+            "consent": {"version": "v1", "at": dt.datetime.now(dt.UTC).isoformat()}}
+    with central.client(station["token"]) as c:
+        r = c.post("/v1/applications", json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def erasures(database_url: str) -> dict[str, int]:
+    """Withdrawals that took effect at central, per application id: the 'withdrawn' events in
+    its history. Checks each such row really is erased (status withdrawn, or a hired / not hired
+    outcome kept; erased_at set; the ciphertext gone)."""
+    engine = db.make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            counted = dict(conn.execute(
+                select(ApplicationEvent.application_id, func.count())
+                .where(ApplicationEvent.status == "withdrawn").group_by(ApplicationEvent.application_id)).all())
+            rows = conn.execute(select(Application.id, Application.status, Application.erased_at,
+                                       Application.seeker_enc).where(Application.id.in_(counted))).all()
+    finally:
+        engine.dispose()
+    for app_id, status, erased_at, seeker_enc in rows:
+        assert status in ("withdrawn", "hired", "not_hired") and erased_at is not None and not seeker_enc, app_id
+    return {k: int(v) for k, v in counted.items()}
+
+
+def withdraw_requests(proxy: FaultProxy) -> list[Request]:
+    """The withdraw requests that reached the server through this proxy."""
+    return [r for r in proxy.requests if r.method == "POST" and r.path.endswith("/withdraw")]

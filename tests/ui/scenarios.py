@@ -410,67 +410,76 @@ class Scenario:
 
     def my_registrations(self):  # noqa: ANN201
         """Lay the card -> My registrations (jobs screen button) -> Withdraw -> Yes: the
-        withdrawal goes through the outbox and the real sync worker and reaches the server once.
-        SWITCH AT MERGE: the two issue-12 endpoints come from tests/issue12_contract_fixture.py,
-        put in front of the demo's embedded reference server (everything else is forwarded)."""
-        from urllib.parse import urlsplit
+        withdrawal goes through the outbox and the real sync worker to the demo's embedded
+        reference server, which erases it once. The card's two registrations are made for real
+        (as the station, through the API); the county closes the older one's job."""
+        import uuid
 
-        from kiosk.api import ApiClient
-        from tests.issue12_contract_fixture import ContractFixture
+        import httpx
+
+        from tests.sync.sync_helpers import erasures, withdraw_requests
 
         app, demo = self.app, self.app.services.demo
         yield from wait_until(lambda: app.sm.current == "attract" and app.services.sync is not None)
         sync, outbox = app.services.sync, app.services.outbox
         live = sync.settings
-        up = urlsplit(sync.api.base_url)
-        fixture = ContractFixture({live.station.id: (live.api.resolved_token(), "demo")},
-                                  upstream=(up.hostname, up.port))
-        try:
-            sync.api = ApiClient(live.api.model_copy(update={"base_url": fixture.url}))
-            demo.reader_sim.place(demo.cards["resident"])
-            yield from wait_until(lambda: app.sm.current == "jobs" and app.screen("jobs").ids.rv.data)
-            number = app.services.session.identity.id_number  # the fixture's rows belong to this card
-            fixture.add("a1", number, "demo", job_title="仓库搬运工（日结）", created_at="2026-11-28T09:00:00+08:00")
-            fixture.add("a2", number, "demo", job_title="餐厅帮厨", created_at="2026-11-27T09:00:00+08:00",
-                        job_open=False)
-            yield 2
-            button = app.screen("jobs").ids.my_registrations
-            self.check("button_shown", bool(button.shown and button.height > 0))
-            self.shot("jobs-with-my-registrations")
-            tap(button)
-            yield from wait_until(lambda: app.sm.current == "my_registrations"
-                                  and app.visit.my_regs_state == "ready", timeout=20)
-            yield 2
-            self.shot("my-registrations")
-            self.check("statuses", [r.ids.status.text for r in reversed(self.screen().ids.rows.children)])
-            tap(self._reg_buttons("a1")[0])  # Withdraw
-            yield 2
-            self.check("confirm_buttons", [b.text for b in self._reg_buttons("a1")])
-            self.shot("my-registrations-confirm")
-            tap(self._reg_buttons("a1")[0])  # Yes, withdraw
-            yield from wait_until(lambda: fixture.erasures.get("a1") == 1 and outbox.pending() == 0, timeout=30)
-            yield 2
-            self.shot("my-registrations-withdrawn")
-            self.check("notice", app.notice)
-            self.check("after", [r.ids.status.text for r in reversed(self.screen().ids.rows.children)])
-            # Back and in again: central no longer lists it; nothing was sent twice.
-            tap(app.root.ids.back_button)
-            yield 2
-            tap(app.screen("jobs").ids.my_registrations)
-            yield from wait_until(lambda: app.sm.current == "my_registrations"
-                                  and app.visit.my_regs_state == "ready", timeout=20)
-            yield 2
-            self.check("listed_again", [r.app_id for r in app.visit.my_regs])
-            sync.wake()
-            yield 3
-            self.check("erasures", dict(fixture.erasures))
-            self.check("withdraw_requests", fixture.withdraw_requests)
-            self.check("withdrawal_status", outbox.withdrawal_status("a1"))
-            demo.reader_sim.remove()
-            yield from wait_until(lambda: app.sm.current == "attract", timeout=10)
-            self.check("wiped", (app.visit.my_regs, app.services.session.identified))
-        finally:
-            fixture.stop()
+        station = next(s for s in demo.central_seed["stations"] if s["id"] == live.station.id)
+        admin = next(s for s in demo.central_seed["staff"]
+                     if s["county"] == station["county"] and s["role"] == "admin")
+        demo.reader_sim.place(demo.cards["resident"])
+        yield from wait_until(lambda: app.sm.current == "jobs" and app.screen("jobs").ids.rv.data)
+        number = app.services.session.identity.id_number
+        names: dict[str, str] = {}
+        with httpx.Client(base_url=sync.api.base_url, timeout=30) as central:
+            for name, job in (("a2", "qh-0002"), ("a1", "qh-0001")):  # a1 is the newer
+                r = central.post("/v1/applications", headers={
+                    "Authorization": f"Bearer {live.api.resolved_token()}", "Idempotency-Key": str(uuid.uuid4())},
+                    json={"job_id": job, "station_id": station["id"],
+                          "seeker": {"id_number": number, "name": "李小梅", "phone": "13900000001"},
+                          "consent": {"version": "v1", "at": "2026-11-28T09:00:00+08:00"}})
+                assert r.status_code == 201, r.text
+                names[r.json()["id"]] = name
+            r = central.post("/v1/jobs/qh-0002/close", headers={"Authorization": f"Bearer {admin['token']}"})
+            assert r.status_code == 200, r.text
+        a1 = next(k for k, v in names.items() if v == "a1")
+        yield 2
+        button = app.screen("jobs").ids.my_registrations
+        self.check("button_shown", bool(button.shown and button.height > 0))
+        self.shot("jobs-with-my-registrations")
+        tap(button)
+        yield from wait_until(lambda: app.sm.current == "my_registrations"
+                              and app.visit.my_regs_state == "ready", timeout=20)
+        yield 2
+        self.shot("my-registrations")
+        self.check("statuses", [r.ids.status.text for r in reversed(self.screen().ids.rows.children)])
+        tap(self._reg_buttons(a1)[0])  # Withdraw
+        yield 2
+        self.check("confirm_buttons", [b.text for b in self._reg_buttons(a1)])
+        self.shot("my-registrations-confirm")
+        tap(self._reg_buttons(a1)[0])  # Yes, withdraw
+        url = demo.central_database_url
+        yield from wait_until(lambda: erasures(url).get(a1) == 1 and outbox.pending() == 0, timeout=30)
+        yield 2
+        self.shot("my-registrations-withdrawn")
+        self.check("notice", app.notice)
+        self.check("after", [r.ids.status.text for r in reversed(self.screen().ids.rows.children)])
+        # Back and in again: central no longer lists it; nothing was sent twice.
+        tap(app.root.ids.back_button)
+        yield 2
+        tap(app.screen("jobs").ids.my_registrations)
+        yield from wait_until(lambda: app.sm.current == "my_registrations"
+                              and app.visit.my_regs_state == "ready", timeout=20)
+        yield 2
+        self.check("listed_again", [names.get(r.app_id, r.app_id) for r in app.visit.my_regs])
+        sync.wake()
+        yield 3
+        self.check("erasures", {names.get(k, k): n for k, n in erasures(url).items()})
+        self.check("withdraw_requests", len(withdraw_requests(demo.network)))
+        self.check("withdrawal_status", outbox.withdrawal_status(a1))
+        demo.reader_sim.remove()
+        yield from wait_until(lambda: app.sm.current == "attract", timeout=10)
+        self.check("wiped", (app.visit.my_regs, app.services.session.identified))
+
     def remote_commands(self):  # noqa: ANN201
         """County staff send a screenshot and a test print while a seeker's card is on the
         kiosk: both wait; the card is taken, the visit ends, the attract screen is captured and

@@ -142,8 +142,8 @@ def test_maintainer_pin_opens_maintenance(scenario) -> None:
 
 
 def test_my_registrations_withdraw_reaches_the_server_once(scenario) -> None:
-    """Issue 12. SWITCH AT MERGE: the scenario's two endpoints come from
-    tests/issue12_contract_fixture.py (in front of the embedded reference server)."""
+    """Issue 12, against the demo's embedded reference server: erasures counted in its
+    database, withdraw requests at the demo's network link (FaultProxy)."""
     r = scenario("my_registrations")
     c = r["checks"]
     assert c["button_shown"]

@@ -1,13 +1,12 @@
 """Issue 12 in the visit: My registrations (look-up, statuses, job filled, offline), the
 withdrawal through the outbox, the call-back promise on the done screen and the receipt.
-
-SWITCH AT MERGE: the look-up and the withdrawal go over real HTTP to
-tests/issue12_contract_fixture.py (a test fixture speaking CONTRACTS.md); the lead points
-`fixture` at the reference server (sync_helpers.Central) once central's endpoints are merged.
+The look-up and the withdrawal go over real HTTP to the reference server (sync_helpers.Central);
+statuses are set by staff through the outcome API, jobs closed through /v1/jobs/{id}/close.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import socket
 from collections.abc import Iterator
@@ -17,32 +16,32 @@ import pytest
 from visit_helpers import STATION, World, make_world
 
 from kiosk.api import ApiClient
+from kiosk.formatting import short_date
 from kiosk.privacy import mask_text
 from kiosk.remote_config import AppliedConfig
 from kiosk.settings import from_dict
 from kiosk.store import Store
 from kiosk.visit import registrations as regs
-from tests.issue12_contract_fixture import ContractFixture
-
-TOKEN, COUNTY = "tok-qh-park", "341100"
+from tests.sync.sync_helpers import Central, apply_at, erasures
 
 
 @pytest.fixture
-def fixture() -> Iterator[ContractFixture]:
-    f = ContractFixture({STATION: (TOKEN, COUNTY)})
-    yield f
-    f.stop()
+def central(tmp_path: Path) -> Iterator[Central]:
+    c = Central(tmp_path / "central")
+    assert c.station["id"] == STATION
+    yield c
+    c.stop()
 
 
-def _api(base_url: str) -> ApiClient:
-    return ApiClient(from_dict({"api": {"base_url": base_url, "token": TOKEN, "connect_timeout_s": 1.0,
-                                        "read_timeout_s": 2.0}}).api, retries=0)
+def _api(central: Central, base_url: str | None = None) -> ApiClient:
+    return ApiClient(from_dict({"api": {"base_url": base_url or central.base_url, "token": central.station["token"],
+                                        "connect_timeout_s": 1.0, "read_timeout_s": 2.0}}).api, retries=0)
 
 
 @pytest.fixture
-def w(demo_store: Store, tmp_path: Path, fixture: ContractFixture, caplog: pytest.LogCaptureFixture) -> Iterator[World]:
+def w(demo_store: Store, tmp_path: Path, central: Central, caplog: pytest.LogCaptureFixture) -> Iterator[World]:
     caplog.set_level(logging.DEBUG, logger="kiosk")
-    world = make_world(demo_store, tmp_path, registrations=_api(fixture.url))
+    world = make_world(demo_store, tmp_path, registrations=_api(central))
     yield world
     for record in caplog.records:  # nothing ID- or phone-shaped in any log line
         assert mask_text(record.getMessage()) == record.getMessage(), record.getMessage()
@@ -54,15 +53,20 @@ def _identified(w: World) -> str:
     return w.cards["resident"].id_number
 
 
-def _seed(fixture: ContractFixture, number: str) -> None:
-    fixture.add("a-new", number, COUNTY, job_title="仓库搬运", created_at="2026-11-22T09:00:00+08:00")
-    fixture.add("a-called", number, COUNTY, job_title="商场保洁", created_at="2026-11-21T09:00:00+08:00",
-                status="contacted")
-    fixture.add("a-filled", number, COUNTY, job_title="餐厅帮厨", created_at="2026-11-20T09:00:00+08:00",
-                job_open=False)
-    fixture.add("a-hired", number, COUNTY, job_title="快递分拣", created_at="2026-11-19T09:00:00+08:00",
-                status="hired", job_open=False)
-    fixture.add("a-other-county", number, "999999", job_title="别县的工作")
+def _seed(central: Central, number: str) -> dict[str, str]:
+    """Four registrations of this person in the county, oldest first (so newest first is the
+    reverse), one in another county; staff call and hire, the county closes two jobs."""
+    ids = {name: apply_at(central, number, job) for name, job in (
+        ("hired", "qh-0005"), ("filled", "qh-0003"), ("called", "qh-0002"), ("new", "qh-0001"))}
+    far = next(s for s in central.seed["stations"] if s["county"] != central.station["county"])
+    apply_at(central, number, "lt-0001", station=far)  # another county's: never shown here
+    with central.staff_client() as staff:
+        for name, status in (("called", "contacted"), ("hired", "contacted"), ("hired", "hired")):
+            r = staff.post(f"/v1/applications/{ids[name]}/outcome", json={"status": status})
+            assert r.status_code == 200, r.text
+        for job in ("qh-0003", "qh-0005"):
+            assert staff.post(f"/v1/jobs/{job}/close").status_code == 200
+    return ids
 
 
 def _open(w: World) -> None:
@@ -77,16 +81,21 @@ def test_needs_the_card(w: World) -> None:
     assert step.screen == "home" and step.notice == regs.NEED_CARD
 
 
-def test_lists_this_countys_registrations_with_words_for_each_status(w: World, fixture: ContractFixture) -> None:
-    _seed(fixture, _identified(w))
+def test_lists_this_countys_registrations_with_words_for_each_status(w: World, central: Central) -> None:
+    ids = _seed(central, _identified(w))
+    with central.staff_client() as staff:
+        titles = [staff.get(f"/v1/jobs/{j}").json()["title"] for j in ("qh-0001", "qh-0002", "qh-0003", "qh-0005")]
     _open(w)
     v = w.visit
     assert v.my_regs_state == "ready"
-    shown = [(r.job_title, r.status_msgid, r.date_text("zh"), r.date_text("en")) for r in v.my_regs]
-    assert shown == [("仓库搬运", "Received", "11月22日", "22 Nov"),
-                     ("商场保洁", "Contacted", "11月21日", "21 Nov"),
-                     ("餐厅帮厨", "Job filled or ended", "11月20日", "20 Nov"),  # filled before the call
-                     ("快递分拣", "Hired", "11月19日", "19 Nov")]  # hired stays hired when the job closes
+    assert [r.app_id for r in v.my_regs] == [ids["new"], ids["called"], ids["filled"], ids["hired"]]
+    shown = [(r.job_title, r.status_msgid) for r in v.my_regs]
+    assert shown == [(titles[0], "Received"), (titles[1], "Contacted"),
+                     (titles[2], "Job filled or ended"),  # filled before the call
+                     (titles[3], "Hired")]  # hired stays hired when the job closes
+    today = dt.datetime.now(dt.UTC).astimezone().date()  # central stamps now; the kiosk shows its local day
+    for r in v.my_regs:
+        assert r.date_text("zh") == short_date(today, "zh") and r.date_text("en") == short_date(today, "en")
     from kiosk.i18n import tr
 
     assert [tr(r.status_msgid, "zh") for r in v.my_regs] == ["已收到", "已联系", "招满了/已结束", "已录用"]
@@ -113,7 +122,8 @@ def test_offline_says_so(demo_store: Store, tmp_path: Path) -> None:
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    world = make_world(demo_store, tmp_path, registrations=_api(f"http://127.0.0.1:{port}"))
+    world = make_world(demo_store, tmp_path, registrations=ApiClient(from_dict(
+        {"api": {"base_url": f"http://127.0.0.1:{port}", "token": "t", "connect_timeout_s": 1.0}}).api, retries=0))
     _identified(world)
     _open(world)
     assert world.visit.my_regs_state == "offline" and world.visit.my_regs_message == regs.OFFLINE
@@ -124,58 +134,62 @@ def test_offline_says_so(demo_store: Store, tmp_path: Path) -> None:
 
 
 def test_a_refusing_server_is_an_error_not_a_closed_job(demo_store: Store, tmp_path: Path,
-                                                      fixture: ContractFixture) -> None:
+                                                      central: Central) -> None:
     from kiosk.api import ApiUnauthorised
 
-    bad_token = ApiClient(from_dict({"api": {"base_url": fixture.url, "token": "wrong"}}).api, retries=0)
+    bad_token = ApiClient(from_dict({"api": {"base_url": central.base_url, "token": "wrong"}}).api, retries=0)
     world = make_world(demo_store, tmp_path, registrations=bad_token)
     _identified(world)
     _open(world)
     assert world.visit.my_regs_state == "error" and world.visit.my_regs_message == ApiUnauthorised.msgid
-    no_endpoint = make_world(demo_store, tmp_path / "b", registrations=_api(fixture.url + "/nothing-here"))
+    no_endpoint = make_world(demo_store, tmp_path / "b", registrations=_api(central, central.base_url + "/nothing-here"))
     _identified(no_endpoint)
     _open(no_endpoint)  # a 404 (a central without the endpoint): not "this job no longer exists"
     assert no_endpoint.visit.my_regs_state == "error" and no_endpoint.visit.my_regs_message == regs.UNAVAILABLE
 
 
-def test_withdraw_asks_once_then_goes_through_the_outbox_exactly_once(w: World, fixture: ContractFixture) -> None:
-    _seed(fixture, _identified(w))
+def test_withdraw_asks_once_then_goes_through_the_outbox_exactly_once(w: World, central: Central) -> None:
+    ids = _seed(central, _identified(w))
+    called = ids["called"]
     _open(w)
     v = w.visit
-    assert v.withdraw("a-called").notice == ""  # no confirm yet: nothing happens
+    assert v.withdraw(called).notice == ""  # no confirm yet: nothing happens
     assert w.outbox.pending() == 0
-    v.ask_withdraw("a-called")
-    assert v.confirm_withdraw == "a-called"
+    v.ask_withdraw(called)
+    assert v.confirm_withdraw == called
     v.keep_registration()
     assert v.confirm_withdraw == ""
-    v.ask_withdraw("a-called")
+    v.ask_withdraw(called)
     wakes = w.sync.wakes
-    assert v.withdraw("a-called").notice == regs.WITHDRAWN_NOTICE
+    assert v.withdraw(called).notice == regs.WITHDRAWN_NOTICE
     assert w.sync.wakes == wakes + 1 and "withdrawal" in w.events
     assert w.outbox.pending() == 1
-    row = next(r for r in v.my_regs if r.app_id == "a-called")
+    row = next(r for r in v.my_regs if r.app_id == called)
     assert row.withdrawn and row.status_msgid == "Withdrawn"
-    v.ask_withdraw("a-called")  # a withdrawn row does not ask again
+    v.ask_withdraw(called)  # a withdrawn row does not ask again
     assert v.confirm_withdraw == ""
     # re-opened before it was sent: still shown as withdrawn
     _open(w)
-    assert next(r for r in v.my_regs if r.app_id == "a-called").withdrawn
-    assert w.outbox.flush(_api(fixture.url)) == (1, 0)
-    assert fixture.erasures == {"a-called": 1}
+    assert next(r for r in v.my_regs if r.app_id == called).withdrawn
+    assert erasures(central.database_url) == {}  # not sent yet
+    assert w.outbox.flush(_api(central)) == (1, 0)
+    assert erasures(central.database_url) == {called: 1}
+    assert w.outbox.flush(_api(central)) == (0, 0)
     _open(w)  # central no longer lists it
-    assert [r.app_id for r in v.my_regs] == ["a-new", "a-filled", "a-hired"]
+    assert [r.app_id for r in v.my_regs] == [ids["new"], ids["filled"], ids["hired"]]
+    assert erasures(central.database_url) == {called: 1}
 
 
-def test_withdraw_offline_says_it_will_be_sent(w: World, fixture: ContractFixture) -> None:
-    _seed(fixture, _identified(w))
+def test_withdraw_offline_says_it_will_be_sent(w: World, central: Central) -> None:
+    ids = _seed(central, _identified(w))
     _open(w)
     w.sync.online = False
-    w.visit.ask_withdraw("a-new")
-    assert w.visit.withdraw("a-new").notice == regs.WITHDRAWN_QUEUED
+    w.visit.ask_withdraw(ids["new"])
+    assert w.visit.withdraw(ids["new"]).notice == regs.WITHDRAWN_QUEUED
 
 
-def test_the_visit_end_forgets_the_list_and_drops_a_late_answer(w: World, fixture: ContractFixture) -> None:
-    _seed(fixture, _identified(w))
+def test_the_visit_end_forgets_the_list_and_drops_a_late_answer(w: World, central: Central) -> None:
+    _seed(central, _identified(w))
     v = w.visit
     v.open_my_registrations()
     answer = v.fetch_registrations()
