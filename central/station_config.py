@@ -17,6 +17,8 @@ from central.text import Text
 _HOURS = r"^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$"
 # The kiosk defines the hash format (kiosk/pin.py). No spaces or control characters.
 _PIN_HASH = r"^[A-Za-z0-9$+/=:._-]{16,256}$"
+# The county's public job page; the kiosk fills in {job_id} for its QR codes (kiosk.jobcode).
+PUBLIC_JOB_URL = r"^$|^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?/[A-Za-z0-9._~/%?&=+:-]*\{job_id\}[A-Za-z0-9._~/%?&=+-]*$"
 OLD_PIN_FORMAT = ("this PIN hash is in the old pbkdf2-sha256 format, which stations refuse; "
                   "make a new one with `gig-kiosk pin-hash` (it starts with scrypt$) / "
                   "旧格式的维护密码哈希已停用，请用 gig-kiosk pin-hash 重新生成")
@@ -45,6 +47,7 @@ class StationConfig(BaseModel):
     sync_interval_s: int = Field(300, ge=30, le=86400)
     heartbeat_interval_s: int = Field(60, ge=15, le=3600)
     maintenance_pin_hash: str | None = Field(None, pattern=_PIN_HASH)
+    public_job_url: str = Field("", max_length=200, pattern=PUBLIC_JOB_URL)
 
 
 class FeaturesPatch(BaseModel):
@@ -70,6 +73,7 @@ class ConfigPatch(BaseModel):
     sync_interval_s: int | None = Field(None, ge=30, le=86400)
     heartbeat_interval_s: int | None = Field(None, ge=15, le=3600)
     maintenance_pin_hash: str | None = Field(None, pattern=_PIN_HASH)
+    public_job_url: str | None = Field(None, max_length=200, pattern=PUBLIC_JOB_URL)
 
     @field_validator("maintenance_pin_hash")
     @classmethod

@@ -168,8 +168,8 @@ def _printable(block: Block) -> Block:
         return replace(block, key=printable(block.key), value=printable(block.value, multiline=True))
     if isinstance(block, Rule):
         return replace(block, char=printable(block.char)[:1] or "-")
-    if isinstance(block, Qr):  # length-prefixed (GS ( k) or an image, but a lone surrogate
-        return replace(block, data=printable(block.data))  # cannot even be encoded
+    if isinstance(block, Qr):  # length-prefixed (GS ( k) or an image, but a lone surrogate cannot
+        return replace(block, data=printable(block.data, multiline=True))  # be encoded; lines: jobcode
     return block
 
 
@@ -246,8 +246,8 @@ def job_slip(
     footer: str = "",
     lang: str = "zh",
 ) -> Receipt:
-    """The slip a seeker takes away. `qr_data` defaults to the kiosk's `job:<id>` code
-    (a job-site URL can be passed instead); `footer` is the county's receipt_footer."""
+    """The slip a seeker takes away. `qr_data`: what the visit puts in the job's QR
+    (kiosk.jobcode), else the bare `job:<id>`; `footer` is the county's receipt_footer."""
     ref = reference or job_reference(job, printed_at)
     km = haversine_km(station.lat, station.lng, job.lat, job.lng)
     blocks: list[Block] = [
@@ -298,6 +298,7 @@ def application_receipt(
     printed_at: dt.datetime,
     phone: str = "",
     footer: str = "",
+    qr_data: str | None = None,
     lang: str = "zh",
 ) -> Receipt:
     """Receipt for a registered interest. Raw personal values are masked here and the raw
@@ -321,7 +322,7 @@ def application_receipt(
         _row(N_("Reference number"), reference, lang, bold=True),
         _row(N_("Registration status"), tr(state, lang), lang, bold=True),
         Feed(),
-        Qr(f"job:{job.id}"),
+        Qr(qr_data or f"job:{job.id}"),
         Text(tr("Scan with your phone to see the job", lang), align=Align.CENTER),
         *_footer(station, printed_at,
                  N_("Personal data is printed masked; this kiosk does not keep your ID card data."), lang, footer),

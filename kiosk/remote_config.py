@@ -46,6 +46,8 @@ from kiosk.worker import Signal
 log = logging.getLogger(__name__)
 
 _PIN_HASH = r"^[A-Za-z0-9$+/=:._-]{16,256}$"
+# The county's public job page; the kiosk fills in {job_id} for its QR codes (kiosk.jobcode).
+PUBLIC_JOB_URL = r"^$|^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?/[A-Za-z0-9._~/%?&=+:-]*\{job_id\}[A-Za-z0-9._~/%?&=+-]*$"
 _INT32 = 2**31 - 1
 # Central re-signs a document older than 30 days when a station fetches it, so a fetched
 # document is normally < 30 days old. 180 days leaves room for a long central outage or clock
@@ -76,6 +78,7 @@ class StationConfig(BaseModel):
     sync_interval_s: int = Field(300, ge=30, le=86400)
     heartbeat_interval_s: int = Field(60, ge=15, le=3600)
     maintenance_pin_hash: str | None = Field(None, pattern=_PIN_HASH)
+    public_job_url: str = Field("", max_length=200, pattern=PUBLIC_JOB_URL)
 
 
 class AppliedConfig(StationConfig):

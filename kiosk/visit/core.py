@@ -119,7 +119,7 @@ class Visit:
         self.default_elderly = ui.elderly_mode if elderly is None else elderly
         self.idle_timeout_s: float = ui.idle_timeout_s
         self.radius_km: float = ui.search_radius_km
-        self.banner = self.receipt_footer = self.opening_hours = ""
+        self.banner = self.receipt_footer = self.opening_hours = self.public_job_url = ""
         self.pin_hash: str | None = None
         self.can_apply = outbox is not None
         self.can_print = printer is not None
@@ -333,8 +333,12 @@ class Visit:
         self._event("job_viewed")
         return self.go(JOB_DETAIL)
 
-    def job_url(self, job: Job) -> str:
-        return self.settings.api.job_url.format(id=job.id)
+    def phone_code(self, job: Job) -> str:
+        """What the job's QR holds, on screen and on the slip: the county's public job page,
+        or a readable summary in the visit's language that this kiosk can read back."""
+        from kiosk.jobcode import payload
+
+        return payload(job, self.lang, self.public_job_url or self.settings.api.job_url)
 
     def show_qr(self) -> Step:
         return self.go(JOB_QR)
@@ -363,8 +367,8 @@ class Visit:
             return self._step(notice=N_("Printing is off here; scan the code instead."))
         from kiosk.receipts import job_slip
 
-        return self._print(job_slip(job, self.station(), printed_at=self.clock.now(), qr_data=self.job_url(job),
-                                    footer=self.receipt_footer))
+        return self._print(job_slip(job, self.station(), printed_at=self.clock.now(), qr_data=self.phone_code(job),
+                                    footer=self.receipt_footer, lang=self.lang))
 
     def print_application_receipt(self) -> Step:
         card, app = self.session.identity, self.application
@@ -375,7 +379,7 @@ class Visit:
         return self._print(application_receipt(
             name=card.name, id_number=card.id_number, phone=self.session.phone, job=app.job,
             station=self.station(), reference=app.reference, queued=self.application_state != "sent",
-            printed_at=self.clock.now(), footer=self.receipt_footer,
+            printed_at=self.clock.now(), footer=self.receipt_footer, qr_data=self.phone_code(app.job), lang=self.lang,
         ))
 
     def print_test_page(self, software: str = "") -> Step:
@@ -592,7 +596,8 @@ class Visit:
             from kiosk.used_codes import UsedCodes
 
             self.used_codes = UsedCodes.in_dir(self.settings.storage.data_dir)
-        r = route(text, self.settings, now=self.clock.now().timestamp(), used=self.used_codes)
+        r = route(text, self.settings, now=self.clock.now().timestamp(), used=self.used_codes,
+                  public_job_url=self.public_job_url)
         log.info("%s", r.log_text())
         self._event("code_scanned")
         if self.screen == ATTRACT:
@@ -643,6 +648,7 @@ class Visit:
             return
         self.idle_timeout_s = cfg.idle_timeout_s
         self.banner, self.receipt_footer, self.opening_hours = cfg.banner, cfg.receipt_footer, cfg.opening_hours
+        self.public_job_url = cfg.public_job_url
         self.pin_hash = cfg.maintenance_pin_hash
         self.radius_km = cfg.radius_km
         self.job_filter = replace(self.job_filter, radius_km=cfg.radius_km)
