@@ -41,7 +41,7 @@ def summary(job: Job, lang: str) -> str:
     def size(title: str, address: str) -> int:
         return len("\n".join(x for x in (title, *fixed, address) if x).encode("utf-8"))
 
-    title, address = job.title, job.address
+    title, address = job.title_text(lang), job.address
     while address and size(title, address) > MAX_BYTES:
         address = _shorter(address)
     while size(title, address) > MAX_BYTES and len(title) > 4:

@@ -220,7 +220,7 @@ def _footer(station: Station, printed_at: dt.datetime, privacy: str, lang: str, 
     """privacy: a msgid; note: the county's own line (remote config receipt_footer), printed last."""
     blocks: list[Block] = [
         Rule(),
-        _row(N_("Printing station"), station.name, lang),
+        _row(N_("Printing station"), station.display_name(lang), lang),
         _row(N_("Printed at"), _printed(printed_at), lang),
         Text(tr("Employment services hotline: {hotline}", lang).format(hotline=HOTLINE), bold=True),
         Text(tr(privacy, lang)),
@@ -251,10 +251,10 @@ def job_slip(
     ref = reference or job_reference(job, printed_at)
     km = haversine_km(station.lat, station.lng, job.lat, job.lng)
     blocks: list[Block] = [
-        Text(station.name, align=Align.CENTER),
+        Text(station.display_name(lang), align=Align.CENTER),
         Text(tr("Gig job information", lang), bold=True, align=Align.CENTER),
         Rule("="),
-        Text(job.title, size=2, bold=True),
+        Text(job.title_text(lang), size=2, bold=True),
         _row(N_("Employer"), job.employer, lang),
         _row(N_("Pay"), _pay(job, lang), lang, bold=True),
         _row(N_("Dates"), _dates(job, lang), lang),
@@ -304,7 +304,7 @@ def application_receipt(
     """Receipt for a registered interest. Raw personal values are masked here and the raw
     forms are not stored anywhere in the returned receipt."""
     blocks: list[Block] = [
-        Text(station.name, align=Align.CENTER),
+        Text(station.display_name(lang), align=Align.CENTER),
         Text(tr("Registration receipt", lang), size=2, bold=True, align=Align.CENTER),
         Rule("="),
         _row(N_("Name"), mask_name(name), lang),
@@ -315,7 +315,7 @@ def application_receipt(
     state = (N_("Not online yet: your registration is saved and will be sent automatically") if queued
              else N_("Sent: the employer will contact you"))
     blocks += [
-        _row(N_("Job applied for"), job.title, lang),
+        _row(N_("Job applied for"), job.title_text(lang), lang),
         _row(N_("Employer"), job.employer, lang),
         _row(N_("Pay"), _pay(job, lang), lang),
         _row(N_("Dates"), _dates(job, lang), lang),
@@ -333,7 +333,7 @@ def application_receipt(
 def policy_slip(policy: Policy, station: Station, *, printed_at: dt.datetime, footer: str = "",
                 lang: str = "zh") -> Receipt:
     blocks: list[Block] = [
-        Text(station.name, align=Align.CENTER),
+        Text(station.display_name(lang), align=Align.CENTER),
         Text(tr("Policy information", lang), bold=True, align=Align.CENTER),
         Rule("="),
         Text(policy.title, size=2, bold=True),

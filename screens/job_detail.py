@@ -61,5 +61,5 @@ class JobDetailScreen(VisitScreen):
         job, lang = self.visit.job, self.visit.lang
         if job is None:
             return ""
-        return joined([job.title, job.pay_text(lang), job.settlement_text(lang), job.employer,
-                       job.address, self.t("Print job slip"), self.t("Register interest")], lang)
+        return joined([job.title_text(lang), job.category_text(lang), job.pay_text(lang), job.settlement_text(lang),
+                       job.employer, job.address, self.t("Print job slip"), self.t("Register interest")], lang)

@@ -305,7 +305,7 @@ class Visit:
         self.rows = [
             {
                 "job_id": h.job.id,
-                "title": h.job.title,
+                "title": h.job.title_text(lang),
                 "employer": h.job.employer,
                 "pay": h.job.pay_text(lang),
                 "settlement": h.job.settlement_text(lang),

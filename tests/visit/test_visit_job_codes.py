@@ -65,6 +65,7 @@ def test_english_visit_gets_an_english_slip_and_summary(world: World) -> None:
     receipt = world.printer.receipts[0]
     text = str(receipt)
     assert "Gig job information" in text and "零工岗位信息" not in text
+    assert "Qinghe People's Park Gig Station" in text and "青禾县人民公园零工驿站" not in text
     assert "/day" in receipt.qr_data.split("\n")[1] and "Contact: " in receipt.qr_data
 
 
@@ -107,3 +108,25 @@ def test_public_job_url_is_validated() -> None:
                 "javascript:alert(1)//{job_id}", "https://a.example/" + "x" * 200 + "{job_id}"):
         with pytest.raises(ValidationError):
             StationConfig(public_job_url=bad)
+
+
+def test_english_rows_and_titles_translate_the_kiosks_own_words(world: World) -> None:
+    """Category and pay words inside the job data (kiosk/categories.json, kiosk/title_words.json)."""
+    v = world.visit
+    v.set_language("en")
+    v.open_jobs()
+    titles = [r["title"] for r in v.rows]
+    assert not any("（日结）" in t for t in titles)
+    daily = [t for t in titles if t.endswith("(paid daily)")]
+    assert daily, titles[:10]
+    job = next(j for j in (world.store.get_job(r["job_id"]) for r in v.rows) if j.category == "保洁")
+    assert job.category_text("en") == "Cleaning" and job.category_text("zh") == "保洁"
+    assert job.title_text("zh") == job.title
+
+
+def test_a_chinese_visit_keeps_the_chinese_slip(world: World) -> None:
+    v = world.visit
+    v.choose_job(_first_job(world))
+    v.print_slip()
+    text = str(world.printer.receipts[0])
+    assert "零工岗位信息" in text and "青禾县人民公园零工驿站" in text
