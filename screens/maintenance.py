@@ -9,8 +9,6 @@ from kivy.clock import Clock
 from screens.base import VisitScreen
 from screens.widgets import TitledRow
 
-MARK = {"ok": "✓", "warning": "!", "stopped": "–"}
-
 
 class MaintenanceScreen(VisitScreen):
     def on_enter(self, *_args: object) -> None:
@@ -23,12 +21,11 @@ class MaintenanceScreen(VisitScreen):
         self.refresh()
 
     def refresh(self) -> None:
-        box = self.ids.device_rows
-        box.clear_widgets()
-        for name, state, detail in self.visit.device_report():
-            # A symbol as well as the words: colour is never the only cue.
-            box.add_widget(TitledRow(key=name, value=f"{MARK.get(state, '✗')} {state} {detail}".strip()))
-        box.add_widget(TitledRow(key="jobs cached", value=str(self.app.services.store.count_jobs())))
+        for box_id, rows in (("station_rows", self.visit.station_rows()), ("device_rows", self.visit.device_rows())):
+            box = self.ids[box_id]
+            box.clear_widgets()
+            for key, value in rows:  # a symbol as well as the words: colour is never the only cue
+                box.add_widget(TitledRow(key=key, value=value))
         check = self.ids.check_rows
         check.clear_widgets()
         for label, value, extra in self.visit.printer_check_rows():

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from kiosk import opening_hours
 from kiosk.filters import JobFilter
-from kiosk.formatting import distance_text, start_text
+from kiosk.formatting import distance_text, short_date, start_text
 from kiosk.geo import haversine_km
-from kiosk.i18n import N_
+from kiosk.i18n import N_, tr
 from kiosk.models import Job, Policy, Settlement, Station
 from kiosk.pin import PinGuard, is_old_format
 from kiosk.session import Session
@@ -435,6 +435,37 @@ class Visit:
         if result == "native":
             return self._step(notice=N_("Code B read as well. QR stays native."))
         return self._step(notice=N_("Code B read: image QR works. Now show code A; if it will not scan, image QR stays."))
+
+    def device_rows(self) -> list[tuple[str, str]]:
+        """(device, state and detail) in the visit's language, for the maintenance screen."""
+        from kiosk.device_words import device_row
+
+        return [device_row(name, state, detail, self.lang) for name, state, detail in self.device_report()]
+
+    def station_rows(self) -> list[tuple[str, str]]:
+        """Network, last sync, registrations waiting to be sent and cached jobs, in the
+        visit's language: what a maintainer checks after "the kiosk is offline"."""
+        from kiosk.device_words import FAULT_MARK, MARKS
+
+        lang, rows = self.lang, []
+        if self.sync is None:
+            rows.append((tr(N_("Network"), lang), tr(N_("No central server configured"), lang)))
+        else:
+            online = bool(getattr(self.sync, "online", False))
+            state = N_("Online") if online else N_("Offline")
+            rows.append((tr(N_("Network"), lang), f"{MARKS['ok'] if online else FAULT_MARK} {tr(state, lang)}"))
+            last = getattr(self.sync, "last_success_at", None)
+            when = tr(N_("Never"), lang)
+            if last:
+                at = dt.datetime.fromtimestamp(last)
+                when = tr(N_("{date} {time}"), lang).format(date=short_date(at.date(), lang), time=f"{at:%H:%M}")
+            rows.append((tr(N_("Last sync"), lang), when))
+        if self.outbox is not None:
+            waiting = self.outbox.pending()
+            rows.append((tr(N_("Registrations waiting to be sent"), lang),
+                         f"{MARKS['ok'] if waiting == 0 else MARKS['warning']} {waiting}"))
+        rows.append((tr(N_("Jobs in the cache"), lang), str(self.store.count_jobs())))
+        return rows
 
     def printer_check_rows(self) -> list[tuple[str, str, str]]:
         """(label msgid, value msgid, plain text after it) of the self-check, for the

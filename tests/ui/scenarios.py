@@ -414,10 +414,16 @@ class Scenario:
         for digit in PIN:
             tap(keys[digit])
         yield 2
+        self.check("pin_display", pin_screen.ids.display.text)  # as many dots as the PIN has digits
         self.shot("pin-entry")
         tap(pin_screen.ids.confirm)
         yield from wait_until(lambda: app.sm.current == "maintenance")
         self.check("after_right", app.sm.current)
+        yield 3
+        maint = self.screen()
+        for box in ("station_rows", "device_rows"):
+            self.check(box, [f"{w.key}: {w.value}" for w in maint.ids[box].children[::-1]])
+        self.shot("maintenance-zh")
 
     def idle_timeout(self):  # noqa: ANN201
         """A visit left alone returns to attract, with the greeting wiped."""

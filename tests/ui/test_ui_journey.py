@@ -1,6 +1,7 @@
 """The kiosk in a real window under Xvfb, driven by touch events."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,11 @@ def test_maintainer_pin_opens_maintenance(scenario) -> None:
     assert c["masked_display"].count("●") == 6 and "0" not in c["masked_display"]
     assert c["wrong_error"] == "密码不正确" and c["after_wrong"] == "maintenance_pin"
     assert c["after_right"] == "maintenance"
+    assert c["pin_display"].count("●") == 8  # the 8-digit PIN typed: 8 dots (not 6 slots)
+    # Issue 18 item 14: device states, network, last sync and waiting registrations, all in
+    # Chinese (no "printer error offline, paper end")
+    station = "\n".join(c["station_rows"])
+    assert "网络: ✓ 在线" in station and "上次同步: " in station and "待发送的报名: ✓ 0" in station
+    devices = dict(row.split(": ", 1) for row in c["device_rows"])
+    assert devices["打印机"] == "✓ 正常 · 就绪" and devices["身份证读卡器"].startswith("✓ 正常 · ")
+    assert not [v for v in devices.values() if re.search(r"[a-z]{3,}", v)], devices
