@@ -458,7 +458,7 @@ class Visit:
             when = tr(N_("Never"), lang)
             if last:
                 at = dt.datetime.fromtimestamp(last)
-                when = tr(N_("{date} {time}"), lang).format(date=short_date(at.date(), lang), time=f"{at:%H:%M}")
+                when = f"{short_date(at.date(), lang)} {at:%H:%M}"
             rows.append((tr(N_("Last sync"), lang), when))
         if self.outbox is not None:
             waiting = self.outbox.pending()
