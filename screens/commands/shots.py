@@ -1,8 +1,11 @@
-"""`gig-kiosk shots DIR`: every screen in zh and en, normal and elderly mode, as PNGs."""
+"""`gig-kiosk shots DIR`: every screen in zh and en, normal and elderly mode, as PNGs, at the
+two station sizes: 720x1280 (NAME-LANG-MODE.png) and the production 1080x1920
+(NAME-LANG-MODE-1080x1920.png). `--size WxH` renders one size only."""
 
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import tempfile
 import time
@@ -10,14 +13,27 @@ from pathlib import Path
 
 from screens.commands.common import configure_desktop_window, run_app, setup_logging
 
+SIZES = ("720x1280", "1080x1920")
+PLAIN_SIZE = SIZES[0]  # its file names carry no size (the names the README links to)
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dir", type=Path, help="output folder")
-    parser.add_argument("--size", default="720x1280", help="window size WxH")
+    parser.add_argument("--size", default="all", help=f"window size WxH, or all ({' and '.join(SIZES)})")
     parser.add_argument("--only", nargs="*", help="screen names to render (default: all)")
 
 
+def shot_name(name: str, lang: str, elderly: bool, size: str) -> str:
+    suffix = "" if size == PLAIN_SIZE else f"-{size}"
+    return f"{name}-{lang}-{'elderly' if elderly else 'normal'}{suffix}.png"
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.size == "all":  # one Kivy window per process: a process per size
+        only = ["--only", *args.only] if args.only else []
+        codes = [subprocess.call([sys.executable, "-m", "kiosk.cli", "shots", str(args.dir), "--size", size, *only])
+                 for size in SIZES]
+        return max(codes)
     setup_logging()
     configure_desktop_window(args.size)
     from screens.app import GigKioskApp
@@ -48,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
                         while app.print_state == "printing":
                             yield 0.1
                         yield 4
-                        path = args.dir / f"{name}-{lang}-{'elderly' if elderly else 'normal'}.png"
+                        path = args.dir / shot_name(name, lang, elderly, args.size)
                         screenshot(app.root, path)
                         written.append(path)
             app.stop()

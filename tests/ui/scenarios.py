@@ -262,8 +262,11 @@ class Scenario:
         yield 2
         speaker.wait()
         self.check("home_text", app.sm.current_screen.spoken_text())
+        before = speaker.spoken
         tap(app.root.ids.elderly_button)
         yield 2
+        speaker.wait()
+        self.check("read_on_large_text", speaker.spoken - before)  # the home screen, read at once
         tap(self.screen().ids.browse)
         yield from wait_until(lambda: app.sm.current == "jobs" and app.screen("jobs").ids.rv.data)
         yield 0.5

@@ -115,7 +115,8 @@ def test_read_aloud_and_large_text_reading(scenario, tmp_path: Path) -> None:
     c = r["checks"]
     assert "您想做什么" in c["home_text"] and "找附近的零工" in c["home_text"]
     assert "公里内共" in c["jobs_text"] and "元/" in c["jobs_text"]
-    assert c["utterances"] >= 2  # the button, then the automatic reading in large-text mode
+    assert c["utterances"] >= 3  # the button, large text turned on, then the next screen
+    assert c["read_on_large_text"] == 1  # turning large text on reads the current screen
     assert not any(ch.isdigit() for ch in c["phone_text"])  # never reads out a phone number
     assert c["spoken_kinds"] == ["str"]
     wavs = sorted((tmp_path / "voice" / "speech").glob("*.wav"))
