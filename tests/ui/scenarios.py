@@ -464,6 +464,21 @@ class Scenario:
         self.shot("jobs-en-elderly")
         self.check("targets", _target_sizes(app.root))
         self.check("elderly", app.elderly)
+        # The category chips: folded behind one chip, every one whole when opened, none cut.
+        jobs = app.screen("jobs")
+        chips = lambda: [c.text for c in jobs.ids.category_row.children[::-1]]  # noqa: E731
+        self.check("categories_folded", chips())
+        tap(jobs.ids.category_row.children[-1])
+        yield 2
+        self.check("categories_open", chips())
+        right = jobs.ids.category_row.right
+        self.check("chips_inside", all(c.right <= right + 1 for c in jobs.ids.category_row.children))
+        cleaning = next(c for c in jobs.ids.category_row.children if c.text == "Cleaning")
+        tap(cleaning)
+        yield 2
+        tap(jobs.ids.category_row.children[-1])  # fold again: the chosen one stays in view
+        yield 2
+        self.check("categories_chosen", chips())
 
     def long_policy(self):  # noqa: ANN201
         """A 20,000-character policy (issue 11 item 16): shown, and scrollable to its end."""

@@ -52,6 +52,11 @@ def test_language_switch_and_elderly_targets(scenario) -> None:
     assert len(targets) > 10
     small = [t for t in targets if min(t["w_dp"], t["h_dp"]) < 60]
     assert small == [], small
+    c = r["checks"]
+    assert c["categories_folded"] == ["Type of work ▼"]
+    assert c["categories_open"][0] == "Type of work ▲" and "Cleaning" in c["categories_open"]
+    assert len(c["categories_open"]) >= 10 and c["chips_inside"] is True
+    assert c["categories_chosen"] == ["Type of work ▼", "✓ Cleaning"]
 
 
 def test_id_card_greets_filters_and_removal_ends_visit(scenario) -> None:
