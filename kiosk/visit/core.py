@@ -557,7 +557,7 @@ class Visit:
             consent_at=dt.datetime.fromtimestamp(session.consent_at, dt.UTC),
         )
         self.application = Application(entry.reference, job, (
-            (N_("Job"), job.title), (N_("Name"), card.masked_name), (N_("ID number"), card.masked_id),
+            (N_("Job"), job.title_text(self.lang)), (N_("Name"), card.masked_name), (N_("ID number"), card.masked_id),
             (N_("Phone"), phone.mask(digits)), (N_("Reference"), entry.reference),
         ))
         self.registered[job.id] = self.application

@@ -96,6 +96,10 @@ def shot_plan(app) -> list[tuple[str, object]]:  # noqa: ANN001
     def act(step: object) -> None:
         app.act(step)
 
+    def fresh() -> None:  # a new visit (the loop sets language and text size again after)
+        act(v.end("shots"))
+        act(v.start())
+
     def printed() -> None:  # a real slip through the print queue and the printer simulator
         act(v.choose_job(first_job_id()))
         act(v.print_slip())
@@ -114,7 +118,7 @@ def shot_plan(app) -> list[tuple[str, object]]:  # noqa: ANN001
 
         act(v.choose_job(first_job_id()))
         v.application = Application("QH7K-2D9M", v.job, (  # fictional person, already masked
-            ("Job", v.job.title), ("Name", "李*梅"), ("ID number", "3499**********0021"),
+            ("Job", v.job.title_text(v.lang)), ("Name", "李*梅"), ("ID number", "3499**********0021"),
             ("Phone", "139****0001"), ("Reference", "QH7K-2D9M")))
         v.application_state = "queued"
         act(v.go("apply_done"))
@@ -122,8 +126,8 @@ def shot_plan(app) -> list[tuple[str, object]]:  # noqa: ANN001
     return [
         ("attract", lambda: act(v.end("shots"))),
         ("home", lambda: act(v.start())),
-        ("jobs", lambda: act(v.open_jobs())),
-        ("jobs-filtered", lambda: (act(v.open_jobs()), v.toggle_filter("settlements", "daily"), act(None))),
+        ("jobs", lambda: (fresh(), act(v.open_jobs()))),  # fresh: no filter left by an earlier shot
+        ("jobs-filtered", lambda: (fresh(), act(v.open_jobs()), v.toggle_filter("settlements", "daily"), act(None))),
         ("job_detail", lambda: act(v.choose_job(first_job_id()))),
         ("job_qr", lambda: (act(v.choose_job(first_job_id())), act(v.show_qr()))),
         ("printing", printed),
