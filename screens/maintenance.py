@@ -21,16 +21,17 @@ class MaintenanceScreen(VisitScreen):
         self.refresh()
 
     def refresh(self) -> None:
-        for box_id, rows in (("station_rows", self.visit.station_rows()), ("device_rows", self.visit.device_rows())):
+        checks = [(self.t(label), f"{self.t(value) if value else ''} {extra}".strip())
+                  for label, value, extra in self.visit.printer_check_rows()]
+        for box_id, rows in (("station_rows", self.visit.station_rows()), ("device_rows", self.visit.device_rows()),
+                             ("check_rows", checks)):
             box = self.ids[box_id]
+            shown = [(w.key, w.value) for w in box.children[::-1]]
+            if shown == rows:
+                continue  # redrawn every second: rebuilding unchanged rows made them blink
             box.clear_widgets()
             for key, value in rows:  # a symbol as well as the words: colour is never the only cue
                 box.add_widget(TitledRow(key=key, value=value))
-        check = self.ids.check_rows
-        check.clear_widgets()
-        for label, value, extra in self.visit.printer_check_rows():
-            text = f"{self.t(value) if value else ''} {extra}".strip()
-            check.add_widget(TitledRow(key=self.t(label), value=text))
 
     def print_test_page(self) -> None:
         from kiosk import __version__
