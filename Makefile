@@ -2,7 +2,7 @@
 PY      ?= python3.11
 VENV    := .venv
 BIN     := $(VENV)/bin
-XVFB    := xvfb-run -a -s "-screen 0 1280x1400x24"
+XVFB    := xvfb-run -a -s "-screen 0 1280x2000x24"
 STAMP   := $(VENV)/.installed
 
 .PHONY: demo test bench shots lint system venv clean

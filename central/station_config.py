@@ -18,6 +18,8 @@ _HOURS = r"^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$"
 # The kiosk defines the hash format (kiosk/pin.py). No spaces or control characters.
 _PIN_HASH = r"^[A-Za-z0-9$+/=:._-]{16,256}$"
 _PHONE = r"^([0-9][0-9 -]*)?$"  # the kiosk's FOLLOWUP_PHONE (kiosk/remote_config.py)
+# The county's public job page; the kiosk fills in {job_id} for its QR codes (kiosk.jobcode).
+PUBLIC_JOB_URL = r"^$|^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?/[A-Za-z0-9._~/%?&=+:-]*\{job_id\}[A-Za-z0-9._~/%?&=+-]*$"
 OLD_PIN_FORMAT = ("this PIN hash is in the old pbkdf2-sha256 format, which stations refuse; "
                   "make a new one with `gig-kiosk pin-hash` (it starts with scrypt$) / "
                   "旧格式的维护密码哈希已停用，请用 gig-kiosk pin-hash 重新生成")
@@ -52,6 +54,7 @@ class StationConfig(BaseModel):
     followup_phone: str = Field("", max_length=20, pattern=_PHONE)
     help_phone: str = Field("", max_length=20, pattern=_HELP_PHONE)  # behind the kiosk's help button
     elderly_by_age: bool = False  # a card aged >= 60 turns large text + voice on (else: offered)
+    public_job_url: str = Field("", max_length=200, pattern=PUBLIC_JOB_URL)
 
 
 class FeaturesPatch(BaseModel):
@@ -81,6 +84,7 @@ class ConfigPatch(BaseModel):
     followup_phone: str | None = Field(None, max_length=20, pattern=_PHONE)
     help_phone: str | None = Field(None, max_length=20, pattern=_HELP_PHONE)
     elderly_by_age: bool | None = None
+    public_job_url: str | None = Field(None, max_length=200, pattern=PUBLIC_JOB_URL)
 
     @field_validator("maintenance_pin_hash")
     @classmethod

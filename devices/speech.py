@@ -86,7 +86,9 @@ class _Library:
     def phonemes(self, text: str, voice: str) -> str:
         with self.lock:
             self._voice(voice)
-            buf = ctypes.c_char_p(text.encode())
+            # A line end closes the last clause: else a number after a colon ("Job: 5") is held
+            # back by the library and comes out at the start of the next call instead.
+            buf = ctypes.c_char_p(text.encode() + b"\n")
             ptr = ctypes.pointer(buf)
             out = []
             while ptr.contents.value:  # one clause per call; the pointer moves on, NULL at the end

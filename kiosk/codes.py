@@ -1,6 +1,8 @@
 """Routing of scanned payloads: what a QR code (or a serial/HID scan) asks the kiosk to do.
 
-- `job:<id>` or a job link of the central job site (https://HOST/j/<id>) -> ("job", id)
+- `job:<id>`, a job link of the central job site (https://HOST/j/<id>), a link made from the
+  county's `public_job_url` template, or the readable job summary this kiosk puts in its
+  QR codes (several lines, the last ending in `job:<id>`: kiosk.jobcode) -> ("job", id)
 - `seeker:<opaque token>` -> ("seeker", token); resolved to a person through the central API
 - `enrol:<CODE>` (the county admin page's station enrolment QR) -> ("enrol", CODE): the
   kiosk does not enrol itself from a scan yet; it tells the maintainer to run `gig-kiosk enrol`
@@ -37,6 +39,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from kiosk.i18n import N_
+from kiosk.jobcode import job_id_in_summary
 from kiosk.used_codes import UsedCodes
 
 MAX_PAYLOAD_CHARS = 2048
@@ -93,17 +96,24 @@ def _route(kind: str, value: str = "", *, digest: str, reason: str = "", msg: st
     return Route(kind, value, _MSG[msg or kind], reason, expires_at, digest)
 
 
-def route(text: str, settings: Any, now: float | None = None, used: UsedCodes | None = None) -> Route:
+def route(text: str, settings: Any, now: float | None = None, used: UsedCodes | None = None,
+          public_job_url: str = "") -> Route:
     """Decide what a scanned payload means. Never raises on any input text.
     `used`: this station's ledger of used maintenance codes; without one no maintenance code
-    is accepted (it could not be made single-use)."""
+    is accepted (it could not be made single-use). `public_job_url`: the county's job page
+    template (station config), whose links open the job too."""
     text = text if isinstance(text, str) else ""
     digest = hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:8]
     if len(text) > MAX_PAYLOAD_CHARS:
         return _route(UNRECOGNISED, digest=digest, reason="too long", msg="too_long")
-    t = text.strip()
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in t):
+    t = text.strip().replace("\r\n", "\n")
+    if any((ord(ch) < 0x20 and ch != "\n") or ord(ch) == 0x7F for ch in t):
         return _route(UNRECOGNISED, digest=digest, reason="control characters")
+    if "\n" in t:  # only our own job summary has several lines
+        summary_job_id = job_id_in_summary(t)
+        if summary_job_id:
+            return _route(JOB, summary_job_id, digest=digest)
+        return _route(UNRECOGNISED, digest=digest, reason="unknown text")
     low = t.lower()
     try:
         if low.startswith("job:"):
@@ -112,7 +122,7 @@ def route(text: str, settings: Any, now: float | None = None, used: UsedCodes | 
                 return _route(JOB, job_id, digest=digest)
             return _route(UNRECOGNISED, digest=digest, reason="bad job id")
         if low.startswith(("https://", "http://")):
-            url_job_id = _job_id_from_url(t, settings)
+            url_job_id = _job_id_from_template(t, public_job_url) or _job_id_from_url(t, settings)
             if url_job_id:
                 return _route(JOB, url_job_id, digest=digest)
             return _route(UNRECOGNISED, digest=digest, reason="foreign link")
@@ -149,6 +159,17 @@ def _job_hosts(settings: Any) -> tuple[set[str], str]:
             hosts.add(parts.hostname.lower())
             prefix = parts.path or prefix
     return hosts, prefix
+
+
+def _job_id_from_template(url: str, template: str) -> str | None:
+    """The job id of a link made from `template` (with {job_id}), exactly as the kiosk makes it."""
+    head, sep, tail = template.partition("{job_id}")
+    if not sep or len(url) <= len(head) + len(tail):
+        return None
+    if not (url[:len(head)].lower() == head.lower() and url[len(url) - len(tail):].lower() == tail.lower()):
+        return None
+    job_id = url[len(head):len(url) - len(tail)]
+    return job_id if JOB_ID_RE.fullmatch(job_id) else None
 
 
 def _job_id_from_url(url: str, settings: Any) -> str | None:

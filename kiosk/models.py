@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -49,6 +50,32 @@ SETTLEMENT_TEXT = {
 # The job categories central uses (its Chinese names are the data's keys) -> the English name,
 # which is the msgid of the name in other languages. A data file: kiosk/categories.json.
 CATEGORIES_ZH_EN: dict[str, str] = json.loads((Path(__file__).with_name("categories.json")).read_text("utf-8"))
+# Bracketed words at the end of titles ("保洁员（日结）") -> English msgid: kiosk/title_words.json.
+TITLE_WORDS_ZH_EN: dict[str, str] = {
+    k: v for k, v in json.loads((Path(__file__).with_name("title_words.json")).read_text("utf-8")).items()
+    if not k.startswith("_")}
+_TITLE_TAG = re.compile(r"（([^（）]{1,12})）")
+DATA_LANGUAGE = "zh"  # the language of central's job data
+
+
+def category_text(category: str, lang: str) -> str:
+    """The category in lang: the data's own word in Chinese, else the catalogue's."""
+    if lang == DATA_LANGUAGE or category not in CATEGORIES_ZH_EN:
+        return category
+    return tr(CATEGORIES_ZH_EN[category], lang)
+
+
+def title_text(title: str, lang: str) -> str:
+    """The title with its known bracketed words in lang ("保洁员（日结）" -> "保洁员 (paid daily)");
+    the rest is the employer's own words and stays as written."""
+    if lang == DATA_LANGUAGE:
+        return title
+
+    def word(m: re.Match[str]) -> str:
+        en = TITLE_WORDS_ZH_EN.get(m.group(1))
+        return f" ({tr(en, lang)})" if en else m.group(0)
+
+    return _TITLE_TAG.sub(word, title).strip()
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +155,12 @@ class Job:
     def settlement_text(self, lang: str = "zh") -> str:
         return settlement_text(self.settlement, lang)
 
+    def title_text(self, lang: str = "zh") -> str:
+        return title_text(self.title, lang)
+
+    def category_text(self, lang: str = "zh") -> str:
+        return category_text(self.category, lang)
+
 
 class JobSummary(NamedTuple):
     """What a row of the job list shows, read from narrow store columns: no JSON and no
@@ -149,6 +182,12 @@ class JobSummary(NamedTuple):
 
     def settlement_text(self, lang: str = "zh") -> str:
         return settlement_text(self.settlement, lang)
+
+    def title_text(self, lang: str = "zh") -> str:
+        return title_text(self.title, lang)
+
+    def category_text(self, lang: str = "zh") -> str:
+        return category_text(self.category, lang)
 
 
 def pay_text(amount: float, unit: str, lang: str = "zh") -> str:
@@ -191,3 +230,7 @@ class Station:
     address: str = ""
     name_en: str = ""
     county: str = ""
+
+    def display_name(self, lang: str = "zh") -> str:
+        """The name in lang: the English name for any language but Chinese, when there is one."""
+        return self.name_en if lang != DATA_LANGUAGE and self.name_en else self.name

@@ -168,8 +168,8 @@ def _printable(block: Block) -> Block:
         return replace(block, key=printable(block.key), value=printable(block.value, multiline=True))
     if isinstance(block, Rule):
         return replace(block, char=printable(block.char)[:1] or "-")
-    if isinstance(block, Qr):  # length-prefixed (GS ( k) or an image, but a lone surrogate
-        return replace(block, data=printable(block.data))  # cannot even be encoded
+    if isinstance(block, Qr):  # length-prefixed (GS ( k) or an image, but a lone surrogate cannot
+        return replace(block, data=printable(block.data, multiline=True))  # be encoded; lines: jobcode
     return block
 
 
@@ -220,7 +220,7 @@ def _footer(station: Station, printed_at: dt.datetime, privacy: str, lang: str, 
     """privacy: a msgid; note: the county's own line (remote config receipt_footer), printed last."""
     blocks: list[Block] = [
         Rule(),
-        _row(N_("Printing station"), station.name, lang),
+        _row(N_("Printing station"), station.display_name(lang), lang),
         _row(N_("Printed at"), _printed(printed_at), lang),
         Text(tr("Employment services hotline: {hotline}", lang).format(hotline=HOTLINE), bold=True),
         Text(tr(privacy, lang)),
@@ -246,15 +246,15 @@ def job_slip(
     footer: str = "",
     lang: str = "zh",
 ) -> Receipt:
-    """The slip a seeker takes away. `qr_data` defaults to the kiosk's `job:<id>` code
-    (a job-site URL can be passed instead); `footer` is the county's receipt_footer."""
+    """The slip a seeker takes away. `qr_data`: what the visit puts in the job's QR
+    (kiosk.jobcode), else the bare `job:<id>`; `footer` is the county's receipt_footer."""
     ref = reference or job_reference(job, printed_at)
     km = haversine_km(station.lat, station.lng, job.lat, job.lng)
     blocks: list[Block] = [
-        Text(station.name, align=Align.CENTER),
+        Text(station.display_name(lang), align=Align.CENTER),
         Text(tr("Gig job information", lang), bold=True, align=Align.CENTER),
         Rule("="),
-        Text(job.title, size=2, bold=True),
+        Text(job.title_text(lang), size=2, bold=True),
         _row(N_("Employer"), job.employer, lang),
         _row(N_("Pay"), _pay(job, lang), lang, bold=True),
         _row(N_("Dates"), _dates(job, lang), lang),
@@ -298,6 +298,7 @@ def application_receipt(
     printed_at: dt.datetime,
     phone: str = "",
     footer: str = "",
+    qr_data: str | None = None,
     lang: str = "zh",
     followup: str = "",
 ) -> Receipt:
@@ -305,7 +306,7 @@ def application_receipt(
     (kiosk.formatting.followup_sentence), printed as the done screen says it. Raw personal values are masked here and the raw
     forms are not stored anywhere in the returned receipt."""
     blocks: list[Block] = [
-        Text(station.name, align=Align.CENTER),
+        Text(station.display_name(lang), align=Align.CENTER),
         Text(tr("Registration receipt", lang), size=2, bold=True, align=Align.CENTER),
         Rule("="),
         _row(N_("Name"), mask_name(name), lang),
@@ -316,7 +317,7 @@ def application_receipt(
     state = (N_("Not online yet: your registration is saved and will be sent automatically") if queued
              else N_("Sent: the employer will contact you"))
     blocks += [
-        _row(N_("Job applied for"), job.title, lang),
+        _row(N_("Job applied for"), job.title_text(lang), lang),
         _row(N_("Employer"), job.employer, lang),
         _row(N_("Pay"), _pay(job, lang), lang),
         _row(N_("Dates"), _dates(job, lang), lang),
@@ -324,7 +325,7 @@ def application_receipt(
         _row(N_("Registration status"), tr(state, lang), lang, bold=True),
         *([Text(followup, bold=True)] if followup else []),
         Feed(),
-        Qr(f"job:{job.id}"),
+        Qr(qr_data or f"job:{job.id}"),
         Text(tr("Scan with your phone to see the job", lang), align=Align.CENTER),
         *_footer(station, printed_at,
                  N_("Personal data is printed masked; this kiosk does not keep your ID card data."), lang, footer),
@@ -335,7 +336,7 @@ def application_receipt(
 def policy_slip(policy: Policy, station: Station, *, printed_at: dt.datetime, footer: str = "",
                 lang: str = "zh") -> Receipt:
     blocks: list[Block] = [
-        Text(station.name, align=Align.CENTER),
+        Text(station.display_name(lang), align=Align.CENTER),
         Text(tr("Policy information", lang), bold=True, align=Align.CENTER),
         Rule("="),
         Text(policy.title, size=2, bold=True),

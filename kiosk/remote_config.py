@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 
 _PIN_HASH = r"^[A-Za-z0-9$+/=:._-]{16,256}$"
 FOLLOWUP_PHONE = r"^([0-9][0-9 -]*)?$"  # digits, "-" and spaces: 0556-1234567
+# The county's public job page; the kiosk fills in {job_id} for its QR codes (kiosk.jobcode).
+PUBLIC_JOB_URL = r"^$|^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?/[A-Za-z0-9._~/%?&=+:-]*\{job_id\}[A-Za-z0-9._~/%?&=+-]*$"
 _INT32 = 2**31 - 1
 # Central re-signs a document older than 30 days when a station fetches it, so a fetched
 # document is normally < 30 days old. 180 days leaves room for a long central outage or clock
@@ -85,6 +87,7 @@ class StationConfig(BaseModel):
     help_phone: str = Field("", max_length=20, pattern=r"^[0-9 -]*$")
     # True: a card aged 60 or more turns large text + voice on; False: they are offered, one tap.
     elderly_by_age: bool = False
+    public_job_url: str = Field("", max_length=200, pattern=PUBLIC_JOB_URL)
 
 
 class AppliedConfig(StationConfig):

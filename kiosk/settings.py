@@ -34,8 +34,10 @@ class ApiSettings(_Section):
     base_url: str = ""  # empty: no central API (offline-only kiosk)
     token: str = ""
     token_file: Path | None = None
-    # Public job page a seeker's phone opens from the QR on screen and on the slip.
-    job_url: str = "https://jobs.example.gov.cn/j/{id}"
+    # Public job page ({id} or {job_id}) for the QR on screen and on the slip, when the county's
+    # station config sets no public_job_url; empty: the QR holds a readable job summary
+    # (kiosk.jobcode). Its host's /j/<id> links open jobs when scanned (kiosk.codes).
+    job_url: str = ""
     connect_timeout_s: float = Field(3.05, gt=0, le=60)
     read_timeout_s: float = Field(10.0, gt=0, le=300)
     # Whole request, body included (a dripping answer never trips read_timeout_s), and a

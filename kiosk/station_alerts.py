@@ -24,7 +24,7 @@ NAMES = {
     "offline": N_("Station offline"), "paper_out": N_("Out of paper"), "paper_low": N_("Paper low"),
     "device_printer": N_("Printer fault"), "device_idcard": N_("ID card reader fault"),
     "device_scanner": N_("Scanner fault"), "device_camera": N_("Camera fault"),
-    "outbox_backlog": N_("Registrations waiting to be sent"),
+    "outbox_backlog": N_("Registrations piling up unsent"),
     "config_rejected": N_("Remote configuration rejected"), "clock_skew": N_("Clock is wrong"),
     "disk_low": N_("Disk almost full"), "update_failed": N_("Software update failed"),
 }

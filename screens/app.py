@@ -48,6 +48,7 @@ class GigKioskApp(App):
     lang = StringProperty("zh")
     elderly = BooleanProperty(False)
     station_name = StringProperty("")
+    station_name_en = StringProperty("")
     banner = StringProperty("")
     greeting = StringProperty("")  # masked name of the identified seeker, or ""
     notice = StringProperty("")  # a transient message, shown in both languages
@@ -78,17 +79,16 @@ class GigKioskApp(App):
         self.demo, self.theme, self.tr_catalog = demo, Theme(), translator()
         self.voice, self.overlays = Voice(self), Overlays(self)
         self.screen_log: list[str] = []  # screen names in order; read by UI tests
-        self.title = "零工驿站 Gig Station"
+        self.title, self.start_error = "零工驿站 Gig Station", ""  # start_error: why services could not be built
         self.visit: Visit = None  # type: ignore[assignment]  # set by _attach
         self.services: Services | None = None  # None until _start_services has run
-        self.start_error = ""  # why the services could not be built (run_app exits 1)
         self._make_services: Callable[[], Services] | None = None
         if isinstance(services, Services):
             s = services.settings
-            opening = Opening(s.ui.language, s.ui.elderly_mode, s.station.name)
+            opening = Opening(s.ui.language, s.ui.elderly_mode, s.station.name, s.station.name_en)
         elif opening is None:
             raise TypeError("opening is required when services are built after the first frame")
-        self.lang, self.elderly, self.station_name = opening.lang, opening.elderly, opening.station_name
+        self.lang, self.elderly, self.station_name, self.station_name_en = (*vars(opening).values(),)  # in order
         self.theme.elderly = self.elderly
         if isinstance(services, Services):
             self._attach(services)

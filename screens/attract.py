@@ -29,7 +29,8 @@ class AttractScreen(VisitScreen):
 
     def _tick(self, _dt: float) -> None:
         now = dt.datetime.now()
-        self.clock_text = now.strftime("%H:%M") + "   " + short_date(now.date(), "zh")  # nobody chose a language yet
+        # Both languages, like the rest of this screen: nobody has chosen one yet.
+        self.clock_text = f"{now:%H:%M}   {short_date(now.date(), 'zh')} · {short_date(now.date(), 'en')}"
 
     def refresh(self) -> None:
         """Drawn on the way in and every second by the App's tick."""

@@ -8,6 +8,16 @@ from __future__ import annotations
 import gc
 import os
 
+# The size the screens are laid out for, in dp. Any other screen scales it to fit (a
+# 1080x1920 station: density 1.5), so every size shows the same layout, only sharper; never
+# 720-sized type on a screen half again as big with a third of it empty.
+DESIGN_SIZE = (720, 1280)
+
+
+def density_for(width: int, height: int) -> float:
+    """Kivy's dp for a window of width x height: the design size fits it exactly."""
+    return round(min(width / DESIGN_SIZE[0], height / DESIGN_SIZE[1]), 3)
+
 
 def configure(
     *, width: int, height: int, fullscreen: bool, kiosk: bool, density: float | None = None
@@ -21,6 +31,8 @@ def configure(
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")  # our logging config and masking filter apply
     if density is not None:
         os.environ["KIVY_METRICS_DENSITY"] = str(density)
+    else:  # an operator's KIVY_METRICS_DENSITY wins
+        os.environ.setdefault("KIVY_METRICS_DENSITY", str(density_for(width, height)))
     from kivy.config import Config
 
     Config.set("graphics", "width", str(width))

@@ -30,7 +30,8 @@ def demo_station() -> Station:
 
 def demo_opening(lang: str = "zh", elderly: bool = False) -> Opening:
     """The attract screen's first frame, drawn before the demo settings are validated."""
-    return Opening(lang=lang, elderly=elderly, station_name=demo_station().name)
+    return Opening(lang=lang, elderly=elderly, station_name=demo_station().name,
+                   station_name_en=demo_station().name_en)
 
 
 def demo_settings(data_dir: Path, lang: str = "zh", elderly: bool = False) -> Settings:

@@ -74,5 +74,5 @@ class JobDetailScreen(VisitScreen):
             return ""
         actions = ([self.t("The printer is out of paper. Take the job on your phone with the QR code.")]
                    if self.qr_first else [self.t("Print job slip")])
-        return joined([job.title, job.pay_text(lang), job.settlement_text(lang), job.employer,
-                       job.address, *actions, self.t("Register interest")], lang)
+        return joined([job.title_text(lang), job.category_text(lang), job.pay_text(lang), job.settlement_text(lang),
+                       job.employer, job.address, *actions, self.t("Register interest")], lang)

@@ -30,7 +30,7 @@ class JobQrScreen(VisitScreen):
 
     def refresh(self) -> None:
         job = self.visit.job
-        self.texture = qr_texture(self.visit.job_url(job)) if job else None
+        self.texture = qr_texture(self.visit.phone_code(job)) if job else None
 
     def spoken_text(self) -> str:
         return self.t("Scan with your phone camera or WeChat to keep this job")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kivy.app import App
+from kivy.properties import BooleanProperty
 
 from kiosk.i18n import N_, joined
 from kiosk.models import CATEGORIES_ZH_EN, PayUnit, Settlement
@@ -28,12 +29,21 @@ START_CHIPS = [(0, "Today"), (1, "Tomorrow"), (7, "This week")]
 
 
 class JobsScreen(VisitScreen):
+    # The category chips fold behind one "Type of work" chip: all eleven wrapped take half
+    # the screen in large text, and a sideways scroller cut a chip at the edge ("Cleanin").
+    categories_open = BooleanProperty(False)
+
     def on_kv_post(self, _base: Any) -> None:
         app = App.get_running_app()
         self._rows: list[dict] | None = None
         app.bind(lang=lambda *_: self.build_chips(), job_filter=lambda *_: self.sync_chips())
         app.bind(categories=lambda *_: self.build_chips(), greeting=lambda *_: self.build_chips())
+        self.bind(categories_open=lambda *_: self.build_chips())
         self.build_chips()
+
+    def on_leave(self, *_args: Any) -> None:
+        if self.manager.current in ("attract", "home"):  # the next search starts folded
+            self.categories_open = False
 
     def build_chips(self) -> None:
         app = App.get_running_app()
@@ -42,15 +52,17 @@ class JobsScreen(VisitScreen):
             "settle_row": age_chip + SETTLEMENT_CHIPS,
             "start_row": [("start", days, msgid) for days, msgid in START_CHIPS],
             "pay_row": PAY_UNIT_CHIPS,
-            "category_row": [
-                ("categories", zh, CATEGORIES_ZH_EN[zh]) for zh in app.categories if zh in CATEGORIES_ZH_EN
+            "category_row": [("fold", None, "Type of work")] + [
+                ("categories", zh, CATEGORIES_ZH_EN[zh]) for zh in app.categories
+                if zh in CATEGORIES_ZH_EN and (self.categories_open or zh in app.job_filter.categories)
             ],
         }
         for row_id, chips in rows.items():
             row = self.ids[row_id]
             row.clear_widgets()
             for attr, value, msgid in chips:
-                chip = Chip(label=app.tr(msgid, app.lang), value=value, group=attr)
+                label = app.tr(msgid, app.lang) + ((" ▲" if self.categories_open else " ▼") if attr == "fold" else "")
+                chip = Chip(label=label, value=value, group=attr)
                 chip.bind(on_release=self._on_chip)
                 row.add_widget(chip)
         self.sync_chips()
@@ -65,10 +77,15 @@ class JobsScreen(VisitScreen):
                     chip.selected = window == chip.value
                 elif chip.group == "seeker_age":
                     chip.selected = flt.seeker_age is not None
+                elif chip.group == "fold":
+                    chip.selected = False
                 else:
                     chip.selected = chip.value in getattr(flt, chip.group)
 
     def _on_chip(self, chip: Chip) -> None:
+        if chip.group == "fold":
+            self.categories_open = not self.categories_open
+            return
         if chip.group == "start":
             self.visit.set_start_window(chip.value)
         elif chip.group == "seeker_age":

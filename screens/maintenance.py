@@ -9,8 +9,6 @@ from kivy.clock import Clock
 from screens.base import VisitScreen
 from screens.widgets import TitledRow
 
-MARK = {"ok": "✓", "warning": "!", "stopped": "–"}
-
 
 class MaintenanceScreen(VisitScreen):
     def on_enter(self, *_args: object) -> None:
@@ -23,30 +21,26 @@ class MaintenanceScreen(VisitScreen):
         self.refresh()
 
     def refresh(self) -> None:
-        box = self.ids.device_rows
-        box.clear_widgets()
-        for name, state, detail in self.visit.device_report():
-            # A symbol as well as the words: colour is never the only cue.
-            box.add_widget(TitledRow(key=name, value=f"{MARK.get(state, '✗')} {state} {detail}".strip()))
-        box.add_widget(TitledRow(key="jobs cached", value=str(self.app.services.store.count_jobs())))
-        self._alert_rows()
-        check = self.ids.check_rows
-        check.clear_widgets()
-        for label, value, extra in self.visit.printer_check_rows():
-            text = f"{self.t(value) if value else ''} {extra}".strip()
-            check.add_widget(TitledRow(key=self.t(label), value=text))
+        checks = [(self.t(label), f"{self.t(value) if value else ''} {extra}".strip())
+                  for label, value, extra in self.visit.printer_check_rows()]
+        for box_id, rows in (("station_rows", self.visit.station_rows()), ("device_rows", self.visit.device_rows()),
+                             ("check_rows", checks), ("alert_rows", self._alert_rows())):
+            box = self.ids[box_id]
+            shown = [(w.key, w.value) for w in box.children[::-1]]
+            if shown == rows:
+                continue  # redrawn every second: rebuilding unchanged rows made them blink
+            box.clear_widgets()
+            for key, value in rows:  # a symbol as well as the words: colour is never the only cue
+                box.add_widget(TitledRow(key=key, value=value))
 
-    def _alert_rows(self) -> None:
+    def _alert_rows(self) -> list[tuple[str, str]]:
         """The station's open alerts as central reported them with the last heartbeat."""
-        box = self.ids.alert_rows
-        box.clear_widgets()
         sync = self.app.services.sync
         alerts = sync.alerts if sync is not None else []
-        for alert in alerts:
-            value = f"✗ {self.t('since')} {alert.opened_local()}  {alert.detail}"
-            box.add_widget(TitledRow(key=self.t(alert.name), value=value))
         if not alerts:
-            box.add_widget(TitledRow(key="✓", value=self.t("No open alerts")))
+            return [("✓", self.t("No open alerts"))]
+        # × (U+00D7), not ✗: the Noto CJK SC face has no ✗ (tofu)
+        return [(self.t(a.name), f"× {self.t('since')} {a.opened_local()}  {a.detail}") for a in alerts]
 
     def print_test_page(self) -> None:
         from kiosk import __version__

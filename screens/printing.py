@@ -19,7 +19,7 @@ class PrintingScreen(VisitScreen):
     def refresh(self) -> None:
         job = self.visit.job
         # "sent": the printer could not confirm the slip, so the QR is shown in case none came out
-        self.qr = (qr_texture(self.visit.job_url(job))
+        self.qr = (qr_texture(self.visit.phone_code(job))
                    if self.visit.print_state in ("problem", "sent") and job else None)
 
     def show_qr(self) -> None:

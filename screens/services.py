@@ -54,6 +54,7 @@ class Opening:
     lang: str = "zh"
     elderly: bool = False
     station_name: str = ""
+    station_name_en: str = ""  # shown in English (and any language but Chinese) when set
 
 
 @dataclass

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from kiosk import opening_hours
 from kiosk.filters import JobFilter
-from kiosk.formatting import distance_text, followup_sentence, start_text
+from kiosk.formatting import distance_text, followup_sentence, short_date, start_text
 from kiosk.geo import haversine_km
-from kiosk.i18n import N_
+from kiosk.i18n import N_, tr
 from kiosk.models import Job, Policy, Settlement, Station
 from kiosk.pin import PinGuard, is_old_format
 from kiosk.session import Session
@@ -148,7 +148,7 @@ class Visit:
         self.default_elderly = ui.elderly_mode if elderly is None else elderly
         self.idle_timeout_s: float = ui.idle_timeout_s
         self.radius_km: float = ui.search_radius_km
-        self.banner = self.receipt_footer = self.opening_hours = ""
+        self.banner = self.receipt_footer = self.opening_hours = self.public_job_url = ""
         self.pin_hash: str | None = None
         self.followup_hours, self.followup_phone = 24, ""  # the county's call-back promise
         self.can_apply = outbox is not None
@@ -422,7 +422,7 @@ class Visit:
         self.rows = [
             {
                 "job_id": h.job.id,
-                "title": h.job.title,
+                "title": h.job.title_text(lang),
                 "employer": h.job.employer,
                 "pay": h.job.pay_text(lang),
                 "settlement": h.job.settlement_text(lang),
@@ -450,8 +450,12 @@ class Visit:
         self._event("job_viewed")
         return self.go(JOB_DETAIL)
 
-    def job_url(self, job: Job) -> str:
-        return self.settings.api.job_url.format(id=job.id)
+    def phone_code(self, job: Job) -> str:
+        """What the job's QR holds, on screen and on the slip: the county's public job page,
+        or a readable summary in the visit's language that this kiosk can read back."""
+        from kiosk.jobcode import payload
+
+        return payload(job, self.lang, self.public_job_url or self.settings.api.job_url)
 
     def show_qr(self) -> Step:
         return self.go(JOB_QR)
@@ -486,8 +490,8 @@ class Visit:
             return self._step(notice=N_("Printing is off here; scan the code instead."))
         from kiosk.receipts import job_slip
 
-        return self._print(job_slip(job, self.station(), printed_at=self.clock.now(), qr_data=self.job_url(job),
-                                    footer=self.receipt_footer))
+        return self._print(job_slip(job, self.station(), printed_at=self.clock.now(), qr_data=self.phone_code(job),
+                                    footer=self.receipt_footer, lang=self.lang))
 
     def print_application_receipt(self) -> Step:
         card, app = self.session.identity, self.application
@@ -498,8 +502,8 @@ class Visit:
         return self._print(application_receipt(
             name=card.name, id_number=card.id_number, phone=self.session.phone, job=app.job,
             station=self.station(), reference=app.reference, queued=self.application_state != "sent",
-            printed_at=self.clock.now(), footer=self.receipt_footer,
-            followup=followup_sentence(self.followup_hours, self.followup_phone, "zh"),  # the slip is zh
+            printed_at=self.clock.now(), footer=self.receipt_footer, qr_data=self.phone_code(app.job), lang=self.lang,
+            followup=followup_sentence(self.followup_hours, self.followup_phone, self.lang),
         ))
 
     def print_test_page(self, software: str = "") -> Step:
@@ -567,6 +571,37 @@ class Visit:
         if result == "native":
             return self._step(notice=N_("Code B read as well. QR stays native."))
         return self._step(notice=N_("Code B read: image QR works. Now show code A; if it will not scan, image QR stays."))
+
+    def device_rows(self) -> list[tuple[str, str]]:
+        """(device, state and detail) in the visit's language, for the maintenance screen."""
+        from kiosk.device_words import device_row
+
+        return [device_row(name, state, detail, self.lang) for name, state, detail in self.device_report()]
+
+    def station_rows(self) -> list[tuple[str, str]]:
+        """Network, last sync, registrations waiting to be sent and cached jobs, in the
+        visit's language: what a maintainer checks after "the kiosk is offline"."""
+        from kiosk.device_words import FAULT_MARK, MARKS
+
+        lang, rows = self.lang, []
+        if self.sync is None:
+            rows.append((tr(N_("Network"), lang), tr(N_("No central server configured"), lang)))
+        else:
+            online = bool(getattr(self.sync, "online", False))
+            state = N_("Online") if online else N_("Offline")
+            rows.append((tr(N_("Network"), lang), f"{MARKS['ok'] if online else FAULT_MARK} {tr(state, lang)}"))
+            last = getattr(self.sync, "last_success_at", None)
+            when = tr(N_("Never"), lang)
+            if last:
+                at = dt.datetime.fromtimestamp(last)
+                when = f"{short_date(at.date(), lang)} {at:%H:%M}"
+            rows.append((tr(N_("Last sync"), lang), when))
+        if self.outbox is not None:
+            waiting = self.outbox.pending()
+            rows.append((tr(N_("Registrations waiting to be sent"), lang),
+                         f"{MARKS['ok'] if waiting == 0 else MARKS['warning']} {waiting}"))
+        rows.append((tr(N_("Jobs in the cache"), lang), str(self.store.count_jobs())))
+        return rows
 
     def printer_check_rows(self) -> list[tuple[str, str, str]]:
         """(label msgid, value msgid, plain text after it) of the self-check, for the
@@ -660,7 +695,7 @@ class Visit:
             consent_at=dt.datetime.fromtimestamp(session.consent_at, dt.UTC),
         )
         self.application = Application(entry.reference, job, (
-            (N_("Job"), job.title), (N_("Name"), card.masked_name), (N_("ID number"), card.masked_id),
+            (N_("Job"), job.title_text(self.lang)), (N_("Name"), card.masked_name), (N_("ID number"), card.masked_id),
             (N_("Phone"), phone.mask(digits)), (N_("Reference"), entry.reference),
         ))
         self.registered[job.id] = self.application
@@ -818,7 +853,8 @@ class Visit:
             from kiosk.used_codes import UsedCodes
 
             self.used_codes = UsedCodes.in_dir(self.settings.storage.data_dir)
-        r = route(text, self.settings, now=self.clock.now().timestamp(), used=self.used_codes)
+        r = route(text, self.settings, now=self.clock.now().timestamp(), used=self.used_codes,
+                  public_job_url=self.public_job_url)
         log.info("%s", r.log_text())
         self._event("code_scanned")
         if self.screen == ATTRACT:
@@ -871,6 +907,7 @@ class Visit:
             return
         self.idle_timeout_s = cfg.idle_timeout_s
         self.banner, self.receipt_footer, self.opening_hours = cfg.banner, cfg.receipt_footer, cfg.opening_hours
+        self.public_job_url = cfg.public_job_url
         self.pin_hash = cfg.maintenance_pin_hash
         self.followup_hours, self.followup_phone = cfg.followup_hours, cfg.followup_phone
         self.radius_km = cfg.radius_km

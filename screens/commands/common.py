@@ -23,11 +23,13 @@ def setup_logging(verbose: bool = False) -> None:
 
 
 def configure_desktop_window(size: str) -> None:
-    """Kivy in an ordinary window of `size` ("720x1280") at density 1: demo and shots."""
+    """Kivy in an ordinary window of `size` ("720x1280"), laid out as on a station of that
+    size (bootstrap.density_for): demo and shots."""
     from screens import bootstrap
 
     width, height = (int(x) for x in size.split("x"))
-    bootstrap.configure(width=width, height=height, fullscreen=False, kiosk=False, density=1)
+    bootstrap.configure(width=width, height=height, fullscreen=False, kiosk=False,
+                        density=bootstrap.density_for(width, height))
 
 
 def load_settings_or_exit(path: Path) -> Settings:

@@ -34,6 +34,6 @@ def run(args: argparse.Namespace) -> int:
 
     # The devices (OpenCV, the printer library, serial ports) are opened in the frame after the
     # attract screen is first drawn.
-    opening = Opening(ui.language, ui.elderly_mode, settings.station.name)
+    opening = Opening(ui.language, ui.elderly_mode, settings.station.name, settings.station.name_en)
     app = GigKioskApp(lambda: build_services(settings), demo=False, opening=opening)
     return run_app(app, smoke=args.smoke)

@@ -1,8 +1,11 @@
-"""`gig-kiosk shots DIR`: every screen in zh and en, normal and elderly mode, as PNGs."""
+"""`gig-kiosk shots DIR`: every screen in zh and en, normal and elderly mode, as PNGs, at the
+two station sizes: 720x1280 (NAME-LANG-MODE.png) and the production 1080x1920
+(NAME-LANG-MODE-1080x1920.png). `--size WxH` renders one size only."""
 
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import tempfile
 import time
@@ -10,14 +13,27 @@ from pathlib import Path
 
 from screens.commands.common import configure_desktop_window, run_app, setup_logging
 
+SIZES = ("720x1280", "1080x1920")
+PLAIN_SIZE = SIZES[0]  # its file names carry no size (the names the README links to)
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dir", type=Path, help="output folder")
-    parser.add_argument("--size", default="720x1280", help="window size WxH")
+    parser.add_argument("--size", default="all", help=f"window size WxH, or all ({' and '.join(SIZES)})")
     parser.add_argument("--only", nargs="*", help="screen names to render (default: all)")
 
 
+def shot_name(name: str, lang: str, elderly: bool, size: str) -> str:
+    suffix = "" if size == PLAIN_SIZE else f"-{size}"
+    return f"{name}-{lang}-{'elderly' if elderly else 'normal'}{suffix}.png"
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.size == "all":  # one Kivy window per process: a process per size
+        only = ["--only", *args.only] if args.only else []
+        codes = [subprocess.call([sys.executable, "-m", "kiosk.cli", "shots", str(args.dir), "--size", size, *only])
+                 for size in SIZES]
+        return max(codes)
     setup_logging()
     configure_desktop_window(args.size)
     from screens.app import GigKioskApp
@@ -48,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
                         while app.print_state == "printing":
                             yield 0.1
                         yield 4
-                        path = args.dir / f"{name}-{lang}-{'elderly' if elderly else 'normal'}.png"
+                        path = args.dir / shot_name(name, lang, elderly, args.size)
                         screenshot(app.root, path)
                         written.append(path)
             app.stop()
@@ -80,6 +96,10 @@ def shot_plan(app) -> list[tuple[str, object]]:  # noqa: ANN001
     def act(step: object) -> None:
         app.act(step)
 
+    def fresh() -> None:  # a new visit (the loop sets language and text size again after)
+        act(v.end("shots"))
+        act(v.start())
+
     def printed() -> None:  # a real slip through the print queue and the printer simulator
         act(v.choose_job(first_job_id()))
         act(v.print_slip())
@@ -98,7 +118,7 @@ def shot_plan(app) -> list[tuple[str, object]]:  # noqa: ANN001
 
         act(v.choose_job(first_job_id()))
         v.application = Application("QH7K-2D9M", v.job, (  # fictional person, already masked
-            ("Job", v.job.title), ("Name", "李*梅"), ("ID number", "3499**********0021"),
+            ("Job", v.job.title_text(v.lang)), ("Name", "李*梅"), ("ID number", "3499**********0021"),
             ("Phone", "139****0001"), ("Reference", "QH7K-2D9M")))
         v.application_state = "queued"
         v.followup_hours, v.followup_phone = 4, "0556-1234567"  # the county's call-back promise
@@ -127,8 +147,8 @@ def shot_plan(app) -> list[tuple[str, object]]:  # noqa: ANN001
     return [
         ("attract", lambda: act(v.end("shots"))),
         ("home", lambda: act(v.start())),
-        ("jobs", lambda: act(v.open_jobs())),
-        ("jobs-filtered", lambda: (act(v.open_jobs()), v.toggle_filter("settlements", "daily"), act(None))),
+        ("jobs", lambda: (fresh(), act(v.open_jobs()))),  # fresh: no filter left by an earlier shot
+        ("jobs-filtered", lambda: (fresh(), act(v.open_jobs()), v.toggle_filter("settlements", "daily"), act(None))),
         ("job_detail", lambda: act(v.choose_job(first_job_id()))),
         ("job_qr", lambda: (act(v.choose_job(first_job_id())), act(v.show_qr()))),
         ("printing", printed),

@@ -81,6 +81,25 @@ class TitledRow(BoxLayout):
 
     key = StringProperty("")
     value = StringProperty("")
+    key_width = NumericProperty(0)
+
+    def on_kv_post(self, _base: object) -> None:
+        self.bind(key=self._fit_key, width=self._fit_key)
+        self.ids.key.bind(font_size=self._fit_key)
+        self._fit_key()
+
+    def _fit_key(self, *_args: object) -> None:
+        """The key column: 28 % of the row, wider (up to 45 %) when a word of the key would
+        not fit, since Kivy breaks a word that does not fit mid-word ("Requireme/nts" in
+        large-text English). Chinese may break between any characters: no widening for it."""
+        from kivy.core.text import Label as CoreLabel
+
+        label, width = self.ids.key, self.width * 0.28
+        if self.key.isascii():
+            measure = CoreLabel(font_size=label.font_size, font_name=label.font_name)
+            widest = max((measure.get_extents(w)[0] for w in self.key.split()), default=0)
+            width = min(max(width, widest + 4), self.width * 0.45)
+        self.key_width = width
 
 
 class DigitsScreen(VisitScreen):

@@ -151,7 +151,8 @@ def test_config_validation_names_the_field(server) -> None:  # noqa: ANN001
     staff = server.as_(server.staff["east"]["token"])
     bad = {"idle_timeout_s": 5, "radius_km": 1000, "sync_interval_s": "often", "opening_hours": "25:00-26:00",
            "default_language": "fr", "features": {"print": "maybe"}, "unknown_field": 1,
-           "maintenance_pin_hash": "short", "help_phone": "call me", "elderly_by_age": "yes please"}
+           "maintenance_pin_hash": "short", "help_phone": "call me", "elderly_by_age": "yes please",
+           "public_job_url": "http://jobs.example/{job_id}"}
     for field, value in bad.items():
         r = server.client.put("/v1/stations/e-park/config", headers=staff, json={"config": {field: value}})
         assert r.status_code == 422, (field, r.text)
@@ -161,7 +162,7 @@ def test_config_validation_names_the_field(server) -> None:  # noqa: ANN001
     assert set(schema["properties"]) == {
         "idle_timeout_s", "banner", "radius_km", "features", "default_language", "elderly_mode_default",
         "receipt_footer", "opening_hours", "sync_interval_s", "heartbeat_interval_s", "maintenance_pin_hash",
-        "followup_hours", "followup_phone", "help_phone", "elderly_by_age"}
+        "followup_hours", "followup_phone", "help_phone", "elderly_by_age", "public_job_url"}
 
 
 def test_heartbeat_shows_in_station_health(server) -> None:  # noqa: ANN001
@@ -174,3 +175,17 @@ def test_heartbeat_shows_in_station_health(server) -> None:  # noqa: ANN001
     assert row["app_version"] == "0.1.0" and row["paper"] == "low" and row["outbox_depth"] == 2
     assert row["rejected_config"] == {"version": 3, "reason": "radius_km out of range"}
     assert row["devices"]["idcard"]["state"] == "error" and row["heartbeat_age_s"] < 60
+
+
+def test_county_public_job_page_reaches_the_stations_config(server) -> None:  # noqa: ANN001
+    """Issue 18 item 16: the county's job page template travels to its stations, and the
+    kiosk's own validation takes the document."""
+    from kiosk.remote_config import StationConfig as KioskConfig
+
+    staff = server.as_(server.staff["west"]["token"])
+    url = "https://zp.west.example/job/{job_id}?src=kiosk"
+    r = server.client.put("/v1/counties/west/config", headers=staff, json={"config": {"public_job_url": url}})
+    assert r.status_code == 200 and r.json()["effective"]["public_job_url"] == url
+    doc = server.client.get("/v1/stations/w-park/config", headers=staff).json()
+    assert doc["config"]["public_job_url"] == url
+    assert KioskConfig.model_validate(doc["config"]).public_job_url == url

@@ -21,7 +21,8 @@ SAMPLE = {"amount": "160", "km": "5", "n": "12", "name": "张*", "hours": "8:00-
 MAINTAINER_ONLY = re.compile(r"^(Code[s]? [AB]|.*\bcode [AB]\b|Native QR|Image QR|Hold the test page|Printer says"
                              r"|Printer test page|This is a station enrolment code|.*\(test page\)|.*\(subtitle\)"
                              r"|Sample: |Device status|Bold|Large|Center|Right|Character sets|Columns|model|maker"
-                             r"|firmware|fonts|no answer|\{mm\} mm|Centred|A native QR|B image QR|Only if A scans|In maintenance mode)")
+                             r"|firmware|fonts|no answer|\{mm\} mm|Centred|A native QR|B image QR|Only if A scans|In maintenance mode"
+                             r"|espeak-ng not installed|aplay not installed)")  # device details (maintenance screen)
 
 pytestmark = pytest.mark.skipif(library() is None, reason="espeakng-loader is a dependency (pyproject)")
 

@@ -72,7 +72,8 @@ def test_everything_else_is_unrecognised_with_zh_en_message(text):
 
 
 def test_job_host_from_settings_and_api_job_url():
-    s = from_dict({"devices": {"scanner": {"job_hosts": ["zp.county.example"]}}})
+    s = from_dict({"devices": {"scanner": {"job_hosts": ["zp.county.example"]}},
+                   "api": {"job_url": "https://jobs.example.gov.cn/j/{id}"}})
     assert codes.route("https://zp.county.example/j/A1", s).value == "A1"
     # the host of api.job_url (the link printed on slips) is always accepted
     assert codes.route("https://jobs.example.gov.cn/j/A1", s).value == "A1"

@@ -264,8 +264,11 @@ class Scenario:
         yield 2
         speaker.wait()
         self.check("home_text", app.sm.current_screen.spoken_text())
+        before = speaker.spoken
         tap(app.root.ids.elderly_button)
         yield 2
+        speaker.wait()
+        self.check("read_on_large_text", speaker.spoken - before)  # the home screen, read at once
         tap(self.screen().ids.browse)
         yield from wait_until(lambda: app.sm.current == "jobs" and app.screen("jobs").ids.rv.data)
         yield 0.5
@@ -566,10 +569,16 @@ class Scenario:
         for digit in PIN:
             tap(keys[digit])
         yield 2
+        self.check("pin_display", pin_screen.ids.display.text)  # as many dots as the PIN has digits
         self.shot("pin-entry")
         tap(pin_screen.ids.confirm)
         yield from wait_until(lambda: app.sm.current == "maintenance")
         self.check("after_right", app.sm.current)
+        yield 3
+        maint = self.screen()
+        for box in ("station_rows", "device_rows"):
+            self.check(box, [f"{w.key}: {w.value}" for w in maint.ids[box].children[::-1]])
+        self.shot("maintenance-zh")
 
     def idle_timeout(self):  # noqa: ANN201
         """A visit left alone returns to attract, with the greeting wiped."""
@@ -607,6 +616,21 @@ class Scenario:
         self.shot("jobs-en-elderly")
         self.check("targets", _target_sizes(app.root))
         self.check("elderly", app.elderly)
+        # The category chips: folded behind one chip, every one whole when opened, none cut.
+        jobs = app.screen("jobs")
+        chips = lambda: [c.text for c in jobs.ids.category_row.children[::-1]]  # noqa: E731
+        self.check("categories_folded", chips())
+        tap(jobs.ids.category_row.children[-1])
+        yield 2
+        self.check("categories_open", chips())
+        right = jobs.ids.category_row.right
+        self.check("chips_inside", all(c.right <= right + 1 for c in jobs.ids.category_row.children))
+        cleaning = next(c for c in jobs.ids.category_row.children if c.text == "Cleaning")
+        tap(cleaning)
+        yield 2
+        tap(jobs.ids.category_row.children[-1])  # fold again: the chosen one stays in view
+        yield 2
+        self.check("categories_chosen", chips())
 
     def long_policy(self):  # noqa: ANN201
         """A 20,000-character policy (issue 11 item 16): shown, and scrollable to its end."""

@@ -34,3 +34,17 @@ def test_unwritable_cache_falls_back_to_the_collection(tmp_path: Path) -> None:
     blocker.write_text("")  # a file where the cache folder should be: mkdir fails, even as root
     path = sc_font("Regular", out_dir=blocker / "fonts")
     assert path == NOTO_DIR / "NotoSansCJK-Regular.ttc"
+
+
+def test_every_status_mark_is_in_the_sc_face(tmp_path: Path) -> None:
+    """Issue 18 item 14: the maintenance screen's ✗ (U+2717) is not in Noto Sans CJK SC and
+    showed as tofu; every mark the screens draw must be in the face."""
+    from fontTools.ttLib import TTFont
+
+    from kiosk.device_words import FAULT_MARK, MARKS
+
+    path = sc_font("Regular", out_dir=tmp_path)
+    cmap = TTFont(str(path)).getBestCmap()
+    marks = [*MARKS.values(), FAULT_MARK, "⚠"]  # ⚠: the offline strip and apply_done
+    assert [m for m in marks if ord(m) not in cmap] == []
+    assert 0x2717 not in cmap  # why FAULT_MARK is not ✗

@@ -1,6 +1,7 @@
 """The kiosk in a real window under Xvfb, driven by touch events."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,11 @@ def test_language_switch_and_elderly_targets(scenario) -> None:
     assert len(targets) > 10
     small = [t for t in targets if min(t["w_dp"], t["h_dp"]) < 60]
     assert small == [], small
+    c = r["checks"]
+    assert c["categories_folded"] == ["Type of work ▼"]
+    assert c["categories_open"][0] == "Type of work ▲" and "Cleaning" in c["categories_open"]
+    assert len(c["categories_open"]) >= 10 and c["chips_inside"] is True
+    assert c["categories_chosen"] == ["Type of work ▼", "✓ Cleaning"]
 
 
 def test_id_card_greets_filters_and_removal_ends_visit(scenario) -> None:
@@ -115,7 +121,8 @@ def test_read_aloud_and_large_text_reading(scenario, tmp_path: Path) -> None:
     c = r["checks"]
     assert "您想做什么" in c["home_text"] and "找附近的零工" in c["home_text"]
     assert "公里内共" in c["jobs_text"] and "元/" in c["jobs_text"]
-    assert c["utterances"] >= 2  # the button, then the automatic reading in large-text mode
+    assert c["utterances"] >= 3  # the button, large text turned on, then the next screen
+    assert c["read_on_large_text"] == 1  # turning large text on reads the current screen
     assert not any(ch.isdigit() for ch in c["phone_text"])  # never reads out a phone number
     assert c["spoken_kinds"] == ["str"]
     wavs = sorted((tmp_path / "voice" / "speech").glob("*.wav"))
@@ -139,6 +146,14 @@ def test_maintainer_pin_opens_maintenance(scenario) -> None:
     assert c["masked_display"].count("●") == 6 and "0" not in c["masked_display"]
     assert c["wrong_error"] == "密码不正确" and c["after_wrong"] == "maintenance_pin"
     assert c["after_right"] == "maintenance"
+    assert c["pin_display"].count("●") == 8  # the 8-digit PIN typed: 8 dots (not 6 slots)
+    # Issue 18 item 14: device states, network, last sync and waiting registrations, all in
+    # Chinese (no "printer error offline, paper end")
+    station = "\n".join(c["station_rows"])
+    assert "网络: ✓ 在线" in station and "上次同步: " in station and "待发送的报名: ✓ 0" in station
+    devices = dict(row.split(": ", 1) for row in c["device_rows"])
+    assert devices["打印机"] == "✓ 正常 · 就绪" and devices["身份证读卡器"].startswith("✓ 正常 · ")
+    assert not [v for v in devices.values() if re.search(r"[a-z]{3,}", v)], devices
 
 
 def test_my_registrations_withdraw_reaches_the_server_once(scenario) -> None:

@@ -213,7 +213,7 @@ def test_choosing_a_job_counts_a_view_and_knows_its_distance(world: World) -> No
     job_id = _first_job(world)
     v.choose_job(job_id)
     assert v.job.id == job_id and v.session.viewed_job_ids == [job_id] and 0 < v.distance_km < 10
-    assert v.job_url(v.job).endswith(f"/j/{job_id}") and "job_viewed" in world.events
+    assert v.phone_code(v.job).endswith(f"job:{job_id}") and "job_viewed" in world.events
 
 
 # --- printing -----------------------------------------------------------------------------------
@@ -223,7 +223,7 @@ def test_a_slip_is_queued_and_only_the_latest_job_reports(world: World) -> None:
     v.choose_job(_first_job(world))
     assert v.print_slip() == Step("printing") and v.print_state == "printing"
     receipt = world.printer.receipts[0]
-    assert receipt.qr_data == v.job_url(v.job) and "青禾县就业服务中心" in str(receipt)
+    assert receipt.qr_data == v.phone_code(v.job) and "青禾县就业服务中心" in str(receipt)
     v.back()
     v.print_slip()
     assert not v.print_done("p1")  # the first slip, printed late: nothing to tell
@@ -293,7 +293,7 @@ def test_a_print_that_does_not_start_is_a_problem_with_the_qr_not_a_spinner(worl
     clock.advance(1)
     step = v.tick()
     assert step == Step("printing", notice="The printer has not started your slip.")
-    assert v.print_state == "problem" and v.print_problem.qr_data == v.job_url(v.job)
+    assert v.print_state == "problem" and v.print_problem.qr_data == v.phone_code(v.job)
     assert v.print_problem.msgids[-1] == "Scan the QR code on the screen with your phone instead."
     assert world.events[-1] == "print_problem"
     assert v.tick() is None  # said once
