@@ -24,7 +24,7 @@ def test_the_slip_qr_is_a_readable_summary_with_the_contact_that_opens_the_job_h
     code = world.printer.receipts[0].qr_data
     job = v.job
     lines = code.split("\n")
-    assert lines[0] == job.title and job.contact in code and "元/天" in lines[1]
+    assert lines[0] == job.title and job.contact in code and lines[1].startswith(job.pay_text("zh"))
     assert lines[-1].endswith(f"job:{job_id}") and len(code.encode()) <= jobcode.MAX_BYTES
     assert route(code, v.settings).value == job_id  # the code read back by the router
     v.end("done")
@@ -66,7 +66,7 @@ def test_english_visit_gets_an_english_slip_and_summary(world: World) -> None:
     text = str(receipt)
     assert "Gig job information" in text and "零工岗位信息" not in text
     assert "Qinghe People's Park Gig Station" in text and "青禾县人民公园零工驿站" not in text
-    assert "/day" in receipt.qr_data.split("\n")[1] and "Contact: " in receipt.qr_data
+    assert receipt.qr_data.split("\n")[1].startswith(world.visit.job.pay_text("en")) and "Contact: " in receipt.qr_data
 
 
 def test_the_countys_public_job_page_goes_in_the_qr_and_opens_the_job(world: World) -> None:
