@@ -16,7 +16,7 @@ packages=(
   alsa-utils            # aplay: plays the prompts synthesised by devices/speech.py
 )
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(postgresql chromium chromium-driver)
+  packages+=(postgresql chromium chromium-driver nginx)  # nginx: deploy/central example test
 fi
 
 missing=()
