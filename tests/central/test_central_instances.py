@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import psycopg
 import pytest
-from central_helpers import DEMO, admin_login, application, csrf_of, id_number
+from central_helpers import DEMO, HEARTBEAT, admin_login, application, csrf_of, id_number
 from instances import Cluster
 
 pytestmark = pytest.mark.postgres
@@ -196,3 +196,65 @@ def test_kill9_mid_request_loses_nothing_when_the_client_retries_elsewhere(clust
                      f"kill-{run}-%"))
     # One record per key, and it is the one the client was told about (nothing lost, no twin).
     assert rows == {k: a["id"] for k, a in answers.items()}
+
+
+HERD = 60
+
+
+def _add_stations(cluster: Cluster, n: int) -> list[tuple[str, str]]:
+    """n more stations of county east beside e-park (job e-000 is within their radius)."""
+    from central import db, services
+    from central.models import County
+    from central.security import DataCipher, decode_key, new_token
+
+    engine = db.make_engine(cluster.database_url)
+    keyring = services.Keyring(DataCipher(decode_key(cluster.key_file.read_text())))
+    out = []
+    with db.session_factory(engine)() as s:
+        county = s.get(County, "east")
+        for i in range(n):
+            token = new_token()
+            services.create_station(s, keyring, county, {"id": f"e-herd-{i:03d}", "name": f"驿站{i}",
+                                                         "lat": 31.30, "lng": 117.20}, token)
+            out.append((f"e-herd-{i:03d}", token))
+        s.commit()
+    engine.dispose()
+    return out
+
+
+def test_small_herd_of_real_kiosk_clients_all_sync_across_instances(cluster: Cluster) -> None:
+    """60 stations back from an outage within 2 s, spread over the instances, each running a
+    full cycle with the kiosk's own ApiClient (urllib3 Retry, full jitter, Retry-After)."""
+    from kiosk.api import ApiClient
+    from kiosk.settings import ApiSettings
+
+    urls = [i.url for i in cluster.instances if i.proc.poll() is None]
+    stations = _add_stations(cluster, HERD)
+    run = uuid.uuid4().hex[:8]
+    done: dict[str, float] = {}
+    start = time.monotonic()
+
+    def cycle(n: int) -> None:
+        station_id, token = stations[n]
+        time.sleep((n % 20) / 10)  # reconnecting within 2 s
+        api = ApiClient(ApiSettings(base_url=urls[n % len(urls)], token=token))
+        try:
+            document, etag = api.station_config(station_id)
+            assert document and etag
+            page = api.jobs_page(station_id, None)
+            assert any(j["id"] == "e-000" for j in page["jobs"])
+            body = application(station_id)
+            body["seeker"]["id_number"] = id_number(serial=n, birth="19750505")
+            first = api.submit_application(f"herd-{run}-{n}", body)
+            assert api.submit_application(f"herd-{run}-{n}", body) == first  # an outbox retry
+            api.heartbeat(station_id, HEARTBEAT)
+            done[station_id] = time.monotonic() - start
+        finally:
+            api.close()
+
+    with ThreadPoolExecutor(HERD) as pool:
+        list(pool.map(cycle, range(HERD)))
+    assert len(done) == HERD
+    rows = _sql(cluster, "SELECT count(*), count(DISTINCT idempotency_key) FROM applications "
+                         "WHERE idempotency_key LIKE %s", f"herd-{run}-%")
+    assert rows == [(HERD, HERD)]
