@@ -72,6 +72,8 @@ def test_revocation_reaches_every_instance_within_one_second(cluster: Cluster) -
     # The admin rotates the station's token on instance 0: the old one stops everywhere.
     admin = next(s for s in cluster.seed["staff"] if s["username"] == "east-admin")
     c = admin_login(urls[0], admin["username"], admin["password"])
+    for url in urls[1:]:  # the admin session (a database row) works on every instance
+        assert httpx.get(url + "/admin/stations", cookies=c.cookies).status_code == 200
     page = c.get("/admin/stations/e-mall/manage").text
     assert c.post("/admin/stations/e-mall/rotate", data={"csrf": csrf_of(page)}).status_code == 200
     seen = _until_refused(urls, jobs, station["token"])
