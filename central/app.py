@@ -9,14 +9,14 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from central import db, services
-from central.auth import TokenCache
+from central.auth import TokenCache, TokenListener
 from central.headers import SecurityHeaders
 from central.limits import BodyLimit
 from central.security import DataCipher, decode_key, derive_key, encode_key, new_data_key
@@ -79,6 +79,8 @@ def create_app(engine: Engine, data_key: bytes, admin: bool = True, docs: bool =
     app.state.cipher = cipher
     app.state.keyring = Keyring(cipher)
     app.state.tokens = TokenCache(sessions)
+    if engine.dialect.name == "postgresql":  # several instances: revocations reach all at once
+        app.state.token_listener = TokenListener(engine, app.state.tokens).start()
     # The fleet's hot endpoints (heartbeat, config poll) query from this small pool: off the
     # event loop, and with far less overhead than the general 40-thread pool (bench_central).
     app.state.db_threads = ThreadPoolExecutor(DB_THREADS, thread_name_prefix="central-db")
@@ -126,8 +128,15 @@ def create_app(engine: Engine, data_key: bytes, admin: bool = True, docs: bool =
                             headers={"Retry-After": str(BUSY_RETRY_AFTER_S)})
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict:
-        return {"ok": True}
+    def healthz() -> JSONResponse:
+        # For the load balancer: an instance that cannot reach the database takes no traffic.
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - any failure means "not ready"
+            return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503,
+                                headers={"Retry-After": str(BUSY_RETRY_AFTER_S)})
+        return JSONResponse({"ok": True})
 
     if admin:
         from central.admin.routes import router as admin_router

@@ -1,7 +1,8 @@
 """ASGI factory for `gig-central serve --workers N` (each worker process builds its own app).
 
 Reads GIG_CENTRAL_DATABASE_URL, GIG_CENTRAL_DATA_KEY (base64), GIG_CENTRAL_POOL_SIZE,
-GIG_CENTRAL_DOCS, GIG_CENTRAL_TRUSTED_PROXIES and GIG_CENTRAL_SECURE_COOKIES, set by `serve`.
+GIG_CENTRAL_DOCS, GIG_CENTRAL_TRUSTED_PROXIES, GIG_CENTRAL_SECURE_COOKIES and
+GIG_CENTRAL_PERIODIC, set by `serve`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ POOL_ENV = "GIG_CENTRAL_POOL_SIZE"
 DOCS_ENV = "GIG_CENTRAL_DOCS"
 TRUSTED_PROXIES_ENV = "GIG_CENTRAL_TRUSTED_PROXIES"
 SECURE_COOKIES_ENV = "GIG_CENTRAL_SECURE_COOKIES"
+PERIODIC_ENV = "GIG_CENTRAL_PERIODIC"  # "0": this instance runs no periodic jobs
 # No request's query should run this long (the 100,000-job full sync pages in ~1 s each).
 STATEMENT_TIMEOUT_S = 30.0
 
@@ -26,6 +28,10 @@ STATEMENT_TIMEOUT_S = 30.0
 def app_from_env() -> FastAPI:
     engine = db.make_engine(os.environ[DATABASE_ENV], pool_size=int(os.environ.get(POOL_ENV, "10")),
                             statement_timeout_s=STATEMENT_TIMEOUT_S)
+    if os.environ.get(PERIODIC_ENV, "1") != "0":
+        from central.periodic import Scheduler
+
+        Scheduler(engine).start()  # jobs are claimed per period in the database: once fleet-wide
     return create_app(engine, decode_key(os.environ[DATA_KEY_ENV]),
                       docs=os.environ.get(DOCS_ENV) == "1",
                       trusted_proxies=os.environ.get(TRUSTED_PROXIES_ENV) or None,

@@ -74,6 +74,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from central.asgi import (
         DATABASE_ENV,
         DOCS_ENV,
+        PERIODIC_ENV,
         POOL_ENV,
         SECURE_COOKIES_ENV,
         TRUSTED_PROXIES_ENV,
@@ -83,7 +84,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _sqlite_dir(args.database)
     key = resolve_data_key(args.database, args.data_key_file)
     engine = db.make_engine(args.database)
-    db.migrate(engine)
+    if args.migrate:
+        db.migrate(engine)
     _backfill_seeker_hashes(engine, key)
     engine.dispose()
     os.environ[DATABASE_ENV] = args.database
@@ -92,6 +94,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ[DOCS_ENV] = "1" if args.docs else "0"
     os.environ[TRUSTED_PROXIES_ENV] = args.trusted_proxy or ""
     os.environ[SECURE_COOKIES_ENV] = "1" if args.secure_cookies else "0"
+    os.environ[PERIODIC_ENV] = "1" if args.periodic else "0"
     uvicorn.run(
         "central.asgi:app_from_env", factory=True, host=args.host, port=args.port,
         workers=args.workers, log_level=args.log_level, access_log=args.access_log,
@@ -281,7 +284,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--workers", type=int, default=1)
-    p.add_argument("--pool-size", type=int, default=10, help="DB connections per worker")
+    p.add_argument("--pool-size", type=int, default=int(os.environ.get("GIG_CENTRAL_POOL_SIZE", "10")),
+                   help="DB connections per worker (up to twice this under load, plus 1 for the "
+                        "token listener and 1 per running periodic job): keep "
+                        "instances x workers x (2 x pool + 2 + jobs) <= max_connections")
+    p.add_argument("--migrate", action=argparse.BooleanOptionalAction, default=True,
+                   help="upgrade the schema before serving (--no-migrate when a one-shot "
+                        "`gig-central migrate` runs before several instances start)")
+    p.add_argument("--periodic", action=argparse.BooleanOptionalAction, default=True,
+                   help="run the periodic-job scheduler (jobs still run once fleet-wide)")
     p.add_argument("--log-level", default="info")
     p.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=True)
     p.add_argument("--docs", action="store_true",

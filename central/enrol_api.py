@@ -7,16 +7,16 @@ the code, never which stations exist.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
+from datetime import timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from central import onboarding
+from central.admin import throttle
 
 MAX_BODY = 1024
 ATTEMPTS = 20  # per address and window: a kiosk being set up needs a handful at most
@@ -42,30 +42,27 @@ class EnrolOut(BaseModel):
 
 
 class RateLimit:
-    """Failed attempts per client address in a sliding window (in memory, per process).
+    """Failed attempts per client address in a fixed window, counted in the database
+    (`login_throttle`, key "enrol:<address>" hashed), so the limit holds across instances.
 
     Only refusals count: a kiosk that enrols does not use up its address's allowance."""
 
-    def __init__(self, attempts: int = ATTEMPTS, window_s: float = WINDOW_S, size: int = 10000) -> None:
-        self.attempts, self.window_s, self.size = attempts, window_s, size
-        self._lock = threading.Lock()
-        self._seen: dict[str, deque[float]] = {}
+    def __init__(self, attempts: int = ATTEMPTS, window_s: float = WINDOW_S) -> None:
+        self.attempts, self.window = attempts, timedelta(seconds=window_s)
 
-    def wait_s(self, address: str) -> float:
+    @staticmethod
+    def _key(address: str) -> str:
+        return throttle._key("enrol", address)
+
+    def wait_s(self, sessions: sessionmaker[Session], address: str) -> float:
         """0 if `address` may try now, else seconds until it may."""
-        t = time.monotonic()
-        with self._lock:
-            q = self._seen.get(address)
-            while q and q[0] <= t - self.window_s:
-                q.popleft()
-            return q[0] + self.window_s - t if q and len(q) >= self.attempts else 0.0
+        with sessions() as s:
+            return throttle.wait_s(s, self._key(address), self.attempts, self.window)
 
-    def failed(self, address: str) -> None:
-        t = time.monotonic()
-        with self._lock:
-            if len(self._seen) >= self.size and address not in self._seen:
-                self._seen = {a: q for a, q in self._seen.items() if q and q[-1] > t - self.window_s}
-            self._seen.setdefault(address, deque()).append(t)
+    def failed(self, sessions: sessionmaker[Session], address: str) -> None:
+        with sessions() as s:
+            throttle.count(s, self._key(address), self.window)
+            s.commit()
 
 
 def _problem(status: int, detail: str, **headers: str) -> JSONResponse:
@@ -84,7 +81,8 @@ async def enrol(request: Request) -> JSONResponse:
     if limiter is None:
         limiter = request.app.state.enrol_limit = RateLimit()
     address = request.client.host if request.client else "?"
-    wait = limiter.wait_s(address)
+    sessions = request.app.state.sessions
+    wait = await run_in_threadpool(limiter.wait_s, sessions, address)
     if wait:
         return _problem(429, "too many failed enrolment attempts from this address; try again later",
                         **{"Retry-After": str(int(wait) + 1)})
@@ -92,12 +90,12 @@ async def enrol(request: Request) -> JSONResponse:
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_BODY:
-            limiter.failed(address)
+            await run_in_threadpool(limiter.failed, sessions, address)
             return _problem(413, f"request body larger than {MAX_BODY} bytes")
     try:
         data = EnrolIn.model_validate_json(body)
     except ValidationError:
-        limiter.failed(address)
+        await run_in_threadpool(limiter.failed, sessions, address)
         return _problem(400, 'send JSON {"code": "ABCD-EFGH-JKMN"}')
 
     def redeem() -> JSONResponse:  # database work: in a thread, never on the event loop
@@ -106,7 +104,8 @@ async def enrol(request: Request) -> JSONResponse:
                 out, old_hash = onboarding.redeem(s, data.code, data.station_id)
             except onboarding.EnrolRefused as exc:
                 s.rollback()
-                limiter.failed(address)
+                throttle.count(s, limiter._key(address), limiter.window)
+                s.commit()
                 return _problem(exc.status, str(exc))
             s.commit()
         request.app.state.tokens.forget(old_hash)

@@ -417,3 +417,17 @@ class StationCommand(Base):
     result_size: Mapped[int | None] = mapped_column(Integer)
     # Later reports about this command (a replay refused, a copy refused by another station).
     notes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class PeriodicRun(Base):
+    """One row per (periodic job, period): the period is claimed once across all instances
+    (central/periodic.py). `finished_at` NULL: not done yet (running, or its runner died)."""
+
+    __tablename__ = "periodic_runs"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    runner: Mapped[str | None] = mapped_column(String(128))
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    result: Mapped[dict | None] = mapped_column(JSON)

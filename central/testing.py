@@ -82,10 +82,13 @@ def start_seeded_server(
     key = data_key or new_data_key()
     with db.session_factory(engine)() as session:
         seeded = seed.seed(session, Keyring(DataCipher(key)), demo_dir)
-    base_url, stop_server = start_server(create_app(engine, key, admin=admin, **app_options))
+    app = create_app(engine, key, admin=admin, **app_options)
+    base_url, stop_server = start_server(app)
 
     def stop() -> None:
         stop_server()
+        if getattr(app.state, "token_listener", None):
+            app.state.token_listener.stop()  # its own connection: not in the engine's pool
         engine.dispose()
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -23,7 +23,7 @@ packages=(
 dry_run=0
 for arg in "$@"; do
   case "$arg" in
-    --test) packages+=(postgresql chromium chromium-driver shellcheck xinit) ;;
+    --test) packages+=(postgresql chromium chromium-driver shellcheck xinit nginx) ;;  # nginx: deploy/central example test
     --station)
       packages+=(
         xserver-xorg-core xserver-xorg-video-all xserver-xorg-input-libinput xinit  # bare X on tty1

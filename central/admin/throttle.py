@@ -47,24 +47,37 @@ def retry_after(s: Session, username: str, address: str) -> int:
     return math.ceil(wait)
 
 
-def record_failure(s: Session, username: str, address: str) -> None:
-    """Counts one failure against both keys (the caller commits)."""
+def count(s: Session, key: str, window: timedelta = WINDOW) -> None:
+    """Counts one event against `key` in its fixed window (the caller commits)."""
     at = services.now()
     table = LoginThrottle
+    # In the window: count on. Window over: start a new one. No row yet: insert one.
+    if s.execute(update(table).where(table.key == key, table.window_start > at - window)
+                 .values(failures=table.failures + 1)).rowcount:
+        return
+    if s.execute(update(table).where(table.key == key).values(failures=1, window_start=at)).rowcount:
+        return
+    try:
+        with s.begin_nested():
+            s.add(LoginThrottle(key=key, failures=1, window_start=at))
+    except IntegrityError:  # another process inserted it first
+        s.execute(update(table).where(table.key == key).values(failures=table.failures + 1))
+
+
+def wait_s(s: Session, key: str, limit: int, window: timedelta = WINDOW) -> float:
+    """Seconds until `key` is below `limit` events in its window again (0: now)."""
+    row = s.get(LoginThrottle, key, populate_existing=True)
+    if row is None or row.failures < limit:
+        return 0.0
+    return max(0.0, (services.as_utc(row.window_start) + window - services.now()).total_seconds())
+
+
+def record_failure(s: Session, username: str, address: str) -> None:
+    """Counts one failure against both keys (the caller commits)."""
     for key in _keys(username, address):
-        # In the window: count on. Window over: start a new one. No row yet: insert one.
-        if s.execute(update(table).where(table.key == key, table.window_start > at - WINDOW)
-                     .values(failures=table.failures + 1)).rowcount:
-            continue
-        if s.execute(update(table).where(table.key == key).values(failures=1, window_start=at)).rowcount:
-            continue
-        try:
-            with s.begin_nested():
-                s.add(LoginThrottle(key=key, failures=1, window_start=at))
-        except IntegrityError:  # another process inserted it first
-            s.execute(update(table).where(table.key == key).values(failures=table.failures + 1))
+        count(s, key)
     # Old windows are of no use; dropping them keeps the table to recent failures.
-    s.execute(delete(table).where(table.window_start <= at - WINDOW))
+    s.execute(delete(LoginThrottle).where(LoginThrottle.window_start <= services.now() - WINDOW))
 
 
 def record_success(s: Session, username: str) -> None:

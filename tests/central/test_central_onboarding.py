@@ -133,25 +133,30 @@ def test_enrolment_once_and_refusals(server) -> None:  # noqa: ANN001
     assert "已停用 Disabled" in row
 
 
-def test_enrol_is_rate_limited_per_address(tmp_path: Path) -> None:
+def test_enrol_is_rate_limited_per_address_across_instances(tmp_path: Path) -> None:
     from central.app import create_app
     from central.enrol_api import RateLimit
     from central.security import new_data_key
     from central.testing import start_server
 
+    # Two instances on one database: the failures counted by one limit the other too.
     engine = db.make_engine(f"sqlite:///{tmp_path}/c.db")
     db.migrate(engine)
-    app = create_app(engine, new_data_key(), admin=False)
-    app.state.enrol_limit = RateLimit(attempts=3, window_s=600)
-    base_url, stop = start_server(app)
+    key = new_data_key()
+    servers = []
+    for _ in range(2):
+        app = create_app(engine, key, admin=False)
+        app.state.enrol_limit = RateLimit(attempts=3, window_s=600)
+        servers.append(start_server(app))
     try:
-        with httpx.Client(base_url=base_url) as c:
-            codes = [c.post("/v1/enrol", json={"code": "ABCD-EFGH-JKMN"}).status_code for _ in range(4)]
-            assert codes == [404, 404, 404, 429]
-            r = c.post("/v1/enrol", json={"code": "ABCD-EFGH-JKMN"})
-            assert r.status_code == 429 and int(r.headers["Retry-After"]) > 500
+        a, b = (httpx.Client(base_url=url) for url, _ in servers)
+        codes = [c.post("/v1/enrol", json={"code": "ABCD-EFGH-JKMN"}).status_code for c in (a, b, a, b)]
+        assert codes == [404, 404, 404, 429]
+        r = a.post("/v1/enrol", json={"code": "ABCD-EFGH-JKMN"})
+        assert r.status_code == 429 and int(r.headers["Retry-After"]) > 500
     finally:
-        stop()
+        for _, stop in servers:
+            stop()
         engine.dispose()
 
 
