@@ -15,6 +15,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -221,3 +222,28 @@ class Application(Base):
     consent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class StationStat(Base):
+    """服务成效: one station's count of one metric in one station-local hour (central.stats).
+    Absolute values set by the station (never added to), so re-deliveries cannot double count.
+    No person and no visit: only (station, hour, metric) -> count."""
+
+    __tablename__ = "station_stats"
+    __table_args__ = (Index("ix_station_stats_day_metric", "day", "metric"),)
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    hour: Mapped[int] = mapped_column(SmallInteger, primary_key=True)  # 0..23, station-local
+    metric: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+
+
+class StationStatDay(Base):
+    """The day's sums of station_stats, recomputed from the hours in the same transaction
+    that sets them: what the reports and the dashboard read (31 rows a month, not 744)."""
+
+    __tablename__ = "station_stats_daily"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)

@@ -97,7 +97,8 @@ class GigKioskApp(App):
         self.services = services
         self.visit = Visit(services.settings, services.store, services.search, session=services.session, printer=services.printer,
                            outbox=services.outbox, sync=services.sync, device_report=services.device_report,
-                           lang=self.lang, elderly=self.elderly)
+                           lang=self.lang, elderly=self.elderly,
+                           on_event=services.stats.record if services.stats is not None else None)
         wire(self, services)
         self.act()
 
@@ -205,7 +206,7 @@ class GigKioskApp(App):
     def on_elderly(self, _app: Any, elderly: bool) -> None:
         self.theme.elderly = elderly
         if self.visit is not None:
-            self.visit.elderly = elderly
+            self.visit.set_elderly(elderly)
 
     def tr(self, msgid: str, lang: str | None = None) -> str:
         return self.tr_catalog(msgid, lang or self.lang)
@@ -220,6 +221,8 @@ class GigKioskApp(App):
 
     def read_aloud(self) -> None:
         if self.can_speak:
+            if self.visit is not None:
+                self.visit.read_aloud_used()
             self.services.speaker.say(self.sm.current_screen.spoken_text(), self.lang, slow=self.elderly)
 
     def show_notice(self, msgid: str, seconds: float = 8) -> None:

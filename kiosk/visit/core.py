@@ -51,7 +51,9 @@ POLICIES, POLICY, MAINTENANCE, MAINTENANCE_PIN = "policies", "policy", "maintena
 APPLY_CONSENT, APPLY_PHONE, APPLY_DONE = "apply_consent", "apply_phone", "apply_done"
 # Statistics events (names only): what the operations reports count.
 EVENTS = ("visit_started", "visit_ended", "card_read", "card_problem", "code_scanned", "job_viewed",
-          "slip_printed", "print_problem", "registration", "maintenance_opened", "pin_refused")
+          "slip_printed", "print_problem", "registration", "maintenance_opened", "pin_refused",
+          "card_read_resident", "card_read_hkmt_permit", "card_read_foreign_2017", "card_read_foreign_2023",
+          "phone_saved", "policy_viewed", "withdrawal", "english_on", "large_text_on", "read_aloud")
 PRINT_START_S = 8.0  # a print not started by then: say why and show the QR, never a spinner
 ALREADY_REGISTERED = N_("You have already registered for this job; here is your registration.")
 TAKE_CARD = N_("Please take your ID card")  # the attract screen shows and says it while a card is left
@@ -240,6 +242,8 @@ class Visit:
     def set_language(self, lang: str) -> None:
         if lang != self.lang:
             self.lang = lang
+            if lang == "en" and self.screen != ATTRACT:
+                self._event("english_on")
             if self.rows:
                 self.refresh_rows()  # rows hold language-dependent text
 
@@ -247,7 +251,16 @@ class Visit:
         self.set_language("en" if self.lang == "zh" else "zh")
 
     def toggle_elderly(self) -> None:
-        self.elderly = not self.elderly
+        self.set_elderly(not self.elderly)
+
+    def set_elderly(self, on: bool) -> None:
+        if on and not self.elderly and self.screen != ATTRACT:
+            self._event("large_text_on")
+        self.elderly = on
+
+    def read_aloud_used(self) -> None:
+        """The screen was read aloud to the seeker (counted once per visit)."""
+        self._event("read_aloud")
 
     @property
     def greeting(self) -> str:
@@ -337,6 +350,7 @@ class Visit:
         return self.settings.api.job_url.format(id=job.id)
 
     def show_qr(self) -> Step:
+        self._event("phone_saved")
         return self.go(JOB_QR)
 
     # --- printing ---------------------------------------------------------------------------
@@ -556,7 +570,10 @@ class Visit:
 
     def open_policy(self, policy_id: str) -> Step:
         self.policy = self.store.get_policy(policy_id)
-        return self.go(POLICY) if self.policy is not None else self._step()
+        if self.policy is None:
+            return self._step()
+        self._event("policy_viewed")
+        return self.go(POLICY)
 
     # --- identification --------------------------------------------------------------------------
     def card_laid(self, identity: Any) -> Step:
@@ -566,6 +583,9 @@ class Visit:
         self.job_filter = replace(self.job_filter, seeker_age=identity.age_on(self.today()))
         self.activity()
         self._event("card_read")
+        card_type = getattr(getattr(identity, "card_type", None), "value", "")
+        if f"card_read_{card_type}" in EVENTS:
+            self._event(f"card_read_{card_type}")
         if self.screen in (ATTRACT, HOME):
             return self.open_jobs()
         return self._step()
