@@ -151,6 +151,18 @@ class StatsCounter:
                                    [(r["value"], r["hour"], r["metric"]) for r in rows])
             self._conn.execute("COMMIT")
 
+    def deliver(self, put: Callable[[list[dict[str, object]]], object], max_batches: int = 250) -> dict[str, int]:
+        """Send unsent rows with `put` (raises on failure: what was acknowledged stays so)."""
+        sent = 0
+        for _ in range(max_batches):  # a week offline is ~2,000 rows: one or two batches
+            rows = self.unsent()
+            if not rows:
+                break
+            put(rows)
+            self.acknowledged(rows)
+            sent += len(rows)
+        return {"sent": sent, "pending": self.pending()}
+
     def pending(self) -> int:
         with self._lock:
             return self._conn.execute("SELECT count(*) FROM stats_hours WHERE value != sent").fetchone()[0]

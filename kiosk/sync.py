@@ -226,17 +226,9 @@ class SyncWorker(Worker):
     def send_stats(self) -> dict[str, int]:
         """Hourly counters central has not acknowledged, as absolute values (kiosk.stats):
         a repeat after a lost answer or a crash sets the same numbers again."""
-        sent = 0
         if self.stats is None:
             return {"sent": 0, "pending": 0}
-        for _ in range(self.max_pages):  # a week offline: ~2,000 rows; bounded like the deltas
-            rows = self.stats.unsent()
-            if not rows:
-                break
-            self.api.put_stats(self.station_id, rows)
-            self.stats.acknowledged(rows)
-            sent += len(rows)
-        return {"sent": sent, "pending": self.stats.pending()}
+        return self.stats.deliver(lambda rows: self.api.put_stats(self.station_id, rows), self.max_pages)
 
     def heartbeat_body(self) -> dict[str, Any]:
         try:
