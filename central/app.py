@@ -131,6 +131,9 @@ def create_app(engine: Engine, data_key: bytes, admin: bool = True, docs: bool =
         from central.admin.people import router as people_router
 
         app.include_router(people_router)  # after admin_router: its /stations/{id}/config wins
+        from central.admin.stats_pages import router as stats_router
+
+        app.include_router(stats_router)
         app.mount("/admin/static", static_app(), name="admin-static")
 
         @app.get("/", include_in_schema=False)
