@@ -159,6 +159,39 @@ def report(s: Session, county: str, start: date, end: date, group: Group,
     return [rows[k] for k in sorted(rows)]
 
 
+def station_totals(s: Session, county: str, start: date, end: date,
+                   station: str | None = None) -> dict[str, dict[str, int]]:
+    """{station: {metric: sum over [start, end]}} (no outcomes): the dashboard's table and funnel,
+    one row per station and metric however long the range."""
+    q = (select(StationStatDay.station_id, StationStatDay.metric, func.sum(StationStatDay.value))
+         .join(Station, Station.id == StationStatDay.station_id)
+         .where(Station.county == county, StationStatDay.day >= start, StationStatDay.day <= end)
+         .group_by(StationStatDay.station_id, StationStatDay.metric))
+    if station:
+        q = q.where(StationStatDay.station_id == station)
+    out: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COLUMNS, 0))
+    for station_id, metric, value in s.execute(q):
+        out[station_id][metric] = int(value)
+    for (station_id, _), counts in outcome_counts(s, county, start, end, "month", station).items():
+        for k, v in counts.items():
+            out[station_id][k] += v
+    return dict(out)
+
+
+def daily_series(s: Session, stations: list[str], metrics: tuple[str, ...], start: date,
+                 end: date) -> dict[tuple[str, str], dict[str, int]]:
+    """{(station, metric): {YYYY-MM-DD: value}} for a few stations (the dashboard's lines)."""
+    if not stations:
+        return {}
+    q = (select(StationStatDay.station_id, StationStatDay.metric, StationStatDay.day, StationStatDay.value)
+         .where(StationStatDay.station_id.in_(stations), StationStatDay.metric.in_(metrics),
+                StationStatDay.day >= start, StationStatDay.day <= end))
+    out: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+    for station_id, metric, day, value in s.execute(q):
+        out[(station_id, metric)][_as_date(day).isoformat()] = int(value)
+    return dict(out)
+
+
 def heatmap(s: Session, county: str, start: date, end: date, station: str | None = None,
             metric: str = "visits") -> list[list[int]]:
     """Busiest hours: [weekday Monday..Sunday][hour 0..23] -> sum of `metric` over the range."""

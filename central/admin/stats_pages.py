@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Annotated
 
@@ -44,21 +43,15 @@ def dashboard(request: Request, s: Db, me: Me, start: Annotated[date | None, Que
     names = _stations(s, me.county)
     if station and station not in names:
         station = None
-    rows = stats.report(s, me.county, start, end, "day", station)
     days = [(start + timedelta(days=i)).isoformat() for i in range((end - start).days + 1)]
-    per_station: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(stats.COLUMNS, 0))
-    series: dict[str, dict[str, dict[str, int]]] = {"visits": defaultdict(dict), "registrations": defaultdict(dict)}
-    for r in rows:
-        for c in stats.COLUMNS:
-            per_station[r["station_id"]][c] += r[c]
-        for metric, by in series.items():
-            by[r["station_id"]][r["period"]] = r[metric]
+    per_station = stats.station_totals(s, me.county, start, end, station)
     totals = stats.totals(list(per_station.values()))
     top = sorted(per_station, key=lambda sid: -per_station[sid]["visits"])[:TOP]
+    series = stats.daily_series(s, top, ("visits", "registrations"), start, end)
 
     def line_chart(metric: str, title: str) -> str:
-        return charts.lines(title, days, [(f"{names.get(sid, sid)}", [series[metric][sid].get(d, 0) for d in days])
-                                          for sid in top])
+        return charts.lines(title, days, [(names.get(sid, sid), [series.get((sid, metric), {}).get(d, 0)
+                                                                 for d in days]) for sid in top])
 
     county = s.get(County, me.county)
     return render(
