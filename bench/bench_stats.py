@@ -24,8 +24,9 @@ def _p95(samples: list[float]) -> float:
 
 
 def _fill(engine, stations: int, days: int) -> None:  # noqa: ANN001
-    from central.models import County, Station
     from sqlalchemy.orm import Session
+
+    from central.models import County, Station
 
     with Session(engine) as s:
         s.add(County(code="big", name="大县", key_id="k", public_key=b"0" * 32, private_key_enc=b"0"))
@@ -48,9 +49,10 @@ def _fill(engine, stations: int, days: int) -> None:  # noqa: ANN001
 
 
 def run(quick: bool) -> list[Row]:
+    from sqlalchemy.orm import Session
+
     from central import db, stats
     from central.pgcluster import PostgresUnavailable, create_database, start_cluster
-    from sqlalchemy.orm import Session
 
     stations, days, reps = (200, 365, 10) if quick else (2000, 365, 20)
     try:
