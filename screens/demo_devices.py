@@ -40,6 +40,7 @@ class DemoDevices:
         from kiosk.netsim import FaultProxy
 
         base_url, seed, self._stop_central = start_seeded_server()
+        self.central_url, self.central_seed = base_url, seed  # direct, for scripted checks (tests)
         station = next(s for s in seed["stations"] if s["id"] == self.settings.station.id)
         county = next(c for c in seed["counties"] if c["code"] == station["county"])
         host, port = base_url.removeprefix("http://").split(":")
