@@ -2,7 +2,9 @@
 month's dashboard queries (issue 13 goal: <= 200 ms) and of the API's month report.
 
 Data: station_stats_daily gets 10 metrics a station-day (7.3 M rows); station_stats (hourly)
-gets the visits of 12 opening hours a day (8.8 M rows), which is what the heat map reads.
+gets the visits of 12 opening hours a day (8.8 M rows); the monthly sums and the county's
+busiest hours are filled from them as central.stats.store keeps them. A whole month reads the
+monthly tables (one row per station and metric; 7 x 24 heat cells for the county).
 """
 
 from __future__ import annotations
@@ -45,6 +47,15 @@ def _fill(engine, stations: int, days: int) -> None:  # noqa: ANN001
             SELECT 's' || lpad(i::text, 4, '0'), DATE '2025-01-01' + d, h, 'visits', (random() * 8)::int
             FROM generate_series(0, {days - 1}) d, generate_series(0, {stations - 1}) i,
                  generate_series(8, 19) h"""))
+        # the roll-ups central.stats.store keeps (tests check it keeps them equal to the hours)
+        conn.execute(text("""
+            INSERT INTO station_stats_monthly (month, station_id, metric, value)
+            SELECT date_trunc('month', day)::date, station_id, metric, sum(value)
+            FROM station_stats_daily GROUP BY 1, 2, 3"""))
+        conn.execute(text("""
+            INSERT INTO county_visit_hours (county, month, weekday, hour, value)
+            SELECT 'big', date_trunc('month', day)::date, extract(isodow FROM day)::int - 1, hour, sum(value)
+            FROM station_stats WHERE metric = 'visits' GROUP BY 1, 2, 3, 4"""))
         conn.execute(text("ANALYZE"))
 
 

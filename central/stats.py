@@ -18,10 +18,29 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Date, Integer, String, cast, delete, func, insert, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    String,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
-from central.models import Application, Station, StationStat, StationStatDay
+from central.models import (
+    Application,
+    CountyVisitHour,
+    Station,
+    StationStat,
+    StationStatDay,
+    StationStatMonth,
+)
 
 Group = Literal["day", "week", "month"]
 # Counties are in China: outcomes (stored in UTC) are dated in its time, like the stations' hours.
@@ -45,19 +64,43 @@ def parse_hour(text: str) -> tuple[date, int]:
     return at.date(), at.hour
 
 
-def _upsert(s: Session, model: type, values: list[dict[str, Any]], keys: list[str]) -> None:
+def _insert(s: Session) -> Any:
     if s.bind.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    stmt = dialect_insert(model).values(values)
-    s.execute(stmt.on_conflict_do_update(index_elements=keys, set_={"value": stmt.excluded.value}))
+    return dialect_insert
+
+
+def _upsert(s: Session, model: type, values: list[dict[str, Any]], keys: list[str], add: bool = False) -> None:
+    """Insert or set (add=False) / add to (add=True) `value` of existing rows."""
+    stmt = _insert(s)(model).values(values)
+    value = model.value + stmt.excluded.value if add else stmt.excluded.value
+    s.execute(stmt.on_conflict_do_update(index_elements=keys, set_={"value": value}))
+
+
+def _lock_station(s: Session, station_id: str) -> str:
+    """Take the station's write lock before reading what we are about to change (the heat map
+    adds differences): PostgreSQL locks the row; SQLite's first write takes the database."""
+    if s.bind.dialect.name == "postgresql":
+        return s.execute(select(Station.county).where(Station.id == station_id).with_for_update()).scalar_one()
+    s.execute(update(Station).where(Station.id == station_id).values(county=Station.county))
+    return s.execute(select(Station.county).where(Station.id == station_id)).scalar_one()
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def month_end(month: date) -> date:
+    return (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
 
 
 def store(s: Session, station_id: str, rows: Iterable[tuple[str, str, int]]) -> tuple[int, int]:
     """Set (hour, metric, value) rows of one station; returns (stored, ignored). The caller
-    commits. The station's row is locked first, so two concurrent deliveries of the same
-    station recompute its days one after the other (PostgreSQL; SQLite serialises writes)."""
+    commits. Day and month sums are recomputed from the rows below them; the county's
+    busiest-hours table gets the difference each new visits count makes, read under the
+    station's lock so two deliveries of one station cannot both add the same difference."""
     known, ignored = {}, 0
     for hour, metric, value in rows:
         if metric not in METRICS:
@@ -67,20 +110,50 @@ def store(s: Session, station_id: str, rows: Iterable[tuple[str, str, int]]) -> 
         known[(day, h, metric)] = value  # the last of duplicates in one batch wins
     if not known:
         return 0, ignored
-    s.execute(select(Station.id).where(Station.id == station_id).with_for_update())
+    county = _lock_station(s, station_id)
+    visit_days = sorted({d for d, _, m in known if m == "visits"})
+    old = {}
+    if visit_days:
+        old = {(_as_date(d), int(h)): v for d, h, v in s.execute(
+            select(StationStat.day, StationStat.hour, StationStat.value)
+            .where(StationStat.station_id == station_id, StationStat.metric == "visits",
+                   StationStat.day.in_(visit_days)))}
     values = [{"station_id": station_id, "day": d, "hour": h, "metric": m, "value": v}
               for (d, h, m), v in known.items()]
     for i in range(0, len(values), 500):
         _upsert(s, StationStat, values[i:i + 500], ["station_id", "day", "hour", "metric"])
+    heat: dict[tuple[date, int, int], int] = defaultdict(int)
+    for (d, h, m), v in known.items():
+        if m == "visits" and v != old.get((d, h), 0):
+            heat[(month_of(d), d.weekday(), h)] += v - old.get((d, h), 0)
+    if heat:  # sorted: concurrent stations of one county lock these rows in the same order
+        _upsert(s, CountyVisitHour, [{"county": county, "month": m, "weekday": wd, "hour": h, "value": v}
+                                     for (m, wd, h), v in sorted(heat.items())],
+                ["county", "month", "weekday", "hour"], add=True)
     days = sorted({d for d, _, _ in known})
     s.execute(delete(StationStatDay).where(StationStatDay.station_id == station_id,
                                            StationStatDay.day.in_(days)))
     s.execute(insert(StationStatDay).from_select(
-        ["day", "station_id", "metric", "value"],
-        select(StationStat.day, StationStat.station_id, StationStat.metric, func.sum(StationStat.value))
+        ["station_id", "day", "metric", "value"],
+        select(StationStat.station_id, StationStat.day, StationStat.metric, func.sum(StationStat.value))
         .where(StationStat.station_id == station_id, StationStat.day.in_(days))
-        .group_by(StationStat.day, StationStat.station_id, StationStat.metric)))
+        .group_by(StationStat.station_id, StationStat.day, StationStat.metric)))
+    for month in sorted({month_of(d) for d in days}):
+        s.execute(delete(StationStatMonth).where(StationStatMonth.station_id == station_id,
+                                                 StationStatMonth.month == month))
+        s.execute(insert(StationStatMonth).from_select(
+            ["month", "station_id", "metric", "value"],
+            select(literal(month, Date), StationStatDay.station_id, StationStatDay.metric,
+                   func.sum(StationStatDay.value))
+            .where(StationStatDay.station_id == station_id, StationStatDay.day >= month,
+                   StationStatDay.day <= month_end(month))
+            .group_by(StationStatDay.station_id, StationStatDay.metric)))
     return len(known), ignored
+
+
+def whole_months(start: date, end: date) -> bool:
+    """[start, end] is a run of whole calendar months (the monthly tables answer it)."""
+    return start.day == 1 and end == month_end(month_of(end))
 
 
 def period_of(day: date, group: Group) -> date:
@@ -137,13 +210,18 @@ def outcome_counts(s: Session, county: str, start: date, end: date, group: Group
 def report(s: Session, county: str, start: date, end: date, group: Group,
            station: str | None = None) -> list[dict[str, Any]]:
     """One row per station and period with every metric (0 when not counted) and outcomes."""
-    period = _period_sql(s, StationStatDay.day, group).label("period")
-    q = (select(StationStatDay.station_id, period, StationStatDay.metric, func.sum(StationStatDay.value))
-         .join(Station, Station.id == StationStatDay.station_id)
-         .where(Station.county == county, StationStatDay.day >= start, StationStatDay.day <= end)
-         .group_by(StationStatDay.station_id, period, StationStatDay.metric))
+    if group == "month" and whole_months(start, end):
+        t = StationStatMonth
+        q = (select(t.station_id, t.month, t.metric, t.value).join(Station, Station.id == t.station_id)
+             .where(Station.county == county, t.month >= start, t.month <= end))
+    else:
+        t = StationStatDay
+        period = _period_sql(s, t.day, group).label("period")
+        q = (select(t.station_id, period, t.metric, func.sum(t.value)).join(Station, Station.id == t.station_id)
+             .where(Station.county == county, t.day >= start, t.day <= end)
+             .group_by(t.station_id, period, t.metric))
     if station:
-        q = q.where(StationStatDay.station_id == station)
+        q = q.where(t.station_id == station)
     rows: dict[tuple[str, date], dict[str, Any]] = {}
 
     def row(station_id: str, p: date) -> dict[str, Any]:
@@ -163,12 +241,14 @@ def station_totals(s: Session, county: str, start: date, end: date,
                    station: str | None = None) -> dict[str, dict[str, int]]:
     """{station: {metric: sum over [start, end]}} (no outcomes): the dashboard's table and funnel,
     one row per station and metric however long the range."""
-    q = (select(StationStatDay.station_id, StationStatDay.metric, func.sum(StationStatDay.value))
-         .join(Station, Station.id == StationStatDay.station_id)
-         .where(Station.county == county, StationStatDay.day >= start, StationStatDay.day <= end)
-         .group_by(StationStatDay.station_id, StationStatDay.metric))
+    if whole_months(start, end):
+        t, lo, col = StationStatMonth, start, StationStatMonth.month
+    else:
+        t, lo, col = StationStatDay, start, StationStatDay.day
+    q = (select(t.station_id, t.metric, func.sum(t.value)).join(Station, Station.id == t.station_id)
+         .where(Station.county == county, col >= lo, col <= end).group_by(t.station_id, t.metric))
     if station:
-        q = q.where(StationStatDay.station_id == station)
+        q = q.where(t.station_id == station)
     out: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COLUMNS, 0))
     for station_id, metric, value in s.execute(q):
         out[station_id][metric] = int(value)
@@ -195,6 +275,14 @@ def daily_series(s: Session, stations: list[str], metrics: tuple[str, ...], star
 def heatmap(s: Session, county: str, start: date, end: date, station: str | None = None,
             metric: str = "visits") -> list[list[int]]:
     """Busiest hours: [weekday Monday..Sunday][hour 0..23] -> sum of `metric` over the range."""
+    grid = [[0] * 24 for _ in range(7)]
+    if metric == "visits" and station is None and whole_months(start, end):
+        for wd, h, v in s.execute(select(CountyVisitHour.weekday, CountyVisitHour.hour, func.sum(CountyVisitHour.value))
+                                  .where(CountyVisitHour.county == county, CountyVisitHour.month >= start,
+                                         CountyVisitHour.month <= end)
+                                  .group_by(CountyVisitHour.weekday, CountyVisitHour.hour)):
+            grid[int(wd)][int(h)] = int(v)
+        return grid
     if s.bind.dialect.name == "postgresql":
         dow = func.extract("isodow", StationStat.day)
     else:
@@ -206,7 +294,6 @@ def heatmap(s: Session, county: str, start: date, end: date, station: str | None
          .group_by(dow, StationStat.hour))
     if station:
         q = q.where(StationStat.station_id == station)
-    grid = [[0] * 24 for _ in range(7)]
     for d, h, v in s.execute(q):
         grid[(int(d) + 6) % 7][int(h)] += int(v)  # isodow 1..7 and %w 0..6 both -> Monday = 0
     return grid

@@ -3,11 +3,16 @@ day/week/month, scoping, body limit, and no person data in the statistics tables
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from central import stats
 from central.models import Base
+
+TABLES = ("station_stats", "station_stats_daily", "station_stats_monthly", "county_visit_hours")
 
 
 def _put(server, station, rows, token=None):  # noqa: ANN001, ANN202
@@ -47,6 +52,12 @@ def test_counts_are_set_not_added_and_grouped(server) -> None:  # noqa: ANN001
         server, "east", **{"from": "2026-03-01", "to": "2026-03-31", "group": "week"}).json()["rows"]}
     assert week[("e-park", "2026-03-02")]["visits"] == 15
     assert week[("e-park", "2026-03-09")]["registrations"] == 1
+    engine = sa.create_engine(server.database_url)
+    with Session(engine) as s:  # the county's busiest hours (added differences) == the hours
+        grid = stats.heatmap(s, "east", date(2026, 3, 1), date(2026, 3, 31))
+        assert grid == stats.heatmap(s, "east", date(2026, 2, 28), date(2026, 3, 31))
+        assert grid[0][9] == 5 and grid[0][10] == 6 and grid[6][18] == 5  # e-park 4 then 6 at 10:00, e-mall 1
+    engine.dispose()
     month = _get(server, "east", **{"from": "2026-03-01", "to": "2026-03-31", "group": "month",
                                     "station": "e-park"}).json()["rows"]
     assert [(x["station_id"], x["period"], x["visits"], x["slips"]) for x in month] == [
@@ -81,17 +92,18 @@ def test_statistics_tables_hold_no_person_data(server) -> None:  # noqa: ANN001
     """Only station, hour/day, metric name and a count: no column could hold a person or a visit."""
     engine = sa.create_engine(server.database_url)
     try:
-        columns = {t: {c["name"]: c["type"] for c in sa.inspect(engine).get_columns(t)}
-                   for t in ("station_stats", "station_stats_daily")}
+        columns = {t: {c["name"]: c["type"] for c in sa.inspect(engine).get_columns(t)} for t in TABLES}
     finally:
         engine.dispose()
     assert set(columns["station_stats"]) == {"station_id", "day", "hour", "metric", "value"}
     assert set(columns["station_stats_daily"]) == {"station_id", "day", "metric", "value"}
-    for table in ("station_stats", "station_stats_daily"):
+    assert set(columns["station_stats_monthly"]) == {"station_id", "month", "metric", "value"}
+    assert set(columns["county_visit_hours"]) == {"county", "month", "weekday", "hour", "value"}
+    for table in TABLES:
         model = Base.metadata.tables[table]
         assert not any(isinstance(c.type, sa.DateTime) for c in model.columns)  # nothing finer than the hour
-        assert [c.name for c in model.primary_key.columns if c.name not in ("station_id", "day", "hour",
-                                                                              "metric")] == []
+        assert {c.name for c in model.primary_key.columns} <= {"station_id", "county", "day", "month", "weekday",
+                                                               "hour", "metric"}
 
 
 def test_outcomes_join_the_report(server) -> None:  # noqa: ANN001

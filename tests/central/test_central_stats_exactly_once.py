@@ -11,13 +11,15 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
 from central_helpers import DEMO
+from sqlalchemy.orm import Session
 from stats_kiosk import SPACING_S, T0, script
 
-from central import db
+from central import db, stats
 from central.app import create_app
 from central.security import new_data_key
 from central.testing import start_seeded_server, start_server
@@ -42,6 +44,22 @@ def _central_rows(url: str, station: str) -> dict[tuple[str, str], int]:
         by_metric[m] += v
     assert dict(by_metric) == {m: int(v) for m, v in daily}  # the day sums agree with the hours
     return hourly
+
+
+def _rollups_agree(url: str, county: str) -> None:
+    """The monthly sums and the county's busiest hours (kept by adding differences) say the
+    same as the hours themselves, after every repeat, kill and restart."""
+    engine = sa.create_engine(url)
+    with Session(engine) as s:
+        jan, dec31 = (date(2026, 1, 1), date(2026, 1, 31)), (date(2025, 12, 31), date(2026, 1, 31))
+        assert stats.whole_months(*jan) and not stats.whole_months(*dec31)
+        assert stats.heatmap(s, county, *jan) == stats.heatmap(s, county, *dec31)  # table == hours
+        assert sum(map(sum, stats.heatmap(s, county, *jan))) > 0
+        by_month = stats.report(s, county, *jan, "month")
+        by_day = stats.report(s, county, *dec31, "month")  # partial month: from the daily table
+        assert [{k: v for k, v in r.items() if k != "period"} for r in by_month] == \
+               [{k: v for k, v in r.items() if k != "period"} for r in by_day]
+    engine.dispose()
 
 
 def test_kill_9_and_central_restarts_count_each_event_once(database_url: str, tmp_path: Path) -> None:
@@ -92,6 +110,7 @@ def test_kill_9_and_central_restarts_count_each_event_once(database_url: str, tm
     assert kiosk.pending() == 0
     central = _central_rows(database_url, station["id"])
     assert central == local  # delivery: exactly once, to the unit, every hour and metric
+    _rollups_agree(database_url, seed["stations"][0]["county"])
 
     # Ground truth: the scripted events, counted once each by a counter that never died.
     ideal = StatsCounter(tmp_path / "ideal.db")
