@@ -354,6 +354,11 @@ def put_policy(
 
 
 # --- statistics (central.stats) --------------------------------------------------------------
+def _invalid(loc: tuple, msg: str) -> HTTPException:
+    """A 422 shaped like FastAPI's own (the documented HTTPValidationError)."""
+    return HTTPException(422, [{"loc": list(loc), "msg": msg, "type": "value_error"}])
+
+
 @router.put("/stations/{station_id}/stats", response_model=StatsAck)
 async def put_stats(
     station_id: StationId, body: StatsPut, request: Request,
@@ -365,7 +370,7 @@ async def put_stats(
         try:
             stats.parse_hour(r.hour)
         except ValueError:
-            raise HTTPException(422, f"not an hour: {r.hour}") from None
+            raise _invalid(("body", "rows", len(rows), "hour"), "not a real hour (YYYY-MM-DDTHH)") from None
         rows.append((r.hour, r.metric, r.value))
 
     def work() -> tuple[int, int]:
@@ -388,7 +393,7 @@ def get_stats(
 ) -> dict:
     services.in_county(s, County, code, who.county)
     if end < start or (end - start).days > stats.MAX_DAYS:
-        raise HTTPException(422, f"from must not be after to, and at most {stats.MAX_DAYS} days apart")
+        raise _invalid(("query", "to"), f"from must not be after to, and at most {stats.MAX_DAYS} days apart")
     if station:
         services.in_county(s, Station, station, who.county)
     return {"county": code, "group": group, "rows": stats.report(s, code, start, end, group, station)}
