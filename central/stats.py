@@ -207,55 +207,58 @@ def outcome_counts(s: Session, county: str, start: date, end: date, group: Group
     return dict(out)
 
 
+def _pivot(t: Any) -> list[Any]:
+    """One column per metric (summed in SQL): a row per station and period, not per metric."""
+    return [func.coalesce(func.sum(t.value).filter(t.metric == m), 0).label(m) for m in METRICS]
+
+
 def report(s: Session, county: str, start: date, end: date, group: Group,
            station: str | None = None) -> list[dict[str, Any]]:
     """One row per station and period with every metric (0 when not counted) and outcomes."""
+    in_county = select(Station.id).where(Station.county == county).scalar_subquery()
     if group == "month" and whole_months(start, end):
         t = StationStatMonth
-        q = (select(t.station_id, t.month, t.metric, t.value).join(Station, Station.id == t.station_id)
-             .where(Station.county == county, t.month >= start, t.month <= end))
+        period: Any = t.month
+        where = [t.month >= start, t.month <= end]
     else:
         t = StationStatDay
-        period = _period_sql(s, t.day, group).label("period")
-        q = (select(t.station_id, period, t.metric, func.sum(t.value)).join(Station, Station.id == t.station_id)
-             .where(Station.county == county, t.day >= start, t.day <= end)
-             .group_by(t.station_id, period, t.metric))
+        period = _period_sql(s, t.day, group)
+        where = [t.day >= start, t.day <= end]
+    q = (select(t.station_id, period.label("period"), *_pivot(t))
+         .where(t.station_id.in_(in_county), *where).group_by(t.station_id, period))
     if station:
         q = q.where(t.station_id == station)
     rows: dict[tuple[str, date], dict[str, Any]] = {}
-
-    def row(station_id: str, p: date) -> dict[str, Any]:
-        if (station_id, p) not in rows:
-            rows[(station_id, p)] = {"station_id": station_id, "period": p.isoformat(),
-                                     **dict.fromkeys(COLUMNS, 0)}
-        return rows[(station_id, p)]
-
-    for station_id, p, metric, value in s.execute(q):
-        row(station_id, _as_date(p))[metric] = int(value)
+    for r in s.execute(q).mappings():
+        p = _as_date(r["period"])
+        rows[(r["station_id"], p)] = {"station_id": r["station_id"], "period": p.isoformat(),
+                                      **{m: int(r[m]) for m in METRICS}, **dict.fromkeys(OUTCOMES, 0)}
     for (station_id, p), counts in outcome_counts(s, county, start, end, group, station).items():
-        row(station_id, p).update(counts)
+        rows.setdefault((station_id, p), {"station_id": station_id, "period": p.isoformat(),
+                                          **dict.fromkeys(COLUMNS, 0)}).update(counts)
     return [rows[k] for k in sorted(rows)]
 
 
 def station_totals(s: Session, county: str, start: date, end: date,
                    station: str | None = None) -> dict[str, dict[str, int]]:
-    """{station: {metric: sum over [start, end]}} (no outcomes): the dashboard's table and funnel,
-    one row per station and metric however long the range."""
+    """{station: {metric: sum over [start, end]}} with outcomes: the dashboard's table and
+    funnel, one row per station however long the range."""
+    in_county = select(Station.id).where(Station.county == county).scalar_subquery()
     if whole_months(start, end):
-        t, lo, col = StationStatMonth, start, StationStatMonth.month
+        t, col = StationStatMonth, StationStatMonth.month
     else:
-        t, lo, col = StationStatDay, start, StationStatDay.day
-    q = (select(t.station_id, t.metric, func.sum(t.value)).join(Station, Station.id == t.station_id)
-         .where(Station.county == county, col >= lo, col <= end).group_by(t.station_id, t.metric))
+        t, col = StationStatDay, StationStatDay.day
+    q = (select(t.station_id, *_pivot(t)).where(t.station_id.in_(in_county), col >= start, col <= end)
+         .group_by(t.station_id))
     if station:
         q = q.where(t.station_id == station)
-    out: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COLUMNS, 0))
-    for station_id, metric, value in s.execute(q):
-        out[station_id][metric] = int(value)
+    out: dict[str, dict[str, int]] = {}
+    for r in s.execute(q).mappings():
+        out[r["station_id"]] = {**{m: int(r[m]) for m in METRICS}, **dict.fromkeys(OUTCOMES, 0)}
     for (station_id, _), counts in outcome_counts(s, county, start, end, "month", station).items():
         for k, v in counts.items():
-            out[station_id][k] += v
-    return dict(out)
+            out.setdefault(station_id, dict.fromkeys(COLUMNS, 0))[k] += v
+    return out
 
 
 def daily_series(s: Session, stations: list[str], metrics: tuple[str, ...], start: date,
