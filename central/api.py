@@ -6,7 +6,7 @@ import asyncio
 import base64
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from central import alerts, commands, pins, services, station_config
+from central import alerts, commands, pins, services, station_config, stats
 from central.auth import Principal, unauthorized
 from central.models import Alert, County, Job, Station, StationCommand
 from central.roles import Action, may
@@ -38,6 +38,9 @@ from central.schemas import (
     Problem,
     PublicKey,
     StationHealth,
+    StatsAck,
+    StatsPut,
+    StatsReport,
 )
 from central.schemas import (
     Job as JobOut,
@@ -437,3 +440,49 @@ def post_command_result(
     row = commands.record_result(s, station_id, command_id, body, who.county)
     s.commit()
     return JSONResponse(commands.as_dict(row))
+
+
+# --- statistics (central.stats) --------------------------------------------------------------
+def _invalid(loc: tuple, msg: str) -> HTTPException:
+    """A 422 shaped like FastAPI's own (the documented HTTPValidationError)."""
+    return HTTPException(422, [{"loc": list(loc), "msg": msg, "type": "value_error"}])
+
+
+@router.put("/stations/{station_id}/stats", response_model=StatsAck)
+async def put_stats(
+    station_id: StationId, body: StatsPut, request: Request,
+    who: Annotated[Principal, Depends(station_only("reports statistics"))],
+) -> dict:
+    _own(who, station_id)
+    rows = []
+    for r in body.rows:
+        try:
+            stats.parse_hour(r.hour)
+        except ValueError:
+            raise _invalid(("body", "rows", len(rows), "hour"), "not a real hour (YYYY-MM-DDTHH)") from None
+        rows.append((r.hour, r.metric, r.value))
+
+    def work() -> tuple[int, int]:
+        with request.app.state.sessions() as s:
+            services.in_county(s, Station, station_id, who.county)
+            result = stats.store(s, station_id, rows)
+            s.commit()
+        return result
+
+    stored, ignored = await in_db_thread(request, work)
+    return {"stored": stored, "ignored": ignored}
+
+
+@router.get("/counties/{code}/stats", response_model=StatsReport)
+def get_stats(
+    code: CountyCode, s: Db, who: Viewer,
+    start: Annotated[date, Query(alias="from")], end: Annotated[date, Query(alias="to")],
+    group: Annotated[Literal["day", "week", "month"], Query()] = "day",
+    station: Annotated[str | None, Query(max_length=64, pattern=_NAME)] = None,
+) -> dict:
+    services.in_county(s, County, code, who.county)
+    if end < start or (end - start).days > stats.MAX_DAYS:
+        raise _invalid(("query", "to"), f"from must not be after to, and at most {stats.MAX_DAYS} days apart")
+    if station:
+        services.in_county(s, Station, station, who.county)
+    return {"county": code, "group": group, "rows": stats.report(s, code, start, end, group, station)}

@@ -158,6 +158,9 @@ def create_app(engine: Engine, data_key: bytes, admin: bool = True, docs: bool =
         from central.admin.releases import router as releases_router
 
         app.include_router(releases_router)
+        from central.admin.stats_pages import router as stats_router
+
+        app.include_router(stats_router)
         app.mount("/admin/static", static_app(), name="admin-static")
 
         @app.get("/", include_in_schema=False)

@@ -30,6 +30,7 @@ LIMITS: list[tuple[str, re.Pattern[str], int]] = [
     (m, re.compile(p), n) for m, p, n in [
         ("POST", r"/v1/applications", 16 * KB),
         ("POST", r"/v1/stations/[^/]+/heartbeats", 16 * KB),
+        ("PUT", r"/v1/stations/[^/]+/stats", 192 * KB),  # 2,000 rows of ~70 bytes (schemas.StatsPut)
         ("PUT", r"/v1/stations/[^/]+/config", 16 * KB),
         ("PUT", r"/v1/counties/[^/]+/config", 16 * KB),
         ("*", r"/v1/jobs(/.*)?", 64 * KB),

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -431,3 +432,52 @@ class PeriodicRun(Base):
     runner: Mapped[str | None] = mapped_column(String(128))
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     result: Mapped[dict | None] = mapped_column(JSON)
+
+
+class StationStat(Base):
+    """服务成效: one station's count of one metric in one station-local hour (central.stats).
+    Absolute values set by the station (never added to), so re-deliveries cannot double count.
+    No person and no visit: only (station, hour, metric) -> count."""
+
+    __tablename__ = "station_stats"
+    __table_args__ = (Index("ix_station_stats_day_metric", "day", "metric"),)
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    hour: Mapped[int] = mapped_column(SmallInteger, primary_key=True)  # 0..23, station-local
+    metric: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+
+
+class StationStatDay(Base):
+    """The day's sums of station_stats, recomputed from the hours in the same transaction
+    that sets them: what reports over arbitrary days and the dashboard's lines read."""
+
+    __tablename__ = "station_stats_daily"
+    __table_args__ = (Index("ix_station_stats_daily_day", "day"),)
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    metric: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+
+
+class StationStatMonth(Base):
+    """The month's sums of station_stats_daily (same transaction): a county's month is one
+    row per station and metric, whatever the number of days."""
+
+    __tablename__ = "station_stats_monthly"
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # its first day
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+
+
+class CountyVisitHour(Base):
+    """Busiest hours: a county's visits per month, weekday (Monday = 0) and hour, kept up to
+    date by adding the difference each station's new absolute count makes (central.stats)."""
+
+    __tablename__ = "county_visit_hours"
+    county: Mapped[str] = mapped_column(ForeignKey("counties.code"), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    weekday: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    hour: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)

@@ -387,3 +387,31 @@ class StationHealth(BaseModel):
 
 class Problem(BaseModel):
     detail: str
+
+
+# --- statistics (central.stats) --------------------------------------------------------------
+class StatsRowIn(BaseModel):
+    """One station-local hour's absolute count of one metric."""
+
+    model_config = ConfigDict(extra="forbid")
+    hour: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}$", description="station-local hour, YYYY-MM-DDTHH")
+    metric: str = Field(pattern=r"^[a-z0-9_]{1,32}$")
+    value: int = Field(ge=0, le=_INT32)
+
+
+class StatsPut(BaseModel):
+    rows: list[StatsRowIn] = Field(max_length=2000)
+
+
+class StatsAck(BaseModel):
+    stored: int = Field(description="rows set (absolute values: a repeat sets the same numbers)")
+    ignored: int = Field(description="rows of metrics this server does not know (kept out)")
+
+
+class StatsReport(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    county: str
+    group: Literal["day", "week", "month"]
+    rows: list[dict[str, Any]] = Field(
+        description="one per station and period: {station_id, period (first day, YYYY-MM-DD), "
+                    "visits, card_reads, job_views, slips, registrations, contacted, hired, ...}")

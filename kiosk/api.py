@@ -173,7 +173,7 @@ class ApiClient:
         self.session = requests.Session()
         self.session.headers["Accept"] = "application/json"
         self.session.headers["User-Agent"] = "gig-kiosk"
-        safe = _retry(frozenset({"GET", "HEAD"}), retries, backoff_s, backoff_cap_s, retry_after_max_s)
+        safe = _retry(frozenset({"GET", "HEAD", "PUT"}), retries, backoff_s, backoff_cap_s, retry_after_max_s)
         keyed = _retry(frozenset({"GET", "HEAD", "POST"}), retries, backoff_s, backoff_cap_s,
                        retry_after_max_s)
         # Other POSTs (heartbeats, my-applications) are retried only when the connection never
@@ -270,6 +270,11 @@ class ApiClient:
         if answer.get("status") != "withdrawn":
             raise ApiServerError(f"{r.status_code}: withdraw answered without status withdrawn")
         return answer
+
+    def put_stats(self, station_id: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        """PUT absolute hourly counts; {"stored": n}. Idempotent (central sets values), so
+        retried like a GET."""
+        return self._json("PUT", f"/v1/stations/{station_id}/stats", json={"rows": rows})
 
     def heartbeat(self, station_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """{"received_at", "config_version"}."""

@@ -40,6 +40,7 @@ from kiosk.outbox import Outbox
 from kiosk.printable import printable
 from kiosk.remote_config import AppliedConfig, RemoteConfig
 from kiosk.settings import Settings
+from kiosk.stats import StatsCounter
 from kiosk.store import Store
 from kiosk.update import health as update_health
 from kiosk.update import state as update_state
@@ -82,10 +83,12 @@ class CycleReport:
     policies: Counts = field(default_factory=Counts)
     config: dict[str, Any] = field(default_factory=lambda: {"status": "unchanged", "version": None})
     outbox: dict[str, int] = field(default_factory=lambda: {"sent": 0, "pending": 0})
+    stats: dict[str, int] = field(default_factory=lambda: {"sent": 0, "pending": 0})
 
     def as_dict(self) -> dict[str, Any]:
         return {"jobs": asdict(self.jobs), "policies": asdict(self.policies),
-                "config": dict(self.config), "outbox": dict(self.outbox)}
+                "config": dict(self.config), "outbox": dict(self.outbox),
+                "stats": dict(self.stats)}
 
 
 # The sync's status is a worker status: starting | ok | offline | unauthorised | error | stopped.
@@ -120,6 +123,7 @@ class SyncWorker(Worker):
         device_health: Callable[[], dict],
         *,
         paper_state: Callable[[], str] | None = None,
+        stats: StatsCounter | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -132,6 +136,7 @@ class SyncWorker(Worker):
         self.remote_config = remote_config
         self.device_health = device_health
         self.paper_state = paper_state
+        self.stats = stats
         self.online = False
         self.last_success_at: float | None = self._stored_last_success()
         self.changed: Signal[[str]] = Signal("sync.changed")
@@ -166,6 +171,7 @@ class SyncWorker(Worker):
                 report.policies = self.sync_policies()
                 sent, pending = self.outbox.flush(self.api)
                 report.outbox = {"sent": sent, "pending": pending}
+                report.stats = self.send_stats()
                 if heartbeat:
                     self.send_heartbeat()
             except ApiError as exc:
@@ -228,6 +234,13 @@ class SyncWorker(Worker):
             raise
         self._connectivity(None)
         return result
+
+    def send_stats(self) -> dict[str, int]:
+        """Hourly counters central has not acknowledged, as absolute values (kiosk.stats):
+        a repeat after a lost answer or a crash sets the same numbers again."""
+        if self.stats is None:
+            return {"sent": 0, "pending": 0}
+        return self.stats.deliver(lambda rows: self.api.put_stats(self.station_id, rows), self.max_pages)
 
     def heartbeat_body(self) -> dict[str, Any]:
         try:

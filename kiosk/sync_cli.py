@@ -32,13 +32,15 @@ def one_cycle(settings: settings_mod.Settings, heartbeat: bool = True) -> dict:
     from kiosk.api import ApiClient
     from kiosk.outbox import Outbox
     from kiosk.remote_config import RemoteConfig
+    from kiosk.stats import StatsCounter
     from kiosk.store import Store
     from kiosk.sync import SyncWorker
 
     data_dir = settings.storage.data_dir
     api = ApiClient(settings.api)
     worker = SyncWorker(settings, Store(data_dir / "cache.db"), Outbox.from_settings(settings), api,
-                        RemoteConfig(settings, data_dir), device_health=dict)
+                        RemoteConfig(settings, data_dir), device_health=dict,
+                        stats=StatsCounter.in_dir(data_dir))  # the running kiosk's counts too
     try:
         return worker.run_cycle(heartbeat=heartbeat).as_dict()
     finally:

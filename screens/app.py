@@ -100,7 +100,8 @@ class GigKioskApp(App):
         self.services = services
         self.visit = Visit(services.settings, services.store, services.search, session=services.session, printer=services.printer,
                            outbox=services.outbox, sync=services.sync, device_report=services.device_report,
-                           lang=self.lang, elderly=self.elderly)
+                           lang=self.lang, elderly=self.elderly,
+                           on_event=services.stats.record if services.stats is not None else None)
         wire(self, services)
         self.act()
 
@@ -209,7 +210,7 @@ class GigKioskApp(App):
     def on_elderly(self, _app: Any, elderly: bool) -> None:
         self.theme.elderly = elderly
         if self.visit is not None and self.visit.elderly != elderly:
-            self.visit.elderly = elderly
+            self.visit.set_elderly(elderly)  # counted (statistics) when turned on
             self.visit.elderly_offer = False
         if elderly and self.visit is not None and hasattr(self, "sm"):
             Clock.schedule_once(lambda _dt: self.voice.large_text_on(), 0.1)  # after the re-layout
@@ -222,6 +223,8 @@ class GigKioskApp(App):
         self.voice.screen_changed(name)
 
     def read_aloud(self) -> None:
+        if self.can_speak and self.visit is not None:
+            self.visit.read_aloud_used()  # statistics: once per visit
         self.voice.read_screen()
 
     # --- input and time -------------------------------------------------------------------

@@ -68,6 +68,7 @@ def build_demo_services(
     # Imported here: the demo command imports this module before its first frame.
     from devices.speech import Speaker
     from kiosk.outbox import Outbox
+    from kiosk.stats import StatsCounter
     from screens.demo_devices import DemoDevices
 
     settings = demo_settings(data_dir, lang, elderly)
@@ -82,6 +83,7 @@ def build_demo_services(
         scanners=[demo.make_camera()],
         outbox=Outbox.from_settings(settings),  # applications are accepted at once, sent when online
         speaker=Speaker(settings.ui.voice_rate_wpm, out_dir=speech_dir),
+        stats=StatsCounter.in_dir(settings.storage.data_dir),
     )
     if embedded_central:
         services.background_init = lambda: connect_central(services, demo)
@@ -113,5 +115,5 @@ def connect_central(services: Services, demo: object) -> None:
     services.remote_config = RemoteConfig(live)
     services.attach_sync(
         SyncWorker(live, services.store, services.outbox, ApiClient(live.api), services.remote_config,
-                   device_health=services.device_health)
+                   device_health=services.device_health, stats=services.stats)
     )

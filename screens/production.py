@@ -12,6 +12,8 @@ if TYPE_CHECKING:
 
 
 def build_services(settings: Settings) -> Services:
+    from kiosk.stats import StatsCounter
+
     d = settings.devices
     store = Store(settings.storage.data_dir / "cache.db")
     idcard = printer = None
@@ -36,7 +38,8 @@ def build_services(settings: Settings) -> Services:
             SerialScanner(d.scanner.serial_port, d.scanner.serial_baudrate,
                           repeat_window_s=d.scanner.repeat_window_s)
         )
-    services = Services(settings=settings, store=store, idcard=idcard, printer=printer, scanners=scanners)
+    services = Services(settings=settings, store=store, idcard=idcard, printer=printer, scanners=scanners,
+                        stats=StatsCounter.in_dir(settings.storage.data_dir))
     if settings.ui.voice:
         from devices.speech import Speaker
 
@@ -55,5 +58,5 @@ def build_sync(settings: Settings, services: Services) -> tuple[Any, Any, Any]:
 
     outbox, remote_config = Outbox.from_settings(settings), RemoteConfig(settings)
     sync = SyncWorker(settings, services.store, outbox, ApiClient(settings.api), remote_config,
-                      device_health=services.device_health)
+                      device_health=services.device_health, stats=services.stats)
     return outbox, remote_config, sync

@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # drivers, numpy, pydantic: not needed to draw the first fram
     from kiosk.remote_config import RemoteConfig
     from kiosk.search import SearchResult
     from kiosk.settings import Settings
+    from kiosk.stats import StatsCounter
     from kiosk.sync import SyncWorker
     from kiosk.worker import WorkerStatus
     from screens.demo_devices import DemoDevices
@@ -72,6 +73,7 @@ class Services:
     sync_attached: Signal[[SyncWorker]] = field(default_factory=lambda: Signal("services.sync_attached"))
     demo: DemoDevices | None = None  # in `gig-kiosk demo`
     speaker: Speaker | None = None  # spoken prompts
+    stats: StatsCounter | None = None  # 服务成效 hourly counters (kiosk.stats), sent by the sync
     # Slow set-up (filling the demo cache, starting an embedded server) that must not delay
     # the first frame: run in a thread by start(); data_changed is emitted when it is done.
     background_init: Callable[[], None] | None = None

@@ -58,7 +58,8 @@ MY_REGISTRATIONS = "my_registrations"
 # Statistics events (names only): what the operations reports count.
 EVENTS = ("visit_started", "visit_ended", "card_read", "card_problem", "code_scanned", "job_viewed",
           "slip_printed", "print_problem", "registration", "maintenance_opened", "pin_refused",
-          "withdrawal")
+          "card_read_resident", "card_read_hkmt_permit", "card_read_foreign_2017", "card_read_foreign_2023",
+          "phone_saved", "policy_viewed", "withdrawal", "english_on", "large_text_on", "read_aloud")
 PRINT_START_S = 8.0  # a print not started by then: say why and show the QR, never a spinner
 ALREADY_REGISTERED = N_("You have already registered for this job; here is your registration.")
 TAKE_CARD = N_("Please take your ID card")  # the attract screen shows and says it while a card is left
@@ -328,6 +329,8 @@ class Visit:
     def set_language(self, lang: str) -> None:
         if lang != self.lang:
             self.lang = lang
+            if lang == "en" and self.screen != ATTRACT:
+                self._event("english_on")
             if self.rows:
                 self.refresh_rows()  # rows hold language-dependent text
 
@@ -335,12 +338,13 @@ class Visit:
         self.set_language("en" if self.lang == "zh" else "zh")
 
     def toggle_elderly(self) -> None:
-        self.elderly = not self.elderly
+        self.set_elderly(not self.elderly)
         self.elderly_offer = False
 
     def accept_elderly_offer(self) -> Step:
         """One tap: large text, and each screen read aloud (large-text mode reads screens)."""
-        self.elderly, self.elderly_offer = True, False
+        self.set_elderly(True)
+        self.elderly_offer = False
         return self._step()
 
     def decline_elderly_offer(self) -> Step:
@@ -365,6 +369,15 @@ class Visit:
     def close_help(self) -> Step:
         self.help_open = False
         return self._step()
+
+    def set_elderly(self, on: bool) -> None:
+        if on and not self.elderly and self.screen != ATTRACT:
+            self._event("large_text_on")
+        self.elderly = on
+
+    def read_aloud_used(self) -> None:
+        """The screen was read aloud to the seeker (counted once per visit)."""
+        self._event("read_aloud")
 
     @property
     def greeting(self) -> str:
@@ -458,6 +471,7 @@ class Visit:
         return payload(job, self.lang, self.public_job_url or self.settings.api.job_url)
 
     def show_qr(self) -> Step:
+        self._event("phone_saved")
         return self.go(JOB_QR)
 
     # --- printing ---------------------------------------------------------------------------
@@ -812,7 +826,10 @@ class Visit:
 
     def open_policy(self, policy_id: str) -> Step:
         self.policy = self.store.get_policy(policy_id)
-        return self.go(POLICY) if self.policy is not None else self._step()
+        if self.policy is None:
+            return self._step()
+        self._event("policy_viewed")
+        return self.go(POLICY)
 
     # --- identification --------------------------------------------------------------------------
     def card_laid(self, identity: Any) -> Step:
@@ -827,6 +844,9 @@ class Visit:
         self.job_filter = replace(self.job_filter, seeker_age=identity.age_on(self.today()))
         self.activity()
         self._event("card_read")
+        card_type = getattr(getattr(identity, "card_type", None), "value", "")
+        if f"card_read_{card_type}" in EVENTS:
+            self._event(f"card_read_{card_type}")
         if self.screen in (ATTRACT, HOME):
             return self.open_jobs()
         return self._step()

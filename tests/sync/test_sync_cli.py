@@ -35,7 +35,8 @@ def test_sync_once_json(central: Central, tmp_path: Path) -> None:
     first = run(cfg)
     assert first.returncode == 0, first.stderr
     out = json.loads(first.stdout)
-    assert list(out) == ["jobs", "policies", "config", "outbox"]
+    assert list(out) == ["jobs", "policies", "config", "outbox", "stats"]
+    assert out["stats"] == {"sent": 0, "pending": 0}  # no visits counted on this station yet
     assert set(out["jobs"]) == set(out["policies"]) == {"added", "updated", "deleted", "total"}
     assert out["jobs"]["added"] == out["jobs"]["total"] > 0
     # The minimal TOML names no trusted county key: jobs sync, the config is refused.

@@ -115,6 +115,76 @@ class Scenario:
         self.check("printed", {"jobs": len(sim.printed), "bytes": [len(b) for b in sim.printed],
                                "texts": [b.decode("gb18030", "replace") for b in sim.printed]})
 
+    def stats_visits(self):  # noqa: ANN201
+        """50 scripted visits by touch and card (browse only, card + job detail, job + printed
+        slip); then the sync delivers the counts and the county's numbers at central must
+        equal what the script did."""
+        import threading
+
+        import httpx
+
+        app, demo = self.app, self.app.services.demo
+        truth = dict.fromkeys(("visits", "card_reads", "job_views", "slips"), 0)
+        yield from wait_until(lambda: app.sm.current == "attract")
+        for i in range(50):
+            kind = i % 3
+            if kind == 1:  # an ID card: the jobs that suit, one job's detail, card taken away
+                demo.reader_sim.place(demo.cards["resident"])
+                yield from wait_until(lambda: app.sm.current == "jobs" and app.screen("jobs").ids.rv.data)
+                yield 2
+                tap(self.job_row(0))
+                yield from wait_until(lambda: app.sm.current == "job_detail")
+                demo.reader_sim.remove()
+                yield from wait_until(lambda: app.sm.current == "attract")
+                truth["card_reads"] += 1
+                truth["job_views"] += 1
+            else:
+                tap(self.screen())
+                yield from wait_until(lambda: app.sm.current == "home")
+                yield 2
+                if kind == 2:  # browse, open a job, print its slip
+                    tap(self.screen().ids.browse)
+                    yield from wait_until(lambda: app.sm.current == "jobs" and app.screen("jobs").ids.rv.data)
+                    yield 2
+                    tap(self.job_row(i % 3))
+                    yield from wait_until(lambda: app.sm.current == "job_detail")
+                    yield 2
+                    tap(self.screen().ids.print_button)
+                    yield from wait_until(lambda: app.print_state == "done", timeout=30)
+                    truth["job_views"] += 1
+                    truth["slips"] += 1
+                yield 2
+                tap(app.root.ids.done_button)
+                yield from wait_until(lambda: app.sm.current == "attract")
+            truth["visits"] += 1
+            yield 2
+            if i == 0:
+                self.shot("stats-first-visit-done")
+        self.check("truth", truth)
+        self.check("kiosk_totals", app.services.stats.totals())
+        done: list = []
+        sync = app.services.sync
+        threading.Thread(target=lambda: done.append(sync.send_stats()), daemon=True).start()
+        yield from wait_until(lambda: done, timeout=30)
+        self.check("delivery", done[0])
+        seed = demo.central_seed
+        station_id = app.services.settings.station.id
+        county = next(s["county"] for s in seed["stations"] if s["id"] == station_id)
+        staff = next(s for s in seed["staff"] if s["county"] == county and s["role"] == "admin")
+        today = dt.date.today()
+        r = httpx.get(f"{demo.central_url}/v1/counties/{county}/stats", timeout=30,
+                      headers={"Authorization": f"Bearer {staff['token']}"},
+                      params={"from": (today - dt.timedelta(days=1)).isoformat(),
+                              "to": (today + dt.timedelta(days=1)).isoformat(), "group": "month",
+                              "station": station_id})
+        assert r.status_code == 200, r.text
+        central = {}
+        for row in r.json()["rows"]:
+            for k, v in row.items():
+                if isinstance(v, int):
+                    central[k] = central.get(k, 0) + v
+        self.check("central", central)
+
     def idcard(self):  # noqa: ANN201
         """A card laid on the (simulated) reader greets the seeker and opens jobs that suit
         their age; taking it away ends the visit; an expired card gets a clear message."""

@@ -171,3 +171,19 @@ def test_my_registrations_withdraw_reaches_the_server_once(scenario) -> None:
     assert c["withdrawal_status"] == "withdrawn"
     assert c["wiped"] == [[], False]
     assert "my_registrations" in r["screen_log"]
+
+
+def test_fifty_visits_counted_at_central(tmp_path: Path) -> None:
+    """服务成效 end to end: 50 visits in the demo window; the county's numbers at central match."""
+    from conftest import run_scenario
+
+    r = run_scenario("stats_visits", tmp_path / "stats_visits", timeout=600)
+    c = r["checks"]
+    truth, central = c["truth"], c["central"]
+    assert truth["visits"] == 50
+    for metric, value in truth.items():
+        assert central[metric] == value, (metric, central[metric], value)
+        assert c["kiosk_totals"][metric] == value
+    assert sum(central[f"visit_{b}"] for b in ("under_1m", "1_3m", "3_10m", "10m_plus")) == 50
+    assert central["card_reads_resident"] == truth["card_reads"]
+    assert c["delivery"]["pending"] == 0

@@ -111,7 +111,7 @@ def test_a_card_greets_by_masked_name_and_shows_jobs_that_suit_the_age(world: Wo
     assert v.card_laid(card).screen == "jobs"
     assert v.greeting == card.masked_name and "*" in v.greeting and v.greeting != card.name
     assert v.job_filter.seeker_age == card.age_on(NOW.date())
-    assert world.events == ["card_read", "visit_started"]
+    assert world.events == ["card_read", "card_read_resident", "visit_started"]
 
 
 def test_a_card_laid_mid_visit_keeps_the_screen(world: World) -> None:
@@ -614,8 +614,8 @@ def test_statistics_events_are_names_only(world: World) -> None:
     v.print_done("p1")
     v.end()
     assert set(world.events) <= set(EVENTS)
-    assert world.events == ["card_read", "visit_started", "job_viewed", "registration", "slip_printed",
-                            "visit_ended"]
+    assert world.events == ["card_read", "card_read_resident", "visit_started", "job_viewed", "registration",
+                            "slip_printed", "visit_ended"]
 
 
 def test_a_failing_statistics_listener_never_breaks_the_visit(demo_store: Store, tmp_path: Path) -> None:
