@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -188,8 +188,10 @@ def outcome_counts(s: Session, county: str, start: date, end: date, group: Group
     hired = 上岗. The one join of statistics with the follow-up inbox: it reads
     `applications.status` (the staff workflow status, central.followup)."""
     status = Application.status
-    lo = datetime(start.year, start.month, start.day, tzinfo=REPORT_TZ)
-    hi = datetime(end.year, end.month, end.day, tzinfo=REPORT_TZ) + timedelta(days=1)
+    # Bounds in UTC, as created_at is stored: SQLite compares the stored text, so a +08:00
+    # bound would be compared as a string and miss the evening's applications (UTC+8 midnight).
+    lo = datetime(start.year, start.month, start.day, tzinfo=REPORT_TZ).astimezone(UTC)
+    hi = (datetime(end.year, end.month, end.day, tzinfo=REPORT_TZ) + timedelta(days=1)).astimezone(UTC)
     q = (select(Application.station_id, Application.created_at, status)
          .join(Station, Station.id == Application.station_id)
          .where(Station.county == county, Application.created_at >= lo, Application.created_at < hi,
