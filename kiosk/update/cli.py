@@ -91,11 +91,11 @@ def run_launch(args: argparse.Namespace) -> int:
         outcome = health.check(root, now)
         if outcome is not None and outcome["status"] == "rolled-back":
             print(json.dumps(outcome), file=sys.stderr)
-        if args.gate_only:
-            return 0
         exe = root / "current" / "bin" / "gig-kiosk"
     else:
         exe = Path(sys.prefix) / "bin" / "gig-kiosk"
+    if args.gate_only:  # never the app here: this may be root, before the unit's own start
+        return 0
     argv = [str(exe), "run", "--config", str(args.config), *args.args]
     os.execv(argv[0], argv)
     return 1  # not reached
