@@ -10,7 +10,7 @@ Every command is read from the units provision.sh installed, with /opt/gig-kiosk
 checkout's `gig-kiosk` (update, launch, run --check are the real code) whose `run` is a stand-in
 for the Kivy app that writes the health markers through the app's own functions
 (kiosk.update.state.mark, as screens/update_hook.py and kiosk/sync.py do), or crashes before
-its first frame. 12 s here when the machine is quiet, 40 s under load."""
+its first frame. 6 s here when the machine is quiet, up to 40 s under load."""
 
 from __future__ import annotations
 
