@@ -24,7 +24,9 @@ KIOSK_USER=kiosk
 KIOSK_GROUPS=(dialout lp video)
 OPT=/opt/gig-kiosk
 ETC=/etc/gig-kiosk
-UNITS=(gig-kiosk-x.service gig-kiosk.service)
+UNITS=(gig-kiosk-x.service gig-kiosk.service gig-kiosk-update.service gig-kiosk-update.timer)
+# The update service has no [Install]: its timer starts it.
+ENABLE=(gig-kiosk-x.service gig-kiosk.service gig-kiosk-update.timer systemd-timesyncd.service)
 
 ROOT="" DRY_RUN=0 SKIP_SYSTEM=0 BUNDLE="" CONFIG="" TOKEN_FILE="" TUF_ROOT="" VERSION="" PYTHON=python3
 CHANGES=0
@@ -231,6 +233,9 @@ if [[ "$(readlink "$ROOT$OPT/current" 2>/dev/null || true)" != "releases/$VERSIO
   change "point $OPT/current at releases/$VERSION" switch_current
 fi
 ensure_file "$TUF_ROOT" "$OPT/root.json" 0644 root:root
+# The one folder of $OPT the app writes (its health markers, activity.json); the releases,
+# `current` and state.json are root's: the updater runs as root, the app cannot touch its code.
+ensure_dir "$OPT/health" 0755 "$KIOSK_USER:$KIOSK_USER"
 
 # --- 4. station config, token, outbox key --------------------------------------------------
 if ((!DRY_RUN)) && [[ -x "$ROOT$OPT/releases/$VERSION/bin/gig-kiosk" ]]; then
@@ -285,7 +290,7 @@ if ((!SKIP_SYSTEM && !DRY_RUN)) && ((units_changed + journald_changed + udev_cha
     skipped "daemon-reload, journald restart, udev reload: systemd is not running here"
   fi
 fi
-for unit in "${UNITS[@]}" systemd-timesyncd.service; do
+for unit in "${ENABLE[@]}"; do
   ensure_enabled "$unit"
 done
 if ((SKIP_SYSTEM)); then

@@ -8,6 +8,8 @@
     previous -> releases/U    kept for rollback
     state.json                pending switch, start times, failures (kiosk/update/state.py)
     health/<version>.<event>  markers the running release writes: first_frame, sync_ok
+    health/activity.json      visit on / last touch, for the install window
+    (health/ is the only folder the app itself writes; the rest is the updater's)
 
 Nothing here imports screens/ or devices/.
 """

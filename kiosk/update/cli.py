@@ -68,12 +68,17 @@ def run(args: argparse.Namespace) -> int:
 
 def configure_launch(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", required=True, type=Path)
+    parser.add_argument("--gate-only", action="store_true",
+                        help="count the start and apply the health gate, then exit 0 without "
+                             "starting the app (the unit's privileged ExecStartPre)")
     parser.add_argument("args", nargs=argparse.REMAINDER, help="passed to `gig-kiosk run`")
 
 
 def run_launch(args: argparse.Namespace) -> int:
     """Counts the start, rolls back a crash-looping or overdue new release, then becomes
-    `<root>/current/bin/gig-kiosk run --config FILE` (exec: same pid for systemd)."""
+    `<root>/current/bin/gig-kiosk run --config FILE` (exec: same pid for systemd).
+    With --gate-only it stops after the gate: gig-kiosk.service runs that as root before
+    starting `current` as the kiosk user, who cannot write the releases folder."""
     import time
 
     from kiosk.update import health
@@ -89,6 +94,8 @@ def run_launch(args: argparse.Namespace) -> int:
         exe = root / "current" / "bin" / "gig-kiosk"
     else:
         exe = Path(sys.prefix) / "bin" / "gig-kiosk"
+    if args.gate_only:  # never the app here: this may be root, before the unit's own start
+        return 0
     argv = [str(exe), "run", "--config", str(args.config), *args.args]
     os.execv(argv[0], argv)
     return 1  # not reached

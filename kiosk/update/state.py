@@ -10,6 +10,9 @@ from typing import Any
 
 STATE = "state.json"
 EVENTS = ("first_frame", "sync_ok")
+# The one folder under the update root the app itself writes (its markers and activity):
+# the releases, `current` and state.json stay out of the kiosk user's reach (deploy/README.md).
+APP_DIR = "health"
 
 
 def fsync_dir(path: Path) -> None:
@@ -76,7 +79,7 @@ def mark(root: Path | str, event: str, prefix: str | None = None) -> bool:
         version = running_release(root, prefix)
         if version is None:
             return False
-        marker = root / "health" / f"{version}.{event}"
+        marker = root / APP_DIR / f"{version}.{event}"
         if marker.exists():
             return True
         marker.parent.mkdir(parents=True, exist_ok=True)
@@ -87,7 +90,7 @@ def mark(root: Path | str, event: str, prefix: str | None = None) -> bool:
 
 
 def has_marker(root: Path, version: str, event: str) -> bool:
-    return (root / "health" / f"{version}.{event}").exists()
+    return (root / APP_DIR / f"{version}.{event}").exists()
 
 
 ACTIVITY = "activity.json"
@@ -98,7 +101,8 @@ def write_activity(root: Path | str, visit_active: bool, at: float) -> None:
     if not root:
         return
     try:
-        write_atomic(Path(root) / ACTIVITY,
+        (Path(root) / APP_DIR).mkdir(exist_ok=True)
+        write_atomic(Path(root) / APP_DIR / ACTIVITY,
                      json.dumps({"visit_active": visit_active, "last_touch": at}).encode())
     except OSError:
         pass
@@ -106,7 +110,7 @@ def write_activity(root: Path | str, visit_active: bool, at: float) -> None:
 
 def read_activity(root: Path) -> dict[str, Any]:
     try:
-        doc = json.loads((root / ACTIVITY).read_text(encoding="utf-8"))
+        doc = json.loads((root / APP_DIR / ACTIVITY).read_text(encoding="utf-8"))
         return doc if isinstance(doc, dict) else {}
     except (OSError, ValueError):
         return {}

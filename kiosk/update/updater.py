@@ -133,6 +133,8 @@ def _run_locked(root: Path, station_id: str, trusted_root: Path, source: Source,
     stamp = now.timestamp()
     gate = health.check(root, stamp)
     if gate is not None and gate["status"] == "rolled-back":
+        if restart:  # the failed release may still be running: start the previous one
+            subprocess.run(restart, check=False)
         return Outcome("rolled-back", gate["version"], gate["reason"])
     if gate is not None and gate["status"] == "waiting":
         return Outcome("refused", gate["version"], f"health check pending: {gate['reason']}")

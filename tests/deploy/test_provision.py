@@ -63,6 +63,10 @@ def test_dry_run_lists_every_change_and_makes_none(tmp_path: Path, inputs: dict[
         "would: write /etc/systemd/journald.conf.d/gig-kiosk.conf",
         "would: enable gig-kiosk.service",
         "would: enable gig-kiosk-x.service",
+        "would: create folder /opt/gig-kiosk/health (0755 kiosk:kiosk",
+        "would: write /etc/systemd/system/gig-kiosk-update.service (0644 root:root)",
+        "would: write /etc/systemd/system/gig-kiosk-update.timer (0644 root:root)",
+        "would: enable gig-kiosk-update.timer",
         # what needs the real machine is named, not silently left out
         "skipped: apt packages (deploy/setup-system.sh --station)",
         "skipped: user kiosk (groups dialout lp video)",
@@ -89,6 +93,11 @@ def test_root_install_then_a_second_run_changes_nothing(tmp_path: Path, inputs: 
     assert len((etc / "outbox.key").read_bytes()) == 32
     wants = root / "etc/systemd/system/graphical.target.wants"
     assert sorted(p.name for p in wants.iterdir()) == ["gig-kiosk-x.service", "gig-kiosk.service"]
+    timers = root / "etc/systemd/system/timers.target.wants"
+    assert [p.name for p in timers.iterdir()] == ["gig-kiosk-update.timer"]
+    assert "would: enable gig-kiosk-update.service" not in first.stdout  # its timer starts it
+    # The app writes only its health folder; the releases and `current` stay root's.
+    assert oct((opt / "health").stat().st_mode & 0o777) == "0o755"
     # The installed release runs and accepts the station file.
     check = subprocess.run([opt / "current/bin/gig-kiosk", "run", "--config", etc / "station.toml", "--check"],
                            capture_output=True, text=True, timeout=120)
@@ -142,7 +151,8 @@ def test_units_pass_systemd_analyze_verify(tmp_path: Path, inputs: dict[str, Pat
     shutil.copy2("/usr/bin/xinit", root / "usr/bin/xinit")
     proc = provision(*args_for(inputs), "--root", root)
     assert proc.returncode == 0, proc.stderr
-    units = ["/etc/systemd/system/gig-kiosk.service", "/etc/systemd/system/gig-kiosk-x.service"]
+    units = [f"/etc/systemd/system/{u}" for u in (
+        "gig-kiosk.service", "gig-kiosk-x.service", "gig-kiosk-update.service", "gig-kiosk-update.timer")]
     verify = subprocess.run(["systemd-analyze", f"--root={root}", "verify", *units],
                             capture_output=True, text=True, timeout=60)
     assert verify.returncode == 0, verify.stderr

@@ -54,7 +54,7 @@ def test_provision_in_a_clean_debian_chroot_then_nothing_to_change() -> None:
         out = first.stdout
         for change in ("changed: apt-get install", "changed: create user kiosk (groups dialout lp video)",
                        "changed: install release 1.4.0", "changed: enable gig-kiosk.service",
-                       "changed: enable gig-kiosk-x.service",
+                       "changed: enable gig-kiosk-x.service", "changed: enable gig-kiosk-update.timer",
                        "skipped: daemon-reload, journald restart, udev reload: systemd is not running here"):
             assert change in out, out
 
@@ -68,8 +68,12 @@ def test_provision_in_a_clean_debian_chroot_then_nothing_to_change() -> None:
         # Debian's own defaults already: provision.sh checked them and had nothing to change.
         assert inside("systemctl", "get-default") == "graphical.target"
         assert inside("systemctl", "is-enabled", "systemd-timesyncd.service") == "enabled"
-        for unit in ("gig-kiosk.service", "gig-kiosk-x.service"):
+        for unit in ("gig-kiosk.service", "gig-kiosk-x.service", "gig-kiosk-update.timer"):
             assert inside("systemctl", "is-enabled", unit) == "enabled"
+        # the update service is started by its timer only; the app writes only health/
+        assert inside("systemctl", "is-enabled", "gig-kiosk-update.service") == "static"
+        assert inside("stat", "-c", "%a %U:%G", "/opt/gig-kiosk/health") == "755 kiosk:kiosk"
+        assert inside("stat", "-c", "%a %U:%G", "/opt/gig-kiosk/releases") == "755 root:root"
         assert inside("dpkg-query", "-W", "-f=${Status}", "xinit") == "install ok installed"
         # The release runs inside the station's own Python (Debian's 3.11).
         assert inside("/opt/gig-kiosk/current/bin/gig-kiosk", "run", "--config",

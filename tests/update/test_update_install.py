@@ -145,3 +145,25 @@ def test_cli_prints_the_json_contract(tmp_path, central, wheelhouse, dep) -> Non
     out = json.loads(proc.stdout)
     assert (out["status"], out["version"]) == ("installed", "5.0"), proc.stderr
     assert set(out) >= {"status", "version", "reason"}
+
+
+def test_a_deadline_rollback_restarts_the_app_on_the_previous_release(
+        tmp_path, central, wheelhouse, dep) -> None:
+    """The timer's run that rolls back must restart the unit: else the failed release keeps
+    running until the next reboot although `current` points at the old one."""
+    central.publish("6.0", [app(wheelhouse, "6.0"), dep])
+    central.publish("6.1", [app(wheelhouse, "6.1", mode="hang"), dep])
+    central.assign("6.0", station="qh-park")
+    root = _station(tmp_path, central)
+    config = station_config(tmp_path / "station.toml", root, central.url + "/tuf/")
+    restarts = tmp_path / "restarts"
+    restart = [sys.executable, "-c", "import sys; open(sys.argv[1], 'a').write('restart\\n')",
+               str(restarts)]
+    assert _update(root, central, restart=restart).status == "installed"
+    _run_app(root, config)
+    central.assign("6.1", station="qh-park")
+    assert _update(root, central, deadline_s=60, restart=restart).version == "6.1"
+    assert restarts.read_text().count("restart") == 2  # one per switch
+    out = _update(root, central, now=NOW + dt.timedelta(seconds=61), restart=restart)
+    assert (out.status, out.version) == ("rolled-back", "6.0"), out
+    assert restarts.read_text().count("restart") == 3  # the rollback restarted the app too

@@ -58,3 +58,16 @@ def test_a_second_update_run_is_refused_while_one_runs(tmp_path: Path) -> None:
         out = run_once(tmp_path, "s", tmp_path / "root.json", Source("http://127.0.0.1:9/"),
                        now=dt.datetime.now(dt.UTC), force=True)
     assert (out.status, out.reason) == ("refused", "another update is running")
+
+
+def test_gate_only_never_starts_the_app_even_with_updates_off(tmp_path: Path) -> None:
+    """gig-kiosk.service runs `launch --gate-only` as root before the app: on a station without
+    [update] root it must return, not exec `gig-kiosk run` (as root, in the pre-start step)."""
+    import subprocess
+    import sys
+
+    config = tmp_path / "station.toml"
+    config.write_text('[station]\nid = "qh-park"\n', encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "kiosk.cli", "launch", "--gate-only",
+                           "--config", str(config)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout == "", proc.stdout + proc.stderr
