@@ -195,15 +195,15 @@ async def _herd_station(ports: list[int], station: tuple[str, str], job_id: str,
                 conn[1].write(step)
                 # The kiosk's read timeout: a kiosk gives up on a slow answer and asks again.
                 status, headers, _ = await asyncio.wait_for(_read(conn[0]), READ_TIMEOUT_S)
-            except (OSError, asyncio.IncompleteReadError, TimeoutError):
+            except (OSError, asyncio.IncompleteReadError, TimeoutError) as exc:
                 if conn is not None:
                     conn[1].close()
-                status, headers, conn = 0, {}, None
+                status, headers, conn = (-1 if isinstance(exc, TimeoutError) else 0), {}, None
             if status in (200, 201, 304):
                 failures = 0
                 break
             stats["status"][status] = stats["status"].get(status, 0) + 1
-            if status not in (0, 429, 503):
+            if status not in (-1, 0, 429, 503):
                 return  # a real error: counted, the station gives up
             failures += 1
             # kiosk/api.py (urllib3): Retry-After when given, else full-jitter backoff.
@@ -278,8 +278,10 @@ def _loadavg() -> str:
         return " ".join(f.read().split()[:3])
 
 
-def run(quick: bool, parts: tuple[str, ...] = ("fleet", "herd"), stations: int | None = None) -> list[Row]:
-    """`parts`: "fleet" (1 and 2 instances, CPU per endpoint), "herd" (shedding off and on)."""
+def run(quick: bool, parts: tuple[str, ...] = ("fleet", "herd"), stations: int | None = None,
+        limits: tuple[int, ...] | None = None) -> list[Row]:
+    """`parts`: "fleet" (1 and 2 instances, CPU per endpoint), "herd" (shedding off and on);
+    `limits`: the herd's --max-inflight values (0: off; default: off and the default)."""
     from central.pgcluster import PostgresUnavailable, create_database, start_cluster
     from central.security import new_data_key
     from central.shedding import DEFAULT_MAX_INFLIGHT
@@ -297,8 +299,8 @@ def run(quick: bool, parts: tuple[str, ...] = ("fleet", "herd"), stations: int |
             rows.extend(_fleet_rows(create_database(admin, "scale"), key, stations, seconds))
         if "herd" in parts:
             # Same run, same machine: the server only queueing, then shedding at the default.
-            for name, limit in (("off", 0), ("on", DEFAULT_MAX_INFLIGHT)):
-                rows.extend(_herd_rows(create_database(admin, f"herd_{name}"), key, stations, limit))
+            for limit in limits or (0, DEFAULT_MAX_INFLIGHT):
+                rows.extend(_herd_rows(create_database(admin, f"herd_{limit}"), key, stations, limit))
     finally:
         stop()
     return rows
@@ -364,7 +366,8 @@ def _herd_rows(url: str, key: bytes, stations: int, max_inflight: int) -> list[R
     return [
         Row("scale", f"herd: last station synced ({what}; {len(done)} done)", last, "s",
             f"<= {HERD_GOAL_S:g}", len(done) == stations and last <= HERD_GOAL_S),
-        Row("scale", f"herd ({shed}): 503 answers (all retried: {statuses}; 0 = timeout/refused)",
+        Row("scale", f"herd ({shed}): 503 answers (all retried: {statuses}; -1: read timeout, 0: "
+            "connection refused/reset)",
             statuses.get(503, 0), ""),
         Row("scale", f"herd ({shed}): server errors (5xx other than 503)", errors, "", "0", errors == 0),
         Row("scale", f"herd ({shed}): applications stored ({keys} distinct keys)", apps, "",
@@ -382,6 +385,9 @@ if __name__ == "__main__":
     parser.add_argument("--stations", type=int, default=None, help="fleet size (default 2,000)")
     parser.add_argument("--only", choices=["fleet", "herd"], default=None,
                         help="fleet: 1/2-instance req/s, p99, CPU; herd: shedding off and on")
+    parser.add_argument("--limits", default=None, metavar="N,N",
+                        help="herd: --max-inflight values to compare (0: off; default 0 and 32)")
     a = parser.parse_args()
+    limits = tuple(int(n) for n in a.limits.split(",")) if a.limits else None
     with tempfile.TemporaryDirectory():
-        print(format_table(run(a.quick, (a.only,) if a.only else ("fleet", "herd"), a.stations)))
+        print(format_table(run(a.quick, (a.only,) if a.only else ("fleet", "herd"), a.stations, limits)))
