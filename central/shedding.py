@@ -45,7 +45,6 @@ class LoadShed:
         self.limits = {"api": max_inflight, "admin": admin_max_inflight}
         self.inflight = {"api": 0, "admin": 0}
         self.retry_after_s = retry_after_s
-        self.shed = 0  # requests refused so far (for tests and diagnostics)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] == "/healthz" or self.limits["api"] <= 0:
@@ -53,7 +52,6 @@ class LoadShed:
             return
         pool = "admin" if scope["path"].startswith("/admin") else "api"
         if self.inflight[pool] >= self.limits[pool]:
-            self.shed += 1
             await self._refuse(send)
             return
         self.inflight[pool] += 1

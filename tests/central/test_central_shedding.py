@@ -101,7 +101,7 @@ def test_retry_after_is_jittered() -> None:
         await asyncio.sleep(3600)
 
     async def main() -> set[str]:
-        shed = LoadShed(never, max_inflight=0 + 1, retry_after_s=(1, 5))  # type: ignore[arg-type]
+        shed = LoadShed(never, max_inflight=1, retry_after_s=(1, 5))  # type: ignore[arg-type]
         shed.inflight["api"] = 1  # full
         waits = set()
         for _ in range(200):
