@@ -31,6 +31,7 @@ from bench.run import Row
 CONNECTIONS = 16
 HERD_WINDOW_S = 10.0
 HERD_GOAL_S = 60.0
+READ_TIMEOUT_S = 10.0  # kiosk.settings.ApiSettings.read_timeout_s
 
 
 def _cpu_s(pid: int) -> float:
@@ -134,11 +135,21 @@ def _load(ports: list[int], pids: list[int], kinds: list[str], fleet: list, seco
 
 
 class _Instances:
-    def __init__(self, url: str, key: bytes, n: int) -> None:
+    def __init__(self, url: str, key: bytes, n: int, max_inflight: int | None = None) -> None:
+        from central.shedding import MAX_INFLIGHT_ENV
         from central.testing import free_port
 
         self.ports = [free_port() for _ in range(n)]
-        self.procs = [_serve(url, key, port, workers=1, pool=8) for port in self.ports]
+        before = os.environ.get(MAX_INFLIGHT_ENV)
+        if max_inflight is not None:  # `serve` reads it as its --max-inflight default
+            os.environ[MAX_INFLIGHT_ENV] = str(max_inflight)
+        try:
+            self.procs = [_serve(url, key, port, workers=1, pool=8) for port in self.ports]
+        finally:
+            if before is None:
+                os.environ.pop(MAX_INFLIGHT_ENV, None)
+            else:
+                os.environ[MAX_INFLIGHT_ENV] = before
 
     @property
     def pids(self) -> list[int]:
@@ -182,19 +193,23 @@ async def _herd_station(ports: list[int], station: tuple[str, str], job_id: str,
                 if conn is None:
                     conn = await asyncio.open_connection("127.0.0.1", port)
                 conn[1].write(step)
-                status, headers, _ = await _read(conn[0])
-            except (OSError, asyncio.IncompleteReadError):
-                status, headers, conn = 0, {}, None
+                # The kiosk's read timeout: a kiosk gives up on a slow answer and asks again.
+                status, headers, _ = await asyncio.wait_for(_read(conn[0]), READ_TIMEOUT_S)
+            except (OSError, asyncio.IncompleteReadError, TimeoutError) as exc:
+                if conn is not None:
+                    conn[1].close()
+                status, headers, conn = (-1 if isinstance(exc, TimeoutError) else 0), {}, None
             if status in (200, 201, 304):
                 failures = 0
                 break
             stats["status"][status] = stats["status"].get(status, 0) + 1
-            if status not in (0, 429, 503):
+            if status not in (-1, 0, 429, 503):
                 return  # a real error: counted, the station gives up
             failures += 1
-            wait = rng.uniform(0, min(8.0, 0.5 * 2 ** failures))  # kiosk/api.py full jitter
+            # kiosk/api.py (urllib3): Retry-After when given, else full-jitter backoff.
+            wait = rng.uniform(0, min(8.0, 0.5 * 2 ** failures))
             if "retry-after" in headers:
-                wait = max(wait, float(headers["retry-after"]))
+                wait = float(headers["retry-after"])
             if conn is not None and headers.get("connection") == "close":
                 conn = None
             await asyncio.sleep(wait)
@@ -258,12 +273,21 @@ def _herd_fixture(url: str, fleet: list) -> tuple[dict[str, str], list[str]]:
     return jobs, ids
 
 
-def run(quick: bool) -> list[Row]:
+def _loadavg() -> str:
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def run(quick: bool, parts: tuple[str, ...] = ("fleet", "herd"), stations: int | None = None,
+        limits: tuple[int, ...] | None = None) -> list[Row]:
+    """`parts`: "fleet" (1 and 2 instances, CPU per endpoint), "herd" (shedding off and on);
+    `limits`: the herd's --max-inflight values (0: off; default: off and the default)."""
     from central.pgcluster import PostgresUnavailable, create_database, start_cluster
     from central.security import new_data_key
+    from central.shedding import DEFAULT_MAX_INFLIGHT
 
     seconds = 4.0 if quick else 12.0
-    stations = 500 if quick else FLEET
+    stations = stations or (500 if quick else FLEET)
     rows: list[Row] = []
     try:
         admin, stop = start_cluster()
@@ -271,35 +295,45 @@ def run(quick: bool) -> list[Row]:
         return [Row("scale", f"skipped: {exc}", 0, "")]
     key = new_data_key()
     try:
-        url = create_database(admin, "scale")
-        fleet = _seed_fleet(url, key, stations, 0)
-        for n in (1, 2):
-            inst = _Instances(url, key, n)
-            try:
-                r = _load(inst.ports, inst.pids, ["heartbeat", "config"], fleet, seconds)
-            finally:
-                inst.stop()
-            ok = r["errors"] == 0 and (n > 1 or (r["rps"] >= RPS_GOAL and r["p99"] <= P99_GOAL_MS))
-            rows.append(Row("scale", f"postgres, {n} instance(s), {stations} stations: req/s", r["rps"], "req/s",
-                            f">= {RPS_GOAL:g} (1 instance)" if n == 1 else "", ok if n == 1 else None))
-            rows.append(Row("scale", f"postgres, {n} instance(s): p99 ({r['errors']} errors)", r["p99"], "ms",
-                            f"<= {P99_GOAL_MS:g}", r["p99"] <= P99_GOAL_MS and r["errors"] == 0))
-            rows.append(Row("scale", f"postgres, {n} instance(s): server CPU per request", r["cpu_ms"], "ms"))
-        inst = _Instances(url, key, 1)
-        try:
-            for kind in ("heartbeat", "config", "jobs"):
-                r = _load(inst.ports, inst.pids, [kind], fleet, seconds / 2)
-                rows.append(Row("scale", f"CPU per request, {kind} (1 instance, {r['rps']:.0f} req/s, "
-                                f"p99 {r['p99']:.0f} ms, {r['errors']} errors)", r["cpu_ms"], "ms"))
-        finally:
-            inst.stop()
-        rows.extend(_herd_rows(create_database(admin, "herd"), key, stations))
+        if "fleet" in parts:
+            rows.extend(_fleet_rows(create_database(admin, "scale"), key, stations, seconds))
+        if "herd" in parts:
+            # Same run, same machine: the server only queueing, then shedding at the default.
+            for limit in limits or (0, DEFAULT_MAX_INFLIGHT):
+                rows.extend(_herd_rows(create_database(admin, f"herd_{limit}"), key, stations, limit))
     finally:
         stop()
     return rows
 
 
-def _herd_rows(url: str, key: bytes, stations: int) -> list[Row]:
+def _fleet_rows(url: str, key: bytes, stations: int, seconds: float) -> list[Row]:
+    rows: list[Row] = []
+    fleet = _seed_fleet(url, key, stations, 0)
+    for n in (1, 2):
+        inst = _Instances(url, key, n)
+        try:
+            r = _load(inst.ports, inst.pids, ["heartbeat", "config"], fleet, seconds)
+        finally:
+            inst.stop()
+        ok = r["errors"] == 0 and (n > 1 or (r["rps"] >= RPS_GOAL and r["p99"] <= P99_GOAL_MS))
+        load = f"load avg {_loadavg()}"
+        rows.append(Row("scale", f"postgres, {n} instance(s), {stations} stations: req/s ({load})", r["rps"],
+                        "req/s", f">= {RPS_GOAL:g} (1 instance)" if n == 1 else "", ok if n == 1 else None))
+        rows.append(Row("scale", f"postgres, {n} instance(s): p99 ({r['errors']} errors)", r["p99"], "ms",
+                        f"<= {P99_GOAL_MS:g}", r["p99"] <= P99_GOAL_MS and r["errors"] == 0))
+        rows.append(Row("scale", f"postgres, {n} instance(s): server CPU per request", r["cpu_ms"], "ms"))
+    inst = _Instances(url, key, 1)
+    try:
+        for kind in ("heartbeat", "config", "jobs"):
+            r = _load(inst.ports, inst.pids, [kind], fleet, seconds / 2)
+            rows.append(Row("scale", f"CPU per request, {kind} (1 instance, {r['rps']:.0f} req/s, "
+                            f"p99 {r['p99']:.0f} ms, {r['errors']} errors)", r["cpu_ms"], "ms"))
+    finally:
+        inst.stop()
+    return rows
+
+
+def _herd_rows(url: str, key: bytes, stations: int, max_inflight: int) -> list[Row]:
     from sqlalchemy import func, select
 
     from central import db
@@ -307,15 +341,17 @@ def _herd_rows(url: str, key: bytes, stations: int) -> list[Row]:
 
     fleet = _seed_fleet(url, key, stations, 0)
     jobs, ids = _herd_fixture(url, fleet)
-    inst = _Instances(url, key, 2)
+    inst = _Instances(url, key, 2, max_inflight=max_inflight)
+    load_before = _loadavg()
     try:
         ctx = mp.get_context("spawn")
         q: mp.Queue = ctx.Queue()
         proc = ctx.Process(target=_herd_process, args=(inst.ports, fleet, jobs, ids, q))
         proc.start()
-        statuses, done = q.get(timeout=600)
+        statuses, done = q.get(timeout=900)
         proc.join(30)
     finally:
+        load_after = _loadavg()
         inst.stop()
     engine = db.make_engine(url)
     with engine.connect() as conn:
@@ -324,21 +360,34 @@ def _herd_rows(url: str, key: bytes, stations: int) -> list[Row]:
     engine.dispose()
     errors = sum(v for k, v in statuses.items() if k >= 500 and k != 503)
     last = max(done) if done else float("inf")
-    what = f"{stations} stations back within {HERD_WINDOW_S:g} s, 2 instances"
+    shed = f"shedding {'on, --max-inflight ' + str(max_inflight) if max_inflight else 'off'}"
+    what = (f"{stations} stations back within {HERD_WINDOW_S:g} s, 2 instances, {shed}; "
+            f"load avg {load_before} -> {load_after}")
     return [
-        Row("scale", f"herd: last station synced ({what}; {len(done)} done; retried: {statuses})", last, "s",
+        Row("scale", f"herd: last station synced ({what}; {len(done)} done)", last, "s",
             f"<= {HERD_GOAL_S:g}", len(done) == stations and last <= HERD_GOAL_S),
-        Row("scale", "herd: server errors (5xx other than 503)", errors, "", "0", errors == 0),
-        Row("scale", f"herd: applications stored ({keys} distinct keys)", apps, "",
+        Row("scale", f"herd ({shed}): 503 answers (all retried: {statuses}; -1: read timeout, 0: "
+            "connection refused/reset)",
+            statuses.get(503, 0), ""),
+        Row("scale", f"herd ({shed}): server errors (5xx other than 503)", errors, "", "0", errors == 0),
+        Row("scale", f"herd ({shed}): applications stored ({keys} distinct keys)", apps, "",
             f"= {stations}", apps == stations == keys),
     ]
 
 
 if __name__ == "__main__":
-    import sys
+    import argparse
 
     from bench.run import format_table
 
-    quick = "--quick" in sys.argv
+    parser = argparse.ArgumentParser(prog="bench_scale")
+    parser.add_argument("--quick", action="store_true", help="500 stations, 4 s per load run")
+    parser.add_argument("--stations", type=int, default=None, help="fleet size (default 2,000)")
+    parser.add_argument("--only", choices=["fleet", "herd"], default=None,
+                        help="fleet: 1/2-instance req/s, p99, CPU; herd: shedding off and on")
+    parser.add_argument("--limits", default=None, metavar="N,N",
+                        help="herd: --max-inflight values to compare (0: off; default 0 and 32)")
+    a = parser.parse_args()
+    limits = tuple(int(n) for n in a.limits.split(",")) if a.limits else None
     with tempfile.TemporaryDirectory():
-        print(format_table(run(quick)))
+        print(format_table(run(a.quick, (a.only,) if a.only else ("fleet", "herd"), a.stations, limits)))

@@ -21,6 +21,7 @@ from central.headers import SecurityHeaders
 from central.limits import BodyLimit
 from central.security import DataCipher, decode_key, derive_key, encode_key, new_data_key
 from central.services import Keyring
+from central.shedding import RETRY_AFTER_S, LoadShed
 
 DATA_KEY_ENV = "GIG_CENTRAL_DATA_KEY"
 BUSY_RETRY_AFTER_S = 5
@@ -57,12 +58,15 @@ def resolve_data_key(database_url: str, key_file: Path | None = None, create: bo
 
 
 def create_app(engine: Engine, data_key: bytes, admin: bool = True, docs: bool = False,
-               trusted_proxies: str | None = None, secure_cookies: bool = False) -> FastAPI:
+               trusted_proxies: str | None = None, secure_cookies: bool = False,
+               max_inflight: int = 0, shed_retry_after_s: tuple[int, int] = RETRY_AFTER_S) -> FastAPI:
     """`docs`: serve /docs and /redoc (they load Swagger UI / ReDoc from a CDN: development
     only; /openapi.json is always served). `trusted_proxies`: comma-separated addresses whose
     X-Forwarded-Proto / X-Forwarded-For are believed (the TLS reverse proxy); otherwise those
     headers are ignored. `secure_cookies`: mark the admin cookie Secure even on plain HTTP
-    requests (TLS terminated by something that does not send X-Forwarded-Proto)."""
+    requests (TLS terminated by something that does not send X-Forwarded-Proto).
+    `max_inflight`: requests this process works on at once before it answers 503 + Retry-After
+    (central.shedding; 0: never; `serve` defaults to DEFAULT_MAX_INFLIGHT)."""
     from central.api import router
 
     app = FastAPI(
@@ -101,6 +105,8 @@ def create_app(engine: Engine, data_key: bytes, admin: bool = True, docs: bool =
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted_proxies)
     # Outermost: oversized bodies are refused before routing, parsing or token lookups.
     app.add_middleware(BodyLimit)
+    # Outside even that: a refused request costs nothing but its 503.
+    app.add_middleware(LoadShed, max_inflight=max_inflight, retry_after_s=shed_retry_after_s)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,8 +1,8 @@
 """ASGI factory for `gig-central serve --workers N` (each worker process builds its own app).
 
 Reads GIG_CENTRAL_DATABASE_URL, GIG_CENTRAL_DATA_KEY (base64), GIG_CENTRAL_POOL_SIZE,
-GIG_CENTRAL_DOCS, GIG_CENTRAL_TRUSTED_PROXIES, GIG_CENTRAL_SECURE_COOKIES and
-GIG_CENTRAL_PERIODIC, set by `serve`.
+GIG_CENTRAL_DOCS, GIG_CENTRAL_TRUSTED_PROXIES, GIG_CENTRAL_SECURE_COOKIES,
+GIG_CENTRAL_PERIODIC and GIG_CENTRAL_MAX_INFLIGHT, set by `serve`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from central import db
 from central.app import DATA_KEY_ENV, create_app
 from central.security import decode_key
+from central.shedding import DEFAULT_MAX_INFLIGHT, MAX_INFLIGHT_ENV
 
 DATABASE_ENV = "GIG_CENTRAL_DATABASE_URL"
 POOL_ENV = "GIG_CENTRAL_POOL_SIZE"
@@ -35,4 +36,5 @@ def app_from_env() -> FastAPI:
     return create_app(engine, decode_key(os.environ[DATA_KEY_ENV]),
                       docs=os.environ.get(DOCS_ENV) == "1",
                       trusted_proxies=os.environ.get(TRUSTED_PROXIES_ENV) or None,
-                      secure_cookies=os.environ.get(SECURE_COOKIES_ENV) == "1")
+                      secure_cookies=os.environ.get(SECURE_COOKIES_ENV) == "1",
+                      max_inflight=int(os.environ.get(MAX_INFLIGHT_ENV, str(DEFAULT_MAX_INFLIGHT))))

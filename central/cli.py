@@ -10,6 +10,8 @@ import os
 import sys
 from pathlib import Path
 
+from central.shedding import DEFAULT_MAX_INFLIGHT, MAX_INFLIGHT_ENV
+
 DEFAULT_DB = "sqlite:///var/central.db"
 
 
@@ -95,6 +97,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ[TRUSTED_PROXIES_ENV] = args.trusted_proxy or ""
     os.environ[SECURE_COOKIES_ENV] = "1" if args.secure_cookies else "0"
     os.environ[PERIODIC_ENV] = "1" if args.periodic else "0"
+    os.environ[MAX_INFLIGHT_ENV] = str(args.max_inflight)
     uvicorn.run(
         "central.asgi:app_from_env", factory=True, host=args.host, port=args.port,
         workers=args.workers, log_level=args.log_level, access_log=args.access_log,
@@ -288,6 +291,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="DB connections per worker (up to twice this under load, plus 1 for the "
                         "token listener and 1 per running periodic job): keep "
                         "instances x workers x (2 x pool + 2 + jobs) <= max_connections")
+    p.add_argument("--max-inflight", type=int, metavar="N",
+                   default=int(os.environ.get(MAX_INFLIGHT_ENV, str(DEFAULT_MAX_INFLIGHT))),
+                   help="requests each worker works on at once; more are answered 503 + "
+                        "Retry-After at once (load shedding; 0: never; default "
+                        f"{DEFAULT_MAX_INFLIGHT}, or ${MAX_INFLIGHT_ENV})")
     p.add_argument("--migrate", action=argparse.BooleanOptionalAction, default=True,
                    help="upgrade the schema before serving (--no-migrate when a one-shot "
                         "`gig-central migrate` runs before several instances start)")

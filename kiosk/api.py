@@ -109,6 +109,14 @@ class FullJitterRetry(Retry):
             return 0.0
         return random.uniform(0, min(self.backoff_max, self.backoff_factor * 2**n))
 
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        # The contract (central/README.md): a 503 with Retry-After was not processed at all
+        # (the server shed it, or rolled back), so any call, heartbeats included, may be sent
+        # again after Retry-After. Without this a shed heartbeat failed the whole sync cycle.
+        if status_code == 503 and has_retry_after and self.total and self.respect_retry_after_header:
+            return True
+        return super().is_retry(method, status_code, has_retry_after)
+
     def new(self, **kw: Any) -> FullJitterRetry:
         retry = super().new(**kw)
         retry.on_failed_attempt = self.on_failed_attempt  # urllib3 copies only its own fields
