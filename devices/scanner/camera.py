@@ -7,6 +7,11 @@ slot, and the decode thread always takes whatever is newest; frames it had no ti
 dropped and counted.
 
 Events (`scanned`, a Signal) run on the decode thread; the UI hops to its own thread itself.
+
+At rest the camera looks at the same empty scene for hours: the decode thread compares each
+frame with the last decoded one on an 80x60 thumbnail (SceneWatch) and decodes only when the
+scene changed, for a short settling time after that, and once every few seconds regardless (a
+code held perfectly still is still read).
 """
 
 from __future__ import annotations
@@ -58,6 +63,37 @@ class RepeatFilter:
         return last is None or now - last >= self.window_s
 
 
+class SceneWatch:
+    """Cheap change detection: an 80x60 grey thumbnail of each frame against a reference.
+
+    Changed means enough thumbnail pixels differ by more than `pixel_delta` grey levels: a
+    count, not the mean difference, because a small code coming into a corner of the frame
+    moves the mean of the whole frame less than sensor noise does."""
+
+    SIZE = (80, 60)
+
+    def __init__(self, pixel_delta: int = 12, min_pixels: int = 3) -> None:
+        self.pixel_delta, self.min_pixels = pixel_delta, min_pixels
+        self._ref: np.ndarray | None = None
+
+    @staticmethod
+    def thumbnail(frame: np.ndarray) -> np.ndarray:
+        # Every other pixel of the green channel (most of luma) before area averaging: a
+        # tenth of the cost of converting and shrinking the whole colour frame.
+        plane = frame[::2, ::2, 1] if frame.ndim == 3 and frame.shape[2] >= 3 else frame[::2, ::2]
+        small = cv2.resize(plane, SceneWatch.SIZE, interpolation=cv2.INTER_AREA)
+        return small.astype(np.int16)
+
+    def changed(self, frame: np.ndarray) -> bool:
+        """Whether `frame` differs from the reference; it becomes the reference when it does."""
+        thumb = self.thumbnail(frame)
+        ref = self._ref
+        if ref is not None and int(np.count_nonzero(np.abs(thumb - ref) > self.pixel_delta)) < self.min_pixels:
+            return False
+        self._ref = thumb
+        return True
+
+
 @dataclass(slots=True)
 class CameraStats:
     frames: int = 0  # read from the camera
@@ -68,6 +104,7 @@ class CameraStats:
     last_code_frame: int = -1  # sequence number (frames read so far) of the last announcing frame
     fps: float = 0.0
     full_decodes: int = 0  # frames that also got the extra passes (see idle_extra_fps)
+    unchanged: int = 0  # frames not decoded: the scene had not changed (see SceneWatch)
 
     def as_dict(self) -> dict[str, float | int]:
         return {k: getattr(self, k) for k in self.__slots__}
@@ -89,12 +126,21 @@ class CameraScanner(Device):
         width: int = 1280,
         height: int = 720,
         idle_extra_fps: float | None = 3.0,
+        scene_watch: bool = True,
+        settle_s: float = 1.0,
+        force_decode_s: float = 2.0,
     ) -> None:
         """idle_extra_fps: while no code has been seen for a repeat window, every frame gets
         the plain zxing pass (a clean code is found on the frame it appears in) but only this
         many frames a second get the costly extra passes (phone screens, small or blurred
         codes). An idle kiosk otherwise spends most of a core decoding empty frames.
-        None: every frame gets every pass."""
+        None: every frame gets every pass.
+
+        scene_watch: decode a frame only if the scene changed since the last decoded frame,
+        or changed less than `settle_s` ago (a code stops moving and comes into focus), or
+        nothing was decoded for `force_decode_s` (a code held perfectly still; kept under
+        half the repeat window so a poster left in view is never announced twice). The
+        forced decode gets the extra passes. False: every frame is decoded."""
         super().__init__()
         self.source = source
         self.scanned: Signal[[Code]] = Signal("camera.scanned", on_code)
@@ -103,6 +149,11 @@ class CameraScanner(Device):
         self.idle_extra_fps = idle_extra_fps
         self._last_full = float("-inf")  # monotonic time of the last frame with extra passes
         self._last_code = float("-inf")  # monotonic time a code was last decoded
+        self.scene = SceneWatch() if scene_watch else None
+        self.settle_s = settle_s
+        self.force_decode_s = min(force_decode_s, repeat_window_s / 2)
+        self._last_change = float("-inf")  # monotonic time the scene last changed
+        self._last_decode = float("-inf")  # monotonic time a frame was last decoded
         self.width, self.height = width, height
         self._repeat = RepeatFilter(repeat_window_s)
         self._cap: CaptureLike | None = None
@@ -213,8 +264,19 @@ class CameraScanner(Device):
     def _decode_one(self, seq: int, frame: np.ndarray) -> None:
         t0 = time.perf_counter()
         now = time.monotonic()
+        forced = False
+        if self.scene is not None:
+            if self.scene.changed(frame):
+                self._last_change = now
+            elif now - self._last_change >= self.settle_s:
+                forced = now - self._last_decode >= self.force_decode_s
+                if not forced:
+                    self._stats.unchanged += 1
+                    return
+        self._last_decode = now
         active = now - self._last_code < self._repeat.window_s  # someone is scanning now
-        full = active or self.idle_extra_fps is None or now - self._last_full >= 1 / self.idle_extra_fps
+        full = (forced or active or self.idle_extra_fps is None
+                or now - self._last_full >= 1 / self.idle_extra_fps)
         if full:
             self._last_full = now
             self._stats.full_decodes += 1
