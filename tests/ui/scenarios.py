@@ -152,11 +152,12 @@ class Scenario:
         rate = rest_hook.attach(app, quiet_s=1.0)
         self.check("full_fps", rate.full_fps)
         yield from wait_until(lambda: rate.resting, timeout=10)
+        flips: list[tuple[float, str]] = []
+        Window.bind(on_flip=lambda *_: flips.append((time.monotonic(), app.sm.current)))
         f0, t0 = Clock.frames, time.monotonic()
         yield 2.0
         self.check("rest_loop_hz", (Clock.frames - f0) / (time.monotonic() - t0))
-        flips: list[tuple[float, str]] = []
-        Window.bind(on_flip=lambda *_: flips.append((time.monotonic(), app.sm.current)))
+        self.check("rest_flips", len(flips))  # frames drawn while at rest
         t_tap = time.monotonic()
         tap(self.screen())  # the attract screen: a touch anywhere
         self.check("resting_right_after_tap", rate.resting)

@@ -9,7 +9,9 @@ pytestmark = pytest.mark.ui
 def test_at_rest_the_loop_slows_and_a_touch_still_gets_the_next_screen_at_once(scenario) -> None:
     c = scenario("at_rest")["checks"]
     assert c["full_fps"] == 60
-    assert c["rest_loop_hz"] <= 15  # REST_FPS 10 (and a few clock-driven extra ticks), not 60
+    # REST_FPS 10, not 60 (Kivy ends each sleep a little early, by its timer resolution)
+    assert c["rest_loop_hz"] <= 15
+    assert c["rest_flips"] <= 1  # nothing redrawn at rest (the clock label at a minute's turn)
     assert c["resting_right_after_tap"] is False  # the touch itself restored the full rate
     assert c["screen_after_tap"] == "home"
     # The tap is dispatched from a clock callback; from there it is handled and drawn at the
