@@ -1,6 +1,8 @@
-"""Baseline for the start-up benchmark: a bare Kivy app that draws one label and exits."""
+"""Baseline for the start-up benchmark: a bare Kivy app that draws one label and exits.
+With --idle it stays open instead: the baseline of bench_rest (a Kivy app doing nothing)."""
 
 import os
+import sys
 
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
@@ -22,7 +24,8 @@ class Bare(App):
             Window.unbind(on_flip=first_frame)
             self.stop()
 
-        Window.bind(on_flip=first_frame)
+        if "--idle" not in sys.argv:
+            Window.bind(on_flip=first_frame)
         return Label(text="hello")
 
 

@@ -21,7 +21,7 @@ from kiosk.settings import Settings
 
 
 class DemoDevices:
-    def __init__(self, settings: Settings, out_dir: Path) -> None:
+    def __init__(self, settings: Settings, out_dir: Path, camera_fps: float = 5.0) -> None:
         self.settings = settings
         self.out_dir = out_dir
         self.cards = load_cards()
@@ -30,7 +30,7 @@ class DemoDevices:
         # answers GS I as a simulated printer, so the test page shows the printer's own answers
         self.printer_sim = PrinterSimulator(info={66: "gig-station", 67: "SIMULATED-80", 65: "demo 1.0"})
         self.printer_host, self.printer_port = self.printer_sim.start()
-        self.camera_sim = SimulatedCamera(fps=5)  # a slow demo camera keeps the CPU free
+        self.camera_sim = SimulatedCamera(fps=camera_fps)  # slow by default: UI tests run many demos
         self.codes_dir = Path(__file__).resolve().parents[1] / "assets" / "demo" / "codes"
         self.network = None  # kiosk.netsim.FaultProxy between the kiosk and the central API
         self._stop_central: Callable[[], None] | None = None

@@ -61,7 +61,7 @@ def demo_settings(data_dir: Path, lang: str = "zh", elderly: bool = False) -> Se
 
 def build_demo_services(
     data_dir: Path, lang: str = "zh", elderly: bool = False, speech_dir: Path | None = None,
-    embedded_central: bool = True,
+    embedded_central: bool = True, camera_fps: float = 5.0,
 ) -> Services:
     """speech_dir: write spoken prompts there as WAV files instead of playing them.
     embedded_central: start the demo's central API in the background once services start."""
@@ -73,7 +73,7 @@ def build_demo_services(
 
     settings = demo_settings(data_dir, lang, elderly)
     store = Store(data_dir / "cache.db")
-    demo = DemoDevices(settings, data_dir)
+    demo = DemoDevices(settings, data_dir, camera_fps=camera_fps)
     services = Services(
         settings=settings,
         store=store,

@@ -77,6 +77,9 @@ def run_app(app: Any, smoke: str | None = None) -> int:
     from screens import update_hook
 
     update_hook.attach(app)  # the update health gate's first_frame marker, the install window
+    from screens import rest_hook
+
+    rest_hook.attach(app)  # a slower loop while nothing happens, full rate on the first touch
     app.run()
     if getattr(app, "start_error", ""):
         print(f"gig-kiosk: could not start: {app.start_error}", file=sys.stderr)

@@ -20,6 +20,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lang", choices=("zh", "en"), default="zh")
     parser.add_argument("--elderly", action="store_true", help="start in large-text mode")
     parser.add_argument("--size", default="720x1280", help="window size WxH (portrait kiosk)")
+    parser.add_argument("--camera-fps", type=float, default=5.0,
+                        help="frame rate of the simulated camera (a real one: 30; bench_rest)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         def services():  # noqa: ANN202 (called by the app after the first frame)
             # A smoke run stops within a frame or two: no embedded server to start and stop.
             return build_demo_services(data_dir, lang=args.lang, elderly=args.elderly,
-                                       embedded_central=not args.smoke)
+                                       embedded_central=not args.smoke, camera_fps=args.camera_fps)
 
         app = GigKioskApp(services, demo=True, opening=demo_opening(args.lang, args.elderly))
         return run_app(app, smoke=args.smoke)

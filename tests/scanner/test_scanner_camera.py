@@ -225,7 +225,9 @@ def _hard_sample() -> np.ndarray:
 
 
 def test_idle_camera_runs_the_costly_passes_a_few_times_a_second_only():
-    cam = SimulatedCamera([blank_frame()], fps=30, loop=True)
+    # A scene that keeps changing (someone walks past) but holds no code.
+    frames = [synthetic.empty_scene(seed) for seed in range(4)]
+    cam = SimulatedCamera(frames, fps=30, loop=True)
     scanner = CameraScanner(cam, lambda c: None, idle_extra_fps=3.0)
     scanner.start()
     try:
@@ -233,8 +235,62 @@ def test_idle_camera_runs_the_costly_passes_a_few_times_a_second_only():
     finally:
         scanner.stop()
     st = scanner.stats()
-    assert st["decoded"] >= 20  # every frame still gets the plain pass
+    assert st["decoded"] >= 20  # every changed frame still gets the plain pass
     assert 1 <= st["full_decodes"] <= 2.0 * 3 + 2
+
+
+def test_static_scene_costs_no_decodes_after_the_first():
+    cam = SimulatedCamera([synthetic.empty_scene(0)], fps=30, loop=True)
+    scanner = CameraScanner(cam, lambda c: None, settle_s=0.0, force_decode_s=60, repeat_window_s=200)
+    scanner.start()
+    try:
+        assert _wait(lambda: scanner.stats()["frames"] >= 45)  # 1.5 s of frames
+    finally:
+        scanner.stop()
+    st = scanner.stats()
+    assert st["decoded"] == 1, st
+    # every other frame was looked at and skipped (or dropped while the first one decoded)
+    assert st["unchanged"] + st["dropped"] >= st["frames"] - 2
+
+
+def test_code_held_perfectly_still_is_read_by_the_forced_decode():
+    poster = synthetic.clean_frame("job:qh-0003")
+    cam = SimulatedCamera([blank_frame()], fps=30, loop=True)
+    got = Collector()
+    scanner = CameraScanner(cam, got, settle_s=0.0, force_decode_s=1.0, repeat_window_s=30)
+    assert scanner.scene is not None
+    scanner.scene.min_pixels = 10**9  # after the first frame, no change is ever seen
+    scanner.start()
+    try:
+        assert _wait(lambda: scanner.stats()["decoded"] >= 1)
+        cam.show(poster)
+        t0 = time.monotonic()
+        assert _wait(lambda: got.codes, timeout=5)
+        assert time.monotonic() - t0 <= 1.0 + 0.5  # the next forced decode read it
+        decoded = scanner.stats()["decoded"]
+        time.sleep(2.2)  # still in view: read again by forced decodes, never announced again
+    finally:
+        scanner.stop()
+    assert [c.text for c in got.codes] == ["job:qh-0003"]
+    assert 1 <= scanner.stats()["decoded"] - decoded <= 4
+
+
+def test_scene_watch_sees_a_small_code_come_into_a_corner_but_not_sensor_noise():
+    from devices.scanner.camera import SceneWatch
+
+    rng = np.random.default_rng(5)
+    base = synthetic.empty_scene(1)
+
+    def noisy(img: np.ndarray) -> np.ndarray:
+        return np.clip(img.astype(np.int16) + rng.normal(0, 4, img.shape), 0, 255).astype(np.uint8)
+
+    watch = SceneWatch()
+    assert watch.changed(noisy(base))  # the first frame is always new
+    assert not any(watch.changed(noisy(base)) for _ in range(20))
+    small = synthetic.clean_frame("job:qh-0004", side_px=120, offset=(1100, 560))
+    with_code = base.copy()
+    with_code[560:680, 1100:1220] = small[560:680, 1100:1220]
+    assert watch.changed(noisy(with_code))
 
 
 def test_a_hard_code_is_still_found_by_an_idle_camera():

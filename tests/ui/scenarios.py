@@ -209,6 +209,42 @@ class Scenario:
         self.check("expired_notice", app.notice)
         self.check("identified_with_expired", app.services.session.identified)
 
+    def at_rest(self):  # noqa: ANN201
+        """screens.rest_hook: at rest the loop slows down; a touch gets the next screen at once
+        and brings the full rate back; so does a code shown to the camera."""
+        from kivy.clock import Clock
+        from kivy.core.window import Window
+
+        from screens import rest_hook
+
+        app, demo = self.app, self.app.services.demo
+        yield from wait_until(lambda: app.sm.current == "attract")
+        rate = rest_hook.attach(app, quiet_s=1.0)
+        self.check("full_fps", rate.full_fps)
+        yield from wait_until(lambda: rate.resting, timeout=10)
+        flips: list[tuple[float, str]] = []
+        Window.bind(on_flip=lambda *_: flips.append((time.monotonic(), app.sm.current)))
+        f0, t0 = Clock.frames, time.monotonic()
+        yield 2.0
+        self.check("rest_loop_hz", (Clock.frames - f0) / (time.monotonic() - t0))
+        self.check("rest_flips", len(flips))  # frames drawn while at rest
+        t_tap = time.monotonic()
+        tap(self.screen())  # the attract screen: a touch anywhere
+        self.check("resting_right_after_tap", rate.resting)
+        yield from wait_until(lambda: any(name != "attract" for _, name in flips), timeout=5)
+        self.check("tap_to_flip_s", next(t for t, name in flips if name != "attract") - t_tap)
+        self.check("screen_after_tap", app.sm.current)
+        f0, t0 = Clock.frames, time.monotonic()
+        yield 0.5
+        self.check("awake_loop_hz", (Clock.frames - f0) / (time.monotonic() - t0))
+        yield from wait_until(lambda: rate.resting, timeout=10)  # on the home screen now
+        t_show = time.monotonic()
+        demo.show_code("job-qh-0001-camera.jpg")
+        yield from wait_until(lambda: not rate.resting, timeout=10)
+        self.check("resting_after_scan", rate.resting)
+        yield from wait_until(lambda: app.sm.current == "job_detail", timeout=10)
+        self.check("scan_to_detail_s", time.monotonic() - t_show)
+
     def scan_codes(self):  # noqa: ANN201
         """Codes shown to the (simulated) camera: a job poster opens that job, an unknown code
         says so, a signed maintenance code opens maintenance, where a test page prints."""

@@ -1,0 +1,22 @@
+"""At rest the Kivy loop slows down (screens.rest_hook); a touch or a scan still gets the next
+screen at once, in a real window."""
+
+import pytest
+
+pytestmark = pytest.mark.ui
+
+
+def test_at_rest_the_loop_slows_and_a_touch_still_gets_the_next_screen_at_once(scenario) -> None:
+    c = scenario("at_rest")["checks"]
+    assert c["full_fps"] == 60
+    # REST_FPS 10, not 60 (Kivy ends each sleep a little early, by its timer resolution)
+    assert c["rest_loop_hz"] <= 15
+    assert c["rest_flips"] <= 1  # nothing redrawn at rest (the clock label at a minute's turn)
+    assert c["resting_right_after_tap"] is False  # the touch itself restored the full rate
+    assert c["screen_after_tap"] == "home"
+    # The tap is dispatched from a clock callback; from there it is handled and drawn at the
+    # full rate: a frame or two at 60 Hz, with room for a loaded machine.
+    assert c["tap_to_flip_s"] <= 0.25, c
+    assert c["awake_loop_hz"] >= 20  # no longer capped at 10 (60 when the machine is not loaded)
+    assert c["resting_after_scan"] is False
+    assert c["scan_to_detail_s"] <= 3.0
