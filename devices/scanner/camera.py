@@ -87,7 +87,7 @@ class SceneWatch:
         """Whether `frame` differs from the reference; it becomes the reference when it does."""
         thumb = self.thumbnail(frame)
         ref = self._ref
-        if ref is not None and cv2.countNonZero(cv2.compare(cv2.absdiff(thumb, ref), self.pixel_delta, cv2.CMP_GT)) < self.min_pixels:
+        if ref is not None and np.count_nonzero(cv2.absdiff(thumb, ref) > self.pixel_delta) < self.min_pixels:
             return False
         self._ref = thumb
         return True
