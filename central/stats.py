@@ -181,6 +181,9 @@ def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
+EARLIEST, LATEST = date(2000, 1, 1), date(9000, 1, 1)  # before and after any application
+
+
 def outcome_counts(s: Session, county: str, start: date, end: date, group: Group,
                    station: str | None = None) -> dict[tuple[str, date], dict[str, int]]:
     """Follow-up outcomes per (station, period) of the applications made in [start, end]
@@ -190,6 +193,9 @@ def outcome_counts(s: Session, county: str, start: date, end: date, group: Group
     status = Application.status
     # Bounds in UTC, as created_at is stored: SQLite compares the stored text, so a +08:00
     # bound would be compared as a string and miss the evening's applications (UTC+8 midnight).
+    start, end = max(start, EARLIEST), min(end, LATEST)  # no datetime arithmetic at year 1 or 9999
+    if end < start:
+        return {}
     lo = datetime(start.year, start.month, start.day, tzinfo=REPORT_TZ).astimezone(UTC)
     hi = (datetime(end.year, end.month, end.day, tzinfo=REPORT_TZ) + timedelta(days=1)).astimezone(UTC)
     q = (select(Application.station_id, Application.created_at, status)

@@ -32,6 +32,8 @@ def alert_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Serve
 
 def test_alerts_page(browser, alert_site, shots: Path) -> None:  # noqa: ANN001, F811
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.expected_conditions import staleness_of
+    from selenium.webdriver.support.ui import WebDriverWait
 
     srv, url = alert_site
     beat(srv, "e-park", srv.stations["e-park"]["token"], rejected_config={"version": 4, "reason": "radius_km too large"})
@@ -60,7 +62,10 @@ def test_alerts_page(browser, alert_site, shots: Path) -> None:  # noqa: ANN001,
     assert "w-park" not in browser.page_source
     assert "radius_km too large" in rows[1].text
     first = rows[0].get_attribute("data-alert")
-    find(By.ID, f"ack-{first}").click()
+    ack = find(By.ID, f"ack-{first}")
+    ack.click()
+    # the answer reloads the same address: wait for the old page to go, not for the URL
+    WebDriverWait(browser, 15).until(staleness_of(ack))
     assert at("/admin/alerts")
     row = find(By.CSS_SELECTOR, f"tr[data-alert='{first}']").text
     assert "✓ " + admin["username"] in row

@@ -35,4 +35,4 @@ def run_scenario(name: str, out: Path, timeout: float = 120) -> dict:
 
 @pytest.fixture
 def scenario(tmp_path: Path):
-    return lambda name: run_scenario(name, tmp_path / name)
+    return lambda name, timeout=120: run_scenario(name, tmp_path / name, timeout)

@@ -447,6 +447,8 @@ class Scenario:
         tap(self.screen().ids.confirm)
         yield 3
         self.check("bad_phone_error", self.screen().error)
+        # the voice speaks an error 0.15 s after the frame that shows it: wait for it, not frames
+        yield from wait_until(lambda: self.screen().error in said, timeout=5)
         self.check("said_after_bad_phone", list(said))
         yield from self._type_phone("13900000001")
         self.check("display", self.screen().ids.display.text)

@@ -9,6 +9,6 @@ def test_maintenance_screen_lists_the_stations_open_alerts(scenario) -> None:  #
     assert c["summary"]["opened"] >= 1
     assert c["kiosk_alerts"] == ["paper_out"]
     (row,) = c["rows_zh"]
-    assert row.startswith("缺纸: ✗ 开始于 ") and row.endswith("printer is out of paper")
+    assert row.startswith("缺纸: × 开始于 ") and row.endswith("printer is out of paper")
     (row,) = c["rows_en"]
-    assert row.startswith("Out of paper: ✗ since ")
+    assert row.startswith("Out of paper: × since ")
