@@ -61,9 +61,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("names", nargs="*", help="bench modules (default: all), e.g. bench_search")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for smoke tests")
+    parser.add_argument("--visits", type=int, default=10_000, help="`bench soak` only: visits (--quick: 1,000)")
+    parser.add_argument("--every", type=int, default=500, help="`bench soak` only: report every N visits")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.names == ["soak"]:  # `gig-kiosk bench soak --visits N`: the soak alone, its own report
+        from bench import soak
+
+        return soak.run(args)
     rows = run_all(args.names or None, quick=args.quick)
     print(format_table(rows))
     if args.json:

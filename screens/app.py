@@ -26,11 +26,12 @@ from kivy.properties import (
     ObjectProperty,
     StringProperty,
 )
-from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
+from kivy.uix.screenmanager import Screen, ScreenManager
 
 from kiosk.filters import JobFilter
 from kiosk.i18n import sentences, translator
 from kiosk.visit import Step, Visit
+from screens.instant_transition import InstantTransition
 from screens.overlays import Overlays
 from screens.services import Opening, Services
 from screens.theme import Theme
@@ -112,7 +113,7 @@ class GigKioskApp(App):
         importlib.import_module("screens.widgets.demo_panel")
         root = Builder.load_file(str(HERE / "root.kv"))
         self.sm: ScreenManager = root.ids.sm
-        self.sm.transition = NoTransition()  # transitions cost frames and confuse some seekers
+        self.sm.transition = InstantTransition()  # transitions cost frames and confuse some seekers
         self.screen("attract")
         self.sm.bind(current=self._on_screen)
         self.screen_log.append(self.sm.current)

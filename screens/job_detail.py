@@ -42,12 +42,19 @@ class JobDetailScreen(VisitScreen):
             self.rows = []
             return
         self.rows = detail_rows(job, visit.distance_km, visit.lang, self.app.tr)
+        # The rows already made are given the new texts: making nine TitledRows (kv rules,
+        # bindings) on every job opened was most of the job -> detail touch latency.
         box = self.ids.rows
-        box.clear_widgets()
+        have = box.children[::-1]  # children: bottom first
+        for row in have[len(self.rows):]:
+            box.remove_widget(row)
         from screens.widgets import TitledRow
 
-        for key, value in self.rows:
-            box.add_widget(TitledRow(key=key, value=value))
+        for i, (key, value) in enumerate(self.rows):
+            if i < len(have):
+                have[i].key, have[i].value = key, value
+            else:
+                box.add_widget(TitledRow(key=key, value=value))
         self.ids.scroll.scroll_y = 1
 
     def _order_actions(self, qr_first: bool) -> None:

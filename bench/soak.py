@@ -1,0 +1,276 @@
+"""`gig-kiosk bench soak --visits N`: scripted visits in a real Kivy window, by real touches.
+
+Each visit: (every other visit) the ID card on the reader, else a tap on attract and on
+"browse jobs"; a filter chip on and off (a search); a job row (detail); print and wait for the
+slip; with the card, register (consent, phone on the keypad, confirm); then the reset (card
+taken away, or Done + yes). Every `--every` visits it reports RSS, threads, open file
+descriptors, live Kivy widgets and textures (counted with gc after a full collection), as one
+JSON line on stdout; the last line is the summary, with the touch latencies: from the touch's
+dispatch (Window.on_touch_down) to the flip (Window.on_flip) of the first frame showing the new
+screen, in frames at 60 Hz.
+
+Runs in its own process (one Kivy window per process); bench/bench_soak.py starts it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Generator
+from pathlib import Path
+from typing import Any
+
+FRAME_S = 1 / 60
+PHONE = "13900000001"
+
+
+def rss_kb() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def live_counts() -> dict[str, int]:
+    """Kivy widgets and textures alive after a full collection (the leaks a soak can show)."""
+    from kivy.graphics.texture import Texture
+    from kivy.uix.widget import Widget
+
+    gc.collect()
+    widgets = textures = 0
+    for obj in gc.get_objects():
+        if isinstance(obj, Widget):
+            widgets += 1
+        elif isinstance(obj, Texture):
+            textures += 1
+    return {"widgets": widgets, "textures": textures}
+
+
+def sample(visits: int, t0: float) -> dict[str, Any]:
+    return {
+        "visits": visits,
+        "s": round(time.monotonic() - t0, 1),
+        "rss_mb": round(rss_kb() / 1024, 2),
+        "threads": threading.active_count(),
+        "os_threads": len(os.listdir("/proc/self/task")),
+        "fds": len(os.listdir("/proc/self/fd")),
+        **live_counts(),
+    }
+
+
+class Latency:
+    """Touch -> first flipped frame where `shown()` holds, per transition name."""
+
+    def __init__(self) -> None:
+        from kivy.core.window import Window
+
+        self.samples: dict[str, list[float]] = {}
+        self._armed: tuple[str, Callable[[], bool]] | None = None
+        self._t_touch: float | None = None
+        Window.bind(on_touch_down=self._touch, on_flip=self._flip)
+
+    def arm(self, name: str, shown: Callable[[], bool]) -> None:
+        self._armed, self._t_touch = (name, shown), None
+
+    def _touch(self, *_args: Any) -> None:
+        if self._armed and self._t_touch is None:
+            self._t_touch = time.perf_counter()
+
+    def _flip(self, *_args: Any) -> None:
+        if self._armed and self._t_touch is not None and self._armed[1]():
+            name = self._armed[0]
+            self.samples.setdefault(name, []).append((time.perf_counter() - self._t_touch) / FRAME_S)
+            self._armed = None
+
+    def done(self) -> bool:
+        return self._armed is None
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        out = {}
+        for name, xs in self.samples.items():
+            q = statistics.quantiles(xs, n=20, method="inclusive") if len(xs) > 1 else [xs[0]] * 19
+            out[name] = {"n": len(xs), "p50": round(statistics.median(xs), 2), "p95": round(q[18], 2),
+                         "max": round(max(xs), 2)}
+        return out
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--visits", type=int, default=10_000)
+    parser.add_argument("--quick", action="store_true", help="1,000 visits")
+    parser.add_argument("--every", type=int, default=500, help="report every N visits")
+    parser.add_argument("--json", type=Path, help="also write the samples and summary here")
+
+
+def run(args: argparse.Namespace) -> int:
+    visits = 1_000 if args.quick else args.visits
+    from screens.commands.common import configure_desktop_window, setup_logging
+
+    setup_logging()
+    import logging
+
+    logging.getLogger().setLevel(logging.WARNING)  # 10,000 visits of INFO lines would be the leak
+    configure_desktop_window("720x1280")
+    from screens.app import GigKioskApp
+    from screens.demo_setup import build_demo_services
+    from screens.scripted import run_script, tap
+
+    errors: list[BaseException] = []
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="gig-soak-") as tmp:
+        services = build_demo_services(Path(tmp) / "data")
+        if services.background_init:  # the embedded central API fills the cache first
+            services.background_init()
+            services.background_init = None
+            deadline = time.monotonic() + 60
+            while services.store.count_jobs() == 0 or not services.store.policies():
+                if time.monotonic() > deadline:
+                    raise SystemExit("the demo cache was not filled from the embedded central API")
+                time.sleep(0.1)
+        app = GigKioskApp(services, demo=True)
+        latency: Latency | None = None
+
+        def wait(cond: Callable[[], bool], what: str, timeout: float = 20.0) -> Generator[int | float, None, None]:
+            deadline = time.monotonic() + timeout
+            while not cond():
+                if time.monotonic() > deadline:
+                    from kivy.core.window import Window
+
+                    over = [type(w).__name__ for w in Window.children[:-1]]
+                    raise AssertionError(f"timed out waiting for {what} (on {app.sm.current}, over it {over},"
+                                         f" notice {app.notice!r})")
+                yield 1
+
+        def measured(name: str, widget: Any, shown: Callable[[], bool]) -> Generator[int | float, None, None]:
+            assert latency is not None
+            latency.arm(name, shown)
+            tap(widget)
+            yield from wait(lambda: latency.done(), name)
+
+        def screen() -> Any:
+            return app.sm.current_screen
+
+        def job_row(position: int) -> Any:
+            rows_ = [w for w in screen().walk(restrict=True) if type(w).__name__ == "JobRow" and w.job_id]
+            return sorted(rows_, key=lambda w: -w.to_window(*w.pos)[1])[position]
+
+        def jobs_shown() -> bool:
+            rv = app.screen("jobs").ids.rv
+            return app.sm.current == "jobs" and bool(rv.data) and bool(rv.layout_manager.children)
+
+        def visit(n: int) -> Generator[int | float, None, None]:
+            demo = services.demo
+            card = n % 2 == 1
+            yield from wait(lambda: app.sm.current == "attract", "attract")
+            if card:
+                demo.reader_sim.place(demo.cards["resident"])
+                yield from wait(jobs_shown, "jobs after the card")
+            else:
+                tap(screen())
+                yield from wait(lambda: app.sm.current == "home", "home")
+                yield 1
+                yield from measured("home -> jobs", screen().ids.browse, jobs_shown)
+            yield 1
+            chip = screen().ids.pay_row.children[-1]  # "per day": a search, then undone
+            tap(chip)
+            yield 2
+            tap(screen().ids.pay_row.children[-1])
+            yield 2
+            yield from measured("job -> detail", job_row(0), lambda: app.sm.current == "job_detail")
+            yield 1
+            yield from measured("print", screen().ids.print_button, lambda: app.sm.current == "printing")
+            yield from wait(lambda: app.print_state in ("done", "problem"), "the slip")
+            tap(screen().ids.back_to_job)
+            yield from wait(lambda: app.sm.current == "job_detail", "detail again")
+            yield 1
+            if card and app.can_apply:
+                tap(screen().ids.apply_button)
+                yield from wait(lambda: app.sm.current == "apply_consent", "consent")
+                yield 1
+                tap(screen().ids.agree)
+                yield from wait(lambda: app.sm.current == "apply_phone", "keypad")
+                yield 1
+                keys = {k.key: k for k in screen().ids.keypad.children}
+                tap(keys["clear"])
+                for d in PHONE:
+                    tap(keys[d])
+                    yield 1
+                tap(screen().ids.confirm)
+                yield from wait(lambda: app.sm.current == "apply_done", "registered")
+            if card and n % 4 == 1:  # the card taken away ends the visit
+                demo.reader_sim.remove()
+            else:
+                tap(app.root.ids.done_button)
+                yield from wait(lambda: "confirm_end" in app.overlays.views
+                                and app.overlays.views["confirm_end"].parent is not None, "confirm end")
+                yield 1
+                tap(app.overlays.views["confirm_end"].ids.yes_end)
+                yield from wait(lambda: app.sm.current == "attract", "attract after Done")
+                if card:
+                    demo.reader_sim.remove()
+                    yield from wait(lambda: not app.notice, "the take-card reminder gone")
+            yield from wait(lambda: app.sm.current == "attract", "attract after reset")
+
+        def script() -> Generator[int | float, None, None]:
+            nonlocal latency
+            yield from wait(lambda: app.ready and all(app.sm.has_screen(n) for n in ("jobs", "printing")),
+                            "services and screens", timeout=60)
+            yield 10
+            latency = Latency()
+            t0 = time.monotonic()
+            rows.append(sample(0, t0))
+            print(json.dumps(rows[-1]), flush=True)
+            for n in range(1, visits + 1):
+                try:
+                    yield from visit(n)
+                except AssertionError as exc:
+                    raise AssertionError(f"visit {n}: {exc}") from None
+                if n % args.every == 0 or n == visits:
+                    rows.append(sample(n, t0))
+                    print(json.dumps(rows[-1]), flush=True)
+            app.stop()
+
+        def fail(exc: BaseException) -> None:
+            errors.append(exc)
+            app.stop()
+
+        from screens.commands.common import run_app
+
+        app.bind(on_start=lambda *_: run_script(script(), fail))
+        run_app(app)
+    if errors:
+        print(f"gig-kiosk bench soak: {errors[0]!r}", file=sys.stderr)
+        return 1
+    summary = summarise(rows, latency.summary() if latency else {})
+    print(json.dumps(summary), flush=True)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"samples": rows, "summary": summary}, indent=1))
+    return 0
+
+
+def summarise(rows: list[dict[str, Any]], latency: dict[str, Any]) -> dict[str, Any]:
+    """Growth from the sample after the warm-up (the first 500 visits, or the first sample
+    after visit 0 on a short run) to the last."""
+    base = next((r for r in rows if r["visits"] >= 500), rows[min(1, len(rows) - 1)])
+    last = rows[-1]
+    return {
+        "summary": True,
+        "visits": last["visits"],
+        "from_visit": base["visits"],
+        "rss_growth_mb": round(last["rss_mb"] - base["rss_mb"], 2),
+        **{f"{k}_growth": last[k] - base[k] for k in ("threads", "os_threads", "fds", "widgets", "textures")},
+        "latency_frames": latency,
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(prog="gig-kiosk bench soak")
+    configure(parser)
+    sys.exit(run(parser.parse_args()))
