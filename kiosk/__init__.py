@@ -1,3 +1,3 @@
 """Headless core of the gig-station kiosk. Never imports kivy."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
