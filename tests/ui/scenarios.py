@@ -146,7 +146,7 @@ class Scenario:
                     tap(self.screen().ids.browse)
                     yield from wait_until(lambda: app.sm.current == "jobs" and app.screen("jobs").ids.rv.data)
                     yield 2
-                    tap(self.job_row(i % 3))
+                    tap(self.job_row(0))  # the top row: lower ones may sit under the folded filters
                     yield from wait_until(lambda: app.sm.current == "job_detail")
                     yield 2
                     tap(self.screen().ids.print_button)
@@ -155,6 +155,9 @@ class Scenario:
                     truth["slips"] += 1
                 yield 2
                 tap(app.root.ids.done_button)
+                yield 2
+                if "confirm_end" in app.overlays.views and app.visit.confirm_end:  # Done asks first
+                    tap(app.overlays.views["confirm_end"].ids.yes_end)
                 yield from wait_until(lambda: app.sm.current == "attract")
             truth["visits"] += 1
             yield 2

@@ -118,7 +118,10 @@ def test_crash_loop_rolls_back_at_launch(tmp_path, central, wheelhouse, dep) -> 
     assert _update(root, central).status == "installed"
     _run_app(root, config)
     central.assign("4.1", station="qh-park")
-    assert _update(root, central).version == "4.1"
+    # `launch` checks the health deadline against the real clock: switch at the real time, not
+    # at NOW (taken when the module was collected, minutes ago in a whole-suite run, which put
+    # the switch past its 600 s deadline and rolled 4.1 back before it could crash)
+    assert _update(root, central, now=dt.datetime.now().astimezone()).version == "4.1"
     codes = []
     for _ in range(3):  # what systemd's Restart= does with a crashing release
         proc = subprocess.run([sys.executable, "-m", "kiosk.cli", "launch", "--config", str(config)],
