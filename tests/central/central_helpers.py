@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from stdnum.cn import ric
+
+from central.services import RATE_ENV
 
 
 def id_number(serial: int = 123, birth: str = "19900101", area: str = "340102") -> str:
@@ -78,3 +83,16 @@ def csrf_of(page: str) -> str:
     found = re.search(r'name="csrf" value="([^"]+)"', page)
     assert found, "no CSRF field on the page"
     return found.group(1)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def no_application_rate_limit() -> Iterator[None]:
+    """For a module that makes many applications from one station within seconds: import it
+    there (an autouse fixture applies to the module that imports it)."""
+    old = os.environ.get(RATE_ENV)
+    os.environ[RATE_ENV] = "100000/1"
+    yield
+    if old is None:
+        os.environ.pop(RATE_ENV)
+    else:
+        os.environ[RATE_ENV] = old

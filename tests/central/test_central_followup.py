@@ -3,28 +3,17 @@ outcome transitions, the kiosk's my-applications lookup and withdrawal. SQLite a
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from central_helpers import application, id_number
+from central_helpers import (
+    application,
+    id_number,
+    no_application_rate_limit,  # noqa: F401 - autouse fixture for this module
+)
 from sqlalchemy import create_engine, text
 
 from central.db import normalise_url
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _no_rate_limit() -> Iterator[None]:
-    # These tests make many applications from one station within seconds.
-    old = os.environ.get("GIG_CENTRAL_APPLICATION_RATE")
-    os.environ["GIG_CENTRAL_APPLICATION_RATE"] = "100000/1"
-    yield
-    if old is None:
-        os.environ.pop("GIG_CENTRAL_APPLICATION_RATE")
-    else:
-        os.environ["GIG_CENTRAL_APPLICATION_RATE"] = old
 
 
 def apply(server, station: str, job: str, serial: int, name: str = "张测试",  # noqa: ANN001

@@ -6,25 +6,19 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import uuid
 from collections.abc import Iterator
 
 import pytest
-from central_helpers import admin_login, application, csrf_of, id_number
+from central_helpers import (
+    admin_login,
+    application,
+    csrf_of,
+    id_number,
+    no_application_rate_limit,  # noqa: F401 - autouse fixture for this module
+)
 from openpyxl import load_workbook
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _no_rate_limit() -> Iterator[None]:
-    old = os.environ.get("GIG_CENTRAL_APPLICATION_RATE")
-    os.environ["GIG_CENTRAL_APPLICATION_RATE"] = "100000/1"
-    yield
-    if old is None:
-        os.environ.pop("GIG_CENTRAL_APPLICATION_RATE")
-    else:
-        os.environ["GIG_CENTRAL_APPLICATION_RATE"] = old
 
 
 @pytest.fixture(scope="module")
