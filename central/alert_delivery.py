@@ -13,13 +13,17 @@ down) are sent at once.
 
 Webhook: POST of the JSON event with headers `X-Gig-Timestamp` (unix seconds) and
 `X-Gig-Signature: sha256=<hex HMAC-SHA-256(secret, timestamp + "." + body)>` (central/README.md).
+The secret is stored sealed (AES-256-GCM under the data key, bound to the county): a copy of the
+database alone cannot forge the county's webhook calls.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
+import os
 import smtplib
 import ssl
 from datetime import datetime, time, timedelta
@@ -34,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from central.alerts import alert_dict, channels
 from central.models import Alert, AlertDelivery, AlertSettings, Station
+from central.security import DataCipher, decode_key
 from central.services import iso
 
 MAX_ATTEMPTS = 10
@@ -87,16 +92,46 @@ def event_json(alert: Alert, station: Station | None, event: str, now: datetime)
         "kind_name": KIND_NAMES.get(alert.kind, alert.kind)}}
 
 
+SEALED = "v1:"  # prefix of a sealed secret; anything else is a clear one from before sealing
+
+
+def seal_secret(cipher: DataCipher, county: str, secret: str) -> str:
+    """The webhook secret as stored: AES-GCM under the data key, the county as associated data
+    (a sealed value copied to another county's row does not open)."""
+    if not secret:
+        return ""
+    blob = cipher.encrypt(secret.encode("utf-8"), b"webhook-secret:" + county.encode())
+    return SEALED + base64.b64encode(blob).decode("ascii")
+
+
+def open_secret(cipher: DataCipher | None, county: str, stored: str) -> str:
+    if not stored.startswith(SEALED):
+        return stored  # saved before sealing; sealed on the next save
+    if cipher is None:
+        cipher = env_cipher()
+    blob = base64.b64decode(stored[len(SEALED):])
+    return cipher.decrypt(blob, b"webhook-secret:" + county.encode()).decode("utf-8")
+
+
+def env_cipher() -> DataCipher:
+    """The data key `serve` puts in the environment (the periodic runner has no app)."""
+    from central.app import DATA_KEY_ENV
+
+    return DataCipher(decode_key(os.environ[DATA_KEY_ENV]))
+
+
 def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
-def send_webhook(settings: AlertSettings, payload: dict[str, Any], now: datetime) -> None:
+def send_webhook(settings: AlertSettings, payload: dict[str, Any], now: datetime,
+                 cipher: DataCipher | None = None) -> None:
+    secret = open_secret(cipher, settings.county, settings.webhook_secret)
     body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
     ts = str(int(now.timestamp()))
     r = requests.post(settings.webhook_url, data=body, allow_redirects=False, timeout=SEND_TIMEOUT_S, headers={
         "Content-Type": "application/json", "User-Agent": "gig-central-alerts",
-        "X-Gig-Timestamp": ts, "X-Gig-Signature": sign(settings.webhook_secret, ts, body)})
+        "X-Gig-Timestamp": ts, "X-Gig-Signature": sign(secret, ts, body)})
     if r.status_code >= 300:
         raise RuntimeError(f"webhook answered {r.status_code}")
 
@@ -135,7 +170,8 @@ def _claim(engine: Engine, now: datetime) -> list[int]:
         return [r.id for r in rows]
 
 
-def _deliver_one(engine: Engine, delivery_id: int, now: datetime, summary: dict[str, int]) -> None:
+def _deliver_one(engine: Engine, delivery_id: int, now: datetime, summary: dict[str, int],
+                 cipher: DataCipher | None) -> None:
     with Session(engine) as s:
         row = s.get(AlertDelivery, delivery_id)
         alert = s.get(Alert, row.alert_id) if row else None
@@ -159,7 +195,7 @@ def _deliver_one(engine: Engine, delivery_id: int, now: datetime, summary: dict[
             if row.channel == "email":
                 send_email(settings, payload)
             else:
-                send_webhook(settings, payload, now)
+                send_webhook(settings, payload, now, cipher)
         except Exception as exc:  # any failure of the far end is retried
             row.attempts += 1
             row.last_error = f"{type(exc).__name__}: {exc}"[:300]
@@ -176,9 +212,10 @@ def _deliver_one(engine: Engine, delivery_id: int, now: datetime, summary: dict[
         s.commit()
 
 
-def deliver_pending(engine: Engine, now: datetime) -> dict[str, int]:
-    """Sends every due queued event once; returns counts {"sent", "retry", "failed", "deferred"}."""
+def deliver_pending(engine: Engine, now: datetime, cipher: DataCipher | None = None) -> dict[str, int]:
+    """Sends every due queued event once; returns counts {"sent", "retry", "failed", "deferred"}.
+    `cipher` opens the sealed webhook secret (default: the data key in the environment)."""
     summary = {"sent": 0, "retry": 0, "failed": 0, "deferred": 0}
     for delivery_id in _claim(engine, now):
-        _deliver_one(engine, delivery_id, now, summary)
+        _deliver_one(engine, delivery_id, now, summary, cipher)
     return summary

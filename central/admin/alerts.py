@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import select
 
-from central import alerts, services
+from central import alert_delivery, alerts, services
 from central.admin import forms
 from central.admin.routes import ConfigEditor, Db, FormData, Me, allowed, check_csrf, render
 from central.alert_delivery import KIND_NAMES
@@ -34,7 +34,7 @@ class SettingsIn(BaseModel):
     smtp_from: str = Field("", max_length=200)
     smtp_to: list[str] = Field(default_factory=list, max_length=20)
     webhook_url: Text = Field("", max_length=500, pattern=r"^$|^https?://[^\s]+$")
-    webhook_secret: Text = Field("", max_length=200)
+    webhook_secret: Text = Field("", max_length=100)  # sealed it must fit String(200)
     quiet_hours: str = Field("", pattern=r"^$|^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
     timezone: str = Field("Asia/Shanghai", max_length=64)
 
@@ -127,7 +127,13 @@ def alert_settings_save(request: Request, s: Db, me: ConfigEditor, form: FormDat
     if valid.webhook_url and not valid.webhook_secret:
         return _page(request, s, me, form=form,
                      errors={"webhook_secret": "签名密钥必填 / a webhook needs a signing secret"})
-    for key, value in valid.model_dump().items():
+    values = valid.model_dump()
+    typed = form.get("webhook_secret", "")
+    kept = row.webhook_secret
+    if typed or (kept and not kept.startswith(alert_delivery.SEALED)):  # a new one, or one from before sealing
+        clear = typed or kept
+        values["webhook_secret"] = alert_delivery.seal_secret(request.app.state.cipher, me.county, clear)
+    for key, value in values.items():
         setattr(row, key, value)
     s.add(row)
     s.commit()

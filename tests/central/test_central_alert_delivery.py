@@ -25,13 +25,22 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from central import db
-from central.alert_delivery import BACKOFF_FIRST, deliver_pending
+from central.alert_delivery import BACKOFF_FIRST, deliver_pending, seal_secret
 from central.alerts import run_alerts
+from central.app import DATA_KEY_ENV
 from central.models import Alert, AlertDelivery, AlertSettings
+from central.security import DataCipher, encode_key, new_data_key
 from central.services import now
 from central.testing import free_port
 
 SECRET = "s3cret-webhook-key"
+DATA_KEY = new_data_key()
+
+
+@pytest.fixture(autouse=True)
+def data_key_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As `serve` does: the periodic runner opens the sealed webhook secret with this key."""
+    monkeypatch.setenv(DATA_KEY_ENV, encode_key(DATA_KEY))
 
 
 class Mailbox:
@@ -105,7 +114,7 @@ def _settings(engine: Engine, mailbox: Mailbox, receiver: Receiver, quiet: str =
         row = s.get(AlertSettings, "west") or AlertSettings(county="west")
         row.smtp_host, row.smtp_port, row.smtp_starttls = "127.0.0.1", mailbox.port, False  # type: ignore[attr-defined]
         row.smtp_from, row.smtp_to = "alerts@county.example", ["maint@county.example", "boss@county.example"]
-        row.webhook_url, row.webhook_secret = receiver.url, SECRET
+        row.webhook_url, row.webhook_secret = receiver.url, seal_secret(DataCipher(DATA_KEY), "west", SECRET)
         row.quiet_hours, row.timezone = quiet, "Asia/Shanghai"
         s.add(row)
         s.commit()

@@ -10,20 +10,25 @@ from pathlib import Path
 import pytest
 from alert_helpers import beat
 from central_helpers import DEMO, Server
+from cryptography.exceptions import InvalidTag
 from sqlalchemy.orm import Session
 from test_central_admin_browser import browser, page_helpers, shots  # noqa: F401 - fixtures
 
 from central import db
+from central.alert_delivery import open_secret
 from central.alerts import run_alerts
 from central.models import AlertSettings
+from central.security import DataCipher, new_data_key
 from central.services import now
 from central.testing import start_seeded_server
+
+DATA_KEY = new_data_key()
 
 
 @pytest.fixture(scope="module")
 def alert_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
     url = f"sqlite:///{tmp_path_factory.mktemp('alerts-admin') / 'central.db'}"
-    base_url, seed, stop = start_seeded_server(url, demo_dir=DEMO)
+    base_url, seed, stop = start_seeded_server(url, demo_dir=DEMO, data_key=DATA_KEY)
     srv = Server(base_url, seed)
     yield srv, url
     srv.client.close()
@@ -95,6 +100,12 @@ def test_alerts_page(browser, alert_site, shots: Path) -> None:  # noqa: ANN001,
         with Session(engine) as s:
             saved = s.get(AlertSettings, "east")
             assert saved.smtp_to == ["maint@county.example"] and saved.smtp_starttls is True
-            assert saved.webhook_secret == "a-long-shared-secret" and saved.quiet_hours == "22:00-07:00"
+            assert saved.quiet_hours == "22:00-07:00"
+            cipher = DataCipher(DATA_KEY)
+            # sealed at rest: not in the row, opens only with the data key and this county
+            assert "a-long-shared-secret" not in saved.webhook_secret
+            assert open_secret(cipher, "east", saved.webhook_secret) == "a-long-shared-secret"
+            with pytest.raises(InvalidTag):
+                open_secret(cipher, "west", saved.webhook_secret)
     finally:
         engine.dispose()
