@@ -99,9 +99,16 @@ def _sign_put(session: Session, md: Metadata, signer: CryptoSigner, now: datetim
 
 
 def ensure_repository(session: Session, cipher: DataCipher, now: datetime) -> None:
-    """Keys and root v1 on first use (idempotent)."""
-    if session.get(TufKey, "root") is not None:
-        return
+    """Keys and root v1 on first use, then empty targets, snapshot and timestamp (idempotent):
+    a county that has not published a release yet serves a complete, empty repository, so its
+    stations read "nothing assigned" (up to date) instead of failing on a missing timestamp."""
+    if session.get(TufKey, "root") is None:
+        _new_root(session, cipher, now)
+    if _load(session, "metadata/timestamp.json") is None:
+        resign_targets(session, cipher, now)
+
+
+def _new_root(session: Session, cipher: DataCipher, now: datetime) -> None:
     root = Root(expires=now + EXPIRY["root"], consistent_snapshot=True)
     for role in ROLES:
         private = Ed25519PrivateKey.generate()
