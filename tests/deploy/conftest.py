@@ -20,20 +20,22 @@ def _record_hash(data: bytes) -> str:
     return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
 
 
-def checkout_wheel(out: Path, version: str) -> Path:
+def checkout_wheel(out: Path, version: str, entry: str = "kiosk.cli:main",
+                   extra: dict[str, str] | None = None) -> Path:
     """A gig_station wheel whose `gig-kiosk` runs this checkout on this environment's packages.
 
     A full bundle (the project wheel plus ~790 MB of locked dependency wheels, as `gig-central
     release build` makes) cannot be built here without an index, so the release installed by
     these tests is this thin wheel: a .pth naming the checkout and the shared site-packages.
     What provision.sh does with it is real: virtualenv, pip --no-index, console script,
-    `.complete`, `current`."""
+    `.complete`, `current`. `entry` is what `gig-kiosk` runs; `extra` adds modules."""
     dist = f"gig_station-{version}.dist-info"
     files = {
         "gig_station_checkout.pth": f"{CHECKOUT}\n{sysconfig.get_paths()['purelib']}\n",
+        **(extra or {}),
         f"{dist}/METADATA": f"Metadata-Version: 2.1\nName: gig-station\nVersion: {version}\n",
         f"{dist}/WHEEL": "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-        f"{dist}/entry_points.txt": "[console_scripts]\ngig-kiosk = kiosk.cli:main\n",
+        f"{dist}/entry_points.txt": f"[console_scripts]\ngig-kiosk = {entry}\n",
     }
     record = [f"{name},{_record_hash(text.encode())},{len(text.encode())}" for name, text in files.items()]
     files[f"{dist}/RECORD"] = "\n".join([*record, f"{dist}/RECORD,,"]) + "\n"

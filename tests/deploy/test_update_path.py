@@ -19,14 +19,12 @@ import os
 import shlex
 import shutil
 import subprocess
-import sysconfig
 import time
-import zipfile
 from pathlib import Path
 
 import pytest
 
-from tests.deploy.conftest import CHECKOUT, _record_hash, provision
+from tests.deploy.conftest import CHECKOUT, checkout_wheel, provision
 from tests.update.update_helpers import start_central
 
 STATION = "qh-park"  # a station of the seeded reference server
@@ -60,22 +58,8 @@ def app(args):
 def release_wheel(out: Path, version: str, mode: str = "ok") -> Path:
     """gig_station <version>: this checkout on the shared packages (.pth), and a `gig-kiosk`
     whose `run` behaves per mode."""
-    dist = f"gig_station-{version}.dist-info"
-    files = {
-        "gig_station_checkout.pth": f"{CHECKOUT}\n{sysconfig.get_paths()['purelib']}\n",
-        "gig_release_e2e/__init__.py": RELEASE_MAIN.format(mode=mode),
-        f"{dist}/METADATA": f"Metadata-Version: 2.1\nName: gig-station\nVersion: {version}\n",
-        f"{dist}/WHEEL": "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-        f"{dist}/entry_points.txt": "[console_scripts]\ngig-kiosk = gig_release_e2e:main\n",
-    }
-    record = [f"{name},{_record_hash(text.encode())},{len(text.encode())}" for name, text in files.items()]
-    files[f"{dist}/RECORD"] = "\n".join([*record, f"{dist}/RECORD,,"]) + "\n"
-    out.mkdir(parents=True, exist_ok=True)
-    wheel = out / f"gig_station-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w") as z:
-        for name, text in files.items():
-            z.writestr(name, text)
-    return wheel
+    return checkout_wheel(out, version, entry="gig_release_e2e:main",
+                          extra={"gig_release_e2e/__init__.py": RELEASE_MAIN.format(mode=mode)})
 
 
 def unit_commands(unit: Path, key: str, root: Path) -> list[list[str]]:
