@@ -161,6 +161,16 @@ def deliver(session: Session, requests: Iterable[SmsRequest], notifier: Notifier
     return [_deliver_one(session, r, notifier, now, cipher, policy) for r in requests]
 
 
+def cancel_for_person(session: Session, person: str, reason: str = "cancelled") -> int:
+    """Held messages to `person` will not go (e.g. their registration ended: its personal
+    data is erased, so is the waiting phone number here). Commits; returns how many."""
+    n = session.execute(update(SmsLog).where(SmsLog.person_hash == person, SmsLog.status == "held")
+                        .values(status="refused", detail=reason[:200], phone_enc=None,
+                                next_attempt_at=None)).rowcount
+    session.commit()
+    return n
+
+
 def _claim_due(engine: Engine, now: datetime) -> list[str]:
     with Session(engine) as s:
         q = (select(SmsLog).where(SmsLog.status == "held", SmsLog.next_attempt_at <= now)
@@ -177,7 +187,7 @@ def _claim_due(engine: Engine, now: datetime) -> list[str]:
 def _abandon_stale(engine: Engine, now: datetime) -> int:
     """"sending" rows whose sender died: the request may have gone out, so not resent."""
     with Session(engine) as s:
-        n = s.execute(update(SmsLog).where(SmsLog.status == "sending", SmsLog.next_attempt_at <= now - CLAIM)
+        n = s.execute(update(SmsLog).where(SmsLog.status == "sending", SmsLog.next_attempt_at <= now)
                       .values(status="failed", detail="outcome unknown, sender stopped; not resent",
                               phone_enc=None, next_attempt_at=None)).rowcount
         s.commit()

@@ -21,7 +21,7 @@ from central.pgcluster import find_bindir
 from central.security import DataCipher, new_data_key
 from central.services import as_utc
 from central.sms.aliyun import AliyunSms
-from central.sms.delivery import deliver, send_due
+from central.sms.delivery import cancel_for_person, deliver, send_due
 from central.sms.message import SmsRequest
 from central.sms.policy import SmsPolicy
 from central.sms.testserver import TEST_KEY_ID, TEST_KEY_SECRET, SmsTestServer
@@ -144,6 +144,17 @@ def test_quiet_hours_hold_then_send_after(engine: Engine, sms: AliyunSms, sms_se
     assert all(r.phone_enc is None for r in rows(engine))
     assert run(engine, [request(1, ref="d")], sms, MORNING + timedelta(hours=1)) == ["refused"]  # the 08:00 day is full
     assert send_due(engine, sms, CIPHER, MORNING + timedelta(minutes=5), POLICY)["sent"] == 0  # nothing twice
+
+
+def test_held_messages_of_a_person_can_be_cancelled(engine: Engine, sms: AliyunSms,
+                                                    sms_server: SmsTestServer) -> None:
+    assert run(engine, [request(1, ref="a"), request(2, ref="b")], sms, NIGHT) == ["held", "held"]
+    with Session(engine) as s:
+        assert cancel_for_person(s, person(1), "registration ended") == 1
+    assert send_due(engine, sms, CIPHER, MORNING, POLICY)["sent"] == 1
+    cancelled, sent = rows(engine)
+    assert (cancelled.status, cancelled.detail, cancelled.phone_enc) == ("refused", "registration ended", None)
+    assert sent.status == "sent" and len(sms_server.messages) == 1
 
 
 def test_refusals_before_sending(engine: Engine, sms: AliyunSms, sms_server: SmsTestServer) -> None:
