@@ -220,6 +220,8 @@ def send_due(engine: Engine, notifier: Notifier | None, cipher: DataCipher, now:
                 row.status, row.detail, row.phone_enc, row.next_attempt_at = "refused", NOT_CONFIGURED, None, None
             elif quiet is not None:  # quiet hours changed since it was held
                 row.status, row.next_attempt_at = "held", quiet
+            elif not row.phone_enc:  # emptied meanwhile (cannot happen through this module)
+                row.status, row.detail, row.next_attempt_at = "failed", "no phone number", None
             else:
                 phone = cipher.decrypt(row.phone_enc or b"", _aad(row.id)).decode("ascii")
                 settle(row, notifier.send(SmsMessage(phone, row.template, dict(row.params), out_id=row.id)),
