@@ -165,3 +165,8 @@ def test_a_connection_dropped_after_sending_is_unknown_and_not_retried() -> None
 
 def test_repr_never_shows_the_secret() -> None:
     assert TEST_KEY_SECRET not in repr(client("http://127.0.0.1:1/"))
+
+
+def test_only_connection_errors_are_retried_by_urllib3() -> None:
+    retry = client("http://127.0.0.1:1/")._http.get_adapter("https://dysmsapi.aliyuncs.com/").max_retries
+    assert (retry.connect, retry.read, retry.status, retry.other, retry.redirect) == (2, False, 0, 0, 0)
