@@ -481,3 +481,35 @@ class CountyVisitHour(Base):
     weekday: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     hour: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     value: Mapped[int] = mapped_column(Integer)
+
+
+class SmsLog(Base):
+    """One SMS to a seeker (central.sms.delivery): what, to whom by keyed hash, and what came
+    of it. The daily cap is counted here, so it holds across instances. The phone number is
+    kept only AES-GCM encrypted (AAD "sms:<id>") while the message waits (held or sending) and
+    emptied when it is settled; `person_hash` is emptied after the day it counts for."""
+
+    __tablename__ = "sms_log"
+    __table_args__ = (
+        UniqueConstraint("county", "ref", name="uq_sms_log_county_ref"),
+        Index("ix_sms_log_person_day", "person_hash", "day"),
+        Index("ix_sms_log_due", "status", "next_attempt_at"),
+    )
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # also the provider's OutId
+    county: Mapped[str] = mapped_column(ForeignKey("counties.code"))
+    person_hash: Mapped[str | None] = mapped_column(String(64))
+    ref: Mapped[str | None] = mapped_column(String(64))  # what it is about, e.g. "match:<id>"
+    kind: Mapped[str] = mapped_column(String(16))
+    lang: Mapped[str] = mapped_column(String(8))
+    template: Mapped[str] = mapped_column(String(64))
+    params: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # nothing personal
+    status: Mapped[str] = mapped_column(String(16))  # sending | sent | held | refused | failed
+    detail: Mapped[str] = mapped_column(String(200), default="")
+    day: Mapped[date] = mapped_column(Date)  # the county-local day it counts against the cap
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    provider_id: Mapped[str] = mapped_column(String(64), default="")  # Alibaba BizId
+    request_id: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

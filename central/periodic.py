@@ -258,3 +258,12 @@ register("purge", timedelta(days=1), _purge)
 register("alerts", timedelta(minutes=1), _alerts)
 register("alert_delivery", timedelta(seconds=30), _deliver)
 register("tuf_resign", timedelta(hours=1), _tuf_resign)
+
+
+def _sms(engine: Engine, now: datetime) -> dict:
+    from central.sms.delivery import run_periodic
+
+    return run_periodic(engine, now)  # issue 16: SMS held over quiet hours or told "later"
+
+
+register("sms", timedelta(minutes=1), _sms)
