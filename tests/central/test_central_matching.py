@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from registration_helpers import registration
 from sqlalchemy import select
 
 from central import db, matching, registrations
@@ -223,5 +224,35 @@ def test_matches_follow_jobs_and_registrations(database_url: str) -> None:
             s.commit()
             assert s.scalars(select(Match.id).where(Match.id == other.id)).first() is None
             assert matching.BulkIndex(s).buckets  # others remain
+    finally:
+        engine.dispose()
+
+
+def test_expiry_then_retention(database_url: str) -> None:
+    from central import periodic
+    from central.registration_schemas import RegistrationIn
+
+    engine, cipher = _world(database_url)
+    try:
+        with db.session_factory(engine)() as s:
+            station = s.get(Station, "e-s0")
+            body = RegistrationIn.model_validate(registration("e-s0", serial=1, birth="19900101"))
+            code, _, reg = registrations.register(s, cipher, station, "k1", body)
+            s.commit()
+            assert code == 201 and registrations.seeker(cipher, reg)["name"] == "王登记"
+            reg_id = reg.id
+        at = now()
+        assert registrations.run_expiry(engine, at) == {"expired": 0, "erased": 0, "open": 1}
+        assert periodic.REGISTRY["registrations"].run(engine, at + timedelta(days=31)) == {
+            "expired": 1, "erased": 0, "open": 0}
+        with db.session_factory(engine)() as s:
+            reg = s.get(Registration, reg_id)
+            assert reg.status == "expired" and reg.seeker_enc and matching.BulkIndex(s).buckets == {}
+        # retention_final_days (30) after closing, the personal data goes.
+        assert registrations.run_expiry(engine, at + timedelta(days=62)) == {"expired": 0, "erased": 1, "open": 0}
+        with db.session_factory(engine)() as s:
+            reg = s.get(Registration, reg_id)
+            assert reg.seeker_enc == b"" and reg.seeker_hash is None and reg.birth_date is None
+            assert reg.wants["reach"] == {"km": 3, "minutes": None}  # kept for statistics
     finally:
         engine.dispose()
