@@ -40,7 +40,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from central.followup import CHINA
@@ -53,10 +53,12 @@ WALK_15_KM = 15 * WALK_KMH / 60 / ROUTE_FACTOR  # ≈ 0.865 km: walk_minutes(d) 
 MAX_REACH_KM = 10.0
 ANY_DAY = 127
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-# The best this many registrations per job are listed (by score): staff call a handful, and
-# a job near a big station would otherwise list thousands (and text them all).
-MAX_PER_JOB = 50
+# The best this many registrations per job are listed (by score): staff call a handful (20 is
+# a day's calls for one job), and a job near a big station would otherwise list hundreds (and
+# text them all).
+MAX_PER_JOB = 20
 BULK_FROM = 20  # changed jobs at once from which the in-memory index pays off
+COPY_FROM = 1000  # new matches at once from which PostgreSQL gets them by COPY
 EARTH_KM = 6371.0088
 
 
@@ -231,6 +233,46 @@ class Candidate:
     sms: bool
 
 
+# Reaches are chips (registration_schemas.Reach), so "reach >= d" is "reach >= the smallest
+# chip >= d": stations fall into these bands and the query keeps one fixed shape (compiled
+# once, cached by SQLAlchemy) whatever the number of stations.
+REACHES = (WALK_15_KM, 1.0, 3.0, 5.0, MAX_REACH_KM)
+_W = RegistrationWant
+_CANDIDATES = select(
+    _W.registration_id, _W.category, _W.county, _W.station_id, _W.reach_km, _W.days_mask, _W.pay_min,
+    _W.created_at, _W.sms).where(
+    _W.category.in_(bindparam("categories", expanding=True)),
+    or_(*[and_(_W.station_id.in_(bindparam(f"band{i}", expanding=True)), _W.reach_km >= bindparam(f"reach{i}"))
+          for i in range(len(REACHES))]),
+    _W.days_mask.op("&")(bindparam("job_days")) != 0,
+    _W.settlement.in_(bindparam("settlements", expanding=True)),
+    or_(_W.pay_unit.is_(None), and_(_W.pay_unit == bindparam("pay_unit"), _W.pay_min <= bindparam("pay_amount"))),
+    _W.birth_date.between(bindparam("earliest"), bindparam("latest")))
+
+
+def _bands(near: list[tuple[str, float]]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for i, reach in enumerate(REACHES):
+        low = REACHES[i - 1] if i else -1.0
+        params[f"band{i}"] = [sid for sid, d in near if low < d <= reach + 1e-9]
+        params[f"reach{i}"] = reach - 1e-9
+    return params
+
+
+@dataclass
+class Found:
+    """A job's matches: the best MAX_PER_JOB in full, and every fitting registration's
+    (distance km, walk minutes, score) to keep, drop or refresh the existing ones."""
+
+    best: list[Candidate]
+    fitting: dict[str, tuple[float, int, float]]
+
+    @classmethod
+    def of(cls, ranked: list[Candidate]) -> Found:
+        return cls(ranked[:MAX_PER_JOB], {c.registration_id: (c.fit.distance_km, c.fit.walk_minutes, c.fit.score)
+                                          for c in ranked})
+
+
 def job_candidates(session: Session, job: JobFacts, at: datetime,
                    stations: list[tuple[str, float]] | None = None) -> list[Candidate]:
     """Every open registration `job` fits, best first (one indexed query; rules in SQL)."""
@@ -242,15 +284,10 @@ def job_candidates(session: Session, job: JobFacts, at: datetime,
     if not near:
         return []
     earliest, latest = birth_range(job.age_min, job.age_max, first_day(job.start_date, today))
-    W = RegistrationWant
-    where_station = or_(*[and_(W.station_id == sid, W.reach_km >= d - 1e-9) for sid, d in near])
-    rows = session.execute(select(
-        W.registration_id, W.category, W.county, W.station_id, W.reach_km, W.days_mask, W.pay_min,
-        W.created_at, W.sms).where(
-        W.category.in_((job.category, "")), where_station, W.days_mask.op("&")(jmask) != 0,
-        W.settlement.in_(("any", job.settlement)),
-        or_(W.pay_unit.is_(None), and_(W.pay_unit == job.pay_unit, W.pay_min <= job.pay_amount)),
-        W.birth_date.between(earliest, latest))).all()
+    rows = session.execute(_CANDIDATES, {
+        "categories": [job.category, ""], **_bands(near), "job_days": jmask,
+        "settlements": ["any", job.settlement], "pay_unit": job.pay_unit, "pay_amount": job.pay_amount,
+        "earliest": earliest, "latest": latest}).all()
     dist = dict(near)
     out = []
     for reg_id, category, county, station_id, reach, mask, pay_min, created, sms in rows:
@@ -285,7 +322,10 @@ class BulkIndex:
         self.units, self.settle = units, settle
         self.buckets: dict[str, dict[str, Any]] = {}
         for category, rs in groups.items():
+            rs.sort(key=lambda r: pos.get(r[3], 0))  # by station: a job reads only nearby ones
+            at_station = np.array([pos.get(r[3], 0) for r in rs], dtype=np.int32)
             self.buckets[category] = {
+                "starts": np.searchsorted(at_station, np.arange(len(stations) + 1)),
                 "id": [r[0] for r in rs], "county": [r[2] for r in rs], "sms": np.array([bool(r[11]) for r in rs]),
                 "station": np.array([pos.get(r[3], 0) for r in rs], dtype=np.int32),
                 "reach": np.array([r[4] for r in rs], dtype=np.float64),
@@ -302,42 +342,88 @@ class BulkIndex:
         a = np.sin((self.s_lat - p1) / 2) ** 2 + math.cos(p1) * np.cos(self.s_lat) * np.sin((self.s_lng - l1) / 2) ** 2
         return 2 * EARTH_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
 
-    def candidates(self, job: JobFacts, at: datetime) -> list[Candidate]:
+    def _arrays(self, job: JobFacts, at: datetime) -> tuple[list[str], list[str], Any, Any, Any, Any, Any] | None:
+        """(ids, counties, station index, km, walk minutes, score, sms) of every registration
+        `job` fits (unordered), or None."""
         today = china_today(at)
         jmask = job_days_mask(job.start_date, job.end_date, today)
         if job.status != "open" or job.valid_through < today or not jmask or not self.station_ids:
-            return []
+            return None
         sd = self.station_km(job.lat, job.lng)
+        near = np.flatnonzero(sd <= MAX_REACH_KM + 1e-9).tolist()
+        if not near:
+            return None
         earliest, latest = birth_range(job.age_min, job.age_max, first_day(job.start_date, today))
         lo = earliest.toordinal() if earliest != date.min else 0
         hi = latest.toordinal() if latest != date.max else 2**31 - 1
         unit, settle = self.units[job.pay_unit], self.settle[job.settlement]
         t = at.timestamp()
-        out = []
+        parts = []
         for category in {job.category, ""}:
             b = self.buckets.get(category)
             if b is None:
                 continue
-            d = sd[b["station"]]
-            ok = ((d <= b["reach"] + 1e-9) & ((b["days"] & jmask) != 0) & ((b["settle"] == 0) | (b["settle"] == settle))
-                  & ((b["unit"] == 0) | ((b["unit"] == unit) & (b["pay_min"] <= job.pay_amount)))
-                  & (b["birth"] >= lo) & (b["birth"] <= hi))
-            for i in np.flatnonzero(ok):
-                di = float(d[i])
-                pm = float(b["pay_min"][i]) if b["unit"][i] else None
-                fit = Fit(round(di, 3), walk_minutes(di), score(
-                    di, float(b["reach"][i]), category != "", int(b["days"][i]) != ANY_DAY, job.pay_amount, pm,
-                    (t - float(b["created"][i])) / 86400))
-                out.append(Candidate(b["id"][i], b["county"][i], self.station_ids[int(b["station"][i])], fit,
-                                     bool(b["sms"][i])))
+            starts = b["starts"]
+            rows = np.concatenate([np.arange(starts[i], starts[i + 1]) for i in near])
+            if not len(rows):
+                continue
+            station, reach, days = b["station"][rows], b["reach"][rows], b["days"][rows]
+            pay_unit, pm = b["unit"][rows], b["pay_min"][rows]
+            d = sd[station]
+            ok = ((d <= reach + 1e-9) & ((days & jmask) != 0)
+                  & ((b["settle"][rows] == 0) | (b["settle"][rows] == settle))
+                  & ((pay_unit == 0) | ((pay_unit == unit) & (pm <= job.pay_amount)))
+                  & (b["birth"][rows] >= lo) & (b["birth"][rows] <= hi))
+            sel = np.flatnonzero(ok)
+            if not len(sel):
+                continue
+            rows, d, reach, days, pay_unit, pm = rows[sel], d[sel], reach[sel], days[sel], pay_unit[sel], pm[sel]
+            # The score of central.matching.score, on arrays.
+            pay_fit = np.where((pay_unit == 0) | (pm <= 0), 0.5,
+                               np.minimum(1.0, 0.5 + 2.5 * (job.pay_amount / np.where(pm > 0, pm, 1.0) - 1)))
+            fit = ((1.0 if category else 0.5) + np.where(days != ANY_DAY, 1.0, 0.5) + pay_fit) / 3
+            age = np.clip((t - b["created"][rows]) / 86400, 0.0, 30.0) / 30
+            scores = np.round(50 * np.maximum(0.0, 1 - d / reach) + 30 * fit + 20 * age, 3)
+            walks = np.ceil(ROUTE_FACTOR * d / WALK_KMH * 60 - 1e-9).astype(np.int64)
+            ids, counties = b["id"], b["county"]
+            picked = rows.tolist()
+            parts.append(([ids[i] for i in picked], [counties[i] for i in picked], b["station"][rows],
+                          np.round(d, 3), walks, scores, b["sms"][rows]))
+        if not parts:
+            return None
+        return ([x for p in parts for x in p[0]], [x for p in parts for x in p[1]],
+                *(np.concatenate([p[k] for p in parts]) for k in range(2, 7)))
+
+    def _candidate(self, arrays: tuple, i: int) -> Candidate:
+        ids, counties, station, d, walks, scores, sms = arrays
+        return Candidate(ids[i], counties[i], self.station_ids[int(station[i])],
+                         Fit(float(d[i]), int(walks[i]), float(scores[i])), bool(sms[i]))
+
+    def candidates(self, job: JobFacts, at: datetime) -> list[Candidate]:
+        """Every registration `job` fits, best first (as job_candidates)."""
+        arrays = self._arrays(job, at)
+        if arrays is None:
+            return []
+        out = [self._candidate(arrays, i) for i in range(len(arrays[0]))]
         out.sort(key=lambda c: (-c.fit.score, c.registration_id))
         return out
 
+    def found(self, job: JobFacts, at: datetime) -> Found:
+        """As Found.of(self.candidates(...)), without making a Candidate of every fitting one."""
+        arrays = self._arrays(job, at)
+        if arrays is None:
+            return Found([], {})
+        ids, _, _, d, walks, scores, _ = arrays
+        top = np.argsort(-scores, kind="stable")[:MAX_PER_JOB * 2].tolist()  # ties sorted below
+        best = sorted((self._candidate(arrays, i) for i in top), key=lambda c: (-c.fit.score, c.registration_id))
+        return Found(best[:MAX_PER_JOB], dict(zip(ids, zip(d.tolist(), walks.tolist(), scores.tolist(),
+                                                           strict=True), strict=True)))
 
-def _apply(session: Session, job_ids: Sequence[str], found: dict[str, list[Candidate]], at: datetime) -> dict[str, int]:
-    """Brings the matches of these jobs in line with `found` (their candidates, best first):
-    the best MAX_PER_JOB new ones are added; still-'new' (unreferred) matches that no longer
-    fit go; the distance and score of the ones that stay are refreshed when the job moved."""
+
+def _apply(session: Session, job_ids: Sequence[str], found: dict[str, Found], at: datetime) -> dict[str, int]:
+    """Brings the matches of these jobs in line with `found`: the best new ones are added up
+    to MAX_PER_JOB per job; still-'new' (unreferred) matches that no longer fit go; distance
+    and score of the ones that stay are refreshed when the job moved."""
     existing: dict[str, dict[str, Any]] = {}
     for i in range(0, len(job_ids), 500):
         chunk = list(job_ids[i:i + 500])
@@ -345,20 +431,23 @@ def _apply(session: Session, job_ids: Sequence[str], found: dict[str, list[Candi
                                           Match.referred_at, Match.distance_km).where(Match.job_id.in_(chunk))):
             existing.setdefault(row.job_id, {})[row.registration_id] = row
     added, dropped, moved = [], [], []
+    empty = Found([], {})
     for job_id in job_ids:
-        cands = found.get(job_id, [])
-        fitting = {c.registration_id: c for c in cands}
+        f = found.get(job_id, empty)
         have = existing.get(job_id, {})
+        kept = 0
         for reg_id, row in have.items():
-            c = fitting.get(reg_id)
-            if c is None:
+            now_fit = f.fitting.get(reg_id)
+            if now_fit is None:
                 if row.status == "new" and row.referred_at is None:
                     dropped.append(row.id)
-            elif abs(c.fit.distance_km - row.distance_km) > 1e-6:
-                moved.append({"id": row.id, "distance_km": c.fit.distance_km,
-                              "walk_minutes": c.fit.walk_minutes, "score": c.fit.score})
-        room = MAX_PER_JOB - sum(1 for r in have if r in fitting)
-        for c in cands:
+                continue
+            kept += 1
+            if abs(now_fit[0] - row.distance_km) > 1e-6:
+                moved.append({"id": row.id, "distance_km": now_fit[0], "walk_minutes": now_fit[1],
+                              "score": now_fit[2]})
+        room = MAX_PER_JOB - kept
+        for c in f.best:
             if room <= 0:
                 break
             if c.registration_id in have:
@@ -375,9 +464,23 @@ def _apply(session: Session, job_ids: Sequence[str], found: dict[str, list[Candi
         session.execute(delete(Match).where(Match.id.in_(chunk)), execution_options={"synchronize_session": False})
     if moved:
         session.execute(update(Match), moved)
-    for i in range(0, len(added), 2000):
-        session.execute(insert(Match), added[i:i + 2000])
+    _insert(session, added)
     return {"added": len(added), "dropped": len(dropped), "moved": len(moved)}
+
+
+def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
+    """New matches: COPY on PostgreSQL when there are many (an import), else a Core insert."""
+    if not rows:
+        return
+    if len(rows) >= COPY_FROM and session.get_bind().dialect.name == "postgresql":
+        columns = list(rows[0])
+        raw = session.connection().connection.driver_connection  # psycopg, in this transaction
+        with raw.cursor() as cur, cur.copy(f"COPY matches ({', '.join(columns)}) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row([r[c] for c in columns])
+        return
+    for i in range(0, len(rows), 2000):
+        session.execute(insert(Match.__table__), rows[i:i + 2000])  # Core: no ORM bookkeeping
 
 
 def match_jobs(session: Session, job_ids: Sequence[str], at: datetime | None = None) -> dict[str, int]:
@@ -392,9 +495,9 @@ def match_jobs(session: Session, job_ids: Sequence[str], at: datetime | None = N
         jobs += [JobFacts.of(j) for j in session.scalars(select(Job).where(Job.id.in_(job_ids[i:i + 500])))]
     if len(jobs) >= BULK_FROM:
         index = BulkIndex(session)
-        found = {j.id: index.candidates(j, at) for j in jobs}
+        found = {j.id: index.found(j, at) for j in jobs}
     else:
-        found = {j.id: job_candidates(session, j, at) for j in jobs}
+        found = {j.id: Found.of(job_candidates(session, j, at)) for j in jobs}
     return _apply(session, job_ids, found, at)
 
 
@@ -437,8 +540,7 @@ def match_registration(session: Session, reg: Registration, at: datetime | None 
               "walk_minutes": fit.walk_minutes, "status": "new", "attempts": 0,
               "sms_state": "pending" if reg.sms else "none", "created_at": at}
              for job_id, fit in found.items() if job_id not in have]
-    if added:
-        session.execute(insert(Match), added)
+    _insert(session, added)
     return {"added": len(added), "dropped": len(dropped)}
 
 

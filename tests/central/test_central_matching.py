@@ -179,7 +179,8 @@ def test_sql_and_bulk_finders_agree_with_the_rules(database_url: str) -> None:
         engine.dispose()
 
 
-def test_matches_follow_jobs_and_registrations(database_url: str) -> None:
+def test_matches_follow_jobs_and_registrations(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(matching, "COPY_FROM", 10)  # PostgreSQL: the COPY path too
     engine, _ = _world(database_url)
     rnd = random.Random(7)
     try:
