@@ -257,3 +257,29 @@ def test_expiry_then_retention(database_url: str) -> None:
             assert reg.wants["reach"] == {"km": 3, "minutes": None}  # kept for statistics
     finally:
         engine.dispose()
+
+
+def test_imported_jobs_are_matched(database_url: str) -> None:
+    """The spreadsheet import (central.jobs_import) matches its jobs in the same transaction."""
+    from central import jobs_import
+    from central.registration_schemas import RegistrationIn
+
+    engine, cipher = _world(database_url)
+    try:
+        with db.session_factory(engine)() as s:
+            body = RegistrationIn.model_validate(registration("e-s0", serial=2, birth="19900101",
+                                                              categories=["保洁"]))
+            _, _, reg = registrations.register(s, cipher, s.get(Station, "e-s0"), "k2", body)
+            s.commit()
+            start = matching.china_today() + timedelta(days=1)
+            headers = ["id", "title", "category", "employer", "headcount", "pay_amount", "pay_unit", "settlement",
+                       "start_date", "end_date", "daily_hours", "valid_through", "address", "lat", "lng", "contact"]
+            row = ["x1", "保洁员", "保洁", "某公司", 2, 160, "day", "daily", start.isoformat(), start.isoformat(),
+                   "8-17", start.isoformat(), "某路", LAT + 0.005, LNG, "张 139"]
+            result = jobs_import.import_jobs(s, "east", headers, [row, ["x2", *row[1:2], "搬运", *row[3:]]])
+            s.commit()
+            assert result.imported == 2, result.rejected
+            got = s.execute(select(Match.job_id, Match.registration_id)).all()
+            assert got == [("east-x1", reg.id)]
+    finally:
+        engine.dispose()
