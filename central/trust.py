@@ -298,3 +298,19 @@ def resolve(session: Session, county: str, job_id: str, decision: str, by: str) 
     session.flush()
     session.refresh(job)
     return {"job_id": job.id, "job_status": job.status, "resolved": n, "decision": decision}
+
+
+# -- demo ----------------------------------------------------------------------------------------
+
+
+def seed_demo(session: Session, doc: dict[str, Any], by: str = "seed-demo") -> None:
+    """assets/demo/trust.json: employers (verified when licence_seen) linked to the jobs that
+    carry their name, and guidance wages."""
+    for county, data in doc.get("counties", {}).items():
+        for e in data.get("employers", []):
+            employer = add_employer(session, county, e["name"], e["uscc"])
+            link_by_name(session, employer)
+            if e.get("licence_seen"):
+                verify(session, employer, by, True)
+        for w in data.get("guidance_wages", []):
+            set_wage(session, county, w["category"], w["pay_unit"], float(w["amount"]), by)
