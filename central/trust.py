@@ -22,6 +22,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 
 from central.models import Counter, County, Employer, GuidanceWage, Job, JobReport, Station
 from central.services import Conflict, NotFound, as_utc, iso, now
+from central.text import has_bad_characters
 
 REASONS = ("fee", "false_info", "unpaid_wages", "other")
 DECISIONS = ("uphold", "dismiss")
@@ -281,6 +282,8 @@ def get_report(session: Session, county: str, report_id: str) -> JobReport:
 def resolve(session: Session, county: str, job_id: str, decision: str, by: str) -> dict[str, Any]:
     """Decides every open report of the job. uphold: the job is closed for good (stations drop
     it); dismiss: a job under review is shown again, and counting starts afresh."""
+    if has_bad_characters(job_id):  # PostgreSQL refuses NUL with an error, not a miss
+        raise NotFound("no such job in your county")
     job = session.scalars(select(Job).where(Job.id == job_id).with_for_update()).first()
     if job is None or job.county != county:
         raise NotFound("no such job in your county")

@@ -193,6 +193,8 @@ def test_report_threshold_is_a_county_setting(server, admin) -> None:  # noqa: A
         assert job in deleted
         page = admin.get("/admin/reports").text
         assert f'data-job="{job}"' in page and "待审核（已隐藏）" in page
+        assert admin.post("/admin/reports/e-x%00y/resolve", data={"csrf": csrf, "decision": "dismiss"}
+                          ).status_code == 404
         r = admin.post(f"/admin/reports/{job}/resolve", data={"csrf": csrf, "decision": "dismiss"})
         assert r.status_code == 303 and r.headers["location"].endswith("done=dismiss")
         assert server.client.get(f"/v1/jobs/{job}", headers=_staff(server)).json()["status"] == "open"
