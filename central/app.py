@@ -103,6 +103,9 @@ def create_app(engine: Engine, data_key: bytes, admin: bool = True, docs: bool =
     from central.matches_api import router as matches_router
 
     app.include_router(matches_router)
+    from central.trust_api import router as trust_router
+
+    app.include_router(trust_router)
     from central.releases.routes import router as tuf_router
 
     app.include_router(tuf_router)
@@ -176,6 +179,9 @@ def create_app(engine: Engine, data_key: bytes, admin: bool = True, docs: bool =
         from central.admin.stats_pages import router as stats_router
 
         app.include_router(stats_router)
+        from central.admin.trust import router as trust_admin_router
+
+        app.include_router(trust_admin_router)
         app.mount("/admin/static", static_app(), name="admin-static")
 
         @app.get("/", include_in_schema=False)

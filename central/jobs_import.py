@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from central import services
+from central import services, trust
 from central.admin.forms import errors_by_field
 from central.models import Counter, Job
 from central.schemas import JobIn
@@ -50,6 +50,9 @@ LABELS: dict[str, tuple[str, ...]] = {
     "requirements.age_min": ("最低年龄", "age_min"),
     "requirements.age_max": ("最高年龄", "age_max"),
     "requirements.notes": ("其他要求", "notes"),
+    # Optional: links the job to the employer (central.trust); an unknown code adds the
+    # employer, unverified, for staff to verify.
+    "employer_uscc": ("统一社会信用代码", "用工单位统一社会信用代码"),
 }
 # The admin form's option labels, so a sheet may say 按天 / 日结 instead of day / daily.
 CHOICES: dict[str, dict[str, str]] = {
@@ -214,6 +217,7 @@ def import_jobs(session: Session, county: str, headers: list[str], rows: list[li
     result = Result(dry_run=dry_run, headers=headers)
     prefix = f"{county}-"
     good: dict[str, tuple[int, JobIn]] = {}
+    codes: dict[str, str] = {}  # job id -> the employer's compact USCC
     prefixed: set[str] = set()
     for i, cells in enumerate(rows, start=2):
         if all(c in (None, "") for c in cells):
@@ -226,6 +230,12 @@ def import_jobs(session: Session, county: str, headers: list[str], rows: list[li
         else:
             job_id = raw_id if raw_id.startswith(prefix) else prefix + raw_id
             data["id"] = job_id
+        code = str(data.pop("employer_uscc", "") or "")
+        if code:
+            try:
+                code = trust.check_uscc(code)
+            except trust.BadUscc as exc:
+                problems.append(Rejected(i, "employer_uscc", str(exc)))
         try:
             job = JobIn.model_validate(data)
         except ValidationError as exc:
@@ -236,6 +246,8 @@ def import_jobs(session: Session, county: str, headers: list[str], rows: list[li
                 problems.append(Rejected(i, "id", f"duplicate of row {good[job.id][0]} in this file"))
             else:
                 good[job.id] = (i, job)
+                if code:
+                    codes[job.id] = code
                 if raw_id != job.id:
                     prefixed.add(job.id)
         if problems:
@@ -269,8 +281,20 @@ def import_jobs(session: Session, county: str, headers: list[str], rows: list[li
     if old:
         session.execute(update(Job), [{**_values(j), "id": j.id, "seq": next(seq), "updated_at": at}
                                       for _, j in old])
+    _link_employers(session, county, {k: v for k, v in codes.items() if k in good}, good)
+    trust.refresh(session, list(good))
     services.rematch_jobs(session, list(good))  # standing registrations (issue 16)
     return result
+
+
+def _link_employers(session: Session, county: str, codes: dict[str, str],
+                    good: dict[str, tuple[int, JobIn]]) -> None:
+    """Rows with a USCC point at that employer (added unverified if new). Rows without one
+    keep the link staff made."""
+    if not codes:
+        return
+    ids = trust.employers_by_uscc(session, county, {c: good[j][1].employer for j, c in codes.items()})
+    session.execute(update(Job), [{"id": j, "employer_id": ids[c]} for j, c in codes.items()])
 
 
 def import_file(session: Session, county: str, data: bytes, filename: str, dry_run: bool = False) -> Result:

@@ -50,6 +50,8 @@ LIMITS: list[tuple[str, re.Pattern[str], int]] = [
         ("POST", r"/v1/registrations/[^/]+/end", 1 * KB),
         ("POST", r"/v1/matches/[^/]+/reveal", 1 * KB),
         ("POST", r"/v1/matches/[^/]+/outcome", 8 * KB),
+        ("POST", r"/v1/job-reports", 1 * KB),
+        ("POST", r"/v1/job-reports/[^/]+/resolve", 1 * KB),
         ("POST", r"/admin/login", 4 * KB),
         ("POST", r"/admin/jobs-import", 11 * 1024 * KB),  # a spreadsheet: people.MAX_UPLOAD + form
         ("POST", r"/admin/policies/[^/]+", 320 * KB),

@@ -58,6 +58,8 @@ class County(Base):
     # Retention of applicants' personal data (central.followup.run_purge), set by the admin.
     retention_final_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
     retention_max_days: Mapped[int] = mapped_column(Integer, default=90, server_default="90")
+    # Reports of a job from this many different kiosk visits hide it pending review (central.trust).
+    report_threshold: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
 
 
 class CountyConfigVersion(Base):
@@ -191,8 +193,65 @@ class Job(Base):
     contact: Mapped[str] = mapped_column(String(100))
     requirements: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     valid_through: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | closed | review
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Trust (central.trust): denormalised so the stations' delta reads them with the row, no
+    # join or lookup per job; refreshed (with a seq bump) when the employer or wage changes.
+    employer_id: Mapped[int | None] = mapped_column(ForeignKey("employers.id"), index=True)
+    employer_verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    guidance_amount: Mapped[float | None] = mapped_column(Float)
+
+
+class Employer(Base):
+    """An employer county staff have checked: 统一社会信用代码 valid, business licence seen."""
+
+    __tablename__ = "employers"
+    __table_args__ = (UniqueConstraint("county", "uscc", name="uq_employers_county_uscc"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    county: Mapped[str] = mapped_column(ForeignKey("counties.code"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    uscc: Mapped[str] = mapped_column(String(18))  # compact form, checked with stdnum.cn.uscc
+    licence_seen: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    verified_by: Mapped[str | None] = mapped_column(String(64))
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class GuidanceWage(Base):
+    """The county's guidance wage (工资指导价) for one job category and pay unit."""
+
+    __tablename__ = "guidance_wages"
+    county: Mapped[str] = mapped_column(ForeignKey("counties.code"), primary_key=True)
+    category: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pay_unit: Mapped[str] = mapped_column(String(16), primary_key=True)
+    amount: Mapped[float] = mapped_column(Float)
+    updated_by: Mapped[str] = mapped_column(String(64), default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class JobReport(Base):
+    """A seeker's "report this job" from a kiosk: no personal data, only a random visit id so
+    reports from one visit count once."""
+
+    __tablename__ = "job_reports"
+    __table_args__ = (
+        UniqueConstraint("station_id", "idempotency_key"),
+        Index("ix_job_reports_job_status", "job_id", "status"),
+        Index("ix_job_reports_county_status_created", "county", "status", "created_at"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    county: Mapped[str] = mapped_column(ForeignKey("counties.code"))
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"))
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"))
+    reason: Mapped[str] = mapped_column(String(16))  # fee | false_info | unpaid_wages | other
+    visit: Mapped[str] = mapped_column(String(64))
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # the kiosk's clock
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | upheld | dismissed
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Policy(Base):

@@ -23,6 +23,9 @@ Action = Literal[
     "audit_access",       # read and export the access log of revealed contacts
     "send_commands",      # remote diagnostics
     "ack_alerts",         # acknowledge a station alert ("I am on it")
+    "review_reports",     # seekers' reports of jobs: see them, uphold or dismiss (issue 16)
+    "verify_employers",   # add employers, mark them verified (licence seen)
+    "edit_wages",         # the county's guidance wages and the report threshold
 ]
 
 _ALLOWED: dict[Action, frozenset[Role]] = {
@@ -37,6 +40,9 @@ _ALLOWED: dict[Action, frozenset[Role]] = {
     "audit_access": frozenset({"admin"}),
     "send_commands": frozenset({"admin", "maintainer"}),
     "ack_alerts": frozenset({"admin", "maintainer"}),
+    "review_reports": frozenset({"admin", "operator"}),
+    "verify_employers": frozenset({"admin"}),
+    "edit_wages": frozenset({"admin"}),
 }
 
 

@@ -62,12 +62,22 @@ class JobIn(JobFields):
     id: str | None = Field(None, pattern=r"^[A-Za-z0-9._-]{1,64}$")
 
 
+class Guidance(BaseModel):
+    amount: float
+    unit: PayUnit
+
+
 class Job(JobFields):
     model_config = ConfigDict(extra="forbid")
     id: str
     county: str
-    status: Literal["open", "closed"]
+    status: Literal["open", "closed", "review"] = Field(
+        description="review: hidden from stations while staff look at seekers' reports")
     updated_at: datetime
+    employer_verified: bool = Field(False, description="county staff checked the employer's "
+                                    "统一社会信用代码 and saw its business licence")
+    guidance: Guidance | None = Field(None, description="the county's guidance wage for the job's "
+                                      "category and pay unit (工资指导价), if set")
 
 
 class JobsDelta(BaseModel):

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central import services
+from central import services, trust
 from central.models import County, Staff
 from central.schemas import JobIn, PolicyIn
 from central.security import hash_password, hash_token, new_token
@@ -92,6 +92,9 @@ def seed(
         job = services.save_job(session, county, job_in, job_in.id)
         if raw.get("status") == "closed":
             services.close_job(session, job)
+    trust_file = demo_dir / "trust.json"  # issue 16: verified employers, guidance wages
+    if trust_file.exists():
+        trust.seed_demo(session, json.loads(trust_file.read_text(encoding="utf-8")))
     policies_file = demo_dir / "policies.json"
     policies = json.loads(policies_file.read_text(encoding="utf-8")) if policies_file.exists() else []
     if not policies:

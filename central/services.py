@@ -328,6 +328,10 @@ def job_dict(job: Job) -> dict[str, Any]:
         "contact": job.contact, "requirements": job.requirements or {},
         "valid_through": job.valid_through.isoformat(), "status": job.status,
         "updated_at": iso(job.updated_at),
+        # Trust (central.trust), read from the row itself: no lookup per job.
+        "employer_verified": bool(job.employer_verified),
+        "guidance": None if job.guidance_amount is None else {"amount": job.guidance_amount,
+                                                              "unit": job.pay_unit},
     }
 
 
@@ -392,6 +396,9 @@ def save_job(session: Session, county: str, fields: JobFields, job_id: str | Non
         setattr(job, key, value)
     job.seq = seq
     job.updated_at = now()
+    from central.trust import stamp  # trust imports this module
+
+    stamp(session, job)
     session.flush()
     rematch_jobs(session, [job.id])
     return job

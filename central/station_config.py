@@ -53,6 +53,7 @@ class StationConfig(BaseModel):
     followup_hours: int = Field(24, ge=1, le=168)  # issue 12: "we call you within N hours"
     followup_phone: str = Field("", max_length=20, pattern=_PHONE)
     help_phone: str = Field("", max_length=20, pattern=_HELP_PHONE)  # behind the kiosk's help button
+    complaint_phone: str = Field("", max_length=20, pattern=_HELP_PHONE)  # county 维权 hotline, on every job
     elderly_by_age: bool = False  # a card aged >= 60 turns large text + voice on (else: offered)
     public_job_url: str = Field("", max_length=200, pattern=PUBLIC_JOB_URL)
 
@@ -83,6 +84,7 @@ class ConfigPatch(BaseModel):
     followup_hours: int | None = Field(None, ge=1, le=168)
     followup_phone: str | None = Field(None, max_length=20, pattern=_PHONE)
     help_phone: str | None = Field(None, max_length=20, pattern=_HELP_PHONE)
+    complaint_phone: str | None = Field(None, max_length=20, pattern=_HELP_PHONE)
     elderly_by_age: bool | None = None
     public_job_url: str | None = Field(None, max_length=200, pattern=PUBLIC_JOB_URL)
 

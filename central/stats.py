@@ -51,7 +51,7 @@ CARD_TYPES = ("resident", "hkmt_permit", "foreign_2017", "foreign_2023")
 METRICS: tuple[str, ...] = (
     "visits", "card_reads", *(f"card_reads_{t}" for t in CARD_TYPES), "card_problems", "codes_scanned",
     "job_views", "slips", "print_problems", "phone_saves", "registrations", "withdrawals", "policy_views",
-    "english", "large_text", "read_aloud", "visit_under_1m", "visit_1_3m", "visit_3_10m", "visit_10m_plus",
+    "job_reports", "english", "large_text", "read_aloud", "visit_under_1m", "visit_1_3m", "visit_3_10m", "visit_10m_plus",
 )
 OUTCOMES = ("contacted", "hired")
 COLUMNS: tuple[str, ...] = (*METRICS, *OUTCOMES)

@@ -190,6 +190,7 @@ class ApiClient:
         self.session.mount("https://", HTTPAdapter(max_retries=safe))
         if self.base_url:
             self.session.mount(f"{self.base_url}/v1/applications", HTTPAdapter(max_retries=keyed))
+            self.session.mount(f"{self.base_url}/v1/job-reports", HTTPAdapter(max_retries=keyed))
         self.session.hooks["response"].append(self._count)
         # Emitted (on the calling thread) when an attempt cannot connect or read, before retries.
         self.attempt_failed: Signal[[]] = Signal("api.attempt_failed")
@@ -278,6 +279,12 @@ class ApiClient:
         if answer.get("status") != "withdrawn":
             raise ApiServerError(f"{r.status_code}: withdraw answered without status withdrawn")
         return answer
+
+    def report_job(self, idempotency_key: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST /v1/job-reports (issue 16: "report this job"); 201 first time or replayed.
+        Keyed like an application, so the outbox may resend it."""
+        r = self._call("POST", "/v1/job-reports", json=body, headers={"Idempotency-Key": idempotency_key})
+        return _object(r)
 
     def put_stats(self, station_id: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
         """PUT absolute hourly counts; {"stored": n}. Idempotent (central sets values), so

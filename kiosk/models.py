@@ -56,6 +56,8 @@ TITLE_WORDS_ZH_EN: dict[str, str] = {
     if not k.startswith("_")}
 _TITLE_TAG = re.compile(r"（([^（）]{1,12})）")
 DATA_LANGUAGE = "zh"  # the language of central's job data
+# A job paying under this share of the county's guidance wage says so (issue 16).
+LOW_PAY_SHARE = 0.8
 
 
 def category_text(category: str, lang: str) -> str:
@@ -108,6 +110,10 @@ class Job:
     updated_at: str = ""
     district: str = ""
     directions: str = ""  # one line: how to get there from nearby transport
+    # Trust (issue 16): county staff verified the employer; the county's guidance wage for
+    # this category in the job's own pay unit (None: none set). Older caches lack both.
+    employer_verified: bool = False
+    guidance_amount: float | None = None
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Job:
@@ -138,6 +144,8 @@ class Job:
             updated_at=d.get("updated_at", ""),
             district=d.get("district", ""),
             directions=d.get("directions", ""),
+            employer_verified=bool(d.get("employer_verified", False)),
+            guidance_amount=_guidance(d),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -152,6 +160,16 @@ class Job:
     def pay_text(self, lang: str = "zh") -> str:
         return pay_text(self.pay_amount, self.pay_unit, lang)
 
+    @property
+    def below_guidance(self) -> bool:
+        """The pay is far below the county's guidance wage: under LOW_PAY_SHARE of it, in the
+        same pay unit (central sends the wage only for the job's own unit)."""
+        return self.guidance_amount is not None and self.pay_amount < LOW_PAY_SHARE * self.guidance_amount
+
+    def guidance_text(self, lang: str = "zh") -> str:
+        """The guidance wage written like the job's pay ("" when there is none)."""
+        return "" if self.guidance_amount is None else pay_text(self.guidance_amount, self.pay_unit, lang)
+
     def settlement_text(self, lang: str = "zh") -> str:
         return settlement_text(self.settlement, lang)
 
@@ -160,6 +178,16 @@ class Job:
 
     def category_text(self, lang: str = "zh") -> str:
         return category_text(self.category, lang)
+
+
+def _guidance(d: dict[str, Any]) -> float | None:
+    """The wire form {"guidance": {"amount", "unit"}} (only for the job's own unit), or the
+    cache's flat guidance_amount."""
+    g = d.get("guidance")
+    if isinstance(g, dict) and g.get("unit") == d.get("pay_unit") and g.get("amount") is not None:
+        return float(g["amount"])
+    flat = d.get("guidance_amount")
+    return float(flat) if flat is not None else None
 
 
 class JobSummary(NamedTuple):
@@ -179,6 +207,16 @@ class JobSummary(NamedTuple):
 
     def pay_text(self, lang: str = "zh") -> str:
         return pay_text(self.pay_amount, self.pay_unit, lang)
+
+    @property
+    def below_guidance(self) -> bool:
+        """The pay is far below the county's guidance wage: under LOW_PAY_SHARE of it, in the
+        same pay unit (central sends the wage only for the job's own unit)."""
+        return self.guidance_amount is not None and self.pay_amount < LOW_PAY_SHARE * self.guidance_amount
+
+    def guidance_text(self, lang: str = "zh") -> str:
+        """The guidance wage written like the job's pay ("" when there is none)."""
+        return "" if self.guidance_amount is None else pay_text(self.guidance_amount, self.pay_unit, lang)
 
     def settlement_text(self, lang: str = "zh") -> str:
         return settlement_text(self.settlement, lang)

@@ -87,6 +87,18 @@ CREATE TABLE IF NOT EXISTS withdrawals_done (
     status INTEGER,
     done_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS job_reports (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    job_id TEXT NOT NULL,
+    station_id TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    visit TEXT NOT NULL,
+    at TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT NOT NULL DEFAULT ''
+);
 CREATE TABLE IF NOT EXISTS delivered (
     reference TEXT PRIMARY KEY,
     server_id TEXT NOT NULL,
@@ -127,6 +139,7 @@ class ApplicationSender(Protocol):
     def submit_application(self, idempotency_key: str, body: dict) -> dict: ...
     def withdraw_application(self, app_id: str, id_number: str, idempotency_key: str, *,
                              station_id: str) -> dict: ...
+    def report_job(self, idempotency_key: str, body: dict) -> dict: ...
 
 
 CREDENTIAL = "outbox.key"  # name of the systemd credential (LoadCredential=outbox.key:...)
@@ -322,10 +335,11 @@ class Outbox:
 
     # --- state ----------------------------------------------------------------------------
     def pending(self) -> int:
-        """Rows waiting to be sent: applications and withdrawals."""
+        """Rows waiting to be sent: applications, withdrawals and job reports."""
         conn = self._conn()
         return (conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
-                + conn.execute("SELECT count(*) FROM withdrawals").fetchone()[0])
+                + conn.execute("SELECT count(*) FROM withdrawals").fetchone()[0]
+                + self.reports_pending())
 
     def oldest_age_s(self) -> int:
         """Seconds the oldest unsent row has waited (0 when none): central alerts on a backlog."""
@@ -401,6 +415,7 @@ class Outbox:
                 sent_w, tried_w = self._flush_withdrawals(conn, api, left)
                 sent += sent_w
                 last_seq = last_seq or tried_w
+                sent += self._flush_reports(conn, api, None if max_items is None else max_items - sent)
             finally:
                 if last_seq:  # rows left the queue: purge their old page images
                     self._checkpoint(conn)
@@ -451,6 +466,50 @@ class Outbox:
             conn.execute("DELETE FROM withdrawals WHERE seq = ?", (seq,))
             conn.execute("INSERT OR REPLACE INTO withdrawals_done (app_id, outcome, status, done_at)"
                          " VALUES (?,?,?,?)", (app_id, outcome, status, time.time()))
+
+    # --- job reports (issue 16, trust) -------------------------------------------------------
+    # "Report this job": no personal data at all (job, reason, a random per-visit id), so the
+    # row is stored in clear. Committed before the seeker is thanked; sent after applications
+    # and withdrawals; a row leaves on 201 (first time or replayed) or on a final 4xx.
+
+    def report(self, *, job_id: str, station_id: str, reason: str, visit: str,
+               at: dt.datetime) -> str:
+        """Commit one report durably; returns its Idempotency-Key."""
+        if at.tzinfo is None:
+            raise ValueError("at must carry a time zone")
+        key = str(uuid.uuid4())
+        self._conn().execute(
+            "INSERT INTO job_reports (idempotency_key, job_id, station_id, reason, visit, at, created_at)"
+            " VALUES (?,?,?,?,?,?,?)", (key, job_id, station_id, reason, visit, at.isoformat(), time.time()))
+        return key
+
+    def reports_pending(self) -> int:
+        return self._conn().execute("SELECT count(*) FROM job_reports").fetchone()[0]
+
+    def _flush_reports(self, conn: sqlite3.Connection, api: ApplicationSender, max_items: int | None) -> int:
+        """Send waiting reports oldest first (the caller holds the flush lock); raises like
+        the other loops on anything that is not a final answer. Returns how many were sent."""
+        sent, last_seq = 0, 0
+        while max_items is None or sent < max_items:
+            row = conn.execute("SELECT seq, idempotency_key, job_id, station_id, reason, visit, at"
+                               " FROM job_reports WHERE seq > ? ORDER BY seq LIMIT 1", (last_seq,)).fetchone()
+            if row is None:
+                break
+            seq, key, job_id, station_id, reason, visit, at = row
+            last_seq = seq
+            conn.execute("UPDATE job_reports SET attempts = attempts + 1 WHERE seq = ?", (seq,))
+            try:
+                api.report_job(key, {"station_id": station_id, "job_id": job_id, "reason": reason,
+                                     "visit": visit, "at": at})
+            except ApiRejected as exc:  # the job is gone, say: nothing to resend
+                log.warning("outbox: report of job %s refused (%s): %s", job_id, exc.status, exc.reason)
+            except Exception as exc:
+                conn.execute("UPDATE job_reports SET last_error = ? WHERE seq = ?", (type(exc).__name__, seq))
+                raise
+            else:
+                sent += 1
+            conn.execute("DELETE FROM job_reports WHERE seq = ?", (seq,))
+        return sent
 
     def _checkpoint(self, conn: sqlite3.Connection) -> None:
         """Copy the WAL into the database and truncate it to 0 bytes: the WAL's old page

@@ -26,6 +26,7 @@ from kiosk.linebreak import char_width, text_width, wrap
 from kiosk.models import Job, Policy, Station
 from kiosk.printable import printable
 from kiosk.privacy import mask_id_number, mask_name, mask_phone
+from kiosk.visit import reports
 
 HOTLINE = "12333"
 
@@ -234,6 +235,18 @@ def _footer(station: Station, printed_at: dt.datetime, privacy: str, lang: str, 
 _NO_PERSONAL_DATA = N_("This slip holds none of your personal data.")
 
 
+def _trust(job: Job, complaint_phone: str, lang: str) -> list[Block]:
+    """Issue 16 on paper: the employer check, pay far below the guidance wage, and that job
+    seeking never costs a fee, with the county's complaint hotline."""
+    if not complaint_phone:
+        return []
+    blocks: list[Block] = [Text(tr(reports.employer_msgid(job), lang), bold=True)]
+    if job.below_guidance:
+        blocks.append(Text(tr(reports.LOW_PAY, lang).format(guidance=job.guidance_text(lang)), bold=True))
+    blocks.append(Text(tr(reports.NO_FEE, lang).format(phone=complaint_phone), bold=True))
+    return blocks
+
+
 # --- the slips -----------------------------------------------------------------------------
 
 def job_slip(
@@ -245,9 +258,12 @@ def job_slip(
     qr_data: str | None = None,
     footer: str = "",
     lang: str = "zh",
+    complaint_phone: str = "",
 ) -> Receipt:
     """The slip a seeker takes away. `qr_data`: what the visit puts in the job's QR
-    (kiosk.jobcode), else the bare `job:<id>`; `footer` is the county's receipt_footer."""
+    (kiosk.jobcode), else the bare `job:<id>`; `footer` is the county's receipt_footer.
+    `complaint_phone` (the visit always gives it): the trust lines of issue 16 — whether the
+    employer is verified, pay below the guidance wage, and whom to call about fees."""
     ref = reference or job_reference(job, printed_at)
     km = haversine_km(station.lat, station.lng, job.lat, job.lng)
     blocks: list[Block] = [
@@ -279,6 +295,7 @@ def job_slip(
     blocks += [
         _row(N_("How to contact"), job.contact or tr("Ask at the station", lang), lang),
         _row(N_("Reference number"), ref, lang, bold=True),
+        *_trust(job, complaint_phone, lang),
         Feed(),
         Qr(qr_data or f"job:{job.id}"),
         Text(tr("Scan with your phone to save or share this job", lang), align=Align.CENTER),
@@ -301,6 +318,7 @@ def application_receipt(
     qr_data: str | None = None,
     lang: str = "zh",
     followup: str = "",
+    complaint_phone: str = "",
 ) -> Receipt:
     """Receipt for a registered interest. `followup`: the county's call-back promise in `lang`
     (kiosk.formatting.followup_sentence), printed as the done screen says it. Raw personal values are masked here and the raw
@@ -324,6 +342,7 @@ def application_receipt(
         _row(N_("Reference number"), reference, lang, bold=True),
         _row(N_("Registration status"), tr(state, lang), lang, bold=True),
         *([Text(followup, bold=True)] if followup else []),
+        *([Text(tr(reports.NO_FEE, lang).format(phone=complaint_phone), bold=True)] if complaint_phone else []),
         Feed(),
         Qr(qr_data or f"job:{job.id}"),
         Text(tr("Scan with your phone to see the job", lang), align=Align.CENTER),

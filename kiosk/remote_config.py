@@ -85,6 +85,8 @@ class StationConfig(BaseModel):
     followup_phone: str = Field("", max_length=20, pattern=FOLLOWUP_PHONE)
     # The station's staff number, shown behind the permanent help button with a tel: QR code.
     help_phone: str = Field("", max_length=20, pattern=r"^[0-9 -]*$")
+    # The county's complaint (维权) hotline, on every job screen and slip ("" = the help phone).
+    complaint_phone: str = Field("", max_length=20, pattern=r"^[0-9 -]*$")
     # True: a card aged 60 or more turns large text + voice on; False: they are offered, one tap.
     elderly_by_age: bool = False
     public_job_url: str = Field("", max_length=200, pattern=PUBLIC_JOB_URL)

@@ -42,6 +42,7 @@ SIMPLE: dict[str, tuple[str, ...]] = {
     "registration": ("registrations",),
     "withdrawal": ("withdrawals",),
     "policy_viewed": ("policy_views",),
+    "job_reported": ("job_reports",),
     **{f"card_read_{t}": (f"card_reads_{t}",) for t in CARD_TYPES},
 }
 METRICS: tuple[str, ...] = (

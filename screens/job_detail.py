@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from kivy.properties import BooleanProperty, ListProperty
+from kivy.properties import BooleanProperty, ListProperty, StringProperty
 
 from kiosk.formatting import date_range_text, distance_text
 from kiosk.i18n import Tr, joined
 from kiosk.models import Job
+from kiosk.visit import reports
 from screens.base import VisitScreen
 
 
@@ -30,9 +31,20 @@ def detail_rows(job: Job, distance_km: float, lang: str, tr: Tr) -> list[tuple[s
     return [(k, v) for k, v in rows if v]
 
 
+def trust_texts(job: Job, complaint_number: str, lang: str, tr: Tr) -> tuple[str, str, str]:
+    """(employer check, pay-below-guidance sentence or "", no-fee sentence) as shown and said."""
+    low = tr(reports.LOW_PAY, lang).format(guidance=job.guidance_text(lang)) if job.below_guidance else ""
+    return (tr(reports.employer_msgid(job), lang), low,
+            tr(reports.NO_FEE, lang).format(phone=complaint_number))
+
+
 class JobDetailScreen(VisitScreen):
     rows = ListProperty([])
     qr_first = BooleanProperty(False)  # the printer reports paper out: the QR button leads
+    verified = BooleanProperty(False)  # issue 16: the trust lines of the job on show
+    employer_check = StringProperty("")
+    low_pay = StringProperty("")
+    no_fee = StringProperty("")
 
     def refresh(self) -> None:
         visit = self.visit
@@ -42,6 +54,9 @@ class JobDetailScreen(VisitScreen):
             self.rows = []
             return
         self.rows = detail_rows(job, visit.distance_km, visit.lang, self.app.tr)
+        self.verified = job.employer_verified
+        self.employer_check, self.low_pay, self.no_fee = trust_texts(job, visit.complaint_number, visit.lang,
+                                                                     self.app.tr)
         # The rows already made are given the new texts: making nine TitledRows (kv rules,
         # bindings) on every job opened was most of the job -> detail touch latency.
         box = self.ids.rows
@@ -75,11 +90,15 @@ class JobDetailScreen(VisitScreen):
     def show_qr(self) -> None:
         self.app.act(self.visit.show_qr())
 
+    def report(self) -> None:
+        self.app.act(self.visit.ask_report())
+
     def spoken_text(self) -> str:
         job, lang = self.visit.job, self.visit.lang
         if job is None:
             return ""
         actions = ([self.t("The printer is out of paper. Take the job on your phone with the QR code.")]
                    if self.qr_first else [self.t("Print job slip")])
-        return joined([job.title_text(lang), job.category_text(lang), job.pay_text(lang), job.settlement_text(lang),
-                       job.employer, job.address, *actions, self.t("Register interest")], lang)
+        check, low, no_fee = trust_texts(job, self.visit.complaint_number, lang, self.app.tr)
+        return joined([job.title_text(lang), job.category_text(lang), job.pay_text(lang), low, job.settlement_text(lang),
+                       job.employer, check, job.address, *actions, self.t("Register interest"), no_fee], lang)

@@ -7,8 +7,10 @@ import io
 import qrcode
 from kivy.core.image import Image as CoreImage
 from kivy.graphics.texture import Texture
-from kivy.properties import ObjectProperty
+from kivy.properties import ObjectProperty, StringProperty
 
+from kiosk.i18n import joined
+from kiosk.visit import reports
 from screens.base import VisitScreen
 
 
@@ -27,10 +29,12 @@ def qr_texture(text: str) -> Texture:
 
 class JobQrScreen(VisitScreen):
     texture = ObjectProperty(None, allownone=True)
+    no_fee = StringProperty("")  # issue 16: on every job screen
 
     def refresh(self) -> None:
         job = self.visit.job
         self.texture = qr_texture(self.visit.phone_code(job)) if job else None
+        self.no_fee = self.t(reports.NO_FEE).format(phone=self.visit.complaint_number)
 
     def spoken_text(self) -> str:
-        return self.t("Scan with your phone camera or WeChat to keep this job")
+        return joined([self.t("Scan with your phone camera or WeChat to keep this job"), self.no_fee], self.visit.lang)

@@ -1,6 +1,7 @@
 """Dialogs over the current screen, each drawn from the visit's state (kiosk.visit): the idle
 countdown with its big Continue (last 15 s), "end and clear?", the help number with a QR code,
-and the large-text offer to an older seeker. At most one is open; the countdown wins."""
+and the large-text offer to an older seeker, and "report this job" with its reason chips (issue
+16). At most one is open; the countdown wins."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from kivy.properties import NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.modalview import ModalView
 
 from kiosk.i18n import N_
+from kiosk.visit import reports
 
 if TYPE_CHECKING:
     from kiosk.visit import Visit
@@ -39,6 +41,13 @@ class OfferView(Overlay):
     pass
 
 
+class ReportView(Overlay):
+    """Reason chips (one tap each), then Send; Cancel closes. Drawn from visit.report_reason."""
+
+    reason = StringProperty("")
+    reasons = reports.REASONS
+
+
 class Overlays:
     def __init__(self, app: GigKioskApp) -> None:
         self.app = app
@@ -48,7 +57,7 @@ class Overlays:
     def view(self, name: str) -> Overlay:
         if name not in self.views:
             cls = {"countdown": CountdownView, "confirm_end": ConfirmEndView, "help": HelpView,
-                   "offer": OfferView}[name]
+                   "offer": OfferView, "report": ReportView}[name]
             self.views[name] = cls()
         return self.views[name]
 
@@ -56,9 +65,12 @@ class Overlays:
         """Open the dialog the visit's state asks for (if any), close the others."""
         left = v.idle_left
         want = ("countdown" if left is not None else "confirm_end" if v.confirm_end
-                else "help" if v.help_open else "offer" if v.elderly_offer else "")
+                else "help" if v.help_open else "report" if v.report_open
+                else "offer" if v.elderly_offer else "")
         if want == "countdown":
             self.view(want).seconds = left  # type: ignore[attr-defined]
+        elif want == "report":
+            self.view(want).reason = v.report_reason  # type: ignore[attr-defined]
         elif want == "help":
             self._fill_help(v)
         if want == self.shown:
@@ -90,6 +102,8 @@ class Overlays:
             voice.say(N_("End now and clear your details from this kiosk?"))
         elif name == "offer":
             voice.say(N_("Large text and reading aloud can make this easier."))
+        elif name == "report":
+            voice.say(reports.ASK)
         elif name == "help":
             view = self.views["help"]
             voice.say(N_("{title}: {number}"), title=app.tr(view.title), number=view.number)  # type: ignore[attr-defined]

@@ -26,6 +26,7 @@ from kiosk.models import Job, Policy, Settlement, Station
 from kiosk.pin import PinGuard, is_old_format
 from kiosk.session import Session
 from kiosk.visit import registrations as regs
+from kiosk.visit import reports
 from kiosk.visit.ports import (
     Clock,
     DeviceReport,
@@ -59,7 +60,8 @@ MY_REGISTRATIONS = "my_registrations"
 EVENTS = ("visit_started", "visit_ended", "card_read", "card_problem", "code_scanned", "job_viewed",
           "slip_printed", "print_problem", "registration", "maintenance_opened", "pin_refused",
           "card_read_resident", "card_read_hkmt_permit", "card_read_foreign_2017", "card_read_foreign_2023",
-          "phone_saved", "policy_viewed", "withdrawal", "english_on", "large_text_on", "read_aloud")
+          "phone_saved", "policy_viewed", "withdrawal", "english_on", "large_text_on", "read_aloud",
+          "job_reported")
 PRINT_START_S = 8.0  # a print not started by then: say why and show the QR, never a spinner
 ALREADY_REGISTERED = N_("You have already registered for this job; here is your registration.")
 TAKE_CARD = N_("Please take your ID card")  # the attract screen shows and says it while a card is left
@@ -157,6 +159,7 @@ class Visit:
         self.can_policies = True
         self.voice = ui.voice
         self.help_phone = ""  # the county's help number for this station (remote config)
+        self.complaint_phone = ""  # the county's 维权 hotline (remote config); "" = help_number
         self.elderly_by_age = False  # remote config: a card aged >= ELDERLY_AGE turns large text on
         self.pin_guard = PinGuard(clock=self.clock.monotonic)
         self.categories: list[str] = []
@@ -202,6 +205,9 @@ class Visit:
         self.elderly_offer = False  # "large text and voice?" offered to an older seeker
         self.confirm_end = False  # "end and clear your details?" asked
         self.help_open = False  # the help number (and its QR) on show
+        self.visit_ref = reports.new_visit_id()  # random: all a job report says about its sender
+        self.report_open, self.report_reason = False, ""  # the "report this job" dialog
+        self.reported_jobs: set[str] = set()
 
     # --- statistics -------------------------------------------------------------------------
     def _event(self, name: str) -> None:
@@ -370,6 +376,11 @@ class Visit:
         self.help_open = False
         return self._step()
 
+    @property
+    def complaint_number(self) -> str:
+        """Whom to call about a fee or unpaid wages: the county's hotline, else the help number."""
+        return self.complaint_phone or self.help_number
+
     def set_elderly(self, on: bool) -> None:
         if on and not self.elderly and self.screen != ATTRACT:
             self._event("large_text_on")
@@ -505,7 +516,8 @@ class Visit:
         from kiosk.receipts import job_slip
 
         return self._print(job_slip(job, self.station(), printed_at=self.clock.now(), qr_data=self.phone_code(job),
-                                    footer=self.receipt_footer, lang=self.lang))
+                                    footer=self.receipt_footer, lang=self.lang,
+                                    complaint_phone=self.complaint_number))
 
     def print_application_receipt(self) -> Step:
         card, app = self.session.identity, self.application
@@ -518,6 +530,7 @@ class Visit:
             station=self.station(), reference=app.reference, queued=self.application_state != "sent",
             printed_at=self.clock.now(), footer=self.receipt_footer, qr_data=self.phone_code(app.job), lang=self.lang,
             followup=followup_sentence(self.followup_hours, self.followup_phone, self.lang),
+            complaint_phone=self.complaint_number,
         ))
 
     def print_test_page(self, software: str = "") -> Step:
@@ -819,6 +832,42 @@ class Visit:
     def _my_reg(self, app_id: str) -> regs.Registration | None:
         return next((r for r in self.my_regs if r.app_id == app_id), None)
 
+    # --- report this job (issue 16; rules in kiosk.visit.reports) ------------------------------
+    def ask_report(self) -> Step:
+        self.activity()
+        if not reports.can_report(self.job, self.reported_jobs):
+            return self._step(notice=reports.ALREADY if self.job is not None else "")
+        if self.outbox is None:
+            return self._step(notice=reports.NOT_HERE)
+        self.report_open, self.report_reason = True, ""
+        return self._step()
+
+    def choose_report_reason(self, code: str) -> Step:
+        self.activity()
+        if self.report_open and reports.valid_reason(code):
+            self.report_reason = code
+        return self._step()
+
+    def cancel_report(self) -> Step:
+        self.report_open, self.report_reason = False, ""
+        return self._step()
+
+    def send_report(self) -> Step:
+        """Committed to the outbox (sent now if online, else later); no personal data."""
+        self.activity()
+        job = self.job
+        if not self.report_open or not reports.valid_reason(self.report_reason) or job is None \
+                or self.outbox is None:
+            return self._step()
+        self.outbox.report(job_id=job.id, station_id=self.settings.station.id, reason=self.report_reason,
+                           visit=self.visit_ref, at=self.clock.now().astimezone())
+        self.reported_jobs.add(job.id)
+        self.report_open, self.report_reason = False, ""
+        self._event("job_reported")
+        if self.sync is not None:
+            self.sync.wake()
+        return self._step(notice=reports.THANKS)
+
     # --- policies ------------------------------------------------------------------------------
     def open_policies(self) -> Step:
         self.policies = self.store.policies()
@@ -937,6 +986,7 @@ class Visit:
         self.can_policies = cfg.features.policies
         self.voice = cfg.features.voice
         self.help_phone, self.elderly_by_age = cfg.help_phone, cfg.elderly_by_age
+        self.complaint_phone = cfg.complaint_phone
         self.default_lang, self.default_elderly = cfg.default_language, cfg.elderly_mode_default
         if self.screen == ATTRACT:  # nobody is mid-visit: show the new defaults now
             self.lang, self.elderly = self.default_lang, self.default_elderly

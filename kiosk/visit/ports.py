@@ -47,6 +47,8 @@ class Outbox(Protocol):
     def withdraw(self, *, app_id: str, station_id: str, id_number: str) -> object: ...
     def withdrawal_status(self, app_id: str) -> str: ...
     def pending(self) -> int: ...  # registrations not yet delivered (maintenance screen)
+    def report(self, *, job_id: str, station_id: str, reason: str, visit: str,
+               at: dt.datetime) -> str: ...  # a job report (issue 16): no personal data
 
 
 class Registrations(Protocol):

@@ -139,6 +139,17 @@ def shot_plan(app) -> list[tuple[str, object]]:  # noqa: ANN001
         v.my_regs_state, v.my_regs_message = ("offline", OFFLINE) if offline else ("ready", "")
         v.confirm_withdraw = "" if offline else "a2"
         act(v.go("my_registrations"))
+    def job_where(test) -> str:  # noqa: ANN001 - the nearest job the demo's trust data marks so
+        s = app.services.settings.station
+        store = app.services.store
+        return next(h.job.id for h in nearby(store, s.lat, s.lng).hits if test(store.get_job(h.job.id)))
+
+    def reporting() -> None:  # issue 16: "report this job", a reason chosen
+        act(v.choose_job(job_where(lambda j: j.below_guidance)))
+        v.reported_jobs.clear()
+        act(v.ask_report())
+        act(v.choose_report_reason("fee"))
+
     def countdown() -> None:  # 12 s before the idle reset; the next shot's end() clears it
         v.elderly_offer = False
         v.last_activity = v.clock.monotonic() - v.idle_timeout_s + 12
@@ -150,7 +161,11 @@ def shot_plan(app) -> list[tuple[str, object]]:  # noqa: ANN001
         ("jobs", lambda: (fresh(), act(v.open_jobs()))),  # fresh: no filter left by an earlier shot
         ("jobs-filtered", lambda: (fresh(), act(v.open_jobs()), v.toggle_filter("settlements", "daily"), act(None))),
         ("job_detail", lambda: act(v.choose_job(first_job_id()))),
-        ("job_qr", lambda: (act(v.choose_job(first_job_id())), act(v.show_qr()))),
+        # issue 16: an unverified employer paying below the county's guidance wage, and reporting it
+        ("job_detail-low_pay", lambda: act(v.choose_job(job_where(lambda j: j.below_guidance)))),
+        ("job_detail-report", lambda: (reporting(), act(None))),
+        ("job_detail-reported", lambda: act(v.send_report())),
+        ("job_qr", lambda: (act(v.cancel_report()), act(v.choose_job(first_job_id())), act(v.show_qr()))),
         ("printing", printed),
         ("policies", lambda: act(v.open_policies())),
         ("policy", policy),

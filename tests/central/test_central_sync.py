@@ -151,7 +151,8 @@ def test_config_validation_names_the_field(server) -> None:  # noqa: ANN001
     staff = server.as_(server.staff["east"]["token"])
     bad = {"idle_timeout_s": 5, "radius_km": 1000, "sync_interval_s": "often", "opening_hours": "25:00-26:00",
            "default_language": "fr", "features": {"print": "maybe"}, "unknown_field": 1,
-           "maintenance_pin_hash": "short", "help_phone": "call me", "elderly_by_age": "yes please",
+           "maintenance_pin_hash": "short", "help_phone": "call me", "complaint_phone": "12333 or so",
+           "elderly_by_age": "yes please",
            "public_job_url": "http://jobs.example/{job_id}"}
     for field, value in bad.items():
         r = server.client.put("/v1/stations/e-park/config", headers=staff, json={"config": {field: value}})
@@ -162,7 +163,8 @@ def test_config_validation_names_the_field(server) -> None:  # noqa: ANN001
     assert set(schema["properties"]) == {
         "idle_timeout_s", "banner", "radius_km", "features", "default_language", "elderly_mode_default",
         "receipt_footer", "opening_hours", "sync_interval_s", "heartbeat_interval_s", "maintenance_pin_hash",
-        "followup_hours", "followup_phone", "help_phone", "elderly_by_age", "public_job_url"}
+        "followup_hours", "followup_phone", "help_phone", "complaint_phone", "elderly_by_age",
+        "public_job_url"}
 
 
 def test_heartbeat_shows_in_station_health(server) -> None:  # noqa: ANN001

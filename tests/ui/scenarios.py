@@ -920,6 +920,58 @@ class Scenario:
         self.shot("offline-strip")
         demo.set_network(True)
 
+    def report_job(self):  # noqa: ANN201
+        """Issue 16 by touch: the job detail shows the employer check, pay below the guidance
+        wage and the no-fee sentence with the county's complaint hotline (also read aloud);
+        "Report this job" opens the reason chips, Send commits the report to the outbox and
+        the sync delivers it to the (embedded) central."""
+        from kiosk.remote_config import AppliedConfig
+
+        app = self.app
+        said = self._said()
+        yield from wait_until(lambda: app.sm.current == "attract")
+        app.apply_remote_config(AppliedConfig(version=96, complaint_phone="0556-12333"))
+        tap(self.screen())
+        yield 2
+        tap(self.screen().ids.browse)
+        yield from wait_until(lambda: app.sm.current == "jobs" and app.screen("jobs").ids.rv.data)
+        yield 2
+        tap(self.job_row(0))
+        yield from wait_until(lambda: app.sm.current == "job_detail")
+        yield 2
+        detail = self.screen()
+        self.check("first", [app.current_job.id, detail.ids.employer_check.text, detail.ids.low_pay.text])
+        store = app.services.store
+        low = next(j.id for j in (store.get_job(i) for i in [r["job_id"] for r in app.visit.rows])
+                   if j.below_guidance)
+        app.act(app.visit.choose_job(low))  # as a tap on that row would
+        yield 2
+        self.check("low", [app.current_job.id, detail.ids.employer_check.text, detail.ids.low_pay.text,
+                           detail.ids.no_fee.text])
+        self.shot("detail-low-pay")
+        app.read_aloud()
+        yield 2
+        tap(detail.ids.report_button)
+        yield from wait_until(lambda: app.overlays.shown == "report")
+        yield 1  # laid out
+        view = app.overlays.views["report"]
+        self.check("send_disabled_before", view.ids.send_report.disabled)
+        tap(view.ids.reason_fee)
+        yield 1
+        self.check("chosen", [view.ids.reason_fee.selected, view.ids.send_report.disabled])
+        self.shot("report-dialog")
+        tap(view.ids.send_report)
+        yield 1
+        self.check("after_send", [app.overlays.shown, app.notice])
+        self.shot("reported")
+        outbox = app.services.outbox
+        yield from wait_until(lambda: outbox.reports_pending() == 0, timeout=20)
+        self.check("pending_after_sync", outbox.reports_pending())
+        tap(detail.ids.report_button)  # again in the same visit: "already reported"
+        yield 1
+        self.check("again", [app.overlays.shown, app.notice])
+        self.check("said", list(said))
+
 
 def _target_sizes(root: Widget) -> list[dict]:
     from kivy.metrics import dp
