@@ -21,7 +21,7 @@ from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
 from central.models import Counter, County, Employer, GuidanceWage, Job, JobReport, Station
-from central.services import Conflict, NotFound, as_utc, iso, now
+from central.services import Conflict, NotFound, as_utc, iso, now, rematch_jobs
 from central.text import has_bad_characters
 
 REASONS = ("fee", "false_info", "unpaid_wages", "other")
@@ -219,6 +219,7 @@ def report(session: Session, station: Station, key: str, request_hash: str, job_
     if job.status == "open" and open_visits(session, job.id) >= threshold(session, station.county):
         job.status = "review"
         _restamp(session, [job.id])
+        rematch_jobs(session, [job.id])  # no one is called about a job under review
     return _response(row), True
 
 
@@ -295,9 +296,11 @@ def resolve(session: Session, county: str, job_id: str, decision: str, by: str) 
     if decision == "uphold" and job.status != "closed":
         job.status = "closed"
         _restamp(session, [job.id])
+        rematch_jobs(session, [job.id])
     elif decision == "dismiss" and job.status == "review":
         job.status = "open"
         _restamp(session, [job.id])
+        rematch_jobs(session, [job.id])  # matched again: the registrations waited meanwhile
     session.flush()
     session.refresh(job)
     return {"job_id": job.id, "job_status": job.status, "resolved": n, "decision": decision}

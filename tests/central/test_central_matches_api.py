@@ -6,6 +6,7 @@ follow the follow-up workflow; reveal is logged; scoping and body limits."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 from central_helpers import admin_login, csrf_of, job_body
 from registration_helpers import number, registration
@@ -151,3 +152,26 @@ def test_admin_page(server) -> None:  # noqa: ANN001
     assert match_id not in west.get("/admin/matches").text
     maint = admin_login(server.base_url, "east-maint", server.by_user["east-maint"]["password"])
     assert maint.get("/admin/matches").status_code == 403
+
+
+def test_a_job_hidden_for_review_is_not_on_the_call_list(server) -> None:  # noqa: ANN001
+    """Reports from three visits hide the job (trust): its new matches go, so no one is phoned
+    about a possible fee scam; a dismissal matches it again (regression: the matches stayed)."""
+    reg_id = _register(server, 507, categories=["家政保洁"], reach={"km": 5})
+    staff = server.as_(server.staff["east"]["token"])
+    body = job_body(category="家政保洁", lat=31.303, lng=117.2, pay_unit="day", pay_amount=180,
+                    requirements={"age_min": 18, "age_max": 60, "notes": ""})
+    job_id = server.client.post("/v1/jobs", json=body, headers=staff).json()["id"]
+    assert [m["registration_id"] for m in _matches(server, job=job_id)["matches"]] == [reg_id]
+    station = server.as_(server.stations[STATION]["token"])
+    for _ in range(3):
+        r = server.client.post("/v1/job-reports", json={
+            "station_id": STATION, "job_id": job_id, "reason": "fee", "visit": uuid.uuid4().hex,
+            "at": datetime.now(UTC).isoformat()}, headers={**station, "Idempotency-Key": str(uuid.uuid4())})
+        assert r.status_code == 201, r.text
+    assert _matches(server, job=job_id)["matches"] == []
+    queue = server.client.get("/v1/counties/east/job-reports", headers=staff).json()
+    report = next(g for g in queue["jobs"] if g["job_id"] == job_id)["report_id"]
+    r = server.client.post(f"/v1/job-reports/{report}/resolve", json={"decision": "dismiss"}, headers=staff)
+    assert r.status_code == 200, r.text
+    assert [m["registration_id"] for m in _matches(server, job=job_id)["matches"]] == [reg_id]
