@@ -43,7 +43,7 @@ class MatchItem(BaseModel):
     status: Status
     attempts: int
     referred: bool
-    sms_state: str = Field(description="none | pending | sent | held | refused | failed")
+    sms_state: str = Field(description="none | pending | at_kiosk | grouped | sent | held | refused | failed")
     created_at: str
 
 

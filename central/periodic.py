@@ -274,3 +274,12 @@ def _sms(engine: Engine, now: datetime) -> dict:
 
 
 register("sms", timedelta(minutes=1), _sms)
+
+
+def _match_sms(engine: Engine, now: datetime) -> dict:
+    from central.match_sms import run_periodic
+
+    return run_periodic(engine, now)  # issue 16: new matches told to seekers who opted in
+
+
+register("match_sms", timedelta(minutes=1), _match_sms)

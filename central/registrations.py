@@ -140,6 +140,11 @@ def close(session: Session, reg_ids: list[str], status: str, at: datetime, by: s
     session.execute(delete(RegistrationWant).where(RegistrationWant.registration_id.in_(reg_ids)))
     _drop_matches(session, reg_ids, at, by)
     if status == "ended":
+        from central.sms.delivery import cancel_for_person
+
+        for person in session.scalars(select(Registration.seeker_hash).where(
+                Registration.id.in_(reg_ids), Registration.seeker_hash.is_not(None))):
+            cancel_for_person(session, person, "registration ended", commit=False)
         erase(session, reg_ids, at)
     return done
 

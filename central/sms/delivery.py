@@ -161,13 +161,16 @@ def deliver(session: Session, requests: Iterable[SmsRequest], notifier: Notifier
     return [_deliver_one(session, r, notifier, now, cipher, policy) for r in requests]
 
 
-def cancel_for_person(session: Session, person: str, reason: str = "cancelled") -> int:
+def cancel_for_person(session: Session, person: str, reason: str = "cancelled", *,
+                      commit: bool = True) -> int:
     """Held messages to `person` will not go (e.g. their registration ended: its personal
-    data is erased, so is the waiting phone number here). Commits; returns how many."""
+    data is erased, so is the waiting phone number here). Returns how many; commits unless
+    told not to (inside a request's transaction)."""
     n = session.execute(update(SmsLog).where(SmsLog.person_hash == person, SmsLog.status == "held")
                         .values(status="refused", detail=reason[:200], phone_enc=None,
                                 next_attempt_at=None)).rowcount
-    session.commit()
+    if commit:
+        session.commit()
     return n
 
 
