@@ -1,0 +1,173 @@
+"""The map view's geometry, without a window: where the rings, the dots and the count badges go.
+
+The kiosk draws its own map (no tile server: stations may be offline). The station is in the
+middle, north is up, and the rings are 5, 10 and 15 minutes' walk (kiosk.travel). A job is
+placed by an equirectangular projection around the station, which at a kilometre or two is
+exact to well under a pixel. A job beyond the outer ring sits just outside it, on its bearing,
+with an arrow (`edge`). Dots that would overlap (closer than a dot's width) merge into one
+marker with a count; tapping it lists its jobs. A dot never hides under the station's mark.
+
+Coordinates are pixels relative to the station, x east and y north (Kivy's y is up too).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from kiosk.geo import EARTH_RADIUS_KM
+from kiosk.travel import WITHIN_MINUTES, walk_km
+
+RINGS_MIN = (5, 10, WITHIN_MINUTES)
+
+
+@dataclass(frozen=True, slots=True)
+class MapPoint:
+    """A job to place: where it is, how far (straight line) and whether it pays daily."""
+
+    job_id: str
+    lat: float
+    lng: float
+    km: float
+    daily: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Marker:
+    """One thing drawn and tapped: a job, or several close together (`job_ids` in order)."""
+
+    x: float
+    y: float
+    job_ids: tuple[str, ...]
+    daily: bool  # every job here pays daily
+    any_daily: bool  # at least one does
+    edge: bool  # farther than the outer ring: drawn just outside it, on its bearing
+    bearing: float  # degrees clockwise from north, as seen from the station
+
+    @property
+    def count(self) -> int:
+        return len(self.job_ids)
+
+
+def project(lat: float, lng: float, lat0: float, lng0: float) -> tuple[float, float]:
+    """(east_km, north_km) of (lat, lng) from (lat0, lng0): equirectangular about lat0.
+
+    >>> e, n = project(31.0 + 0.009, 117.0, 31.0, 117.0)
+    >>> round(e, 6), round(n, 3)
+    (0.0, 1.001)
+    """
+    east = math.radians(lng - lng0) * math.cos(math.radians(lat0)) * EARTH_RADIUS_KM
+    north = math.radians(lat - lat0) * EARTH_RADIUS_KM
+    return east, north
+
+
+def bearing_of(x: float, y: float) -> float:
+    """Degrees clockwise from north of the vector (x east, y north); 0 for the origin."""
+    return math.degrees(math.atan2(x, y)) % 360.0
+
+
+def ring_radii(radius_px: float, rings: tuple[int, ...] = RINGS_MIN) -> list[tuple[int, float]]:
+    """(minutes, radius in px) of each ring, the last one `radius_px`.
+
+    >>> [(m, round(r)) for m, r in ring_radii(300)]
+    [(5, 100), (10, 200), (15, 300)]
+    """
+    outer = walk_km(rings[-1])
+    return [(m, radius_px * walk_km(m) / outer) for m in rings]
+
+
+def px_per_km(radius_px: float, rings: tuple[int, ...] = RINGS_MIN) -> float:
+    return radius_px / walk_km(rings[-1])
+
+
+def _on_circle(bearing: float, r: float) -> tuple[float, float]:
+    b = math.radians(bearing)
+    return r * math.sin(b), r * math.cos(b)
+
+
+def _mean_bearing(bearings: list[float]) -> float:
+    """Circular mean: 350° and 10° average to 0°, not 180°."""
+    s = sum(math.sin(math.radians(b)) for b in bearings)
+    c = sum(math.cos(math.radians(b)) for b in bearings)
+    return bearing_of(s, c) if (s or c) else bearings[0]
+
+
+@dataclass
+class _Group:
+    points: list[tuple[MapPoint, float, float]]  # (point, x, y) as placed
+    edge: bool
+
+    def centre(self, edge_px: float) -> tuple[float, float]:
+        if self.edge:
+            return _on_circle(_mean_bearing([bearing_of(x, y) for _, x, y in self.points]), edge_px)
+        n = len(self.points)
+        return sum(x for _, x, _ in self.points) / n, sum(y for _, _, y in self.points) / n
+
+
+def layout(points: list[MapPoint], lat0: float, lng0: float, *, radius_px: float, dot_px: float,
+           edge_px: float | None = None, station_px: float | None = None,
+           rings: tuple[int, ...] = RINGS_MIN) -> list[Marker]:
+    """The markers for `points` on a map whose outer ring has radius `radius_px`.
+
+    dot_px: a dot's diameter (at least a touch target); markers closer than that merge.
+    edge_px: where jobs beyond the outer ring sit (default just outside the ring).
+    station_px: keep dots at least this far from the centre (default one dot's width), so
+    the station's mark stays visible and a job next door is still its own target.
+    Markers come nearest first; a merged marker lists its jobs nearest first.
+    """
+    scale = px_per_km(radius_px, rings)
+    outer_km = walk_km(rings[-1])
+    edge_px = radius_px + dot_px * 0.75 if edge_px is None else edge_px
+    station_px = dot_px if station_px is None else station_px
+    groups: list[_Group] = []
+    for p in sorted(points, key=lambda p: (p.km, p.job_id)):
+        east, north = project(p.lat, p.lng, lat0, lng0)
+        x, y = east * scale, north * scale
+        r = math.hypot(x, y)
+        edge = p.km > outer_km or r > radius_px
+        if edge:
+            x, y = _on_circle(bearing_of(x, y), edge_px)
+        elif r < station_px:  # next door: out to the station mark's rim, on its own bearing
+            x, y = _on_circle(bearing_of(x, y) if r > 0 else 45.0, station_px)
+        groups.append(_Group([(p, x, y)], edge))
+    groups = _merge(groups, dot_px, edge_px)
+    markers = []
+    for g in groups:
+        x, y = g.centre(edge_px)
+        if not g.edge and math.hypot(x, y) < station_px:  # a merged centre may fall back inwards
+            x, y = _on_circle(bearing_of(x, y) if (x or y) else 45.0, station_px)
+        pts = [p for p, _, _ in g.points]
+        markers.append(Marker(x, y, tuple(p.job_id for p in pts), all(p.daily for p in pts),
+                              any(p.daily for p in pts), g.edge, bearing_of(x, y)))
+    return markers
+
+
+def _merge(groups: list[_Group], dot_px: float, edge_px: float) -> list[_Group]:
+    """Merge any two groups whose centres are closer than dot_px (inside ones with inside
+    ones, edge ones with edge ones), until none are; nearest-first order is kept."""
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(groups)):
+            xi, yi = groups[i].centre(edge_px)
+            for j in range(i + 1, len(groups)):
+                if groups[j].edge != groups[i].edge:
+                    continue
+                xj, yj = groups[j].centre(edge_px)
+                if math.hypot(xi - xj, yi - yj) < dot_px:
+                    groups[i].points.extend(groups[j].points)
+                    del groups[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return groups
+
+
+def outer_ring_m(rings: tuple[int, ...] = RINGS_MIN) -> int:
+    """The outer ring's radius in metres, to the nearest 10: the scale printed under the map.
+
+    >>> outer_ring_m()
+    870
+    """
+    return int(round(walk_km(rings[-1]) * 1000, -1))
