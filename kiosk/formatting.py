@@ -49,16 +49,13 @@ def walk_text(km: float, lang: str = "zh") -> str:
 
 
 def travel_text(km: float, lang: str = "zh") -> str:
-    """Walking, cycling and bus times, for a job whose directions say how to get there."""
+    """Walking, cycling and bus times, one a line, for a job whose directions say how to get there."""
     from kiosk.travel import bus_minutes, cycle_minutes
 
     parts = [walk_text(km, lang),
              tr("about {time} by bicycle", lang).format(time=minutes_text(cycle_minutes(km), lang)),
              tr("about {time} by bus", lang).format(time=minutes_text(bus_minutes(km), lang))]
-    out = parts[0]
-    for more in parts[1:]:
-        out = tr("{first}; {second}", lang).format(first=out, second=more)
-    return out
+    return "\n".join(parts)
 
 
 def count_text(n: int, flt: object, lang: str = "zh") -> str:

@@ -3,8 +3,8 @@
 The kiosk draws its own map (no tile server: stations may be offline). The station is in the
 middle, north is up, and the rings are 5, 10 and 15 minutes' walk (kiosk.travel). A job is
 placed by an equirectangular projection around the station, which at a kilometre or two is
-exact to well under a pixel. A job beyond the outer ring sits just outside it, on its bearing,
-with an arrow (`edge`). Dots that would overlap (closer than a dot's width) merge into one
+exact to well under a pixel. Jobs beyond the outer ring sit just outside it, one marker per
+compass direction (eight), with an arrow (`edge`): a ring of twenty numbers reads as noise. Dots that would overlap (closer than a dot's width) merge into one
 marker with a count; tapping it lists its jobs. A dot never hides under the station's mark.
 
 Coordinates are pixels relative to the station, x east and y north (Kivy's y is up too).
@@ -106,11 +106,12 @@ class _Group:
 
 def layout(points: list[MapPoint], lat0: float, lng0: float, *, radius_px: float, dot_px: float,
            edge_px: float | None = None, station_px: float | None = None,
-           rings: tuple[int, ...] = RINGS_MIN) -> list[Marker]:
+           rings: tuple[int, ...] = RINGS_MIN, edge_sectors: int = 8) -> list[Marker]:
     """The markers for `points` on a map whose outer ring has radius `radius_px`.
 
     dot_px: a dot's diameter (at least a touch target); markers closer than that merge.
-    edge_px: where jobs beyond the outer ring sit (default just outside the ring).
+    edge_px: where jobs beyond the outer ring sit (default just outside the ring), on their
+    bearing rounded to one of `edge_sectors` compass directions (0: their own bearing).
     station_px: keep dots at least this far from the centre (default one dot's width), so
     the station's mark stays visible and a job next door is still its own target.
     Markers come nearest first; a merged marker lists its jobs nearest first.
@@ -126,7 +127,11 @@ def layout(points: list[MapPoint], lat0: float, lng0: float, *, radius_px: float
         r = math.hypot(x, y)
         edge = p.km > outer_km or r > radius_px
         if edge:
-            x, y = _on_circle(bearing_of(x, y), edge_px)
+            b = bearing_of(x, y)
+            if edge_sectors:
+                step = 360 / edge_sectors
+                b = (round(b / step) * step) % 360
+            x, y = _on_circle(b, edge_px)
         elif r < station_px:  # next door: out to the station mark's rim, on its own bearing
             x, y = _on_circle(bearing_of(x, y) if r > 0 else 45.0, station_px)
         groups.append(_Group([(p, x, y)], edge))
@@ -171,3 +176,19 @@ def outer_ring_m(rings: tuple[int, ...] = RINGS_MIN) -> int:
     870
     """
     return int(round(walk_km(rings[-1]) * 1000, -1))
+
+
+def label_bearing(markers: list[Marker], candidates: tuple[float, ...] = (0, 90, 270, 45, 315, 135, 225)) -> float:
+    """Where on the rings their minute labels go: the candidate bearing farthest (in angle)
+    from every dot, so a dot covers a label as rarely as possible. South is left out: the
+    station's own label is under its mark.
+
+    >>> label_bearing([])
+    0
+    >>> label_bearing([Marker(0, 50, ("a",), False, False, False, 0.0)])
+    135
+    """
+    def clearance(b: float) -> float:
+        return min((abs((m.bearing - b + 180) % 360 - 180) for m in markers), default=360.0)
+
+    return max(candidates, key=clearance)  # ties: the first, so north when nothing is near

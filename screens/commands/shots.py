@@ -139,6 +139,10 @@ def shot_plan(app) -> list[tuple[str, object]]:  # noqa: ANN001
         v.my_regs_state, v.my_regs_message = ("offline", OFFLINE) if offline else ("ready", "")
         v.confirm_withdraw = "" if offline else "a2"
         act(v.go("my_registrations"))
+    def map_group() -> None:  # the largest count marker of the map just drawn, tapped
+        markers = app.screen("jobs_map").ids.jobs_map.markers
+        act(v.map_pick(max(markers, key=lambda m: m.count).job_ids))
+
     def countdown() -> None:  # 12 s before the idle reset; the next shot's end() clears it
         v.elderly_offer = False
         v.last_activity = v.clock.monotonic() - v.idle_timeout_s + 12
@@ -149,6 +153,9 @@ def shot_plan(app) -> list[tuple[str, object]]:  # noqa: ANN001
         ("home", lambda: act(v.start())),
         ("jobs", lambda: (fresh(), act(v.open_jobs()))),  # fresh: no filter left by an earlier shot
         ("jobs-filtered", lambda: (fresh(), act(v.open_jobs()), v.toggle_filter("settlements", "daily"), act(None))),
+        # issue 16: the list as a map, and the jobs of a count marker listed under it
+        ("jobs_map", lambda: (fresh(), act(v.open_jobs()), act(v.open_map()))),
+        ("jobs_map-group", map_group),
         ("job_detail", lambda: act(v.choose_job(first_job_id()))),
         ("job_qr", lambda: (act(v.choose_job(first_job_id())), act(v.show_qr()))),
         ("printing", printed),

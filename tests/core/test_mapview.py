@@ -53,7 +53,8 @@ def test_rings_are_5_10_15_minutes_walk() -> None:
 
 def test_jobs_beyond_the_outer_ring_sit_on_the_edge_on_their_bearing() -> None:
     far = [point("far-ne", 3, 3), point("far-w", -8, 0), point("just-out", 0, -walk_km(15) * 1.01)]
-    marks = {m.job_ids[0]: m for m in layout(far, LAT0, LNG0, radius_px=300, dot_px=48, edge_px=340)}
+    marks = {m.job_ids[0]: m for m in layout(far, LAT0, LNG0, radius_px=300, dot_px=48, edge_px=340,
+                                             edge_sectors=0)}
     assert all(m.edge for m in marks.values())
     for m in marks.values():
         assert math.hypot(m.x, m.y) == pytest.approx(340)
@@ -97,6 +98,21 @@ def test_a_job_next_to_the_station_is_moved_off_its_mark() -> None:
     assert math.hypot(mk.x, mk.y) == pytest.approx(48) and mk.bearing == pytest.approx(90) and mk.daily
     (same,) = layout([MapPoint("same", LAT0, LNG0, 0.0, False)], LAT0, LNG0, radius_px=300, dot_px=48)
     assert math.hypot(same.x, same.y) == pytest.approx(48)
+
+
+def test_farther_jobs_gather_in_eight_compass_directions() -> None:
+    import random
+
+    rng = random.Random(5)
+    pts = [point(f"f{i}", rng.uniform(-9, 9), rng.uniform(-9, 9)) for i in range(200)]
+    pts = [p for p in pts if p.km > walk_km(15)]
+    marks = layout(pts, LAT0, LNG0, radius_px=300, dot_px=64, edge_px=350)
+    assert len(marks) == 8 and all(m.edge for m in marks)
+    assert sorted(round(m.bearing) % 360 for m in marks) == [0, 45, 90, 135, 180, 225, 270, 315]
+    assert sum(m.count for m in marks) == len(pts)
+    north = next(m for m in marks if round(m.bearing) % 360 == 0)
+    e, n = project(*(next((p.lat, p.lng) for p in pts if p.job_id == north.job_ids[0])), LAT0, LNG0)
+    assert abs((math.degrees(math.atan2(e, n)) + 180) % 360 - 180) <= 22.5
 
 
 def test_edge_markers_merge_across_north() -> None:

@@ -52,8 +52,8 @@ def test_texts_in_both_languages() -> None:
     assert walk_text(0.45, "en") == "about 8 min walk"
     assert walk_text(0.45, "zh") == "步行约 8 分钟"
     assert minutes_text(174, "en") == "2 h 50 min" and minutes_text(120, "zh") == "2 小时"
-    assert travel_text(2.0, "en") == "about 35 min walk; about 13 min by bicycle; about 19 min by bus"
-    assert travel_text(2.0, "zh") == "步行约 35 分钟；骑车约 13 分钟；公交约 19 分钟"
+    assert travel_text(2.0, "en") == "about 35 min walk\nabout 13 min by bicycle\nabout 19 min by bus"
+    assert travel_text(2.0, "zh") == "步行约 35 分钟\n骑车约 13 分钟\n公交约 19 分钟"
     assert count_text(3, JobFilter(within_walk_minutes=15), "zh") == "步行 15 分钟内共 3 个工作"
     assert count_text(3, JobFilter(radius_km=10), "en") == "3 jobs within 10 km"
 
