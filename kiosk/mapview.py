@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass
 
 from kiosk.geo import EARTH_RADIUS_KM
+from kiosk.i18n import N_
 from kiosk.travel import WITHIN_MINUTES, walk_km
 
 RINGS_MIN = (5, 10, WITHIN_MINUTES)
@@ -192,3 +193,26 @@ def label_bearing(markers: list[Marker], candidates: tuple[float, ...] = (0, 90,
         return min((abs((m.bearing - b + 180) % 360 - 180) for m in markers), default=360.0)
 
     return max(candidates, key=clearance)  # ties: the first, so north when nothing is near
+
+
+COMPASS = (N_("north"), N_("north-east"), N_("east"), N_("south-east"),
+           N_("south"), N_("south-west"), N_("west"), N_("north-west"))
+
+
+def compass(bearing: float) -> str:
+    """The msgid of the nearest of the eight compass directions.
+
+    >>> compass(0), compass(100), compass(337.6)
+    ('north', 'east', 'north')
+    """
+    return COMPASS[round(bearing % 360 / 45) % 8]
+
+
+def direction_of(points: list[MapPoint], lat0: float, lng0: float) -> str:
+    """The compass direction (msgid) in which `points` lie, on average, from the station."""
+    east = north = 0.0
+    for p in points:
+        e, n = project(p.lat, p.lng, lat0, lng0)
+        d = math.hypot(e, n) or 1.0
+        east, north = east + e / d, north + n / d
+    return compass(bearing_of(east, north))

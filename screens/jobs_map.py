@@ -190,6 +190,7 @@ class JobsMapScreen(VisitScreen):
     farther = NumericProperty(0)  # jobs beyond it (within the search radius)
     group_farther = BooleanProperty(False)  # the listed jobs are an edge marker's: farther away
     show_map = BooleanProperty(True)  # False while a count marker's jobs are listed instead
+    group_title = StringProperty("")
 
     def refresh(self) -> None:
         v = self.visit
@@ -202,7 +203,18 @@ class JobsMapScreen(VisitScreen):
         self.group_rows = [by_id[j] for j in v.map_group if j in by_id]
         self.group_farther = bool(self.group_rows) and all(self._farther(r) for r in self.group_rows)
         self.show_map = not self.group_rows
+        self.group_title = self._group_title(st.lat, st.lng)
         self._fill_group()
+
+    def _group_title(self, lat0: float, lng0: float) -> str:
+        n = len(self.group_rows)
+        if not self.group_farther:
+            return self.t("{n} jobs here:").format(n=n)
+        from kiosk.mapview import direction_of
+
+        points = [MapPoint(r["job_id"], r["lat"], r["lng"], r["km"], r["daily"]) for r in self.group_rows]
+        return self.t("{n} jobs to the {direction}, farther than 15 min walk:").format(
+            n=n, direction=self.t(direction_of(points, lat0, lng0)))
 
     def _fill_group(self) -> None:
         box = self.ids.group

@@ -120,3 +120,17 @@ def test_edge_markers_merge_across_north() -> None:
     (mk,) = layout(pts, LAT0, LNG0, radius_px=300, dot_px=48)
     assert mk.edge and mk.count == 2
     assert min(mk.bearing, 360 - mk.bearing) < 1  # the circular mean: north, not south
+
+
+def test_the_direction_of_a_group_of_farther_jobs() -> None:
+    from kiosk.mapview import direction_of
+
+    assert direction_of([point("a", 3, -3), point("b", 5, -4)], LAT0, LNG0) == "south-east"
+    assert direction_of([point("a", -0.1, 4), point("b", 0.1, 6)], LAT0, LNG0) == "north"
+
+
+def test_compass_words_are_translated() -> None:
+    from kiosk.i18n import tr
+    from kiosk.mapview import COMPASS
+
+    assert [tr(m, "zh") for m in COMPASS] == ["北", "东北", "东", "东南", "南", "西南", "西", "西北"]
