@@ -972,7 +972,7 @@ class Scenario:
         self.shot("group")
         first = self.screen().ids.group.children[-1]  # children: bottom first
         self.check("group", [list(several.job_ids), [r["job_id"] for r in self.screen().group_rows],
-                             self.screen().ids.jobs_map.height, first.job_id])
+                             self.screen().ids.jobs_map.parent.height, first.job_id])
         tap(first)
         yield from wait_until(lambda: app.sm.current == "job_detail")
         self.check("opened_from_group", app.current_job.id)
