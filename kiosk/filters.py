@@ -18,6 +18,16 @@ class JobFilter:
     start_to: dt.date | None = None
     radius_km: float = 10.0
     seeker_age: int | None = None  # set from an ID card: hide jobs whose age range excludes it
+    within_walk_minutes: int | None = None  # the "15 分钟内" chip: only jobs this many minutes' walk away
+
+    @property
+    def reach_km(self) -> float:
+        """How far a job may be (straight line): the radius, or less with the walking chip on."""
+        if self.within_walk_minutes is None:
+            return self.radius_km
+        from kiosk.travel import walk_km
+
+        return min(self.radius_km, walk_km(self.within_walk_minutes))
 
     def with_toggled(self, attr: str, value: object) -> JobFilter:
         """A copy with `value` added to or removed from the set field `attr` (chip tap)."""

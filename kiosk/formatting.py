@@ -32,6 +32,40 @@ def distance_text(km: float, lang: str = "zh") -> str:
     return tr("{km} km", lang).format(km=f"{km:.1f}")
 
 
+def minutes_text(minutes: int, lang: str = "zh") -> str:
+    """'8 min' / '8 分钟'; an hour or more to the nearest 10 minutes: '1 h 40 min' / '1 小时 40 分钟'
+    (an estimate of hours is not precise to the minute)."""
+    if minutes < 60:
+        return tr("{n} min", lang).format(n=minutes)
+    h, m = divmod(int(round(minutes / 10) * 10), 60)
+    return tr("{h} h", lang).format(h=h) if m == 0 else tr("{h} h {m} min", lang).format(h=h, m=m)
+
+
+def walk_text(km: float, lang: str = "zh") -> str:
+    """'about 8 min walk' / '步行约 8 分钟' from the station (kiosk.travel's model)."""
+    from kiosk.travel import walk_minutes
+
+    return tr("about {time} walk", lang).format(time=minutes_text(walk_minutes(km), lang))
+
+
+def travel_text(km: float, lang: str = "zh") -> str:
+    """Walking, cycling and bus times, one a line, for a job whose directions say how to get there."""
+    from kiosk.travel import bus_minutes, cycle_minutes
+
+    parts = [walk_text(km, lang),
+             tr("about {time} by bicycle", lang).format(time=minutes_text(cycle_minutes(km), lang)),
+             tr("about {time} by bus", lang).format(time=minutes_text(bus_minutes(km), lang))]
+    return "\n".join(parts)
+
+
+def count_text(n: int, flt: object, lang: str = "zh") -> str:
+    """The job list's heading: '12 jobs within 10 km', or within the walking minutes of the chip."""
+    minutes = getattr(flt, "within_walk_minutes", None)
+    if minutes is not None:
+        return tr("{n} jobs within {minutes} min walk", lang).format(n=n, minutes=minutes)
+    return tr("{n} jobs within {km:g} km", lang).format(n=n, km=getattr(flt, "radius_km", 0))
+
+
 def start_text(start: dt.date, today: dt.date, lang: str = "zh") -> str:
     days = (start - today).days
     if days <= 0:

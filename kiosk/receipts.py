@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from kiosk.formatting import long_date
+from kiosk.formatting import long_date, walk_text
 from kiosk.geo import haversine_km
 from kiosk.i18n import N_, tr
 from kiosk.linebreak import char_width, text_width, wrap
@@ -277,7 +277,9 @@ def job_slip(
         _row(N_("Daily hours"), job.daily_hours or tr("Negotiable", lang), lang),
         _row(N_("People needed"), tr("{n} people", lang).format(n=job.headcount), lang),
         _row(N_("Workplace"), job.address, lang),
-        _row(N_("Distance from here"), distance_text(km, lang), lang),
+        # with the walking time (issue 16): "约 870 米，步行约 16 分钟"
+        _row(N_("Distance from here"), tr("{distance}, {walk}", lang).format(
+            distance=distance_text(km, lang), walk=walk_text(km, lang)), lang),
     ]
     if job.directions:
         blocks.append(_row(N_("Travel directions"), job.directions, lang))

@@ -31,6 +31,8 @@ def tier(daily: bool, starts_by_today: bool) -> int:
 class Hit:
     job: JobSummary | Job  # nearby() gives list-row summaries; the full-scan baseline, Jobs
     distance_km: float
+    lat: float = 0.0  # where the job is: the map view places it (JobSummary has no position)
+    lng: float = 0.0
 
 
 @dataclass
@@ -56,7 +58,8 @@ def nearby(
     today = today or dt.date.today()
     flt = flt or JobFilter()
     cols = (index or GeoIndex(store)).columns()
-    min_lat, max_lat, min_lng, max_lng = bounding_box(lat, lng, flt.radius_km)
+    reach = flt.reach_km
+    min_lat, max_lat, min_lng, max_lng = bounding_box(lat, lng, reach)
     lo = int(np.searchsorted(cols.lat, min_lat, side="left"))
     hi = int(np.searchsorted(cols.lat, max_lat, side="right"))
     band = slice(lo, hi)
@@ -84,7 +87,7 @@ def nearby(
         mask &= (cols.age_min[band] <= flt.seeker_age) & (cols.age_max[band] >= flt.seeker_age)
     idx = np.nonzero(mask)[0] + lo
     dist = haversine_km_np(lat, lng, cols.lat[idx], cols.lng[idx])
-    inside = dist <= flt.radius_km
+    inside = dist <= reach
     idx, dist = idx[inside], dist[inside]
     daily_code = cols.codes.get("daily", -1)
     daily, by_today = cols.settlement[idx] == daily_code, cols.start[idx] <= today.toordinal()
@@ -96,7 +99,9 @@ def nearby(
     order = np.argsort(key, kind="stable")
     rowids = [int(r) for r in cols.rowid[idx[order]]]
     jobs = store.job_summaries(rowids)
-    hits = [Hit(jobs[r], float(d)) for r, d in zip(rowids, dist[order], strict=True)]
+    idx = idx[order]
+    hits = [Hit(jobs[r], float(d), float(la), float(ln))
+            for r, d, la, ln in zip(rowids, dist[order], cols.lat[idx], cols.lng[idx], strict=True)]
     return SearchResult(hits, total=int(inside.sum()))
 
 
@@ -124,7 +129,7 @@ def full_scan_nearby(
         ):
             continue
         d = haversine_km(lat, lng, job.lat, job.lng)
-        if d <= flt.radius_km:
-            hits.append(Hit(job, d))
+        if d <= flt.reach_km:
+            hits.append(Hit(job, d, job.lat, job.lng))
     hits.sort(key=lambda h: (tier(h.job.settlement == "daily", h.job.start_date <= today), h.distance_km, h.job.id))
     return hits[:limit]

@@ -42,7 +42,8 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 # Each name: class <Name>Screen in screens/<name>.py (job_qr: JobQrScreen), rules in <name>.kv.
 SCREENS = ("attract", "home", "jobs", "job_detail", "printing", "job_qr", "policies", "policy", "maintenance",
-           "maintenance_pin", "apply_consent", "apply_phone", "apply_done", "my_registrations")
+           "maintenance_pin", "apply_consent", "apply_phone", "apply_done", "my_registrations",
+           "jobs_map")
 
 
 class GigKioskApp(App):

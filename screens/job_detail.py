@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
 
-from kiosk.formatting import date_range_text, distance_text
+from kiosk.formatting import date_range_text, distance_text, travel_text, walk_text
 from kiosk.i18n import Tr, joined
 from kiosk.models import Job
 from kiosk.visit import reports
@@ -23,6 +23,10 @@ def detail_rows(job: Job, distance_km: float, lang: str, tr: Tr) -> list[tuple[s
         (tr("Hours", lang), job.daily_hours),
         (tr("People needed", lang), str(job.headcount)),
         (tr("Address", lang), tr("{address} ({distance})", lang).format(address=job.address, distance=distance_text(distance_km, lang))),
+        # Estimated from the straight-line distance (kiosk.travel); cycling and bus only where
+        # the job says how to get there (a walk is always possible).
+        (tr("Travel time (estimate)", lang), travel_text(distance_km, lang) if job.directions
+         else walk_text(distance_km, lang)),
         (tr("Getting there", lang), job.directions),
         (tr("Age", lang), age),
         (tr("Requirements", lang), req.notes),
@@ -101,4 +105,5 @@ class JobDetailScreen(VisitScreen):
                    if self.qr_first else [self.t("Print job slip")])
         check, low, no_fee = trust_texts(job, self.visit.complaint_number, lang, self.app.tr)
         return joined([job.title_text(lang), job.category_text(lang), job.pay_text(lang), low, job.settlement_text(lang),
-                       job.employer, check, job.address, *actions, self.t("Register interest"), no_fee], lang)
+                       job.employer, check, job.address, walk_text(self.visit.distance_km, lang),
+                       *actions, self.t("Register interest"), no_fee], lang)

@@ -7,6 +7,7 @@ from typing import Any
 from kivy.app import App
 from kivy.properties import BooleanProperty
 
+from kiosk.formatting import count_text
 from kiosk.i18n import N_, joined
 from kiosk.models import CATEGORIES_ZH_EN, PayUnit, Settlement
 from kiosk.visit.core import ORDER
@@ -26,6 +27,7 @@ PAY_UNIT_CHIPS = [
     ("pay_units", PayUnit.ORDER, "Per order"),
 ]
 START_CHIPS = [(0, "Today"), (1, "Tomorrow"), (7, "This week")]
+WALK_CHIP = ("walk", None, "Within 15 min walk")  # the 15-minute circle (issue 16)
 
 
 class JobsScreen(VisitScreen):
@@ -50,7 +52,7 @@ class JobsScreen(VisitScreen):
         age_chip = [("seeker_age", app.job_filter.seeker_age, "Suits my age")] if app.greeting else []
         rows = {
             "settle_row": age_chip + SETTLEMENT_CHIPS,
-            "start_row": [("start", days, msgid) for days, msgid in START_CHIPS],
+            "start_row": [("start", days, msgid) for days, msgid in START_CHIPS] + [WALK_CHIP],
             "pay_row": PAY_UNIT_CHIPS,
             "category_row": [("fold", None, "Type of work")] + [
                 ("categories", zh, CATEGORIES_ZH_EN[zh]) for zh in app.categories
@@ -77,6 +79,8 @@ class JobsScreen(VisitScreen):
                     chip.selected = window == chip.value
                 elif chip.group == "seeker_age":
                     chip.selected = flt.seeker_age is not None
+                elif chip.group == "walk":
+                    chip.selected = flt.within_walk_minutes is not None
                 elif chip.group == "fold":
                     chip.selected = False
                 else:
@@ -90,6 +94,8 @@ class JobsScreen(VisitScreen):
             self.visit.set_start_window(chip.value)
         elif chip.group == "seeker_age":
             self.visit.toggle_age_filter()
+        elif chip.group == "walk":
+            self.visit.toggle_walk_filter()
         else:
             self.visit.toggle_filter(chip.group, chip.value)
         self.app.act()
@@ -104,7 +110,7 @@ class JobsScreen(VisitScreen):
 
     def spoken_text(self) -> str:
         lang = self.visit.lang
-        heard = [joined([r["title"], r["pay"], r["settlement"], r["start"], r["distance"]], lang,
+        heard = [joined([r["title"], r["pay"], r["settlement"], r["start"], r["distance"], r["walk"]], lang,
                         N_("{first}, {second}")) for r in self.visit.rows[:3]]
-        count = self.t("{n} jobs within {km:g} km").format(n=self.visit.job_count, km=self.visit.job_filter.radius_km)
+        count = count_text(self.visit.job_count, self.visit.job_filter, lang)
         return joined([count, self.t(ORDER), *heard], lang)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from kiosk import opening_hours
 from kiosk.filters import JobFilter
-from kiosk.formatting import distance_text, followup_sentence, short_date, start_text
+from kiosk.formatting import distance_text, followup_sentence, short_date, start_text, walk_text
 from kiosk.geo import haversine_km
 from kiosk.i18n import N_, tr
 from kiosk.models import Job, Policy, Settlement, Station
@@ -56,6 +56,7 @@ ATTRACT, HOME, JOBS, JOB_DETAIL, PRINTING, JOB_QR = "attract", "home", "jobs", "
 POLICIES, POLICY, MAINTENANCE, MAINTENANCE_PIN = "policies", "policy", "maintenance", "maintenance_pin"
 APPLY_CONSENT, APPLY_PHONE, APPLY_DONE = "apply_consent", "apply_phone", "apply_done"
 MY_REGISTRATIONS = "my_registrations"
+JOBS_MAP = "jobs_map"  # the job list as a map: rings of 5 / 10 / 15 minutes' walk (issue 16)
 # Statistics events (names only): what the operations reports count.
 EVENTS = ("visit_started", "visit_ended", "card_read", "card_problem", "code_scanned", "job_viewed",
           "slip_printed", "print_problem", "registration", "maintenance_opened", "pin_refused",
@@ -183,7 +184,11 @@ class Visit:
         self.history: list[str] = []
         self.job_filter = JobFilter(radius_km=self.radius_km)
         self.rows: list[dict[str, Any]] = []
+        self.hits: list[Any] = []  # the rows' search hits (kiosk.search.Hit), positions for the map
         self.job_count = 0
+        self.map_rows: list[dict[str, Any]] = []  # the map's jobs: rows with lat, lng, km (refresh_map)
+        self.map_inside = 0  # jobs within the outer ring, of which the map shows map_rows' inside ones
+        self.map_group: tuple[str, ...] = ()  # the job ids of the map marker tapped, listed under the map
         self.job: Job | None = None
         self.distance_km = 0.0
         self.policy: Policy | None = None
@@ -438,29 +443,86 @@ class Visit:
             return None
         return ((f.start_from or f.start_to) - today).days
 
+    def toggle_walk_filter(self) -> None:
+        """The "within 15 minutes' walk" chip: on, or off again."""
+        from kiosk.travel import WITHIN_MINUTES
+
+        on = self.job_filter.within_walk_minutes is None
+        self.search(replace(self.job_filter, within_walk_minutes=WITHIN_MINUTES if on else None))
+
+    def _row(self, h: Any, today: dt.date, lang: str) -> dict[str, Any]:
+        return {
+            "job_id": h.job.id,
+            "title": h.job.title_text(lang),
+            "employer": h.job.employer,
+            "pay": h.job.pay_text(lang),
+            "settlement": h.job.settlement_text(lang),
+            "daily": h.job.settlement == Settlement.DAILY,
+            "distance": distance_text(h.distance_km, lang),
+            "walk": walk_text(h.distance_km, lang),
+            "start": start_text(h.job.start_date, today, lang),
+        }
+
     def refresh_rows(self) -> None:
         """Search again and build the list's rows in the visit's language."""
         today, lang = self.today(), self.lang
         result = self._search(self.job_filter, today)
         self.job_count = result.total
-        self.rows = [
-            {
-                "job_id": h.job.id,
-                "title": h.job.title_text(lang),
-                "employer": h.job.employer,
-                "pay": h.job.pay_text(lang),
-                "settlement": h.job.settlement_text(lang),
-                "daily": h.job.settlement == Settlement.DAILY,
-                "distance": distance_text(h.distance_km, lang),
-                "start": start_text(h.job.start_date, today, lang),
-            }
-            for h in result.hits
-        ]
+        self.hits = result.hits
+        self.rows = [self._row(h, today, lang) for h in result.hits]
+        if self.screen == JOBS_MAP:
+            self.refresh_map()
+
+    # --- the map view (kiosk.mapview draws it) -------------------------------------------------
+    def open_map(self) -> Step:
+        """The list's "Map" switch: the same jobs and filters, around the station."""
+        self.map_group = ()
+        self.go(JOBS_MAP, remember=False)  # a switch, not a step: Back leaves the jobs altogether
+        self.refresh_map()
+        return self._step()
+
+    def open_list(self) -> Step:
+        """The map's "List" switch."""
+        self.map_group = ()
+        return self.go(JOBS, remember=False)
+
+    def refresh_map(self) -> None:
+        """Every job within the outer ring (the nearest first, as many as one search gives),
+        and the list's jobs beyond it, which the map draws on its edge."""
+        from kiosk.travel import WITHIN_MINUTES, walk_km
+
+        today, lang = self.today(), self.lang
+        inner = self._search(replace(self.job_filter, within_walk_minutes=WITHIN_MINUTES), today)
+        outer_km = walk_km(WITHIN_MINUTES)
+        seen = {h.job.id for h in inner.hits}
+        hits = inner.hits + [h for h in self.hits if h.distance_km > outer_km and h.job.id not in seen]
+        self.map_inside = inner.total
+        self.map_rows = [self._row(h, today, lang) | {"lat": h.lat, "lng": h.lng, "km": h.distance_km} for h in hits]
+        shown = {r["job_id"] for r in self.map_rows}
+        self.map_group = tuple(j for j in self.map_group if j in shown)
+
+    @property
+    def map_farther(self) -> int:
+        """Jobs within the search radius but beyond the map's outer ring."""
+        return max(0, self.job_count - self.map_inside) if self.job_filter.within_walk_minutes is None else 0
+
+    def map_pick(self, job_ids: tuple[str, ...] | list[str]) -> Step:
+        """A marker on the map was tapped: one job opens (as a list row does); several close
+        together are listed under the map, to choose from."""
+        self.activity()
+        if len(job_ids) == 1:
+            return self.choose_job(job_ids[0])
+        self.map_group = tuple(job_ids)
+        return self._step()
+
+    def map_unpick(self) -> Step:
+        self.map_group = ()
+        return self._step()
 
     def data_changed(self) -> None:
         """The cache changed under the visit (background fill or sync)."""
         self.categories = self.store.categories()
-        if self.screen == JOBS:
+        if self.screen in (JOBS, JOBS_MAP):
             self.refresh_rows()
 
     def choose_job(self, job_id: str) -> Step:
@@ -990,7 +1052,7 @@ class Visit:
         self.default_lang, self.default_elderly = cfg.default_language, cfg.elderly_mode_default
         if self.screen == ATTRACT:  # nobody is mid-visit: show the new defaults now
             self.lang, self.elderly = self.default_lang, self.default_elderly
-        if self.screen == JOBS:
+        if self.screen in (JOBS, JOBS_MAP):
             self.refresh_rows()
 
     def hours(self) -> tuple[str, str] | None:

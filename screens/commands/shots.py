@@ -149,6 +149,9 @@ def shot_plan(app) -> list[tuple[str, object]]:  # noqa: ANN001
         v.reported_jobs.clear()
         act(v.ask_report())
         act(v.choose_report_reason("fee"))
+    def map_group() -> None:  # the largest count marker of the map just drawn, tapped
+        markers = app.screen("jobs_map").ids.jobs_map.markers
+        act(v.map_pick(max(markers, key=lambda m: m.count).job_ids))
 
     def countdown() -> None:  # 12 s before the idle reset; the next shot's end() clears it
         v.elderly_offer = False
@@ -160,6 +163,9 @@ def shot_plan(app) -> list[tuple[str, object]]:  # noqa: ANN001
         ("home", lambda: act(v.start())),
         ("jobs", lambda: (fresh(), act(v.open_jobs()))),  # fresh: no filter left by an earlier shot
         ("jobs-filtered", lambda: (fresh(), act(v.open_jobs()), v.toggle_filter("settlements", "daily"), act(None))),
+        # issue 16: the list as a map, and the jobs of a count marker listed under it
+        ("jobs_map", lambda: (fresh(), act(v.open_jobs()), act(v.open_map()))),
+        ("jobs_map-group", map_group),
         ("job_detail", lambda: act(v.choose_job(first_job_id()))),
         # issue 16: an unverified employer paying below the county's guidance wage, and reporting it
         ("job_detail-low_pay", lambda: act(v.choose_job(job_where(lambda j: j.below_guidance)))),

@@ -59,6 +59,7 @@ class JobRow(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):
     settlement = StringProperty("")
     daily = BooleanProperty(False)
     distance = StringProperty("")
+    walk = StringProperty("")  # "步行约 8 分钟" (kiosk.travel's model)
     start = StringProperty("")
 
     def on_release(self) -> None:
@@ -66,6 +67,19 @@ class JobRow(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):
 
         app = App.get_running_app()
         app.act(app.visit.choose_job(self.job_id))
+
+
+class ViewSwitch(BoxLayout):
+    """List | Map: how the jobs are shown (issue 16). `map`: the map is the one on show."""
+
+    map = BooleanProperty(False)
+
+    def pick(self, to_map: bool) -> None:
+        from kivy.app import App
+
+        app = App.get_running_app()
+        if to_map != self.map:
+            app.act(app.visit.open_map() if to_map else app.visit.open_list())
 
 
 class PolicyRow(ButtonBehavior, BoxLayout):

@@ -971,6 +971,78 @@ class Scenario:
         yield 1
         self.check("again", [app.overlays.shown, app.notice])
         self.check("said", list(said))
+    # --- issue 16: the 15-minute circle ---------------------------------------------------
+    def job_map(self):  # noqa: ANN201
+        """By touch: the 15-minute chip, List -> Map, a dot -> its job, Back, a count -> its
+        jobs listed -> one of them; then the same map in large-text English."""
+        from kivy.metrics import dp
+
+        app = self.app
+        app.demo = False  # the demo's device panel off: the screen as a station shows it
+        yield from wait_until(lambda: app.sm.current == "attract")
+        tap(self.screen())
+        yield from wait_until(lambda: app.sm.current == "home")
+        yield 3
+        tap(self.screen().ids.browse)
+        yield from wait_until(lambda: app.sm.current == "jobs" and app.screen("jobs").ids.rv.data)
+        yield 3
+        jobs = self.screen()
+        everything = app.job_count
+        walk_chip = next(c for row in ("settle_row", "start_row", "pay_row") for c in jobs.ids[row].children
+                         if c.group == "walk")
+        tap(walk_chip)
+        yield 3
+        self.check("walk_chip", [walk_chip.selected, app.job_count, everything, jobs.ids.count.text])
+        self.check("row_walk", [r["walk"] for r in jobs.ids.rv.data])
+        tap(walk_chip)
+        yield 3
+        view = find(jobs, lambda w: type(w).__name__ == "Chip" and w.group == "view")
+        tap(next(c for c in view if c.label == app.tr("Map")))
+        yield from wait_until(lambda: app.sm.current == "jobs_map" and self.screen().ids.jobs_map.dots)
+        yield 3
+        self.shot("map")
+        m = self.screen().ids.jobs_map
+        self.check("map_geometry", [m.width, m.height, m.dot / dp(1)])
+        self.check("dots", [{"ids": d.job_ids, "w_dp": d.width / dp(1), "edge": d.edge, "daily": d.daily,
+                             "text": d.text} for d in m.dots])
+        single = next(d for d in m.dots if len(d.job_ids) == 1)
+        tap(single)
+        yield from wait_until(lambda: app.sm.current == "job_detail")
+        self.check("opened", [single.job_ids[0], app.current_job.id])
+        yield 3
+        self.check("detail_rows", self.screen().rows)
+        self.shot("detail")
+        tap(app.root.ids.back_button)
+        yield from wait_until(lambda: app.sm.current == "jobs_map")
+        yield 2
+        m = self.screen().ids.jobs_map
+        several = max(m.dots, key=lambda d: len(d.job_ids))
+        tap(several)
+        yield from wait_until(lambda: self.screen().group_rows)
+        yield 2
+        self.shot("group")
+        first = self.screen().ids.group.children[-1]  # children: bottom first
+        self.check("group", [list(several.job_ids), [r["job_id"] for r in self.screen().group_rows],
+                             self.screen().ids.jobs_map.parent.height, first.job_id])
+        tap(first)
+        yield from wait_until(lambda: app.sm.current == "job_detail")
+        self.check("opened_from_group", app.current_job.id)
+        tap(app.root.ids.back_button)
+        yield from wait_until(lambda: app.sm.current == "jobs_map")
+        tap(self.screen().ids.close_group)
+        yield 3
+        tap(app.root.ids.elderly_button)
+        tap(app.root.ids.lang_button)
+        yield 4
+        m = self.screen().ids.jobs_map
+        self.shot("map-en-elderly")
+        self.check("elderly", [app.elderly, app.lang, min(m.width, m.height), min(d.width for d in m.dots) / dp(1),
+                               self.screen().ids.count.text, self.screen().spoken_text()])
+        view = find(self.screen(), lambda w: type(w).__name__ == "Chip" and w.group == "view")
+        tap(next(c for c in view if c.label == "List"))
+        yield from wait_until(lambda: app.sm.current == "jobs")
+        self.check("back_to_list", app.screen_log[-1])
+
 
 
 def _target_sizes(root: Widget) -> list[dict]:
