@@ -213,6 +213,12 @@ class ApiClient:
         finally:
             self._local.deadline = outer
 
+    def deadline_left(self) -> float | None:
+        """Seconds left of this thread's deadline block, None outside one (to carry the
+        cycle's deadline over to a helper thread, kiosk.sync's page fetched ahead)."""
+        end = getattr(self._local, "deadline", None)
+        return None if end is None else end - time.monotonic()
+
     # --- contract calls -------------------------------------------------------------------
     def jobs_page(self, station_id: str, since: str | None, limit: int = 500) -> dict[str, Any]:
         """One page of the jobs delta: {"jobs", "deleted", "cursor", "has_more", "reset"}."""
