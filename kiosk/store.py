@@ -18,6 +18,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import orjson
+
 from kiosk.models import Job, JobSummary, Policy
 
 # Each entry moves the schema up by one version. Never edit a released entry; append.
@@ -53,8 +55,12 @@ MIGRATIONS: list[str] = [
 ]
 
 
-# The `data` column: compact JSON, Chinese kept as UTF-8 (a third of the bytes of \u escapes).
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _dumps(value: dict) -> str:
+    """The `data` column: compact JSON, Chinese kept as UTF-8. orjson: a tenth of the stdlib
+    encoder's time, which was the largest single cost of writing a 100,000-job first sync."""
+    return orjson.dumps(value).decode()
 
 
 class Store:
