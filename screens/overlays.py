@@ -4,8 +4,10 @@ and the large-text offer to an older seeker. At most one is open; the countdown 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kivy.lang import Builder
 from kivy.properties import NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.modalview import ModalView
 
@@ -39,6 +41,16 @@ class OfferView(Overlay):
     pass
 
 
+RULES = str(Path(__file__).with_name("overlays.kv"))
+
+
+def load_rules() -> None:
+    """overlays.kv, once. Not before the first frame (no dialog is open on the attract
+    screen): the app loads it while pre-warming screens, and a view loads it if asked first."""
+    if RULES not in Builder.files:
+        Builder.load_file(RULES)
+
+
 class Overlays:
     def __init__(self, app: GigKioskApp) -> None:
         self.app = app
@@ -47,6 +59,7 @@ class Overlays:
 
     def view(self, name: str) -> Overlay:
         if name not in self.views:
+            load_rules()
             cls = {"countdown": CountdownView, "confirm_end": ConfirmEndView, "help": HelpView,
                    "offer": OfferView}[name]
             self.views[name] = cls()
