@@ -2,8 +2,11 @@
 
 1. First sync: `gig-central serve` (separate process) holds 100,000 jobs near one station;
    a fresh kiosk process (SyncWorker.sync_jobs, pages of 1,000, each page one store
-   transaction) fetches them all. Wall time and peak RSS increase of the kiosk process over
-   its RSS just before syncing (goal <= 15 s and <= 100 MB: streamed in pages, never held).
+   transaction, the next page fetched while one is applied) fetches them all. Wall time
+   (issue 17: <= 10 s), the kiosk process's CPU time for it, and peak RSS increase over its
+   RSS just before syncing (<= 100 MB: streamed in pages, never held). Baseline, same run,
+   same processes: the kiosk fetching every page again and discarding it (central's share
+   plus the transfer: what no kiosk-side change can remove).
 2. No-op sync: the same kiosk runs a second cycle with nothing new: config (If-None-Match →
    304), jobs and policies deltas (empty pages), an empty outbox. Counted by the client:
    round trips and bytes (headers + bodies). Goal: one small round trip per resource.
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -32,6 +36,11 @@ def _rss_kb(field: str) -> int:
         if line.startswith(field + ":"):
             return int(line.split()[1])
     return 0
+
+
+def _cpu_s() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)  # all threads of this process
+    return r.ru_utime + r.ru_stime
 
 
 def child(base_url: str, token: str, station: str, data_dir: str) -> None:
@@ -52,16 +61,28 @@ def child(base_url: str, token: str, station: str, data_dir: str) -> None:
                    RemoteConfig(settings, Path(data_dir)), device_health=dict)
     w.sync_config()  # pins the key, applies the radius: not part of the jobs timing
     base_rss = _rss_kb("VmRSS")
+    cpu0 = _cpu_s()
     t0 = time.perf_counter()
     counts = w.sync_jobs()
     secs = time.perf_counter() - t0
+    cpu = _cpu_s() - cpu0
     peak = _rss_kb("VmHWM")
     w.sync_policies()
     before = (api.stats.requests, api.stats.bytes_sent, api.stats.bytes_received)
     noop = w.run_cycle(heartbeat=False).as_dict()
     after = (api.stats.requests, api.stats.bytes_sent, api.stats.bytes_received)
+    t0 = time.perf_counter()
+    cursor, fetched = None, 0
+    while True:  # the baseline: every page again, parsed as JSON and dropped
+        page = api.jobs_page(station, cursor, 1000)
+        fetched += len(page["jobs"])
+        cursor = page["cursor"]
+        if not page["has_more"]:
+            break
+    fetch_secs = time.perf_counter() - t0
     print(json.dumps({
-        "jobs": counts.total, "seconds": secs, "rss_increase_mb": (peak - base_rss) / 1024,
+        "jobs": counts.total, "seconds": secs, "cpu_s": cpu, "fetch_only_s": fetch_secs,
+        "fetched": fetched, "rss_increase_mb": (peak - base_rss) / 1024,
         "noop_requests": after[0] - before[0], "noop_bytes": after[1] + after[2] - before[1] - before[2],
         "noop_changes": noop["jobs"]["added"] + noop["jobs"]["updated"] + noop["policies"]["added"],
         "noop_config": noop["config"]["status"],
@@ -121,8 +142,12 @@ def run(quick: bool) -> list[Row]:
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="bench-sync-") as tmp:
         r = _first_sync(n_jobs, Path(tmp))
+        goal = 10 if n_jobs == 100_000 else 1
         rows.append(Row("sync", f"first sync of {r['jobs']} jobs (pages of 1000)", r["seconds"], "s",
-                        "<= 15", r["seconds"] <= 15 and r["jobs"] == n_jobs))
+                        f"<= {goal}", r["seconds"] <= goal and r["jobs"] == n_jobs))
+        rows.append(Row("sync", "first sync: kiosk CPU time (all its threads)", r["cpu_s"], "s"))
+        rows.append(Row("sync", f"baseline: fetch the same {r['fetched']} jobs only, no apply", r["fetch_only_s"], "s"))
+        rows.append(Row("sync", "ratio first sync / fetch only", r["seconds"] / r["fetch_only_s"], "x"))
         rows.append(Row("sync", "first sync: peak RSS increase", r["rss_increase_mb"], "MB",
                         "<= 100", r["rss_increase_mb"] <= 100))
         rows.append(Row("sync", "no-op sync: round trips (config 304, jobs, policies)",

@@ -523,7 +523,10 @@ def _delta_page(session: Session, model: Any, where: list[Any], live: str,
     conditions = [model.seq > since, model.seq <= high, *where]
     if since == 0:
         conditions.append(model.status == live)
-    rows = session.scalars(select(model).where(*conditions).order_by(model.seq).limit(limit + 1)).all()
+    # Plain rows, not ORM objects: the dict builders only read attributes, and building 1,000
+    # tracked instances per page was half of a first sync's server time (bench_sync).
+    rows = session.execute(select(*model.__table__.c).where(*conditions).order_by(model.seq)
+                           .limit(limit + 1)).all()
     has_more = len(rows) > limit
     rows = rows[:limit]
     return Delta(

@@ -15,8 +15,8 @@ cursor; otherwise the cycle stops with ApiAbandoned (logged, shown in the sync s
 heartbeat carries) and the next one resumes from the last committed page.
 
 Listeners of the `changed` Signal (`changed.connect(cb)`, cb(kind) with kind in "jobs",
-"policies", "config", "connectivity", "alerts") run on the sync thread; the UI hops to its own thread
-itself.
+"policies", "config", "connectivity", "alerts") run on the sync thread (a "connectivity" from a failed
+attempt may come from its page fetcher thread); the UI hops to its own thread itself.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -321,39 +322,65 @@ class SyncWorker(Worker):
         cursor = self.store.get_meta(meta_key) or None
         first = True
         previous: set[str] = set()  # ids in the cache before a replace, to count deletions
-        pages = 0
-        while True:
-            if pages >= self.max_pages:
-                raise ApiAbandoned(f"{kind}: still has_more after {pages} pages; resuming next cycle")
-            page = fetch(cursor)
-            pages += 1
-            replace = (first and cursor is None) or bool(page["reset"])
-            items = []
-            for d in page[kind]:
-                try:
-                    items.append(parse(d))
-                except (KeyError, TypeError, ValueError):
-                    # One bad record must not block the rest of the sync forever.
-                    log.warning("sync: skipped malformed %s record %r", kind, str(d.get("id", "?"))[:64]
-                                if isinstance(d, dict) else "?")
-            deleted = [str(i) for i in page["deleted"]]
-            with self.store.transaction() as conn:
-                if replace:
-                    previous |= {r[0] for r in conn.execute(f"SELECT id FROM {kind}")}
-                    self.store.clear(kind, conn)
-                apply(conn, items, deleted, replace, counts, previous)
-                self.store.set_meta(meta_key, page["cursor"], conn)
-            first = False
-            if page["has_more"] and page["cursor"] == (cursor or ""):
-                # The same page would come again forever (a server bug): stop, say so.
-                raise ApiAbandoned(f"{kind}: has_more but the cursor did not advance")
-            cursor = page["cursor"]
-            if not page["has_more"]:
-                break
+        pages = 1
+        page = fetch(cursor)
+        # While a page is applied, the next one is already being fetched (one page ahead, on
+        # one helper thread): the server builds it while this process parses and writes, so a
+        # first sync costs about max(server, kiosk) rather than their sum. A small delta (one
+        # page, has_more false) never starts the thread.
+        ahead: ThreadPoolExecutor | None = None
+        try:
+            while True:
+                replace = (first and cursor is None) or bool(page["reset"])
+                items = []
+                for d in page[kind]:
+                    try:
+                        items.append(parse(d))
+                    except (KeyError, TypeError, ValueError):
+                        # One bad record must not block the rest of the sync forever.
+                        log.warning("sync: skipped malformed %s record %r", kind, str(d.get("id", "?"))[:64]
+                                    if isinstance(d, dict) else "?")
+                deleted = [str(i) for i in page["deleted"]]
+                # The same page would come again forever (a server bug): apply it, then stop.
+                stuck = bool(page["has_more"]) and page["cursor"] == (cursor or "")
+                following: Future[dict] | None = None
+                if page["has_more"] and not stuck and pages < self.max_pages:
+                    ahead = ahead or ThreadPoolExecutor(1, thread_name_prefix=f"sync-{kind}-ahead")
+                    following = ahead.submit(self._with_deadline(fetch), page["cursor"])
+                with self.store.transaction() as conn:
+                    if replace:
+                        previous |= {r[0] for r in conn.execute(f"SELECT id FROM {kind}")}
+                        self.store.clear(kind, conn)
+                    apply(conn, items, deleted, replace, counts, previous)
+                    self.store.set_meta(meta_key, page["cursor"], conn)
+                first = False
+                if stuck:
+                    raise ApiAbandoned(f"{kind}: has_more but the cursor did not advance")
+                cursor = page["cursor"]
+                if not page["has_more"]:
+                    break
+                if following is None:
+                    raise ApiAbandoned(f"{kind}: still has_more after {pages} pages; resuming next cycle")
+                page = following.result()
+                pages += 1
+        finally:
+            if ahead is not None:  # after an error: the page fetched ahead is dropped unapplied
+                ahead.shutdown(wait=True, cancel_futures=True)
         counts.deleted += len(previous)  # replaced away and not sent again
         if counts.added or counts.updated or counts.deleted:
             self.changed.emit(kind)
         return counts
+
+    def _with_deadline(self, fetch: Callable[[str | None], dict]) -> Callable[[str | None], dict]:
+        """fetch for another thread, bounded by this thread's cycle deadline (thread-local)."""
+        left = self.api.deadline_left()
+
+        def call(cursor: str | None) -> dict:
+            if left is None:
+                return fetch(cursor)
+            with self.api.deadline(left):
+                return fetch(cursor)
+        return call
 
     def _count(self, conn: sqlite3.Connection, table: str, ids: list[str], counts: Counts,
                previous: set[str]) -> None:

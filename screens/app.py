@@ -31,6 +31,7 @@ from kivy.uix.screenmanager import Screen, ScreenManager
 from kiosk.filters import JobFilter
 from kiosk.i18n import sentences, translator
 from kiosk.visit import Step, Visit
+from screens import overlays
 from screens.instant_transition import InstantTransition
 from screens.overlays import Overlays
 from screens.services import Opening, Services
@@ -110,7 +111,6 @@ class GigKioskApp(App):
     # --- set-up -------------------------------------------------------------------------
     def build(self) -> Any:
         Builder.load_file(str(HERE / "widgets" / "widgets.kv"))
-        Builder.load_file(str(HERE / "overlays.kv"))
         importlib.import_module("screens.widgets.demo_panel")
         root = Builder.load_file(str(HERE / "root.kv"))
         self.sm: ScreenManager = root.ids.sm
@@ -156,6 +156,7 @@ class GigKioskApp(App):
         return self.sm.get_screen(name)
 
     def _prewarm(self, _dt: float) -> None:
+        overlays.load_rules()  # the dialogs' rules (once), before any touch can open one
         missing = [n for n in SCREENS if not self.sm.has_screen(n)]
         if missing:
             self.screen(missing[0])

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 from kiosk import demo_data
 from kiosk.models import Station
-from kiosk.store import Store
 from screens.services import Opening, Services
 
 if TYPE_CHECKING:
@@ -72,6 +71,8 @@ def build_demo_services(
     from screens.demo_devices import DemoDevices
 
     settings = demo_settings(data_dir, lang, elderly)
+    from kiosk.store import Store  # sqlite3 and orjson: after the first frame
+
     store = Store(data_dir / "cache.db")
     demo = DemoDevices(settings, data_dir, camera_fps=camera_fps)
     services = Services(

@@ -5,8 +5,10 @@ and the large-text offer to an older seeker, and "report this job" with its reas
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kivy.lang import Builder
 from kivy.properties import NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.modalview import ModalView
 
@@ -46,6 +48,14 @@ class ReportView(Overlay):
 
     reason = StringProperty("")
     reasons = reports.REASONS
+RULES = str(Path(__file__).with_name("overlays.kv"))
+
+
+def load_rules() -> None:
+    """overlays.kv, once. Not before the first frame (no dialog is open on the attract
+    screen): the app loads it while pre-warming screens, and a view loads it if asked first."""
+    if RULES not in Builder.files:
+        Builder.load_file(RULES)
 
 
 class Overlays:
@@ -56,6 +66,7 @@ class Overlays:
 
     def view(self, name: str) -> Overlay:
         if name not in self.views:
+            load_rules()
             cls = {"countdown": CountdownView, "confirm_end": ConfirmEndView, "help": HelpView,
                    "offer": OfferView, "report": ReportView}[name]
             self.views[name] = cls()

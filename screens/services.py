@@ -10,10 +10,9 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
 from kiosk.session import Session
-from kiosk.store import Store
 from kiosk.worker import Signal
 
-if TYPE_CHECKING:  # drivers, numpy, pydantic: not needed to draw the first frame
+if TYPE_CHECKING:  # drivers, numpy, pydantic, sqlite3: not needed to draw the first frame
     import datetime as dt
 
     from devices.idcard.reader import IdCardReader
@@ -29,6 +28,7 @@ if TYPE_CHECKING:  # drivers, numpy, pydantic: not needed to draw the first fram
     from kiosk.search import SearchResult
     from kiosk.settings import Settings
     from kiosk.stats import StatsCounter
+    from kiosk.store import Store  # sqlite3, orjson: opened after the first frame
     from kiosk.sync import SyncWorker
     from kiosk.worker import WorkerStatus
     from screens.demo_devices import DemoDevices

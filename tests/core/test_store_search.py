@@ -125,3 +125,34 @@ def test_store_is_usable_from_another_thread(store: Store) -> None:
     t.start()
     t.join()
     assert counts == [3000]
+
+
+def test_job_to_dict_is_the_generic_dataclass_form() -> None:
+    """Job.to_dict is written out by hand (asdict's deep copy dominated a first sync); it must
+    stay exactly the generic form, so a field added to Job cannot silently miss the cache."""
+    import dataclasses
+
+    from kiosk.models import Requirements
+
+    base = make_jobs(1, *CENTRE, spread_km=1, seed=3, today=TODAY)[0]
+    for job in (base, dataclasses.replace(base, valid_through=None, district="东城", directions="地铁2号线",
+                                          requirements=Requirements(age_min=18, age_max=55, notes="能吃苦"))):
+        generic = dataclasses.asdict(job)
+        for k in ("start_date", "end_date", "valid_through"):
+            generic[k] = generic[k].isoformat() if generic[k] else None
+        for k in ("pay_unit", "settlement", "status"):
+            generic[k] = generic[k].value
+        assert list(job.to_dict().items()) == list(generic.items())
+        assert Job.from_dict(job.to_dict()) == job
+
+
+def test_upsert_writes_every_row_of_a_batch_and_updates_in_place(tmp_path: Path) -> None:
+    s = Store(tmp_path / "c.db")
+    jobs = make_jobs(1500, *CENTRE, spread_km=30, seed=4, today=TODAY)
+    gen = s.jobs_generation
+    assert s.upsert_jobs(jobs) == 1500
+    assert s.count_jobs() == 1500 and s.jobs_generation == gen + 1
+    changed = Job.from_dict(jobs[7].to_dict() | {"title": "新标题"})
+    assert s.upsert_jobs([changed, jobs[8]]) == 2
+    assert s.count_jobs() == 1500 and s.get_job(changed.id) == changed
+    assert s.get_job(jobs[9].id) == jobs[9]

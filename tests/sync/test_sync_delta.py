@@ -136,3 +136,52 @@ def test_radius_change_triggers_a_full_resync(fresh_central: Central, tmp_path: 
     assert 0 < report.jobs.total < before
     assert report.jobs.deleted == before - report.jobs.total
     assert cache(w) == fresh_copy(fresh_central, tmp_path / "fresh")
+
+
+def test_interrupted_first_sync_resumes_and_ends_consistent(central: Central, tmp_path: Path,
+                                                            monkeypatch) -> None:
+    """Pages are fetched one ahead of the one being applied. A failure while applying page 3
+    leaves pages 1-2 committed with their cursor (the page fetched ahead is dropped); the next
+    cycle resumes there and the cache ends equal to a fresh full sync."""
+    import sqlite3
+
+    import pytest
+
+    import kiosk.sync as sync_mod
+
+    monkeypatch.setattr(sync_mod, "PAGE_LIMIT", 7)
+    w = make_worker(central, tmp_path / "k")
+    cursors: list[str | None] = []
+    asked: list[str | None] = []
+    real = w.api.jobs_page
+
+    def recording(station_id, since, limit):
+        asked.append(since)
+        page = real(station_id, since, limit)
+        cursors.append(page["cursor"])
+        return page
+
+    w.api.jobs_page = recording
+    real_upsert = w.store.upsert_jobs
+    applied = []
+
+    def failing_third(jobs, conn=None):
+        applied.append(len(jobs))
+        if len(applied) == 3:
+            raise sqlite3.OperationalError("disk I/O error")
+        return real_upsert(jobs, conn)
+
+    monkeypatch.setattr(w.store, "upsert_jobs", failing_third)
+    with pytest.raises(sqlite3.OperationalError):
+        w.run_cycle(heartbeat=False)
+    assert w.store.get_meta(META_JOBS_CURSOR) == cursors[1]  # pages 1-2 committed, not 3
+    assert w.store.count_jobs() == 14
+    assert len(cursors) in (3, 4)  # page 4 may have been fetched ahead, never applied
+
+    monkeypatch.setattr(w.store, "upsert_jobs", real_upsert)
+    fetched = len(asked)
+    report = w.run_cycle(heartbeat=False)
+    assert report.jobs.added == report.jobs.total - 14 and report.jobs.updated == 0
+    resumed = asked[fetched:]
+    assert resumed[0] == cursors[1] and len(set(resumed)) == len(resumed)  # from page 3, each once
+    assert cache(w) == fresh_copy(central, tmp_path / "fresh")

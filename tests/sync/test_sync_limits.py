@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 from sync_helpers import make_outbox
 
-from kiosk.api import MAX_PAGE_BYTES, ApiAbandoned, ApiClient
+from kiosk.api import MAX_PAGE_BYTES, ApiAbandoned, ApiClient, ApiServerError
 from kiosk.remote_config import RemoteConfig
 from kiosk.settings import from_dict
 from kiosk.store import Store
@@ -122,6 +122,22 @@ class Handler(BaseHTTPRequestHandler):
     def jobs_huge_chunked(self) -> None:  # no Content-Length: only counting while reading helps
         self.jobs_huge(chunked=True)
 
+    def _raw(self, data: bytes) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def jobs_not_json(self) -> None:  # a proxy's error page with status 200
+        self._raw(b"<html>gateway says hello</html>")
+
+    def jobs_cut_short(self) -> None:  # a page cut mid-object, Content-Length matching what came
+        self._raw(b'{"jobs": [{"id": "a", "title": "\xe6\x90\xac')
+
+    def jobs_a_list(self) -> None:
+        self._raw(b"[1, 2]")
+
 
 @pytest.fixture
 def bad_server(request: pytest.FixtureRequest) -> Iterator[BadServer]:
@@ -206,3 +222,13 @@ def test_huge_answer_is_refused_at_the_cap_and_not_read_further(bad_server: BadS
     # socket buffers hold, far from 200 MB; memory stayed near the cap, not 200 MB+.
     assert bad_server.bytes_sent < MAX_PAGE_BYTES + (16 << 20), bad_server.bytes_sent
     assert peak < 2.5 * MAX_PAGE_BYTES, peak
+
+
+@pytest.mark.parametrize("bad_server", ["not_json", "cut_short", "a_list"], indirect=True)
+def test_a_page_that_is_not_a_json_object_is_a_server_error(bad_server: BadServer, tmp_path: Path) -> None:
+    """The delta page is parsed with orjson (issue 17): anything but a JSON object, including
+    a body cut inside a UTF-8 character, is an ApiServerError, never a crash or a partial apply."""
+    w = worker(tmp_path, bad_server.url)
+    with pytest.raises(ApiServerError, match="not JSON|not an object"):
+        w.run_cycle(heartbeat=False)
+    assert w.store.count_jobs() == 0 and not w.store.get_meta("sync.jobs_cursor")
