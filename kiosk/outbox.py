@@ -42,6 +42,8 @@ from typing import Protocol
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from kiosk.api import ApiRejected
+from kiosk.outbox_standing import SCHEMA as STANDING_SCHEMA
+from kiosk.outbox_standing import StandingRows
 from kiosk.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -186,8 +188,9 @@ def new_reference() -> str:
     return f"{raw[:4]}-{raw[4:]}"
 
 
-class Outbox:
-    """Applications waiting for the central API. Safe to call from several threads."""
+class Outbox(StandingRows):
+    """Applications waiting for the central API. Safe to call from several threads.
+    Standing registrations (issue 16): kiosk/outbox_standing.py."""
 
     FILE = "outbox.db"
     LEGACY_KEY_FILE = "outbox.key"  # where the key used to be: inside data_dir
@@ -205,6 +208,7 @@ class Outbox:
         self._flush_lock = threading.Lock()  # one flush at a time (sync thread, sync --once)
         conn = self._conn()
         conn.executescript(_SCHEMA)
+        conn.executescript(STANDING_SCHEMA)  # kreg: standing registrations and their endings
         self._migrate_legacy_key(conn)
 
     @classmethod
@@ -325,7 +329,8 @@ class Outbox:
         """Rows waiting to be sent: applications and withdrawals."""
         conn = self._conn()
         return (conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
-                + conn.execute("SELECT count(*) FROM withdrawals").fetchone()[0])
+                + conn.execute("SELECT count(*) FROM withdrawals").fetchone()[0]
+                + self.standing_pending())
 
     def oldest_age_s(self) -> int:
         """Seconds the oldest unsent row has waited (0 when none): central alerts on a backlog."""
@@ -401,6 +406,11 @@ class Outbox:
                 sent_w, tried_w = self._flush_withdrawals(conn, api, left)
                 sent += sent_w
                 last_seq = last_seq or tried_w
+                # kreg: standing registrations and their endings (kiosk/outbox_standing.py)
+                left = None if max_items is None else max_items - sent
+                sent_s, tried_s = self._flush_standing(conn, api, left)
+                sent += sent_s
+                last_seq = last_seq or tried_s
             finally:
                 if last_seq:  # rows left the queue: purge their old page images
                     self._checkpoint(conn)

@@ -60,6 +60,7 @@ class JobRow(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):
     daily = BooleanProperty(False)
     distance = StringProperty("")
     start = StringProperty("")
+    match = BooleanProperty(False)  # fits the seeker's standing registration (listed first)
 
     def on_release(self) -> None:
         from kivy.app import App
