@@ -97,6 +97,9 @@ def create_app(engine: Engine, data_key: bytes, admin: bool = True, docs: bool =
     from central.followup_api import router as followup_router
 
     app.include_router(followup_router)
+    from central.registrations_api import router as registrations_router
+
+    app.include_router(registrations_router)
     from central.releases.routes import router as tuf_router
 
     app.include_router(tuf_router)

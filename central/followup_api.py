@@ -10,9 +10,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from stdnum.cn import ric
 
-from central import followup, retention, services
+from central import followup, idcards, retention, services
 from central.api import _ERRORS, CountyCode, Db, StationId, staff_may, station_only
 from central.auth import Principal
 from central.models import County, Station
@@ -109,15 +108,12 @@ class AccessLogPage(BaseModel):
 
 class IdNumberIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    id_number: str = Field(pattern=r"^[0-9]{17}[0-9Xx]$")
+    id_number: str = Field(pattern=idcards.ANY_PATTERN, description="any of the four cards' numbers")
 
     @field_validator("id_number")
     @classmethod
     def _check_digit(cls, v: str) -> str:
-        v = v.upper()
-        if ric.calc_check_digit(v) != v[17]:
-            raise ValueError("invalid resident ID number")
-        return v
+        return idcards.validate_any(v)
 
 
 class WithdrawIn(IdNumberIn):

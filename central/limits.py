@@ -44,6 +44,12 @@ LIMITS: list[tuple[str, re.Pattern[str], int]] = [
         # A command result: a PNG screenshot or gzip log bundle of up to 4 MB, base64 in JSON.
         ("POST", r"/v1/stations/[^/]+/commands/[^/]+/result", 5632 * KB),
         ("POST", r"/v1/stations/[^/]+/commands", 1 * KB),
+        # Standing registrations (issue 16): up to 20 categories of 64 characters, escaped.
+        ("POST", r"/v1/registrations", 24 * KB),
+        ("POST", r"/v1/registrations/mine", 1 * KB),
+        ("POST", r"/v1/registrations/[^/]+/end", 1 * KB),
+        ("POST", r"/v1/matches/[^/]+/reveal", 1 * KB),
+        ("POST", r"/v1/matches/[^/]+/outcome", 8 * KB),
         ("POST", r"/admin/login", 4 * KB),
         ("POST", r"/admin/jobs-import", 11 * 1024 * KB),  # a spreadsheet: people.MAX_UPLOAD + form
         ("POST", r"/admin/policies/[^/]+", 320 * KB),

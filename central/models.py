@@ -286,7 +286,9 @@ class AccessLog(Base):
     county: Mapped[str] = mapped_column(ForeignKey("counties.code"))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     by: Mapped[str] = mapped_column(String(64))
-    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"))
+    application_id: Mapped[str | None] = mapped_column(ForeignKey("applications.id"))
+    # Or a match's seeker (issue 16): exactly one of the two is set.
+    match_id: Mapped[str | None] = mapped_column(ForeignKey("matches.id"))
     reason: Mapped[str] = mapped_column(String(32))  # central.followup.REASONS
     action: Mapped[str] = mapped_column(String(16))  # reveal | call_list
 
@@ -481,3 +483,114 @@ class CountyVisitHour(Base):
     weekday: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     hour: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     value: Mapped[int] = mapped_column(Integer)
+
+
+# -- standing registrations and matches (issue 16: central.registrations, central.matching) --------
+
+
+class Registration(Base):
+    """A standing registration (求职登记): the work a person wants, kept open until its consent
+    expires or the person ends it. Personal data as in `applications`: encrypted, found by a
+    keyed hash; erased at the end (the wants and times stay for statistics)."""
+
+    __tablename__ = "registrations"
+    __table_args__ = (
+        # One open registration per person and county (renewal updates it).
+        Index("ix_registrations_county_seeker", "county", "seeker_hash"),
+        # ...and at most one OPEN per person: a concurrent second create becomes a renewal.
+        Index("uq_registrations_open_person", "county", "seeker_hash", unique=True,
+              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+        Index("ix_registrations_status_expires", "status", "expires_at"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    county: Mapped[str] = mapped_column(ForeignKey("counties.code"))
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"))
+    reference: Mapped[str] = mapped_column(String(16))  # printed on the slip (made by the kiosk)
+    lang: Mapped[str] = mapped_column(String(8), default="zh")
+    seeker_hash: Mapped[str | None] = mapped_column(String(64))  # DataCipher.seeker_hash
+    seeker_enc: Mapped[bytes] = mapped_column(LargeBinary)  # AES-GCM; b"" once erased
+    card_type: Mapped[str] = mapped_column(String(16))
+    birth_date: Mapped[date | None] = mapped_column(Date)  # age rules; erased with the rest
+    wants: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The station's place and the reach in km, copied so matching needs no join.
+    lat: Mapped[float] = mapped_column(Float)
+    lng: Mapped[float] = mapped_column(Float)
+    reach_km: Mapped[float] = mapped_column(Float)
+    sms: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_version: Mapped[str] = mapped_column(String(64))
+    consent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    consent_days: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | ended | expired
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RegistrationWant(Base):
+    """The matching index of OPEN registrations: one row per wanted category ("" = any),
+    with the station and reach copied, so a job finds its candidates with one indexed lookup
+    per nearby station (central.matching). Rows go when the registration closes."""
+
+    __tablename__ = "registration_wants"
+    __table_args__ = (Index("ix_registration_wants_lookup", "category", "station_id", "reach_km"),)
+    registration_id: Mapped[str] = mapped_column(ForeignKey("registrations.id"), primary_key=True)
+    category: Mapped[str] = mapped_column(String(64), primary_key=True)
+    station_id: Mapped[str] = mapped_column(String(64))
+    reach_km: Mapped[float] = mapped_column(Float)
+
+
+class RegistrationRequest(Base):
+    """Idempotency of the station's registration calls (create/renew, end): the first answer
+    to a key, replayed for repeats of the same body."""
+
+    __tablename__ = "registration_requests"
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[str] = mapped_column(Text)
+    registration_id: Mapped[str] = mapped_column(ForeignKey("registrations.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Match(Base):
+    """A job that fits an open registration: one line of the county's call list. Status,
+    attempts and events follow the applications' follow-up workflow (central.followup.NEXT)."""
+
+    __tablename__ = "matches"
+    __table_args__ = (
+        UniqueConstraint("registration_id", "job_id", name="uq_matches_registration_job"),
+        Index("ix_matches_county_status_score", "county", "status", "score"),
+        Index("ix_matches_job_status", "job_id", "status"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    county: Mapped[str] = mapped_column(ForeignKey("counties.code"))  # the registration's county
+    registration_id: Mapped[str] = mapped_column(ForeignKey("registrations.id"))
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"))
+    station_id: Mapped[str] = mapped_column(String(64))
+    score: Mapped[float] = mapped_column(Float)
+    distance_km: Mapped[float] = mapped_column(Float)
+    walk_minutes: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    status_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status_by: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    referred_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    referred_by: Mapped[str | None] = mapped_column(String(64))
+    # 'none' (no SMS opt-in) or 'pending'; the SMS glue sets sent | held | refused | failed.
+    sms_state: Mapped[str] = mapped_column(String(16), default="none")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class MatchEvent(Base):
+    """Each follow-up step of a match (as application_events)."""
+
+    __tablename__ = "match_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    match_id: Mapped[str] = mapped_column(ForeignKey("matches.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    by: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(String(500), default="")

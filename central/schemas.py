@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from stdnum.cn import ric
 
+from central import idcards
+from central.idcards import CardType
 from central.station_config import ConfigPatch, StationConfig
 from central.text import MultilineText, Text
 
@@ -140,26 +141,28 @@ class PublicKey(BaseModel):
 
 class Seeker(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    card_type: CardType = Field("resident", description="which card was laid (central.idcards); "
+                                "resident when absent (older kiosks)")
     id_number: str = Field(
-        pattern=r"^[0-9]{17}[0-9Xx]$", description="18-digit resident ID, GB 11643 check digit"
+        pattern=idcards.ANY_PATTERN,
+        description="resident / hkmt_permit / foreign_2023: 18 characters, GB 11643 check digit; "
+                    "foreign_2017: 3 letters and 12 digits",
     )
     name: Text = Field(min_length=1, max_length=50)
     phone: str = Field(pattern=r"^1[3-9][0-9]{9}$", description="mainland mobile number")
+    birth_date: date | None = Field(None, description="from the card; must agree with the number")
 
-    @field_validator("id_number")
-    @classmethod
-    def _id(cls, v: str) -> str:
-        v = v.upper()
+    @model_validator(mode="after")
+    def _card(self) -> Seeker:
         # Checksum and birth date (GB 11643); the area-code table is skipped because it lags
         # newly created districts.
-        # calc_check_digit takes the whole number and ignores its last character.
-        if not re.fullmatch(r"\d{17}[\dX]", v) or ric.calc_check_digit(v) != v[17]:
-            raise ValueError("invalid resident ID number")
-        try:
-            ric.get_birth_date(v)
-        except Exception as exc:  # stdnum raises its own InvalidComponent
-            raise ValueError("invalid birth date in ID number") from exc
-        return v
+        self.id_number = idcards.validate(self.card_type, self.id_number)
+        carried = idcards.birth_date(self.card_type, self.id_number)
+        if self.birth_date is not None and carried is not None and carried != self.birth_date:
+            raise ValueError("birth_date does not agree with the ID number")
+        if self.birth_date is None:
+            self.birth_date = carried
+        return self
 
     @field_validator("phone")
     @classmethod

@@ -593,7 +593,8 @@ def create_application(
         "id": app_id, "job_id": job.id, "station_id": station.id, "status": "received",
         "created_at": iso(created),
     })
-    seeker = canonical_json(body.seeker.model_dump())
+    # The birth date is needed only by standing registrations (age rules): not kept here.
+    seeker = canonical_json(body.seeker.model_dump(mode="json", exclude={"birth_date"}))
     session.add(Application(
         id=app_id, station_id=station.id, county=station.county, job_id=job.id,
         idempotency_key=key, request_hash=request_hash, person_hash=person_hash,
