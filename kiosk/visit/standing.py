@@ -136,7 +136,7 @@ class Wants:
     @classmethod
     def from_api(cls, d: dict[str, Any]) -> Wants:
         reach = d.get("reach") or {}
-        kind = "minutes" if "minutes" in reach else "km"
+        kind = "minutes" if reach.get("minutes") is not None else "km"  # central sends both keys
         pay = d.get("min_pay")
         return cls(
             categories=frozenset(str(c) for c in d.get("categories") or ()),
@@ -352,7 +352,7 @@ def submit_phone(v: Visit, digits: str) -> Step:
     v.session.phone = digits
     entry = v.outbox.submit_standing(
         station_id=v.settings.station.id, lang=v.lang,
-        seeker={"card_type": str(card.card_type.value), "id_number": card.id_number, "name": card.name,
+        seeker={"card_type": str(card.card_type.value), "id_number": card.id_number, "name": card.display_name,
                 "phone": digits, "birth_date": card.birth_date.isoformat()},
         wants=s.draft.to_api(),
         consent={"version": CONSENT_VERSION, "at": s.consent_at.isoformat(), "days": s.days, "sms": s.sms},

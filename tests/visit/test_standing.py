@@ -116,7 +116,7 @@ def test_all_four_card_types_register_through_the_encrypted_outbox(w: World, lab
                                ("settlement", "daily"), ("min_pay", (150, "day"))))
     card = w.cards[label]
     seeker, wants, consent, ref = _seeker_row(w)
-    assert seeker == {"card_type": card.card_type.value, "id_number": card.id_number, "name": card.name,
+    assert seeker == {"card_type": card.card_type.value, "id_number": card.id_number, "name": card.display_name,
                       "phone": PHONE, "birth_date": card.birth_date.isoformat()}
     assert wants == {"categories": ["保洁"], "reach": {"km": 5}, "days": ["mon", "tue", "wed", "thu", "fri"],
                      "settlement": "daily", "min_pay": {"amount": 150, "unit": "day"}}
