@@ -29,8 +29,11 @@ class RegisterDoneScreen(VisitScreen):
         done = v.standing.done
         if done is None:
             return
-        self.summary = "\n".join(f"{self.t(label)}: {value}" for label, value in done.wants.lines(lang))
-        self.until = self.t(N_("Valid until {date}")).format(date=done.expires_text(lang))
+        self.summary = "\n".join(standing.labelled(label, value, lang) for label, value in done.wants.lines(lang))
+        self.until = "\n".join((self.t(N_("Valid until {date}")).format(date=done.expires_text(lang)),
+                                standing.labelled(N_("Text messages"), self.t(N_("Yes") if done.sms else N_("No")),
+                                                  lang),
+                                standing.labelled(N_("Reference number"), done.reference, lang)))
         self.reference = done.reference
         self.stop = self.t(standing.STOP_HOW).format(phone=v.help_number)
         self._follow(0)

@@ -53,9 +53,11 @@ class RegisterMineScreen(VisitScreen):
         self.state = s.mine_state
         self.has_open, self.confirming = cur is not None, s.confirm_end
         if cur is not None:
-            self.summary = "\n".join(f"{self.t(label)}: {value}" for label, value in cur.wants.lines(lang))
+            self.summary = "\n".join(standing.labelled(label, value, lang) for label, value in cur.wants.lines(lang))
             until = self.t(N_("Valid until {date}")).format(date=cur.expires_text(lang)) if cur.expires else ""
-            self.until = "\n".join(x for x in (until, f"{self.t(N_('Reference number'))}: {cur.reference}") if x)
+            sms = standing.labelled(N_("Text messages"), self.t(N_("Yes") if cur.sms else N_("No")), lang)
+            ref = standing.labelled(N_("Reference number"), cur.reference, lang)
+            self.until = "\n".join(x for x in (until, sms, ref) if x)
             self.message = ""
         else:
             self.summary = self.until = ""

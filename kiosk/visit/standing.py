@@ -155,7 +155,7 @@ class Wants:
             (N_("Work"), _listed(cats, lang)),
             (N_("How far"), reach_text(self.reach, lang)),
             (N_("Which days"), days_text(self.days, lang)),
-            (N_("Pay"), tr(SETTLEMENT_TEXT[self.settlement], lang)),
+            (N_("How you are paid"), tr(SETTLEMENT_TEXT[self.settlement], lang)),
             (N_("Lowest pay"), min_pay_text(self.min_pay, lang)),
         ]
 
@@ -193,6 +193,11 @@ def walk_minutes(km: float) -> int:
 
 def _listed(items: list[str], lang: str) -> str:
     return joined(items, lang, N_("{first}, {second}"))
+
+
+def labelled(label: str, value: str, lang: str) -> str:
+    """"Label: value" with the language's own colon."""
+    return tr(N_("{label}: {value}"), lang).format(label=tr(label, lang), value=value)
 
 
 def reach_text(reach: tuple[str, int], lang: str) -> str:
@@ -549,8 +554,7 @@ def spoken(v: Visit) -> str:
     if done is None:
         return ""
     parts = [tr(N_("Your work registration has been received"), lang)]
-    parts += [tr(N_("{label}: {value}"), lang).format(label=tr(label, lang), value=value)
-              for label, value in done.wants.lines(lang)]
+    parts += [labelled(label, value, lang) for label, value in done.wants.lines(lang)]
     parts.append(tr(N_("Valid until {date}"), lang).format(date=done.expires_text(lang)))
     parts.append(tr(STOP_HOW, lang).format(phone=v.help_number))
     return joined(parts, lang)

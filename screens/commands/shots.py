@@ -5,6 +5,7 @@ two station sizes: 720x1280 (NAME-LANG-MODE.png) and the production 1080x1920
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import subprocess
 import sys
 import tempfile
@@ -139,6 +140,31 @@ def shot_plan(app) -> list[tuple[str, object]]:  # noqa: ANN001
         v.my_regs_state, v.my_regs_message = ("offline", OFFLINE) if offline else ("ready", "")
         v.confirm_withdraw = "" if offline else "a2"
         act(v.go("my_registrations"))
+    def register(screen: str) -> None:  # issue 16: a fictional demo card on the reader
+        import json
+
+        from kiosk.identity import IdentityCard
+        from kiosk.visit import standing
+
+        if not v.session.identified:
+            fresh()
+            raw = json.loads((Path(__file__).resolve().parents[2] / "assets/demo/cards.json").read_text("utf-8"))
+            v.session.identity = IdentityCard.from_dict(raw["cards"][0])
+        s = v.standing
+        s.draft = standing.Wants(categories=frozenset({"保洁", "家政"}), reach=("minutes", 15),
+                                 days=standing.WEEKDAYS, settlement="daily", min_pay=(150, "day"))
+        if screen == standing.DONE:
+            v.session.phone = "13900000001"
+            day = v.clock.now().date()
+            s.done = standing.Standing("", "QH7K-2D9M", "pending", s.draft, True, day,
+                                       day + dt.timedelta(days=30))
+        if screen == standing.MINE:
+            day = v.clock.now().date()
+            s.done, s.mine_state = None, "ready"
+            s.mine = [standing.Standing("r1", "QH7K-2D9M", "open", s.draft, True, day - dt.timedelta(days=3),
+                                        day + dt.timedelta(days=27))]
+        act(v.go(screen))
+
     def countdown() -> None:  # 12 s before the idle reset; the next shot's end() clears it
         v.elderly_offer = False
         v.last_activity = v.clock.monotonic() - v.idle_timeout_s + 12
@@ -159,6 +185,12 @@ def shot_plan(app) -> list[tuple[str, object]]:  # noqa: ANN001
         ("apply_done", applied),
         ("my_registrations", my_registrations),
         ("my_registrations-offline", lambda: my_registrations(offline=True)),
+        ("register_wants", lambda: register("register_wants")),
+        ("register_consent", lambda: register("register_consent")),
+        ("register_phone", lambda: register("register_phone")),
+        ("register_done", lambda: register("register_done")),
+        ("register_mine", lambda: register("register_mine")),
+        ("home-register", lambda: (register("register_mine"), act(v.go("home")))),
         ("maintenance_pin", lambda: act(v.go("maintenance_pin"))),
         ("maintenance", maintenance),
         # issue 18's dialogs, over the screen that opened them

@@ -104,7 +104,7 @@ def test_wants_in_plain_words_both_languages() -> None:
         .toggled("settlement", "daily").toggled("min_pay", (150, "day"))
     en = dict(w.lines("en"))
     assert en == {"Work": "Cleaning", "How far": "Within a 15-minute walk", "Which days": "Weekend",
-                  "Pay": "Paid daily", "Lowest pay": "¥150/day"}
+                  "How you are paid": "Paid daily", "Lowest pay": "¥150/day"}
     zh = dict(w.lines("zh"))
     assert zh["Work"] == "保洁" and "15" in zh["How far"] and zh["Lowest pay"] == "150元/天"
     assert all(v and v.isascii() is False for k, v in zh.items() if k != "Lowest pay")
