@@ -151,7 +151,10 @@ def shot_plan(app) -> list[tuple[str, object]]:  # noqa: ANN001
             raw = json.loads((Path(__file__).resolve().parents[2] / "assets/demo/cards.json").read_text("utf-8"))
             v.session.identity = IdentityCard.from_dict(raw["cards"][0])
         s = v.standing
-        s.draft = standing.Wants(categories=frozenset({"保洁", "家政"}), reach=("minutes", 15),
+        from kiosk.models import CATEGORIES_ZH_EN
+
+        two = frozenset(list(CATEGORIES_ZH_EN)[::2][:2])  # cleaning and housekeeping
+        s.draft = standing.Wants(categories=two, reach=("minutes", 15),
                                  days=standing.WEEKDAYS, settlement="daily", min_pay=(150, "day"))
         if screen == standing.DONE:
             v.session.phone = "13900000001"
