@@ -65,6 +65,8 @@ LOADING = N_("Looking up your work registration…")
 OFFLINE = N_("No connection right now, so your work registration cannot be shown. Please try again later.")
 UNAVAILABLE = N_("Your work registration cannot be shown right now. Please try again later.")
 NONE_YET = N_("You have no open work registration at this county.")
+ENDS_SOON = N_("Your work registration ends soon. Tap Register for work on the home page to renew it.")
+ENDS_SOON_DAYS = 7  # laying the card this close to the end says so (renewing is one tap away)
 ENDED_NOTICE = N_("Ended. Your details will be erased.")
 ENDED_QUEUED = N_("Ended. It will be sent as soon as the kiosk is back online.")
 ENDED_LOCAL = N_("Ended. It had not been sent yet, so it was deleted from this kiosk.")
@@ -474,8 +476,12 @@ def arrived(v: Visit, token: int, result: list[Standing] | BaseException) -> Ste
     ending = v.outbox.standing_end_status if v.outbox is not None else (lambda _i: "unknown")
     s.mine = [replace(r, status="ended") if ending(r.server_id) in ("pending", "ended") else r for r in result]
     s.mine_state = "ready"
-    if v.screen == "jobs" and s.open is not None:
+    cur = s.open
+    if v.screen == "jobs" and cur is not None:
         v.refresh_rows()  # the matching jobs move to the top
+    if (cur is not None and cur.expires is not None and v.screen in ("jobs", "home")
+            and (cur.expires - v.today()).days <= ENDS_SOON_DAYS):
+        return v._step(notice=ENDS_SOON)
     return v._step()
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 
 import pytest
 from visit_helpers import World
@@ -315,3 +316,16 @@ def test_events_are_names_only(w: World) -> None:
     assert {"standing_registered", "standing_renewed", "standing_ended"} <= set(EVENTS)
     _register(w)
     assert all(isinstance(e, str) and e in EVENTS for e in w.events)
+
+
+def test_laying_the_card_near_the_end_says_renew(w: World) -> None:
+    _card(w)
+    v = w.visit
+    today = w.clock.now().date()
+    soon = Standing("r1", "X", "open", Wants(), False, today - dt.timedelta(days=25), today + dt.timedelta(days=5))
+    assert v.standing_arrived(v.standing.token, [soon]).notice == standing.ENDS_SOON
+    assert v.screen == "jobs"
+    v.end("card removed")
+    _card(w)
+    later = replace(soon, expires=today + dt.timedelta(days=20))
+    assert v.standing_arrived(v.standing.token, [later]).notice == ""
