@@ -211,7 +211,12 @@ class StandingRows:
             except Exception as exc:
                 conn.execute("UPDATE standing SET last_error = ? WHERE seq = ?", (type(exc).__name__, seq))
                 raise
-            self._standing_done(conn, _tx, seq, reference, str(answer.get("id", "")), "delivered", 200, "")
+            server_id = str(answer.get("id", ""))
+            if not self._standing_done(conn, _tx, seq, reference, server_id, "delivered", 200, ""):
+                # The seeker ended it at the kiosk while it was on the wire (cancel_standing took
+                # the row): central has it now, so its ending goes out like any other.
+                self.end_standing(reg_id=server_id, station_id=station_id, id_number=seeker["id_number"])
+                conn.execute("UPDATE standing_done SET outcome = ? WHERE reference = ?", ("cancelled", reference))
             sent += 1
         last_seq = 0
         while max_items is None or sent < max_items:
@@ -243,13 +248,15 @@ class StandingRows:
         return sent, touched
 
     def _standing_done(self, conn: sqlite3.Connection, tx: Any, seq: int, reference: str, server_id: str,
-                       outcome: str, status: int | None, reason: str) -> None:
+                       outcome: str, status: int | None, reason: str) -> bool:
+        """Move the row to standing_done; False if it had already gone (cancelled meanwhile)."""
         if outcome != "delivered":
             log.warning("outbox: registration %s refused (%s): %s", reference, status, reason[:300])
         with tx(conn):
-            conn.execute("DELETE FROM standing WHERE seq = ?", (seq,))
+            still = conn.execute("DELETE FROM standing WHERE seq = ?", (seq,)).rowcount
             conn.execute("INSERT OR REPLACE INTO standing_done (reference, server_id, outcome, status, done_at)"
                          " VALUES (?,?,?,?,?)", (reference, server_id, outcome, status, time.time()))
+        return bool(still)
 
     def _end_done(self, conn: sqlite3.Connection, tx: Any, seq: int, reg_id: str, outcome: str,
                   status: int | None, reason: str) -> None:

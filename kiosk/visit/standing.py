@@ -415,11 +415,12 @@ def end(v: Visit) -> Step:
         return v._step()
     s.confirm_end = False
     server_id = cur.server_id or v.outbox.standing_server_id(cur.reference)
-    if not server_id:
-        v.outbox.cancel_standing(cur.reference)
-        notice = ENDED_LOCAL
+    if not server_id and v.outbox.cancel_standing(cur.reference):
+        notice = ENDED_LOCAL  # (if it was on the wire just now, the flush sends its ending)
     else:
-        v.outbox.end_standing(reg_id=server_id, station_id=v.settings.station.id, id_number=card.id_number)
+        server_id = server_id or v.outbox.standing_server_id(cur.reference)
+        if server_id:  # else central refused it: there is nothing to end there
+            v.outbox.end_standing(reg_id=server_id, station_id=v.settings.station.id, id_number=card.id_number)
         online = v.sync is not None and v.sync.online
         if v.sync is not None:
             v.sync.wake()

@@ -160,3 +160,32 @@ def test_an_unsent_registration_can_be_cancelled(tmp_path: Path) -> None:
     raw = b"".join(p.read_bytes() for p in (tmp_path / "data").glob("outbox.db*"))
     assert PHONE.encode() not in raw
     assert key_file_for(tmp_path / "data").exists()
+
+
+def test_cancelled_while_on_the_wire_is_ended_at_central(central: Central, fproxy: FaultProxy, tmp_path: Path) -> None:
+    """The seeker ends it at the kiosk while its send is under way: the row is cancelled
+    here, central still creates it, and the same flush sends its ending: nothing stays open."""
+    import threading
+
+    number = fake_id_number(random.Random(6))
+    outbox = make_outbox(tmp_path / "data")
+    ref = submit(outbox, number)
+    fproxy.set("delay", delay_s=1.5)
+    api = client(central, fproxy.url, retries=0)
+    api_slow = ApiClient(from_dict({"api": {"base_url": fproxy.url, "token": central.station["token"],
+                                            "connect_timeout_s": 5.0, "read_timeout_s": 10.0}}).api, retries=0)
+    result: list = []
+    flushing = threading.Thread(target=lambda: result.append(outbox.flush(api_slow)))
+    flushing.start()
+    deadline = 50
+    while not posts(fproxy, "/v1/registrations") and deadline:
+        threading.Event().wait(0.05)
+        deadline -= 1
+    assert outbox.cancel_standing(ref)  # the seeker taps "Yes, end it" now
+    flushing.join(30)
+    fproxy.set("pass")
+    assert result and result[0][1] == 0
+    assert registrations(central) == {ref: 1}
+    assert outbox.standing_status(ref) == "cancelled"
+    assert len(posts(fproxy, "/end")) == 1
+    assert api.standing_registrations(number, station_id=STATION) == []  # ended and erased
