@@ -298,9 +298,11 @@ def begin(v: Visit) -> Step:
     s = v.standing
     if s.open is not None:
         return v.go(MINE)
-    if s.mine_state in ("", "loading", "offline", "error"):
-        # Not known yet: look it up on the "mine" screen first (it offers "register" if none).
-        start_lookup(v)
+    if s.mine_state != "ready":
+        # Not known yet: look it up on the "mine" screen first (it offers "register" if none);
+        # a look-up already under way (started at card-laid) is waited for, not asked again.
+        if s.mine_state != "loading":
+            start_lookup(v)
         return v.go(MINE)
     s.draft, s.renewing, s.days, s.sms = Wants(), False, DEFAULT_DAYS, False
     return v.go(WANTS)

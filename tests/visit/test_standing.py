@@ -67,6 +67,9 @@ def test_the_home_button_looks_up_first_then_registers(w: World) -> None:
     assert v.open_standing().screen == standing.MINE
     assert v.standing.mine_state == "loading"
     token = v.standing.token
+    v.back()
+    v.open_standing()
+    assert v.standing.token == token  # the look-up under way is waited for, not asked again
     assert v.standing_arrived(token, []).screen == standing.MINE  # central: none
     assert v.standing.mine_state == "ready" and v.standing.open is None
     assert v.standing_new().screen == standing.WANTS
