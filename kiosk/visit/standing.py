@@ -70,7 +70,7 @@ ENDS_SOON_DAYS = 7  # laying the card this close to the end says so (renewing is
 ENDED_NOTICE = N_("Ended. Your details will be erased.")
 ENDED_QUEUED = N_("Ended. It will be sent as soon as the kiosk is back online.")
 ENDED_LOCAL = N_("Ended. It had not been sent yet, so it was deleted from this kiosk.")
-STOP_HOW = N_("To stop: lay your ID card at any station and tap End, or call {phone}.")
+STOP_HOW = N_("To stop: lay your ID card at any station and tap End my registration, or call {phone}.")
 FEE_FREE = N_("Job seeking is free: beware of scams asking for deposits or training fees.")
 
 
