@@ -100,6 +100,9 @@ def create_app(engine: Engine, data_key: bytes, admin: bool = True, docs: bool =
     from central.registrations_api import router as registrations_router
 
     app.include_router(registrations_router)
+    from central.matches_api import router as matches_router
+
+    app.include_router(matches_router)
     from central.releases.routes import router as tuf_router
 
     app.include_router(tuf_router)
@@ -164,6 +167,9 @@ def create_app(engine: Engine, data_key: bytes, admin: bool = True, docs: bool =
         from central.admin.inbox import router as inbox_router
 
         app.include_router(inbox_router)
+        from central.admin.matches import router as matches_admin_router
+
+        app.include_router(matches_admin_router)
         from central.admin.releases import router as releases_router
 
         app.include_router(releases_router)

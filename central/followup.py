@@ -215,8 +215,8 @@ def reveal(session: Session, cipher: DataCipher, app: Application, by: str, reas
 def access_log(session: Session, county: str, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
     rows = session.scalars(select(AccessLog).where(AccessLog.county == county)
                            .order_by(AccessLog.at.desc(), AccessLog.id.desc()).limit(limit).offset(offset)).all()
-    return [{"at": iso(r.at), "by": r.by, "application_id": r.application_id, "reason": r.reason,
-             "action": r.action} for r in rows]
+    return [{"at": iso(r.at), "by": r.by, "application_id": r.application_id, "match_id": r.match_id,
+             "reason": r.reason, "action": r.action} for r in rows]
 
 
 # -- outcomes -------------------------------------------------------------------------------------

@@ -95,7 +95,8 @@ class Outcome(BaseModel):
 class AccessEntry(BaseModel):
     at: str
     by: str
-    application_id: str
+    application_id: str | None = Field(description="null for a match's seeker (match_id)")
+    match_id: str | None = None
     reason: str
     action: str
 

@@ -41,8 +41,7 @@ def validate(card_type: str, number: str) -> str:
         if not _FOREIGN_2017.fullmatch(v):
             raise ValueError("invalid foreign permanent residence ID (2017): 3 letters and 12 digits")
         return v
-    if card_type == "resident" and v[:2] in ("81", "82", "83") or card_type == "resident" and v[:1] == "9":
-        raise ValueError("this is not a resident ID number (check the card type)")
+    # "resident" also takes the other 18-character cards: older kiosks send no card type.
     if card_type == "hkmt_permit" and v[:2] not in ("81", "82", "83"):
         raise ValueError("invalid residence permit number: starts with 81, 82 or 83")
     if card_type == "foreign_2023" and v[:1] != "9":

@@ -269,6 +269,7 @@ def import_jobs(session: Session, county: str, headers: list[str], rows: list[li
     if old:
         session.execute(update(Job), [{**_values(j), "id": j.id, "seq": next(seq), "updated_at": at}
                                       for _, j in old])
+    services.rematch_jobs(session, list(good))  # standing registrations (issue 16)
     return result
 
 

@@ -529,16 +529,25 @@ class Registration(Base):
 
 
 class RegistrationWant(Base):
-    """The matching index of OPEN registrations: one row per wanted category ("" = any),
-    with the station and reach copied, so a job finds its candidates with one indexed lookup
-    per nearby station (central.matching). Rows go when the registration closes."""
+    """The matching index of OPEN registrations (central.matching): one row per wanted
+    category ("" = any) with every rule's value copied in SQL-friendly form, so a job finds
+    its matches with one indexed query (category, nearby station, reach) and no JSON. Rows
+    go when the registration closes."""
 
     __tablename__ = "registration_wants"
     __table_args__ = (Index("ix_registration_wants_lookup", "category", "station_id", "reach_km"),)
     registration_id: Mapped[str] = mapped_column(ForeignKey("registrations.id"), primary_key=True)
     category: Mapped[str] = mapped_column(String(64), primary_key=True)
+    county: Mapped[str] = mapped_column(String(16))
     station_id: Mapped[str] = mapped_column(String(64))
     reach_km: Mapped[float] = mapped_column(Float)
+    days_mask: Mapped[int] = mapped_column(SmallInteger)  # bit 0 = Monday; 127 = any day
+    settlement: Mapped[str] = mapped_column(String(16))  # daily | weekly | any
+    pay_unit: Mapped[str | None] = mapped_column(String(8))
+    pay_min: Mapped[float | None] = mapped_column(Float)
+    birth_date: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # the registration's
+    sms: Mapped[bool] = mapped_column(Boolean)
 
 
 class RegistrationRequest(Base):

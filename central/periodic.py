@@ -254,7 +254,14 @@ def _tuf_resign(engine: Engine, now: datetime) -> dict:
     return run_timestamp_resign(engine, now)  # timestamp / snapshot before they expire
 
 
+def _registrations(engine: Engine, now: datetime) -> dict:
+    from central.registrations import run_expiry
+
+    return run_expiry(engine, now)  # issue 16: consent ran out; erased after the retention
+
+
 register("purge", timedelta(days=1), _purge)
 register("alerts", timedelta(minutes=1), _alerts)
 register("alert_delivery", timedelta(seconds=30), _deliver)
 register("tuf_resign", timedelta(hours=1), _tuf_resign)
+register("registrations", timedelta(minutes=10), _registrations)

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from central import db
+from central import db, matching
 from central.followup import FINAL
 from central.models import (
     County,
@@ -34,18 +34,6 @@ from central.registration_schemas import RegistrationIn
 from central.security import DataCipher, canonical_json
 from central.services import Conflict, NotFound, as_utc, iso, now
 from central.text import has_bad_characters
-
-# The 15-minute model (CONTRACTS.md, mirrored from kiosk/travel.py): road = 1.3 × straight
-# line, walking at 4.5 km/h, minutes rounded up.
-ROUTE_FACTOR = 1.3
-WALK_KMH = 4.5
-WALK_15_KM = 15 * WALK_KMH / 60 / ROUTE_FACTOR  # ≈ 0.865 km straight line
-
-
-def reach_km(wants: dict[str, Any]) -> float:
-    """The straight-line distance a registration's reach stands for (the matching index)."""
-    reach = wants["reach"]
-    return float(reach["km"]) if reach.get("km") is not None else WALK_15_KM
 
 
 def _aad(reg_id: str) -> bytes:
@@ -62,15 +50,6 @@ def seeker(cipher: DataCipher, reg: Registration) -> dict[str, str] | None:
 def _answer(reg: Registration, renewed: bool) -> dict[str, Any]:
     return {"id": reg.id, "reference": reg.reference, "status": "open",
             "expires_at": iso(reg.expires_at), "renewed": renewed}
-
-
-def _index(session: Session, reg: Registration) -> None:
-    """Rewrites the registration's rows in the matching index (none unless open)."""
-    session.execute(delete(RegistrationWant).where(RegistrationWant.registration_id == reg.id))
-    if reg.status == "open":
-        for category in reg.wants["categories"] or [""]:
-            session.add(RegistrationWant(registration_id=reg.id, category=category,
-                                         station_id=reg.station_id, reach_km=reg.reach_km))
 
 
 def register(session: Session, cipher: DataCipher, station: Station, key: str,
@@ -103,13 +82,14 @@ def register(session: Session, cipher: DataCipher, station: Station, key: str,
     reg.seeker_hash, reg.card_type, reg.birth_date = person, body.seeker.card_type, body.seeker.birth_date
     clear = body.seeker.model_dump(mode="json", include={"card_type", "id_number", "name", "phone"})
     reg.seeker_enc = cipher.encrypt(canonical_json(clear), _aad(reg.id))
-    reg.wants, reg.reach_km, reg.sms = wants, reach_km(wants), body.consent.sms
+    reg.wants, reg.reach_km, reg.sms = wants, matching.reach_km(wants), body.consent.sms
     reg.consent_version, reg.consent_at = body.consent.version, body.consent.at
     reg.consent_days = body.consent.days
     reg.expires_at = as_utc(body.consent.at) + timedelta(days=body.consent.days)
     reg.updated_at = at
     session.flush()
-    _index(session, reg)
+    matching.reindex(session, reg)
+    matching.match_registration(session, reg, at)
     code = 200 if renewed else 201
     response = json.dumps(_answer(reg, renewed))
     session.add(RegistrationRequest(station_id=station.id, idempotency_key=key, request_hash=request_hash,

@@ -6,7 +6,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from central import idcards
 from central.idcards import CardType
@@ -152,11 +152,15 @@ class Seeker(BaseModel):
     phone: str = Field(pattern=r"^1[3-9][0-9]{9}$", description="mainland mobile number")
     birth_date: date | None = Field(None, description="from the card; must agree with the number")
 
-    @model_validator(mode="after")
-    def _card(self) -> Seeker:
+    @field_validator("id_number")
+    @classmethod
+    def _id(cls, v: str, info: ValidationInfo) -> str:
         # Checksum and birth date (GB 11643); the area-code table is skipped because it lags
         # newly created districts.
-        self.id_number = idcards.validate(self.card_type, self.id_number)
+        return idcards.validate(info.data.get("card_type", "resident"), v)
+
+    @model_validator(mode="after")
+    def _card(self) -> Seeker:
         carried = idcards.birth_date(self.card_type, self.id_number)
         if self.birth_date is not None and carried is not None and carried != self.birth_date:
             raise ValueError("birth_date does not agree with the ID number")

@@ -393,7 +393,16 @@ def save_job(session: Session, county: str, fields: JobFields, job_id: str | Non
     job.seq = seq
     job.updated_at = now()
     session.flush()
+    rematch_jobs(session, [job.id])
     return job
+
+
+def rematch_jobs(session: Session, job_ids: list[str]) -> None:
+    """Standing registrations (issue 16): a new or changed job is matched at once, in the
+    same transaction, so the call list never lags the jobs."""
+    from central.matching import match_jobs  # matching imports this module
+
+    match_jobs(session, job_ids)
 
 
 def close_job(session: Session, job: Job) -> Job:
@@ -402,6 +411,7 @@ def close_job(session: Session, job: Job) -> Job:
         job.seq = bump(session, "jobs")
         job.updated_at = now()
         session.flush()
+        rematch_jobs(session, [job.id])
     return job
 
 
@@ -593,8 +603,9 @@ def create_application(
         "id": app_id, "job_id": job.id, "station_id": station.id, "status": "received",
         "created_at": iso(created),
     })
-    # The birth date is needed only by standing registrations (age rules): not kept here.
-    seeker = canonical_json(body.seeker.model_dump(mode="json", exclude={"birth_date"}))
+    # As sent (an older kiosk's body has no card type); the birth date is needed only by
+    # standing registrations (age rules): not kept here.
+    seeker = canonical_json(body.seeker.model_dump(mode="json", exclude={"birth_date"}, exclude_unset=True))
     session.add(Application(
         id=app_id, station_id=station.id, county=station.county, job_id=job.id,
         idempotency_key=key, request_hash=request_hash, person_hash=person_hash,

@@ -184,8 +184,9 @@ def access_log_page(request: Request, s: Db, me: Auditor, page: int = 0) -> HTML
 @router.get("/access-log.csv")
 def access_log_csv(s: Db, me: Auditor) -> Response:
     entries = followup.access_log(s, me.county, 1_000_000, 0)
-    rows = [(e["at"], e["by"], e["application_id"], e["reason"], e["action"]) for e in entries]
-    body = _csv(("at", "by", "application_id", "reason", "action"), rows)
+    rows = [(e["at"], e["by"], e["application_id"] or "", e["reason"], e["action"], e["match_id"] or "")
+            for e in entries]
+    body = _csv(("at", "by", "application_id", "reason", "action", "match_id"), rows)
     return Response(body, media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="access-log-{me.county}.csv"'})
 

@@ -19,12 +19,11 @@ def number(card_type: str, serial: int = 123, birth: str = "19700501") -> str:
 
 
 def registration(station_id: str = "e-park", card_type: str = "resident", serial: int = 123,
-                 reference: str = "K7QD-3M9X", **wants: Any) -> dict:
-    birth = "19700501"
+                 reference: str = "K7QD-3M9X", birth: str = "19700501", **wants: Any) -> dict:
     return {
         "station_id": station_id, "reference": reference, "lang": "zh",
         "seeker": {"card_type": card_type, "id_number": number(card_type, serial, birth),
-                   "name": "王登记", "phone": "13812345678", "birth_date": "1970-05-01"},
+                   "name": "王登记", "phone": "13812345678", "birth_date": f"{birth[:4]}-{birth[4:6]}-{birth[6:]}"},
         "wants": {"categories": [], "reach": {"km": 3}, "days": [], "settlement": "any",
                   "min_pay": None, **wants},
         "consent": {"version": "2026-11-reg", "at": datetime.now(UTC).isoformat(), "days": 30, "sms": True},

@@ -21,6 +21,7 @@ def clients(server):  # noqa: ANN001, ANN201
     ("/admin/jobs", {"east-admin", "east-operator"}),
     ("/admin/jobs/new", {"east-admin", "east-operator"}),
     ("/admin/policies", {"east-admin", "east-operator"}),
+    ("/admin/matches", {"east-admin", "east-operator"}),
 ])
 def test_pages_by_role(clients, path: str, allowed: set[str]) -> None:  # noqa: ANN001
     for user, client in clients.items():
@@ -41,6 +42,7 @@ def test_only_admin_may_save_county_config(clients) -> None:  # noqa: ANN001
 def test_nav_shows_only_what_the_role_may_open(clients) -> None:  # noqa: ANN001
     page = clients["east-maint"].get("/admin/stations").text
     assert 'href="/admin/jobs"' not in page and 'href="/admin/policies"' not in page
+    assert 'href="/admin/matches"' not in page
     assert "运维 maintainer" in page
     page = clients["east-operator"].get("/admin/stations").text
     assert 'href="/admin/jobs"' in page

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from central_helpers import HEARTBEAT, application, job_body
+from registration_helpers import number, registration
 
 ALLOW, DENY, UNAUTH = "allow", "deny", "unauth"
 PRINCIPALS = ("own_station", "county_station", "foreign_station", "staff", "foreign_staff", "none", "bad")
@@ -45,6 +46,10 @@ CASES = [
     Case("schema", "GET", "/v1/schema/station-config", PRINCIPALS, public=True),
     Case("send-command", "POST", "/v1/stations/e-park/commands", ("staff",), {"kind": "resync"}),
     Case("list-commands", "GET", "/v1/stations/e-park/commands", ("staff",)),
+    Case("registration", "POST", "/v1/registrations", ("own_station",), registration("e-park", serial=900)),
+    Case("registrations-mine", "POST", "/v1/registrations/mine", ("own_station",),
+         {"station_id": "e-park", "id_number": number("resident", 900)}),
+    Case("matches", "GET", "/v1/counties/east/matches", ("staff",)),
 ]
 
 
@@ -65,7 +70,7 @@ def test_authorisation_matrix(server, case: Case) -> None:  # noqa: ANN001
     outcomes = {}
     for who in PRINCIPALS:
         headers = server.as_(_token(server, who))
-        if case.name == "application":
+        if case.name in ("application", "registration"):
             headers["Idempotency-Key"] = f"authz-{who}"
         r = server.client.request(case.method, case.path, headers=headers, json=case.body)
         assert r.status_code < 500, (who, r.status_code, r.text)
@@ -115,6 +120,7 @@ ROLE_CASES = [
      {"admin", "operator"}),
     ("send-command", "POST", "/v1/stations/e-park/commands", {"kind": "resync"}, {"admin", "maintainer"}),
     ("list-commands", "GET", "/v1/stations/e-park/commands", None, {"admin", "maintainer"}),
+    ("matches", "GET", "/v1/counties/east/matches", None, {"admin", "operator"}),
 ]
 
 

@@ -121,8 +121,8 @@ def test_access_log_page_and_retention_settings(server, logins) -> None:  # noqa
     assert page.status_code == 200 and app_id in page.text and "核对信息" in page.text
     exported = admin.get("/admin/access-log.csv")
     rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
-    assert rows[0] == ["at", "by", "application_id", "reason", "action"]
-    assert ["east-admin", app_id, "data_check", "reveal"] in [r[1:] for r in rows]
+    assert rows[0] == ["at", "by", "application_id", "reason", "action", "match_id"]  # match_id: issue 16
+    assert ["east-admin", app_id, "data_check", "reveal", ""] in [r[1:] for r in rows]
     assert "记录丙" not in exported.text and "13833330021" not in exported.text
     assert logins["east-operator"].get("/admin/access-log").status_code == 403
     assert logins["east-operator"].get("/admin/access-log.csv").status_code == 403

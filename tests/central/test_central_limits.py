@@ -99,6 +99,11 @@ def test_unauthenticated_chunked_oversize_is_413_not_401(server) -> None:
     ("POST", "/admin/jobs/new", 64 * KB),
     ("POST", "/admin/policies/p1", 320 * KB),
     ("PUT", "/v1/policies/p1", 320 * KB),
+    ("POST", "/v1/registrations", 24 * KB),
+    ("POST", "/v1/registrations/mine", 1 * KB),
+    ("POST", "/v1/registrations/x/end", 1 * KB),
+    ("POST", "/v1/matches/x/outcome", 8 * KB),
+    ("POST", "/v1/matches/x/reveal", 1 * KB),
     ("POST", "/v1/some-future-endpoint", DEFAULT_LIMIT),
 ])
 def test_limits_per_route(server, method: str, path: str, limit: int) -> None:

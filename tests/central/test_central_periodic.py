@@ -102,7 +102,7 @@ def test_the_servers_own_periodic_work_is_registered_and_runs(database_url: str,
     engine = db.make_engine(database_url)
     db.migrate(engine)
     try:
-        expected = {"housekeeping", "purge", "alerts", "alert_delivery", "tuf_resign"}
+        expected = {"housekeeping", "purge", "alerts", "alert_delivery", "tuf_resign", "registrations"}
         assert expected <= set(periodic.REGISTRY)
         done = periodic.run_due(engine, T0)
         assert expected <= set(done), done

@@ -8,7 +8,8 @@ from central_helpers import Server
 from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
 
-STATION_OPS = ("/v1/stations/{station_id}/heartbeats", "/v1/applications")
+STATION_OPS = ("/v1/stations/{station_id}/heartbeats", "/v1/applications", "/v1/registrations",
+               "/v1/registrations/mine", "/v1/registrations/{reg_id}/end")
 
 
 @pytest.fixture(scope="module")
