@@ -173,19 +173,32 @@ class Wants:
             return float(n)
         return n / 60 * WALK_KMH / ROUTE_FACTOR  # the straight line of a 15-minute walk (~0.865 km)
 
-    def admits(self, job: Any, today: dt.date, distance_km: float | None = None) -> bool:
-        """What the JobFilter cannot say: the lowest pay (same unit only), the days (a job
-        that starts later must start on a wanted day; one already running is open every day)
-        and the walk (whole minutes, as kiosk/travel.py counts them)."""
+    def admits(self, job: Any, today: dt.date, distance_km: float | None = None,
+               end_date: dt.date | None = None) -> bool:
+        """What the JobFilter cannot say, by central.matching's rules: the lowest pay (same
+        unit only: 150 a day says nothing about 20 an hour), the days (one of the job's
+        remaining working days, max(start, today)..end_date, falls on a wanted weekday; without
+        `end_date` only the first of them is known) and the walk (whole minutes)."""
         if self.min_pay is not None:
             amount, unit = self.min_pay
             if str(job.pay_unit) != unit or job.pay_amount < amount:
                 return False
-        if self.days and job.start_date > today and WEEK[job.start_date.weekday()] not in self.days:
+        if self.days and not remaining_weekdays(job.start_date, end_date, today) & self.days:
             return False
         if self.reach[0] == "minutes" and distance_km is not None:
             return walk_minutes(distance_km) <= self.reach[1]
         return True
+
+
+def remaining_weekdays(start: dt.date, end: dt.date | None, today: dt.date) -> frozenset[str]:
+    """The weekdays of a job's remaining working days (end None: the first one only)."""
+    first = max(start, today)
+    last = first if end is None else end
+    if last < first:
+        return frozenset()
+    if (last - first).days >= 6:
+        return frozenset(WEEK)
+    return frozenset(WEEK[(first + dt.timedelta(days=i)).weekday()] for i in range((last - first).days + 1))
 
 
 def walk_minutes(km: float) -> int:
@@ -498,25 +511,32 @@ def matches_first(v: Visit, hits: list[Any], today: dt.date, limit: int = 50) ->
     cur = v.standing.open
     if cur is None:
         return hits, set()
-    f = v.job_filter
+    f, wants = v.job_filter, cur.wants
+    card = v.session.identity
+    if card is not None:  # central checks the age from the card's birth date too
+        f = replace(f, seeker_age=card.age_on(today))
+
+    def end_of(h: Any) -> dt.date | None:  # list rows carry no end date: read it when days matter
+        job = v.store.get_job(h.job.id) if wants.days else None
+        return job.end_date if job is not None else None
+
     if f.categories or f.pay_units or f.settlements or f.start_from or f.start_to:
-        fit = [h for h in hits if _fits(cur.wants, h, today)]
+        candidates = [h for h in hits if _fits(wants, h)]
     else:
-        found = v._search(cur.wants.job_filter(f), today).hits
-        fit = [h for h in found if cur.wants.admits(h.job, today, h.distance_km)][:limit]
+        candidates = v._search(wants.job_filter(f), today).hits
+    fit = [h for h in candidates if wants.admits(h.job, today, h.distance_km, end_of(h))][:limit]
     ids = {h.job.id for h in fit}
     return fit + [h for h in hits if h.job.id not in ids], ids
 
 
-def _fits(wants: Wants, hit: Any, today: dt.date) -> bool:
+def _fits(wants: Wants, hit: Any) -> bool:
+    """The JobFilter's part of the wants, on a row of the list (admits does the rest)."""
     job = hit.job
     if wants.categories and job.category not in wants.categories:
         return False
     if wants.settlement != "any" and str(job.settlement) != wants.settlement:
         return False
-    if hit.distance_km > wants.radius_km():
-        return False
-    return wants.admits(job, today, hit.distance_km)
+    return hit.distance_km <= wants.radius_km()
 
 
 # --- the slip --------------------------------------------------------------------------------------

@@ -304,9 +304,16 @@ def test_matching_checks_pay_days_and_the_walk() -> None:
     assert w.toggled("min_pay", (150, "day")).admits(job, today)
     assert not w.toggled("min_pay", (200, "day")).admits(job, today)
     assert not w.toggled("min_pay", (20, "hour")).admits(job, today)  # another unit never compares
-    job.start_date = today + dt.timedelta(days=5)  # Saturday
-    assert w.toggled("days", "weekend").admits(job, today)
-    assert not w.toggled("days", "weekdays").admits(job, today)
+    sat = today + dt.timedelta(days=5)
+    job.start_date = sat  # a Saturday job, as central.matching counts the remaining days
+    weekend, weekdays = w.toggled("days", "weekend"), w.toggled("days", "weekdays")
+    assert weekend.admits(job, today, end_date=sat) and not weekdays.admits(job, today, end_date=sat)
+    assert weekdays.admits(job, today, end_date=sat + dt.timedelta(days=2))  # Sat..Mon
+    job.start_date = today - dt.timedelta(days=10)  # running since last week, ends today (Monday)
+    assert weekdays.admits(job, today, end_date=today) and not weekend.admits(job, today, end_date=today)
+    assert weekend.admits(job, today, end_date=today + dt.timedelta(days=6))  # a whole week left
+    assert not weekend.admits(job, today, end_date=today - dt.timedelta(days=1))  # nothing left
+    assert standing.remaining_weekdays(sat, None, today) == {"sat"}  # without an end: the first day
     walk = w.toggled("reach", ("minutes", 15))
     assert standing.walk_minutes(0.86) == 15 and standing.walk_minutes(0.87) == 16
     assert walk.admits(job, today, 0.86) and not walk.admits(job, today, 0.9)
@@ -332,3 +339,23 @@ def test_laying_the_card_near_the_end_says_renew(w: World) -> None:
     _card(w)
     later = replace(soon, expires=today + dt.timedelta(days=20))
     assert v.standing_arrived(v.standing.token, [later]).notice == ""
+
+
+def test_matching_on_the_list_uses_each_jobs_days_and_the_cards_age(w: World) -> None:
+    _card(w, "long_term")  # born 1962: several demo jobs have an age limit below that
+    v = w.visit
+    v.open_jobs()
+    v.toggle_age_filter()  # the seeker turned "suits my age" off: the list shows every job
+    assert v.job_filter.seeker_age is None
+    today = w.clock.now().date()
+    wants = Wants().toggled("reach", ("km", 10)).toggled("days", "sat")
+    standing.start_lookup(v)
+    v.standing_arrived(v.standing.token, [Standing("r1", "X", "open", wants, False, None, None)])
+    matched = [w.store.get_job(r["job_id"]) for r in v.rows if r["match"]]
+    assert matched
+    age = w.cards["long_term"].age_on(today)
+    for job in matched:
+        assert "sat" in standing.remaining_weekdays(job.start_date, job.end_date, today)
+        req = job.requirements
+        assert (req.age_min or 0) <= age <= (req.age_max or 200)
+    assert any(not r["match"] for r in v.rows)  # the others are still listed, after them
