@@ -334,7 +334,9 @@ class Outbox(StandingRows):
 
     def oldest_age_s(self) -> int:
         """Seconds the oldest unsent row has waited (0 when none): central alerts on a backlog."""
-        oldest = self._conn().execute("SELECT min(created_at) FROM outbox").fetchone()[0]
+        oldest = self._conn().execute(
+            "SELECT min(t) FROM (SELECT min(created_at) AS t FROM outbox"
+            " UNION ALL SELECT min(created_at) FROM standing)").fetchone()[0]  # kreg: registrations too
         return max(0, int(time.time() - oldest)) if oldest is not None else 0
 
     def status_of(self, reference: str) -> str:

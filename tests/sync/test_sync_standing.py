@@ -189,3 +189,14 @@ def test_cancelled_while_on_the_wire_is_ended_at_central(central: Central, fprox
     assert outbox.standing_status(ref) == "cancelled"
     assert len(posts(fproxy, "/end")) == 1
     assert api.standing_registrations(number, station_id=STATION) == []  # ended and erased
+
+
+def test_a_waiting_registration_counts_in_the_backlog_age(tmp_path: Path) -> None:
+    """The heartbeat's oldest-row age (central alerts on a backlog) sees registrations too."""
+    import time
+
+    outbox = make_outbox(tmp_path / "data")
+    assert outbox.oldest_age_s() == 0
+    submit(outbox, fake_id_number(random.Random(7)))
+    outbox._conn().execute("UPDATE standing SET created_at = ?", (time.time() - 3600,))
+    assert 3590 <= outbox.oldest_age_s() <= 3700
