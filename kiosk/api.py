@@ -192,6 +192,9 @@ class ApiClient:
         if self.base_url:
             self.session.mount(f"{self.base_url}/v1/applications", HTTPAdapter(max_retries=keyed))
             self.session.mount(f"{self.base_url}/v1/job-reports", HTTPAdapter(max_retries=keyed))
+            # Standing registrations (issue 16): POST and /end carry an Idempotency-Key; /mine
+            # only reads, so a resend is harmless too.
+            self.session.mount(f"{self.base_url}/v1/registrations", HTTPAdapter(max_retries=keyed))
         self.session.hooks["response"].append(self._count)
         # Emitted (on the calling thread) when an attempt cannot connect or read, before retries.
         self.attempt_failed: Signal[[]] = Signal("api.attempt_failed")
@@ -292,6 +295,40 @@ class ApiClient:
         Keyed like an application, so the outbox may resend it."""
         r = self._call("POST", "/v1/job-reports", json=body, headers={"Idempotency-Key": idempotency_key})
         return _object(r)
+    # --- standing registrations (issue 16, CONTRACTS "Registration API") ----------------------
+    def submit_registration(self, idempotency_key: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST /v1/registrations: 201 new, 200 the person's open one updated ("renewed": true);
+        the same Idempotency-Key replays the first answer."""
+        data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        r = self._call("POST", "/v1/registrations", data=data,
+                       headers={"Idempotency-Key": idempotency_key, "Content-Type": "application/json"})
+        answer = _object(r)
+        if not isinstance(answer.get("id"), str | int) or not isinstance(answer.get("reference"), str):
+            raise ApiServerError(f"{r.status_code}: registration answered without id/reference")
+        return answer
+
+    def standing_registrations(self, id_number: str, *, station_id: str) -> list[dict[str, Any]]:
+        """POST /v1/registrations/mine: the person's registrations at this county, newest
+        first (the ID number in the body, never in a URL)."""
+        body = self._json("POST", "/v1/registrations/mine", json={"station_id": station_id, "id_number": id_number})
+        rows = body.get("registrations")
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise ApiServerError("registrations/mine response without a registrations list")
+        for r in rows:
+            if not isinstance(r.get("id"), str | int) or not isinstance(r.get("status"), str):
+                raise ApiServerError("registrations/mine row without id/status")
+        return rows
+
+    def end_registration(self, reg_id: str, id_number: str, idempotency_key: str, *,
+                         station_id: str) -> dict[str, Any]:
+        """POST /v1/registrations/{id}/end: 200 {"id", "status": "ended"}, the same again."""
+        r = self._call("POST", f"/v1/registrations/{quote(str(reg_id), safe='')}/end",
+                       json={"station_id": station_id, "id_number": id_number},
+                       headers={"Idempotency-Key": idempotency_key})
+        answer = _object(r)
+        if answer.get("status") != "ended":
+            raise ApiServerError(f"{r.status_code}: end answered without status ended")
+        return answer
 
     def put_stats(self, station_id: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
         """PUT absolute hourly counts; {"stored": n}. Idempotent (central sets values), so

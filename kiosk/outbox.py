@@ -42,6 +42,8 @@ from typing import Protocol
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from kiosk.api import ApiRejected
+from kiosk.outbox_standing import SCHEMA as STANDING_SCHEMA
+from kiosk.outbox_standing import StandingRows
 from kiosk.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -199,8 +201,9 @@ def new_reference() -> str:
     return f"{raw[:4]}-{raw[4:]}"
 
 
-class Outbox:
-    """Applications waiting for the central API. Safe to call from several threads."""
+class Outbox(StandingRows):
+    """Applications waiting for the central API. Safe to call from several threads.
+    Standing registrations (issue 16): kiosk/outbox_standing.py."""
 
     FILE = "outbox.db"
     LEGACY_KEY_FILE = "outbox.key"  # where the key used to be: inside data_dir
@@ -218,6 +221,7 @@ class Outbox:
         self._flush_lock = threading.Lock()  # one flush at a time (sync thread, sync --once)
         conn = self._conn()
         conn.executescript(_SCHEMA)
+        conn.executescript(STANDING_SCHEMA)  # kreg: standing registrations and their endings
         self._migrate_legacy_key(conn)
 
     @classmethod
@@ -335,15 +339,18 @@ class Outbox:
 
     # --- state ----------------------------------------------------------------------------
     def pending(self) -> int:
-        """Rows waiting to be sent: applications, withdrawals and job reports."""
+        """Rows waiting to be sent: applications, withdrawals, job reports, standing registrations and their endings."""
         conn = self._conn()
         return (conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
                 + conn.execute("SELECT count(*) FROM withdrawals").fetchone()[0]
-                + self.reports_pending())
+                + self.reports_pending()
+                + self.standing_pending())
 
     def oldest_age_s(self) -> int:
         """Seconds the oldest unsent row has waited (0 when none): central alerts on a backlog."""
-        oldest = self._conn().execute("SELECT min(created_at) FROM outbox").fetchone()[0]
+        oldest = self._conn().execute(
+            "SELECT min(t) FROM (SELECT min(created_at) AS t FROM outbox"
+            " UNION ALL SELECT min(created_at) FROM standing)").fetchone()[0]  # kreg: registrations too
         return max(0, int(time.time() - oldest)) if oldest is not None else 0
 
     def status_of(self, reference: str) -> str:
@@ -416,6 +423,11 @@ class Outbox:
                 sent += sent_w
                 last_seq = last_seq or tried_w
                 sent += self._flush_reports(conn, api, None if max_items is None else max_items - sent)
+                # kreg: standing registrations and their endings (kiosk/outbox_standing.py)
+                left = None if max_items is None else max_items - sent
+                sent_s, tried_s = self._flush_standing(conn, api, left)
+                sent += sent_s
+                last_seq = last_seq or tried_s
             finally:
                 if last_seq:  # rows left the queue: purge their old page images
                     self._checkpoint(conn)

@@ -44,6 +44,10 @@ SIMPLE: dict[str, tuple[str, ...]] = {
     "policy_viewed": ("policy_views",),
     "job_reported": ("job_reports",),
     **{f"card_read_{t}": (f"card_reads_{t}",) for t in CARD_TYPES},
+    # kreg, issue 16: standing registrations (central ignores names it does not know yet)
+    "standing_registered": ("standing_registrations",),
+    "standing_renewed": ("standing_renewals",),
+    "standing_ended": ("standing_endings",),
 }
 METRICS: tuple[str, ...] = (
     *dict.fromkeys(m for ms in SIMPLE.values() for m in ms), *PER_VISIT.values(),

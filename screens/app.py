@@ -44,7 +44,7 @@ HERE = Path(__file__).resolve().parent
 # Each name: class <Name>Screen in screens/<name>.py (job_qr: JobQrScreen), rules in <name>.kv.
 SCREENS = ("attract", "home", "jobs", "job_detail", "printing", "job_qr", "policies", "policy", "maintenance",
            "maintenance_pin", "apply_consent", "apply_phone", "apply_done", "my_registrations",
-           "jobs_map")
+           "jobs_map", "register_wants", "register_consent", "register_phone", "register_done", "register_mine")
 
 
 class GigKioskApp(App):
@@ -202,6 +202,10 @@ class GigKioskApp(App):
         if hasattr(self, "sm"):
             self.overlays.sync(v)
         self.voice.step(step)
+        if v.standing.mine_state == "loading":  # kreg: central's look-up, off the UI thread
+            from screens.register_mine import follow_lookup
+
+            follow_lookup(self)
         return step
 
     def on_lang(self, _app: Any, lang: str) -> None:

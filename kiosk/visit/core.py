@@ -26,7 +26,7 @@ from kiosk.models import Job, Policy, Settlement, Station
 from kiosk.pin import PinGuard, is_old_format
 from kiosk.session import Session
 from kiosk.visit import registrations as regs
-from kiosk.visit import reports
+from kiosk.visit import reports, standing
 from kiosk.visit.ports import (
     Clock,
     DeviceReport,
@@ -57,12 +57,14 @@ POLICIES, POLICY, MAINTENANCE, MAINTENANCE_PIN = "policies", "policy", "maintena
 APPLY_CONSENT, APPLY_PHONE, APPLY_DONE = "apply_consent", "apply_phone", "apply_done"
 MY_REGISTRATIONS = "my_registrations"
 JOBS_MAP = "jobs_map"  # the job list as a map: rings of 5 / 10 / 15 minutes' walk (issue 16)
+REGISTER_WANTS, REGISTER_CONSENT, REGISTER_PHONE, REGISTER_DONE, REGISTER_MINE = (
+    standing.WANTS, standing.CONSENT, standing.PHONE, standing.DONE, standing.MINE)
 # Statistics events (names only): what the operations reports count.
 EVENTS = ("visit_started", "visit_ended", "card_read", "card_problem", "code_scanned", "job_viewed",
           "slip_printed", "print_problem", "registration", "maintenance_opened", "pin_refused",
           "card_read_resident", "card_read_hkmt_permit", "card_read_foreign_2017", "card_read_foreign_2023",
           "phone_saved", "policy_viewed", "withdrawal", "english_on", "large_text_on", "read_aloud",
-          "job_reported")
+          "job_reported", standing.REGISTERED, standing.RENEWED, standing.ENDED)
 PRINT_START_S = 8.0  # a print not started by then: say why and show the QR, never a spinner
 ALREADY_REGISTERED = N_("You have already registered for this job; here is your registration.")
 TAKE_CARD = N_("Please take your ID card")  # the attract screen shows and says it while a card is left
@@ -213,6 +215,7 @@ class Visit:
         self.visit_ref = reports.new_visit_id()  # random: all a job report says about its sender
         self.report_open, self.report_reason = False, ""  # the "report this job" dialog
         self.reported_jobs: set[str] = set()
+        self.standing = standing.State(token=getattr(getattr(self, "standing", None), "token", 0) + 1)
 
     # --- statistics -------------------------------------------------------------------------
     def _event(self, name: str) -> None:
@@ -468,8 +471,9 @@ class Visit:
         today, lang = self.today(), self.lang
         result = self._search(self.job_filter, today)
         self.job_count = result.total
-        self.hits = result.hits
-        self.rows = [self._row(h, today, lang) for h in result.hits]
+        hits, matching = standing.matches_first(self, result.hits, today)  # the registration's jobs first
+        self.hits = hits
+        self.rows = [self._row(h, today, lang) | {"match": h.job.id in matching} for h in hits]
         if self.screen == JOBS_MAP:
             self.refresh_map()
 
@@ -929,6 +933,60 @@ class Visit:
         if self.sync is not None:
             self.sync.wake()
         return self._step(notice=reports.THANKS)
+    # --- standing registration (求职登记, issue 16): rules in kiosk/visit/standing.py ----------------
+    def open_standing(self) -> Step:
+        return standing.begin(self)
+
+    def standing_new(self) -> Step:
+        return standing.new_registration(self)
+
+    def standing_toggle(self, group: str, value: object) -> Step:
+        return standing.toggle(self, group, value)
+
+    def standing_next(self) -> Step:
+        return standing.to_consent(self)
+
+    def standing_days(self, days: int) -> Step:
+        return standing.set_days(self, days)
+
+    def standing_sms(self) -> Step:
+        return standing.toggle_sms(self)
+
+    def standing_agree(self) -> Step:
+        return standing.agree(self)
+
+    def standing_phone(self, digits: str) -> Step:
+        return standing.submit_phone(self, digits)
+
+    def standing_renew(self) -> Step:
+        return standing.renew(self)
+
+    def standing_change(self) -> Step:
+        return standing.change(self)
+
+    def standing_ask_end(self) -> Step:
+        return standing.ask_end(self)
+
+    def standing_keep(self) -> Step:
+        return standing.keep(self)
+
+    def standing_end(self) -> Step:
+        return standing.end(self)
+
+    def standing_lookup(self) -> Step:
+        standing.start_lookup(self)
+        return self._step()
+
+    def fetch_standing(self) -> tuple[int, list[standing.Standing] | BaseException]:
+        return standing.fetch(self)
+
+    def standing_arrived(self, token: int, result: list[standing.Standing] | BaseException) -> Step:
+        return standing.arrived(self, token, result)
+
+    def print_standing_slip(self) -> Step:
+        if self.printer is None or not self.can_print or self.standing.done is None:
+            return self._step(notice=N_("Printing is off here."))
+        return self._print(standing.slip(self))
 
     # --- policies ------------------------------------------------------------------------------
     def open_policies(self) -> Step:
@@ -958,6 +1016,8 @@ class Visit:
         card_type = getattr(getattr(identity, "card_type", None), "value", "")
         if f"card_read_{card_type}" in EVENTS:
             self._event(f"card_read_{card_type}")
+        if self.outbox is not None and self._registrations_api() is not None:
+            standing.start_lookup(self)  # the UI fetches it off its thread: matching jobs first
         if self.screen in (ATTRACT, HOME):
             return self.open_jobs()
         return self._step()

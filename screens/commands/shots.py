@@ -5,6 +5,7 @@ two station sizes: 720x1280 (NAME-LANG-MODE.png) and the production 1080x1920
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import subprocess
 import sys
 import tempfile
@@ -152,6 +153,33 @@ def shot_plan(app) -> list[tuple[str, object]]:  # noqa: ANN001
     def map_group() -> None:  # the largest count marker of the map just drawn, tapped
         markers = app.screen("jobs_map").ids.jobs_map.markers
         act(v.map_pick(max(markers, key=lambda m: m.count).job_ids))
+    def register(screen: str) -> None:  # issue 16: a fictional demo card on the reader
+        import json
+
+        from kiosk.identity import IdentityCard
+        from kiosk.visit import standing
+
+        if not v.session.identified:
+            fresh()
+            raw = json.loads((Path(__file__).resolve().parents[2] / "assets/demo/cards.json").read_text("utf-8"))
+            v.session.identity = IdentityCard.from_dict(raw["cards"][0])
+        s = v.standing
+        from kiosk.models import CATEGORIES_ZH_EN
+
+        two = frozenset(list(CATEGORIES_ZH_EN)[::2][:2])  # cleaning and housekeeping
+        s.draft = standing.Wants(categories=two, reach=("minutes", 15),
+                                 days=standing.WEEKDAYS, settlement="daily", min_pay=(150, "day"))
+        if screen == standing.DONE:
+            v.session.phone = "13900000001"
+            day = v.clock.now().date()
+            s.done = standing.Standing("", "QH7K-2D9M", "pending", s.draft, True, day,
+                                       day + dt.timedelta(days=30))
+        if screen == standing.MINE:
+            day = v.clock.now().date()
+            s.done, s.mine_state = None, "ready"
+            s.mine = [standing.Standing("r1", "QH7K-2D9M", "open", s.draft, True, day - dt.timedelta(days=3),
+                                        day + dt.timedelta(days=27))]
+        act(v.go(screen))
 
     def countdown() -> None:  # 12 s before the idle reset; the next shot's end() clears it
         v.elderly_offer = False
@@ -180,6 +208,12 @@ def shot_plan(app) -> list[tuple[str, object]]:  # noqa: ANN001
         ("apply_done", applied),
         ("my_registrations", my_registrations),
         ("my_registrations-offline", lambda: my_registrations(offline=True)),
+        ("register_wants", lambda: register("register_wants")),
+        ("register_consent", lambda: register("register_consent")),
+        ("register_phone", lambda: register("register_phone")),
+        ("register_done", lambda: register("register_done")),
+        ("register_mine", lambda: register("register_mine")),
+        ("home-register", lambda: (register("register_mine"), act(v.go("home")))),
         ("maintenance_pin", lambda: act(v.go("maintenance_pin"))),
         ("maintenance", maintenance),
         # issue 18's dialogs, over the screen that opened them

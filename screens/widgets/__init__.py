@@ -61,6 +61,7 @@ class JobRow(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):
     distance = StringProperty("")
     walk = StringProperty("")  # "步行约 8 分钟" (kiosk.travel's model)
     start = StringProperty("")
+    match = BooleanProperty(False)  # fits the seeker's standing registration (listed first)
 
     def on_release(self) -> None:
         from kivy.app import App

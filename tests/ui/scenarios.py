@@ -594,6 +594,13 @@ class Scenario:
         yield from wait_until(lambda: app.sm.current == "attract", timeout=10)
         self.check("wiped", (app.visit.my_regs, app.services.session.identified))
 
+    def standing_registration(self):  # noqa: ANN201
+        """Issue 16 (kreg): tests/ui/standing_scenario.py."""
+        from standing_scenario import run
+
+        self.find = find
+        yield from run(self, wait_until)
+
     def remote_commands(self):  # noqa: ANN201
         """County staff send a screenshot and a test print while a seeker's card is on the
         kiosk: both wait; the card is taken, the visit ends, the attract screen is captured and

@@ -163,7 +163,8 @@ def test_jobs_are_searched_and_rows_built_in_the_visits_language(world: World) -
     v.open_jobs()
     assert v.job_count >= len(v.rows) > 10 and v.categories
     row = v.rows[0]
-    assert set(row) == {"job_id", "title", "employer", "pay", "settlement", "daily", "distance", "walk", "start"}
+    assert set(row) == {"job_id", "title", "employer", "pay", "settlement", "daily", "distance", "walk", "start",
+                        "match"}
     assert "元/" in row["pay"]
     v.toggle_language()
     assert v.rows[0]["job_id"] == row["job_id"] and "¥" in v.rows[0]["pay"]
