@@ -162,6 +162,7 @@ class Job:
             "requirements": {"age_min": req.age_min, "age_max": req.age_max, "notes": req.notes},
             "valid_through": vt.isoformat() if vt else None, "status": self.status.value,
             "updated_at": self.updated_at, "district": self.district, "directions": self.directions,
+            "employer_verified": self.employer_verified, "guidance_amount": self.guidance_amount,
         }
 
     def pay_text(self, lang: str = "zh") -> str:

@@ -190,3 +190,11 @@ def test_reports_from_three_visits_reach_central_and_hide_the_job(demo_store: St
         assert (low.employer_verified, low.guidance_amount, low.below_guidance) == (False, 25.0, True)
     finally:
         central.stop()
+
+
+def test_job_to_dict_names_every_field() -> None:
+    """Job.to_dict is written out by hand for speed: a field added to Job must be added there
+    too, or the cache silently drops it (it dropped the trust fields once, in a merge)."""
+    from dataclasses import fields
+
+    assert set(_job().to_dict()) == {f.name for f in fields(Job)}
