@@ -324,9 +324,11 @@ class BulkIndex:
         for category, rs in groups.items():
             rs.sort(key=lambda r: pos.get(r[3], 0))  # by station: a job reads only nearby ones
             at_station = np.array([pos.get(r[3], 0) for r in rs], dtype=np.int32)
+            starts = np.searchsorted(at_station, np.arange(len(stations) + 1))
             self.buckets[category] = {
-                "starts": np.searchsorted(at_station, np.arange(len(stations) + 1)),
-                "id": [r[0] for r in rs], "county": [r[2] for r in rs], "sms": np.array([bool(r[11]) for r in rs]),
+                "at": [np.arange(starts[i], starts[i + 1]) for i in range(len(stations))],  # rows per station
+                "id": np.array([r[0] for r in rs], dtype=object),
+                "county": np.array([r[2] for r in rs], dtype=object), "sms": np.array([bool(r[11]) for r in rs]),
                 "station": np.array([pos.get(r[3], 0) for r in rs], dtype=np.int32),
                 "reach": np.array([r[4] for r in rs], dtype=np.float64),
                 "days": np.array([r[5] for r in rs], dtype=np.int16),
@@ -363,8 +365,8 @@ class BulkIndex:
             b = self.buckets.get(category)
             if b is None:
                 continue
-            starts = b["starts"]
-            rows = np.concatenate([np.arange(starts[i], starts[i + 1]) for i in near])
+            at_station = b["at"]
+            rows = np.concatenate([at_station[i] for i in near])
             if not len(rows):
                 continue
             station, reach, days = b["station"][rows], b["reach"][rows], b["days"][rows]
@@ -385,26 +387,24 @@ class BulkIndex:
             age = np.clip((t - b["created"][rows]) / 86400, 0.0, 30.0) / 30
             scores = np.round(50 * np.maximum(0.0, 1 - d / reach) + 30 * fit + 20 * age, 3)
             walks = np.ceil(ROUTE_FACTOR * d / WALK_KMH * 60 - 1e-9).astype(np.int64)
-            ids, counties = b["id"], b["county"]
-            picked = rows.tolist()
-            parts.append(([ids[i] for i in picked], [counties[i] for i in picked], b["station"][rows],
-                          np.round(d, 3), walks, scores, b["sms"][rows]))
+            parts.append((b["id"][rows], b["county"][rows], b["station"][rows], np.round(d, 3), walks, scores,
+                          b["sms"][rows]))
         if not parts:
             return None
-        return ([x for p in parts for x in p[0]], [x for p in parts for x in p[1]],
-                *(np.concatenate([p[k] for p in parts]) for k in range(2, 7)))
+        return tuple(np.concatenate([p[k] for p in parts]) for k in range(7))
 
-    def _candidate(self, arrays: tuple, i: int) -> Candidate:
-        ids, counties, station, d, walks, scores, sms = arrays
-        return Candidate(ids[i], counties[i], self.station_ids[int(station[i])],
-                         Fit(float(d[i]), int(walks[i]), float(scores[i])), bool(sms[i]))
+    def _candidates(self, arrays: tuple, picked: Any) -> list[Candidate]:
+        ids, counties, station, d, walks, scores, sms = (a[picked].tolist() for a in arrays)
+        names = self.station_ids
+        return [Candidate(i, c, names[st], Fit(dd, w, sc), sm)
+                for i, c, st, dd, w, sc, sm in zip(ids, counties, station, d, walks, scores, sms, strict=True)]
 
     def candidates(self, job: JobFacts, at: datetime) -> list[Candidate]:
         """Every registration `job` fits, best first (as job_candidates)."""
         arrays = self._arrays(job, at)
         if arrays is None:
             return []
-        out = [self._candidate(arrays, i) for i in range(len(arrays[0]))]
+        out = self._candidates(arrays, slice(None))
         out.sort(key=lambda c: (-c.fit.score, c.registration_id))
         return out
 
@@ -414,10 +414,10 @@ class BulkIndex:
         if arrays is None:
             return Found([], {})
         ids, _, _, d, walks, scores, _ = arrays
-        top = np.argsort(-scores, kind="stable")[:MAX_PER_JOB * 2].tolist()  # ties sorted below
-        best = sorted((self._candidate(arrays, i) for i in top), key=lambda c: (-c.fit.score, c.registration_id))
-        return Found(best[:MAX_PER_JOB], dict(zip(ids, zip(d.tolist(), walks.tolist(), scores.tolist(),
-                                                           strict=True), strict=True)))
+        top = np.argsort(-scores, kind="stable")[:MAX_PER_JOB * 2]  # ties by id sorted below
+        best = sorted(self._candidates(arrays, top), key=lambda c: (-c.fit.score, c.registration_id))
+        return Found(best[:MAX_PER_JOB], dict(zip(ids.tolist(), zip(d.tolist(), walks.tolist(), scores.tolist(),
+                                                                    strict=True), strict=True)))
 
 
 def _apply(session: Session, job_ids: Sequence[str], found: dict[str, Found], at: datetime) -> dict[str, int]:
