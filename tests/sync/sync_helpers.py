@@ -116,8 +116,10 @@ def make_outbox(data_dir: Path) -> Outbox:
 
 
 def editable(job: dict[str, Any]) -> dict[str, Any]:
-    """A job as returned by GET, reduced to what PUT /v1/jobs/{id} accepts."""
-    return {k: v for k, v in job.items() if k not in ("id", "county", "status", "updated_at")}
+    """A job as returned by GET, reduced to what PUT /v1/jobs/{id} accepts (the trust fields of
+    issue 16 are central's own, read-only)."""
+    return {k: v for k, v in job.items()
+            if k not in ("id", "county", "status", "updated_at", "employer_verified", "guidance")}
 
 
 def apply_at(central: Central, id_number: str, job_id: str, station: dict[str, Any] | None = None,
