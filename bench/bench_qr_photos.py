@@ -33,7 +33,7 @@ import cv2
 import numpy as np
 
 from bench.run import Row
-from devices.scanner.decode import ENGINES, Code, Decoder
+from devices.scanner.decode import ENGINES, Code, Decoder, decode_zxing, read_with_failures, to_gray
 
 NAME = "qr_photos"
 KIOSK = ("nominal", "monitor", "close", "glare", "perspective", "blurred", "brightness", "bright_spots",
@@ -117,7 +117,8 @@ def _p(values: list[float], q: float) -> float:
 
 def measure(photos: list[Photo], decoders: dict[str, Callable[[np.ndarray], list[Code]]]) -> dict[str, dict]:
     """Per decoder: matched/labelled per category and per odd/even split, false decodes, ms."""
-    stats: dict[str, dict] = {n: {"hit": defaultdict(int), "n": defaultdict(int), "false": 0, "ms": []}
+    stats: dict[str, dict] = {n: {"hit": defaultdict(int), "n": defaultdict(int), "photo_hit": defaultdict(int),
+                                  "photos": defaultdict(int), "false": 0, "ms": []}
                               for n in decoders}
     for ph in photos:
         for name, fn in decoders.items():
@@ -133,17 +134,36 @@ def measure(photos: list[Photo], decoders: dict[str, Callable[[np.ndarray], list
             for key in (ph.category, split, group, f"{group}/{split}", "all"):
                 st["hit"][key] += hit
                 st["n"][key] += len(ph.quads)
+                st["photo_hit"][key] += hit > 0  # a kiosk needs one code per frame read
+                st["photos"][key] += 1
     out = {}
     for name, st in stats.items():
         out[name] = {
             "rate": {k: 100 * st["hit"][k] / st["n"][k] for k in st["n"] if st["n"][k]},
             "labels": dict(st["n"]),
+            "photo_rate": {k: 100 * st["photo_hit"][k] / st["photos"][k] for k in st["photos"] if st["photos"][k]},
+            "photos": dict(st["photos"]),
             "false": st["false"],
             "p50_ms": statistics.median(st["ms"]),
             "p95_ms": _p(st["ms"], 0.95),
             "mean_ms": statistics.fmean(st["ms"]),
         }
     return out
+
+
+def first_pass_ms(photos: list[Photo]) -> tuple[float, float]:
+    """Median ms of the plain zxing pass with and without reporting failed regions, interleaved:
+    the cost of every camera frame that gets no extra passes."""
+    plain, with_failures = [], []
+    for ph in photos:
+        gray = to_gray(ph.image)
+        t0 = time.perf_counter()
+        decode_zxing(gray)
+        t1 = time.perf_counter()
+        read_with_failures(gray)
+        with_failures.append((time.perf_counter() - t1) * 1000)
+        plain.append((t1 - t0) * 1000)
+    return statistics.median(plain), statistics.median(with_failures)
 
 
 def dataset_dir() -> Path | None:
@@ -178,6 +198,10 @@ def run(quick: bool) -> list[Row]:
         ok = pipe["rate"][key] >= GOAL_RATE if goal else None
         rows.append(Row(NAME, f"pipeline reading rate, {label} ({pipe['labels'][key]} codes)", pipe["rate"][key],
                         f"% (no second chance {prev['rate'][key]:.1f}, zxing {base['rate'][key]:.1f})", goal, ok))
+    for key in ("kiosk", "all"):
+        rows.append(Row(NAME, f"photos with at least one code read, {key} ({pipe['photos'][key]} photos)",
+                        pipe["photo_rate"][key], f"% (no second chance {prev['photo_rate'][key]:.1f}, "
+                        f"zxing {base['photo_rate'][key]:.1f})"))
     for cat in (*KIOSK, *STRESS):
         if cat in pipe["rate"]:
             rows.append(Row(NAME, f"rate {cat} ({pipe['labels'][cat]} codes): pipeline", pipe["rate"][cat],
@@ -187,6 +211,10 @@ def run(quick: bool) -> list[Row]:
     for name in ("zxing", "no_region", "pipeline"):
         rows.append(Row(NAME, f"{name} p50 per photo", res[name]["p50_ms"], "ms"))
         rows.append(Row(NAME, f"{name} p95 per photo", res[name]["p95_ms"], "ms"))
+    plain, with_failures = first_pass_ms(photos)
+    ratio = with_failures / plain
+    rows.append(Row(NAME, "camera cheap frame: first pass reporting failed regions / plain (p50, same run)", ratio,
+                    f"x ({with_failures:.2f} / {plain:.2f} ms)", "<= 1.05", ratio <= 1.05))
     ratio = pipe["p50_ms"] / prev["p50_ms"]
     rows.append(Row(NAME, "pipeline p50 / no second chance p50 (same run)", ratio, "x", "<= 1.05", ratio <= 1.05))
     return rows
