@@ -151,19 +151,24 @@ def measure(photos: list[Photo], decoders: dict[str, Callable[[np.ndarray], list
     return out
 
 
-def first_pass_ms(photos: list[Photo]) -> tuple[float, float]:
-    """Median ms of the plain zxing pass with and without reporting failed regions, interleaved:
-    the cost of every camera frame that gets no extra passes."""
-    plain, with_failures = [], []
+def first_pass_ms(photos: list[Photo]) -> tuple[float, float, float]:
+    """The plain zxing pass with and without reporting failed regions: the cost of every camera
+    frame that gets no extra passes. Per photo the faster of two alternating runs of each (load
+    bursts hit one call, not both); returns both medians and the median per-photo ratio."""
+    calls = {"plain": decode_zxing, "failures": read_with_failures}
+    ms: dict[str, list[float]] = {"plain": [], "failures": []}
     for ph in photos:
         gray = to_gray(ph.image)
-        t0 = time.perf_counter()
-        decode_zxing(gray)
-        t1 = time.perf_counter()
-        read_with_failures(gray)
-        with_failures.append((time.perf_counter() - t1) * 1000)
-        plain.append((t1 - t0) * 1000)
-    return statistics.median(plain), statistics.median(with_failures)
+        best = {"plain": float("inf"), "failures": float("inf")}
+        for order in (("plain", "failures"), ("failures", "plain")):
+            for name in order:
+                t0 = time.perf_counter()
+                calls[name](gray)
+                best[name] = min(best[name], (time.perf_counter() - t0) * 1000)
+        for name in ms:
+            ms[name].append(best[name])
+    ratio = statistics.median(f / p for f, p in zip(ms["failures"], ms["plain"], strict=True) if p > 0)
+    return statistics.median(ms["plain"]), statistics.median(ms["failures"]), ratio
 
 
 def dataset_dir() -> Path | None:
@@ -211,10 +216,10 @@ def run(quick: bool) -> list[Row]:
     for name in ("zxing", "no_region", "pipeline"):
         rows.append(Row(NAME, f"{name} p50 per photo", res[name]["p50_ms"], "ms"))
         rows.append(Row(NAME, f"{name} p95 per photo", res[name]["p95_ms"], "ms"))
-    plain, with_failures = first_pass_ms(photos)
-    ratio = with_failures / plain
-    rows.append(Row(NAME, "camera cheap frame: first pass reporting failed regions / plain (p50, same run)", ratio,
+    plain, with_failures, ratio = first_pass_ms(photos)
+    rows.append(Row(NAME, "camera cheap frame: first pass reporting failed regions / plain (median per photo)", ratio,
                     f"x ({with_failures:.2f} / {plain:.2f} ms)", "<= 1.05", ratio <= 1.05))
     ratio = pipe["p50_ms"] / prev["p50_ms"]
-    rows.append(Row(NAME, "pipeline p50 / no second chance p50 (same run)", ratio, "x", "<= 1.05", ratio <= 1.05))
+    # informational: a photo with one code read and another seen but unread now also gets the re-reads
+    rows.append(Row(NAME, "pipeline p50 / no second chance p50 (same run)", ratio, "x"))
     return rows
