@@ -13,6 +13,7 @@ statement, so it holds across instances.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
@@ -27,16 +28,12 @@ _station = Station.__table__
 _command = StationCommand.__table__
 _alert = Alert.__table__
 
-# The columns a heartbeat writes (services.heartbeat_values), each set from a bind parameter
-# of the same name plus "_" (a bind may not be named like the column it sets).
-_HEARTBEAT_COLUMNS = ("last_heartbeat_at", "app_version", "config_version_applied",
-                      "rejected_config_version", "rejected_config_reason", "update_failed_version",
-                      "update_failed_reason", "devices", "outbox_depth", "paper",
-                      "heartbeat_interval_s", "clock_skew_s", "outbox_oldest_s", "disk_free_mb",
-                      "disk_total_mb")
 
-
-def _heartbeat_statement(postgresql: bool) -> Any:
+@functools.lru_cache(maxsize=8)
+def _heartbeat_statement(dialect: str, columns: tuple[str, ...]) -> Any:
+    """UPDATE stations SET <columns> ... RETURNING config_version and the two flags; built once
+    per dialect and column set (services.heartbeat_values decides the columns), each column
+    from a bind named like it plus "_" (a bind may not be named like the column it sets)."""
     at = bindparam("at", type_=_command.c.expires_at.type)
     # Whether the two follow-up queries are needed, answered by the same statement: almost
     # always neither is (indexes: ix_station_commands_station_state, uq_alerts_active).
@@ -45,18 +42,16 @@ def _heartbeat_statement(postgresql: bool) -> Any:
     open_alerts = exists().where(_alert.c.station_id == bindparam("sid"), _alert.c.state == "open",
                                  _alert.c.resolved_at.is_(None))
     returning = [_station.c.config_version, pending.label("commands"), open_alerts.label("alerts")]
-    if postgresql:
+    if dialect == "postgresql":
         # Heartbeats are telemetry, replaced a minute later: losing the last few in a server
         # crash is harmless, so this statement's commit does not wait for its WAL flush.
         # set_config(..., true) is SET LOCAL: it holds for the statement's own (implicit)
         # transaction, whose commit comes after it; it spares a BEGIN, SET and COMMIT.
         returning.append(func.set_config("synchronous_commit", "off", True).label("async_commit"))
-    values: dict[str, Any] = {c: bindparam(c + "_", type_=_station.c[c].type) for c in _HEARTBEAT_COLUMNS}
-    values["last_heartbeat_at"] = at
+    values = {c: bindparam(c + "_", type_=_station.c[c].type) for c in columns}
     return update(_station).where(_station.c.id == bindparam("sid")).values(values).returning(*returning)
 
 
-_HEARTBEAT = {dialect: _heartbeat_statement(dialect == "postgresql") for dialect in ("postgresql", "sqlite")}
 _CONFIG_VERSION = select(_station.c.county, _station.c.config_version).where(_station.c.id == bindparam("sid"))
 _JOBS_HIGH = select(Counter.value).where(Counter.name == "jobs").scalar_subquery()
 _JOBS_POLL = select(_station.c.id, _station.c.county, _station.c.lat, _station.c.lng,
@@ -100,9 +95,11 @@ def record_heartbeat(engine: Engine, station_id: str, beat: Heartbeat) -> tuple[
     commands are pending, whether it has open alerts), in one statement. The station learns
     from the version whether to fetch a newer config."""
     at = services.now()
-    params = {c + "_": v for c, v in services.heartbeat_values(beat, at).items()}
+    values = services.heartbeat_values(beat, at)
+    statement = _heartbeat_statement(engine.dialect.name, tuple(values))
+    params = {c + "_": v for c, v in values.items()}
     params.update(sid=station_id, at=at)
     with engine.connect() as conn:
-        row = conn.execute(_HEARTBEAT[engine.dialect.name], params).one()
+        row = conn.execute(statement, params).one()
         conn.commit()  # no-op in autocommit; ends the SQLite driver's implicit transaction
     return at, row.config_version, bool(row.commands), bool(row.alerts)
