@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from central import db, services
+from central import db, fleet, services
 from central.auth import TokenCache, TokenListener
 from central.headers import SecurityHeaders
 from central.limits import BodyLimit
@@ -80,6 +80,7 @@ def create_app(engine: Engine, data_key: bytes, admin: bool = True, docs: bool =
     cipher = DataCipher(data_key)
     app.state.engine = engine
     app.state.sessions = sessions
+    app.state.reader = fleet.reader(engine)  # the fleet's one-statement requests (central.fleet)
     app.state.cipher = cipher
     app.state.keyring = Keyring(cipher)
     app.state.tokens = TokenCache(sessions)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, func, select, text, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
 from central import station_config
@@ -80,6 +80,11 @@ _WHAT = {County: "no such county for you", Station: "no such station in your cou
          Job: "no such job in your county", Policy: "no such policy in your county",
          Staff: "no such staff member in your county"}
 M = TypeVar("M", County, Station, Job, Policy, Staff)
+
+
+def not_found(model: type) -> NotFound:
+    """What in_county raises for `model`: another county's rows look exactly like unknown ones."""
+    return NotFound(_WHAT[model])
 
 
 def in_county(session: Session, model: type[M], key: str | int, county: str) -> M:
@@ -443,17 +448,23 @@ def resolve_since(kind: str, cursor: str | None, high: int) -> tuple[int, bool]:
     return since, False
 
 
-def jobs_delta(session: Session, station: Station, radius_km: float, cursor: str | None, limit: int) -> Delta:
+def jobs_delta(session: Session, station: Station, radius_km: float, cursor: str | None, limit: int,
+               high: int | None = None) -> Delta:
     """Changed jobs within `radius_km` of the station after `since`, in change order.
 
     Distance uses the equirectangular approximation (exact enough below a few hundred km),
     which needs only arithmetic, so the same SQL runs on SQLite and PostgreSQL and each page
-    is filtered in the database: a page is never empty while more remain.
+    is filtered in the database: a page is never empty while more remain. `high`: the jobs
+    change sequence if the caller has just read it (central.fleet.jobs_poll): then the
+    steady-state poll, nothing new since the cursor, needs no query here at all.
     """
-    high = current(session, "jobs")  # everything <= high has committed (see Counter)
+    if high is None:
+        high = current(session, "jobs")  # everything <= high has committed (see Counter)
     since, reset = resolve_since("j", cursor, high)
-    return _delta_page(session, Job, [near(station, radius_km)], "open", job_dict, "j", since, high,
-                       reset, limit)
+    # Building the distance condition costs more than the steady-state poll's answer: only
+    # when there is a page to read.
+    where = [near(station, radius_km)] if since < high else []
+    return _delta_page(session, Job, where, "open", job_dict, "j", since, high, reset, limit)
 
 
 def near(station: Station, radius_km: float) -> Any:
@@ -641,28 +652,20 @@ def find_application_response(session: Session, station_id: str, key: str) -> Ap
 # -- heartbeats -----------------------------------------------------------------------------------
 
 
-def record_heartbeat(session: Session, station_id: str, beat: Heartbeat) -> tuple[datetime, int]:
-    """Store the station's health; returns (received at, the station's current config version)
-    in one statement, so the station learns whether to fetch a newer config."""
-    at = now()
+def heartbeat_values(beat: Heartbeat, at: datetime) -> dict[str, Any]:
+    """The Station columns a heartbeat received at `at` sets (central.fleet.record_heartbeat
+    stores them in one statement, with the station's current config version returned)."""
     rejected = beat.rejected_config
-    if session.get_bind().dialect.name == "postgresql":
-        # Heartbeats are telemetry, replaced a minute later: losing the last few in a server
-        # crash is harmless, so this transaction does not wait for its WAL flush.
-        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-    version = session.execute(
-        update(Station).where(Station.id == station_id).values(
-            last_heartbeat_at=at, app_version=beat.app_version,
-            config_version_applied=beat.config_version,
-            rejected_config_version=rejected.version if rejected else None,
-            rejected_config_reason=rejected.reason if rejected else None,
-            update_failed_version=beat.update_failed.version if beat.update_failed else None,
-            update_failed_reason=beat.update_failed.reason if beat.update_failed else None,
-            devices=beat.devices_json(), outbox_depth=beat.outbox_depth, paper=beat.paper,
-            **heartbeat_vitals(beat, at),
-        ).returning(Station.config_version)
-    ).scalar_one()
-    return at, version
+    return {
+        "last_heartbeat_at": at, "app_version": beat.app_version,
+        "config_version_applied": beat.config_version,
+        "rejected_config_version": rejected.version if rejected else None,
+        "rejected_config_reason": rejected.reason if rejected else None,
+        "update_failed_version": beat.update_failed.version if beat.update_failed else None,
+        "update_failed_reason": beat.update_failed.reason if beat.update_failed else None,
+        "devices": beat.devices_json(), "outbox_depth": beat.outbox_depth, "paper": beat.paper,
+        **heartbeat_vitals(beat, at),
+    }
 
 
 def heartbeat_vitals(beat: Heartbeat, at: datetime) -> dict[str, Any]:
