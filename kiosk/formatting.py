@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from kiosk.i18n import N_, tr
+from kiosk.i18n import N_, tr, tr_n
 
 MONTHS = (N_("Jan"), N_("Feb"), N_("Mar"), N_("Apr"), N_("May"), N_("Jun"),
           N_("Jul"), N_("Aug"), N_("Sep"), N_("Oct"), N_("Nov"), N_("Dec"))
@@ -62,8 +62,10 @@ def count_text(n: int, flt: object, lang: str = "zh") -> str:
     """The job list's heading: '12 jobs within 10 km', or within the walking minutes of the chip."""
     minutes = getattr(flt, "within_walk_minutes", None)
     if minutes is not None:
-        return tr("{n} jobs within {minutes} min walk", lang).format(n=n, minutes=minutes)
-    return tr("{n} jobs within {km:g} km", lang).format(n=n, km=getattr(flt, "radius_km", 0))
+        return tr_n(N_("{n} job within {minutes} min walk"), N_("{n} jobs within {minutes} min walk"),
+                    n, lang).format(n=n, minutes=minutes)
+    return tr_n(N_("{n} job within {km:g} km"), N_("{n} jobs within {km:g} km"),
+                n, lang).format(n=n, km=getattr(flt, "radius_km", 0))
 
 
 def start_text(start: dt.date, today: dt.date, lang: str = "zh") -> str:

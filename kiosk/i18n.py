@@ -148,6 +148,12 @@ def tr(msgid: str, lang: str) -> str:
     return translator()(msgid, lang)
 
 
+def tr_n(one: str, many: str, n: int, lang: str) -> str:
+    """`one` for exactly one, else `many` (both msgids; Chinese gives both the same text).
+    English is the only source language, so its two forms are all a count needs."""
+    return tr(one if n == 1 else many, lang)
+
+
 def joined(texts: Iterable[str], lang: str, pattern: str = N_("{first}. {second}")) -> str:
     """Texts one after another with the language's own punctuation between them: `pattern`
     is a msgid with {first} and {second} ("{first}. {second}" -> Chinese "{first}。{second}")."""

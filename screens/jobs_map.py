@@ -5,6 +5,7 @@ map tiles: stations may be offline). Where things go is kiosk.mapview's; this on
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 from kivy.app import App
@@ -31,8 +32,8 @@ from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
-from kiosk.formatting import minutes_text
-from kiosk.i18n import N_, joined
+from kiosk.formatting import count_text, minutes_text
+from kiosk.i18n import N_, joined, tr_n
 from kiosk.mapview import MapPoint, Marker, label_bearing, layout, outer_ring_m, ring_radii
 from kiosk.travel import WITHIN_MINUTES
 from screens.base import VisitScreen
@@ -209,11 +210,12 @@ class JobsMapScreen(VisitScreen):
     def _group_title(self, lat0: float, lng0: float) -> str:
         n = len(self.group_rows)
         if not self.group_farther:
-            return self.t("{n} jobs here:").format(n=n)
+            return tr_n(N_("{n} job here:"), N_("{n} jobs here:"), n, self.visit.lang).format(n=n)
         from kiosk.mapview import direction_of
 
         points = [MapPoint(r["job_id"], r["lat"], r["lng"], r["km"], r["daily"]) for r in self.group_rows]
-        return self.t("{n} jobs to the {direction}, farther than 15 min walk:").format(
+        return tr_n(N_("{n} job to the {direction}, farther than 15 min walk:"),
+                    N_("{n} jobs to the {direction}, farther than 15 min walk:"), n, self.visit.lang).format(
             n=n, direction=self.t(direction_of(points, lat0, lng0)))
 
     def _fill_group(self) -> None:
@@ -234,9 +236,13 @@ class JobsMapScreen(VisitScreen):
             a=minutes_text(5, self.visit.lang), b=minutes_text(10, self.visit.lang),
             c=minutes_text(WITHIN_MINUTES, self.visit.lang), m=outer_ring_m())
 
+    def count_heading(self, n: int, lang: str) -> str:
+        """'12 jobs within 15 min walk' (1 job…), the heading above the map."""
+        return count_text(n, replace(self.visit.job_filter, within_walk_minutes=WITHIN_MINUTES), lang)
+
     def spoken_text(self) -> str:
         v = self.visit
-        parts = [self.t("{n} jobs within {minutes} min walk").format(n=v.map_inside, minutes=WITHIN_MINUTES)]
+        parts = [count_text(v.map_inside, replace(v.job_filter, within_walk_minutes=WITHIN_MINUTES), v.lang)]
         if v.map_farther:
             parts.append(self.t("{n} more jobs are farther away, at the edge of the map.").format(n=v.map_farther))
         near = [r for r in v.map_rows if not self._farther(r)][:3]

@@ -56,6 +56,8 @@ def test_texts_in_both_languages() -> None:
     assert travel_text(2.0, "zh") == "步行约 35 分钟\n骑车约 13 分钟\n公交约 19 分钟"
     assert count_text(3, JobFilter(within_walk_minutes=15), "zh") == "步行 15 分钟内共 3 个工作"
     assert count_text(3, JobFilter(radius_km=10), "en") == "3 jobs within 10 km"
+    assert count_text(1, JobFilter(within_walk_minutes=15), "en") == "1 job within 15 min walk"
+    assert count_text(1, JobFilter(radius_km=10), "zh") == "10 公里内共 1 个工作"
 
 
 @pytest.fixture(scope="module")
