@@ -83,9 +83,9 @@ def measure(settle_s: float, window_s: float, rounds: int, extra_args: tuple[str
         # on a loaded machine: at rest only once the kiosk stops working (or 90 s have passed).
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
-            c0 = cpu_seconds(procs["kiosk"].pid)
+            before = cpu_seconds(procs["kiosk"].pid)
             time.sleep(3)
-            if (cpu_seconds(procs["kiosk"].pid) - c0) / 3 < CALM:
+            if (cpu_seconds(procs["kiosk"].pid) - before) / 3 < CALM:
                 break
         for _ in range(rounds):
             for name, proc in procs.items():
