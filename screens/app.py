@@ -41,7 +41,7 @@ from screens.wiring import wire
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 # Each name: class <Name>Screen in screens/<name>.py (job_qr: JobQrScreen), rules in <name>.kv.
-PREPARE_AFTER_S = 0.15  # after the screen's first frame: a seeker reads it far longer than this
+PREPARE_AFTER_S = 0.1  # after the screen's first frame: a seeker reads it far longer than this
 SCREENS = ("attract", "home", "jobs", "job_detail", "printing", "job_qr", "policies", "policy", "maintenance",
            "maintenance_pin", "apply_consent", "apply_phone", "apply_done", "my_registrations")
 
@@ -224,7 +224,13 @@ class GigKioskApp(App):
         self.screen_log.append(name)
         self.voice.screen_changed(name)
         if name in ("attract", "home"):  # the job list's rows, built before "browse" is tapped
-            Clock.schedule_once(self._prepare_rows, PREPARE_AFTER_S)
+            Window.unbind(on_flip=self._shown_then_prepare)
+            Window.bind(on_flip=self._shown_then_prepare)
+
+    def _shown_then_prepare(self, *_args: Any) -> None:
+        """After the flip of the screen's first frame: the work never delays that frame."""
+        Window.unbind(on_flip=self._shown_then_prepare)
+        Clock.schedule_once(self._prepare_rows, PREPARE_AFTER_S)
 
     def _prepare_rows(self, _dt: float) -> None:
         if self.visit is not None and self.sm.current in ("attract", "home"):
