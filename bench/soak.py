@@ -148,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
         speed_up(services)
         app = GigKioskApp(services, demo=True)
         latency: Latency | None = None
+        sim_bytes: list[int] = []  # the printer simulator's record dropped after each visit
         waits: dict[str, list[float]] = {}  # seconds per wait, by what was awaited: where a visit's time goes
 
         def wait(cond: Callable[[], bool], what: str, timeout: float = 20.0) -> Generator[int | float, None, None]:
@@ -231,6 +232,9 @@ def run(args: argparse.Namespace) -> int:
                     demo.reader_sim.remove()
                     yield from wait(lambda: not app.notice, "the take-card reminder gone")
             yield from wait(lambda: app.sm.current == "attract", "attract after reset")
+            # The simulated printer's record of every byte and slip is the harness's, not the
+            # kiosk's: emptied each visit, or it would be most of the RSS growth measured.
+            sim_bytes.append(demo.printer_sim.forget())
 
         def script() -> Generator[int | float, None, None]:
             nonlocal latency
@@ -265,6 +269,8 @@ def run(args: argparse.Namespace) -> int:
     summary = summarise(rows, latency.summary() if latency else {})
     if len(rows) > 1:
         summary["s_per_visit"] = round((rows[-1]["s"] - rows[0]["s"]) / max(1, rows[-1]["visits"]), 2)
+    if sim_bytes:
+        summary["printer_sim_kb_per_visit"] = round(statistics.fmean(sim_bytes) / 1024, 1)
     summary["wait_s"] = {k: round(statistics.fmean(v), 3) for k, v in waits.items() if max(v) > 0}
     print(json.dumps(summary), flush=True)
     if args.json:
