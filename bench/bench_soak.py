@@ -38,6 +38,8 @@ def run(quick: bool = False) -> list[Row]:
     ]
     for key in ("threads", "fds", "widgets", "textures"):
         rows.append(Row("soak", f"{key} growth, {span}", s[f"{key}_growth"], "", "0", s[f"{key}_growth"] <= 0))
+    if "s_per_visit" in s:
+        rows.append(Row("soak", "time to drive one visit (real window, real touches)", s["s_per_visit"], "s"))
     for name, lat in s["latency_frames"].items():
         rows.append(Row("touch", f"{name}: p50 ({lat['n']} taps)", lat["p50"], "frames@60Hz"))
         rows.append(Row("touch", f"{name}: p95", lat["p95"], "frames@60Hz", f"<= {LATENCY_GOAL_FRAMES:g}",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import importlib
 import logging
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,8 @@ from screens.wiring import wire
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 # Each name: class <Name>Screen in screens/<name>.py (job_qr: JobQrScreen), rules in <name>.kv.
+SCREEN_LOG_MAX = 500
+PREPARE_AFTER_S = 0.1  # after the screen's first frame: a seeker reads it far longer than this
 SCREENS = ("attract", "home", "jobs", "job_detail", "printing", "job_qr", "policies", "policy", "maintenance",
            "maintenance_pin", "apply_consent", "apply_phone", "apply_done", "my_registrations",
            "jobs_map", "register_wants", "register_consent", "register_phone", "register_done", "register_mine")
@@ -81,7 +84,8 @@ class GigKioskApp(App):
         super().__init__(**kwargs)
         self.demo, self.theme, self.tr_catalog = demo, Theme(), translator()
         self.voice, self.overlays = Voice(self), Overlays(self)
-        self.screen_log: list[str] = []  # screen names in order; read by UI tests
+        # Screen names in order, for UI tests; bounded: 10 a visit, for months (issue 17's soak).
+        self.screen_log: deque[str] = deque(maxlen=SCREEN_LOG_MAX)
         self.title, self.start_error = "零工驿站 Gig Station", ""  # start_error: why services could not be built
         self.visit: Visit = None  # type: ignore[assignment]  # set by _attach
         self.services: Services | None = None  # None until _start_services has run
@@ -228,6 +232,18 @@ class GigKioskApp(App):
     def _on_screen(self, _sm: ScreenManager, name: str) -> None:
         self.screen_log.append(name)
         self.voice.screen_changed(name)
+        if name in ("attract", "home"):  # the job list's rows, built before "browse" is tapped
+            Window.unbind(on_flip=self._shown_then_prepare)
+            Window.bind(on_flip=self._shown_then_prepare)
+
+    def _shown_then_prepare(self, *_args: Any) -> None:
+        """After the flip of the screen's first frame: the work never delays that frame."""
+        Window.unbind(on_flip=self._shown_then_prepare)
+        Clock.schedule_once(self._prepare_rows, PREPARE_AFTER_S)
+
+    def _prepare_rows(self, _dt: float) -> None:
+        if self.visit is not None and self.sm.current in ("attract", "home"):
+            self.visit.prepare_rows()
 
     def read_aloud(self) -> None:
         if self.can_speak and self.visit is not None:

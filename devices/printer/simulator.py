@@ -134,6 +134,17 @@ class PrinterSimulator:
         with self._cond:
             return bytes(self._received)
 
+    def forget(self) -> int:
+        """Drop the record of everything received, printed and spoiled so far (counts start
+        again from 0); returns the bytes dropped. The record is for tests: a soak or a demo
+        left running all day would otherwise keep every slip (~tens of KB each) in memory."""
+        with self._cond:
+            dropped = len(self._received) + sum(map(len, self.printed)) + sum(map(len, self.spoiled))
+            self._received.clear()
+            self.printed.clear()
+            self.spoiled.clear()
+            return dropped
+
     def wait_printed(self, count: int, timeout: float = 10.0) -> bool:
         deadline = time.monotonic() + timeout
         with self._cond:

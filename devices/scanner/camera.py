@@ -11,7 +11,9 @@ Events (`scanned`, a Signal) run on the decode thread; the UI hops to its own th
 At rest the camera looks at the same empty scene for hours: the decode thread compares each
 frame with the last decoded one on an 80x60 thumbnail (SceneWatch) and decodes only when the
 scene changed, for a short settling time after that, and once every few seconds regardless (a
-code held perfectly still is still read).
+code held perfectly still is still read). While the scene stays unchanged and no code is in
+view, the capture thread also reads only `rest_fps` frames a second (the driver drops the
+others, as a one-buffer V4L2 queue does): a seeker cannot tell a code noticed 1/6 s later.
 """
 
 from __future__ import annotations
@@ -129,6 +131,7 @@ class CameraScanner(Device):
         settle_s: float = 1.0,
         force_decode_s: float = 3.0,
         force_full_s: float = 10.0,
+        rest_fps: float | None = 6.0,
     ) -> None:
         """idle_extra_fps: while no code has been seen for a repeat window, every frame gets
         the plain zxing pass (a clean code is found on the frame it appears in) but only this
@@ -142,7 +145,10 @@ class CameraScanner(Device):
         is in view, under half the repeat window so a poster left there is never announced
         twice). A forced
         decode gets the extra passes once every `force_full_s` (they cost ~50 ms a frame:
-        every 2 s that alone would be 2.5 % of a core). False: every frame is decoded."""
+        every 2 s that alone would be 2.5 % of a core). False: every frame is decoded.
+
+        rest_fps: frames read a second while at rest (scene unchanged past settle_s, no code
+        for a repeat window); None: every frame the camera delivers."""
         super().__init__()
         self.source = source
         self.scanned: Signal[[Code]] = Signal("camera.scanned", on_code)
@@ -157,6 +163,7 @@ class CameraScanner(Device):
         self.force_full_s = force_full_s
         self._last_change = float("-inf")  # monotonic time the scene last changed
         self._last_handed = float("-inf")  # monotonic time a frame was last handed to decoding
+        self.rest_fps = rest_fps if scene_watch else None
         self.width, self.height = width, height
         self._repeat = RepeatFilter(repeat_window_s)
         self._cap: CaptureLike | None = None
@@ -210,6 +217,7 @@ class CameraScanner(Device):
 
     def step(self) -> None:
         assert self._cap is not None
+        t_read = time.monotonic()
         ok, frame = self._cap.read()
         if not ok or frame is None:
             self._bad_reads += 1
@@ -230,6 +238,10 @@ class CameraScanner(Device):
                 self._slot = (self._stats.frames, frame, forced)
                 self._cond.notify()
         self._tick_fps(frame)
+        if forced is None and self.rest_fps and time.monotonic() - self._last_code >= self._repeat.window_s:
+            # At rest: the next read 1/rest_fps after this one began (the wait in read()
+            # for the camera's next frame counts, so the rate does not depend on its fps).
+            self.sleep(t_read + 1 / self.rest_fps - time.monotonic())
 
     def _needs_decode(self, frame: np.ndarray) -> bool | None:
         """None: skip this frame (scene unchanged); else whether it is a forced decode."""

@@ -50,6 +50,12 @@ def load_frames(paths: Iterable[str | Path]) -> list[np.ndarray]:
     return frames
 
 
+def _read_only(frame: np.ndarray) -> np.ndarray:
+    view = frame.view()
+    view.flags.writeable = False
+    return view
+
+
 def blank_frame(gray: int = 90) -> np.ndarray:
     """What the camera sees with nothing in front of it."""
     return np.full((FRAME_H, FRAME_W, 3), gray, np.uint8)
@@ -72,8 +78,9 @@ class SimulatedCamera:
         """Start a clip now. Without loop the last frame stays in view when it ends."""
         if not len(frames):
             raise ValueError("empty clip")
+        frames = [_read_only(f) for f in frames]
         with self._lock:
-            self._frames = list(frames)
+            self._frames = frames
             self._loop = loop
             self._t0 = time.monotonic()
             self.position = -1
@@ -143,7 +150,11 @@ class _Capture:
         i, frame = self._cam._frame_at(now)
         self._cam.position = i
         self._cam.frames_served += 1
-        return True, frame.copy()
+        # The clip's own frame, read-only: a sensor writes each frame into a buffer the
+        # reader maps, it does not hand out a fresh 2.7 MB copy 30 times a second (that copy
+        # was most of the demo camera's cost at rest, issue 17). A consumer that wants to
+        # draw on a frame copies it, as it must with a real driver's buffer too.
+        return True, frame
 
     def release(self) -> None:
         self._open = False

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -70,6 +71,7 @@ ALREADY_REGISTERED = N_("You have already registered for this job; here is your 
 TAKE_CARD = N_("Please take your ID card")  # the attract screen shows and says it while a card is left
 NOTICE_S = 20.0  # a notice stays this long at most, and only on the screen that raised it
 WARN_S = 15.0  # the idle countdown with its big "continue" shows for the last WARN_S seconds
+ROWS_MEMO = 8  # searches whose rows are kept (each ~170 small dicts)
 ELDERLY_AGE = 60  # a card at this age or older offers (or turns on) large text and voice
 HOTLINE = "12333"  # the HR & social security hotline: the help number when the county set none
 CODE_UNKNOWN = N_("Code not recognised. Please scan the QR code on a job poster, or tap Find work nearby.")
@@ -177,6 +179,10 @@ class Visit:
         # The printer self-check (which test-page QR printed readable), saved in data_dir.
         self.printer_check = PrinterCheck.in_dir(settings.storage.data_dir, settings.devices.printer.model)
         self._apply_printer_check()
+        # The last few searches' rows, kept across visits: a visit nearly always opens the list
+        # with no filter (or a card's age), and building 170 rows of text on the tap was most
+        # of home -> jobs's frame (issue 17). See refresh_rows.
+        self._rows_memo: OrderedDict[tuple[Any, ...], tuple[int, list[dict[str, Any]]]] = OrderedDict()
         self._reset()
 
     def _reset(self) -> None:
@@ -467,7 +473,31 @@ class Visit:
         }
 
     def refresh_rows(self) -> None:
-        """Search again and build the list's rows in the visit's language."""
+        """Search again and build the list's rows in the visit's language. The same filter,
+        language and day on unchanged jobs (the store's jobs_generation) give the same rows:
+        those of the last search are reused, in a new list (the screen starts from the top)."""
+        key = self._rows_key()
+        hit = self._rows_memo.get(key)
+        if hit is not None:
+            self._rows_memo.move_to_end(key)
+            self.job_count, self.rows = hit[0], list(hit[1])
+            return
+        self._build_rows()
+        self._rows_memo[key] = (self.job_count, self.rows)
+        while len(self._rows_memo) > ROWS_MEMO:
+            self._rows_memo.popitem(last=False)  # also drops rows of jobs replaced since
+
+    def prepare_rows(self) -> None:
+        """Build the rows the next open_jobs will show, ahead of the tap (the UI calls this
+        while a screen is only being read: attract after a visit, home)."""
+        keep = self.rows, self.job_count
+        self.refresh_rows()
+        self.rows, self.job_count = keep
+
+    def _rows_key(self) -> tuple[Any, ...]:
+        return self.job_filter, self.today(), self.lang, getattr(self.store, "jobs_generation", None)
+
+    def _build_rows(self) -> None:
         today, lang = self.today(), self.lang
         result = self._search(self.job_filter, today)
         self.job_count = result.total

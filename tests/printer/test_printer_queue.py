@@ -236,3 +236,22 @@ def test_a_cancelled_job_never_prints_after_the_refill() -> None:
             assert len(sim.printed) == 1
         finally:
             svc.stop()
+
+
+def test_the_simulator_forgets_its_record_and_keeps_printing() -> None:
+    # A soak or an all-day demo would otherwise keep every slip the simulator printed (issue 17).
+    ev = Events()
+    with PrinterSimulator() as sim:
+        svc = service_for(sim.start(), ev)
+        svc.start()
+        try:
+            svc.submit(SLIP)
+            assert ev.wait(lambda: len(ev.done) == 1, 5)
+            slip = render(SLIP, svc.options)
+            assert sim.forget() >= 2 * len(slip)  # received, and printed
+            assert sim.printed == [] and sim.received == b""
+            svc.submit(SLIP)
+            assert ev.wait(lambda: len(ev.done) == 2, 5) and sim.wait_printed(1)
+            assert sim.printed == [slip]
+        finally:
+            svc.stop()

@@ -241,7 +241,7 @@ def test_idle_camera_runs_the_costly_passes_a_few_times_a_second_only():
 
 def test_static_scene_costs_no_decodes_after_the_first():
     cam = SimulatedCamera([synthetic.empty_scene(0)], fps=30, loop=True)
-    scanner = CameraScanner(cam, lambda c: None, settle_s=0.0, force_decode_s=60, repeat_window_s=200)
+    scanner = CameraScanner(cam, lambda c: None, settle_s=0.0, force_decode_s=60, repeat_window_s=200, rest_fps=None)
     scanner.start()
     try:
         assert _wait(lambda: scanner.stats()["frames"] >= 45)  # 1.5 s of frames
@@ -251,6 +251,30 @@ def test_static_scene_costs_no_decodes_after_the_first():
     assert st["decoded"] == 1, st
     # every other frame was looked at and skipped (or dropped while the first one decoded)
     assert st["unchanged"] + st["dropped"] >= st["frames"] - 2
+
+
+def test_at_rest_the_camera_is_read_a_few_times_a_second_and_a_code_is_still_seen_at_once():
+    cam = SimulatedCamera([synthetic.empty_scene(0)], fps=30, loop=True)
+    got = Collector()
+    scanner = CameraScanner(cam, got, settle_s=0.5, rest_fps=5.0)
+    scanner.start()
+    try:
+        time.sleep(1.5)  # the first frame, 0.5 s of settling, then at rest
+        f0, t0 = scanner.stats()["frames"], time.monotonic()
+        time.sleep(2.0)
+        rate = (scanner.stats()["frames"] - f0) / (time.monotonic() - t0)
+        assert 3.5 <= rate <= 6.5, rate  # 5 a second, not the camera's 30
+        cam.show(synthetic.clean_frame("job:qh-0007"))
+        t0 = time.monotonic()
+        assert _wait(lambda: got.codes, timeout=5)
+        seen_s = time.monotonic() - t0
+        f0 = scanner.stats()["frames"]
+        time.sleep(1.0)  # a code in view: every frame again
+        assert scanner.stats()["frames"] - f0 >= 20
+    finally:
+        scanner.stop()
+    assert [c.text for c in got.codes] == ["job:qh-0007"]
+    assert seen_s <= 0.2 + 0.5  # one rest interval, then decoded (0.5 s: a loaded machine)
 
 
 def test_code_held_perfectly_still_is_read_by_the_forced_decode():

@@ -1095,7 +1095,7 @@ def main() -> int:
 
     app.bind(on_start=lambda *_: run_script(script(), fail))
     app.run()
-    scenario.result["screen_log"] = app.screen_log
+    scenario.result["screen_log"] = list(app.screen_log)
     (out / "result.json").write_text(json.dumps(scenario.result, ensure_ascii=False, indent=1))
     return 0
 
