@@ -216,16 +216,6 @@ class JobSummary(NamedTuple):
     def pay_text(self, lang: str = "zh") -> str:
         return pay_text(self.pay_amount, self.pay_unit, lang)
 
-    @property
-    def below_guidance(self) -> bool:
-        """The pay is far below the county's guidance wage: under LOW_PAY_SHARE of it, in the
-        same pay unit (central sends the wage only for the job's own unit)."""
-        return self.guidance_amount is not None and self.pay_amount < LOW_PAY_SHARE * self.guidance_amount
-
-    def guidance_text(self, lang: str = "zh") -> str:
-        """The guidance wage written like the job's pay ("" when there is none)."""
-        return "" if self.guidance_amount is None else pay_text(self.guidance_amount, self.pay_unit, lang)
-
     def settlement_text(self, lang: str = "zh") -> str:
         return settlement_text(self.settlement, lang)
 

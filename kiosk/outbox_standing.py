@@ -89,7 +89,8 @@ class StandingRows:
     _aead: AESGCM
     DELIVERED_KEEP_S: int
 
-    def _conn(self) -> sqlite3.Connection: ...  # provided by Outbox
+    def _conn(self) -> sqlite3.Connection:  # provided by Outbox
+        raise NotImplementedError
 
     def _seal(self, data: dict[str, Any], key: str) -> bytes:
         nonce = os.urandom(12)

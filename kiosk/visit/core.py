@@ -182,7 +182,7 @@ class Visit:
         # The last few searches' rows, kept across visits: a visit nearly always opens the list
         # with no filter (or a card's age), and building 170 rows of text on the tap was most
         # of home -> jobs's frame (issue 17). See refresh_rows.
-        self._rows_memo: OrderedDict[tuple[Any, ...], tuple[int, list[dict[str, Any]]]] = OrderedDict()
+        self._rows_memo: OrderedDict[tuple[Any, ...], tuple[int, list[Any], list[dict[str, Any]]]] = OrderedDict()
         self._reset()
 
     def _reset(self) -> None:
@@ -476,23 +476,28 @@ class Visit:
         """Search again and build the list's rows in the visit's language. The same filter,
         language and day on unchanged jobs (the store's jobs_generation) give the same rows:
         those of the last search are reused, in a new list (the screen starts from the top)."""
+        if self.standing.open is not None:  # this seeker's registration orders the rows: never kept
+            self._build_rows()
+            return
         key = self._rows_key()
         hit = self._rows_memo.get(key)
         if hit is not None:
             self._rows_memo.move_to_end(key)
-            self.job_count, self.rows = hit[0], list(hit[1])
+            self.job_count, self.hits, self.rows = hit[0], hit[1], list(hit[2])
+            if self.screen == JOBS_MAP:
+                self.refresh_map()
             return
         self._build_rows()
-        self._rows_memo[key] = (self.job_count, self.rows)
+        self._rows_memo[key] = (self.job_count, self.hits, self.rows)
         while len(self._rows_memo) > ROWS_MEMO:
             self._rows_memo.popitem(last=False)  # also drops rows of jobs replaced since
 
     def prepare_rows(self) -> None:
         """Build the rows the next open_jobs will show, ahead of the tap (the UI calls this
         while a screen is only being read: attract after a visit, home)."""
-        keep = self.rows, self.job_count
+        keep = self.rows, self.job_count, self.hits
         self.refresh_rows()
-        self.rows, self.job_count = keep
+        self.rows, self.job_count, self.hits = keep
 
     def _rows_key(self) -> tuple[Any, ...]:
         return self.job_filter, self.today(), self.lang, getattr(self.store, "jobs_generation", None)
