@@ -36,6 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from central import quiet_hours
 from central.alerts import alert_dict, channels
 from central.models import Alert, AlertDelivery, AlertSettings, Station
 from central.security import DataCipher, decode_key
@@ -64,26 +65,12 @@ def backoff(attempts: int) -> timedelta:
 
 def parse_quiet_hours(value: str) -> tuple[time, time] | None:
     """"22:00-07:00" -> (22:00, 07:00); "" -> None. Raises ValueError when malformed."""
-    if not value:
-        return None
-    start, end = value.split("-")
-    return time.fromisoformat(start), time.fromisoformat(end)
+    return quiet_hours.parse(value)
 
 
 def quiet_until(settings: AlertSettings, now: datetime) -> datetime | None:
     """The end of the quiet period `now` falls in (UTC), or None outside quiet hours."""
-    span = parse_quiet_hours(settings.quiet_hours)
-    if span is None or span[0] == span[1]:
-        return None
-    zone = ZoneInfo(settings.timezone or "Asia/Shanghai")
-    local = now.astimezone(zone)
-    start, end = span
-    t = local.time().replace(tzinfo=None)
-    inside = start <= t < end if start < end else (t >= start or t < end)
-    if not inside:
-        return None
-    end_day = local.date() if t < end else local.date() + timedelta(days=1)
-    return datetime.combine(end_day, end, zone).astimezone(now.tzinfo)
+    return quiet_hours.until(settings.quiet_hours, ZoneInfo(settings.timezone or "Asia/Shanghai"), now)
 
 
 def event_json(alert: Alert, station: Station | None, event: str, now: datetime) -> dict[str, Any]:

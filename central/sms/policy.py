@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from central import quiet_hours
 from central.sms.message import SmsRequest
 
 DEFAULT_LANG = "zh"
@@ -45,13 +46,6 @@ def check_params(params: Mapping[str, str]) -> None:
             raise UnsafeParam(f"{name}: mentions a fee or deposit")
 
 
-def _span(value: str) -> tuple[time, time] | None:
-    if not value:
-        return None
-    start, end = value.split("-")
-    return time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
-
-
 @dataclass(frozen=True)
 class SmsPolicy:
     """`daily_cap` messages per person and local day; none between `quiet_hours`
@@ -66,7 +60,7 @@ class SmsPolicy:
     def __post_init__(self) -> None:
         if self.daily_cap < 0:
             raise ValueError("daily_cap must be >= 0")
-        _span(self.quiet_hours)  # ValueError when malformed
+        quiet_hours.parse(self.quiet_hours)  # ValueError when malformed
         ZoneInfo(self.timezone)
 
     @property
@@ -78,17 +72,7 @@ class SmsPolicy:
 
     def quiet_until(self, now: datetime) -> datetime | None:
         """The end of the quiet hours `now` falls in (in now's timezone), or None."""
-        span = _span(self.quiet_hours)
-        if span is None or span[0] == span[1]:
-            return None
-        local = now.astimezone(self.zone)
-        start, end = span
-        t = local.time().replace(tzinfo=None)
-        inside = start <= t < end if start < end else (t >= start or t < end)
-        if not inside:
-            return None
-        end_day = local.date() if t < end else local.date() + timedelta(days=1)
-        return datetime.combine(end_day, end, self.zone).astimezone(now.tzinfo)
+        return quiet_hours.until(self.quiet_hours, self.zone, now)
 
     def template_for(self, lang: str) -> tuple[str, str] | None:
         """(language, template code): the seeker's language, else the default's, else None."""
