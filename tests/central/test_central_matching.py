@@ -179,6 +179,84 @@ def test_sql_and_bulk_finders_agree_with_the_rules(database_url: str) -> None:
         engine.dispose()
 
 
+def _match_rows(s) -> dict[tuple[str, str], tuple[str, float, int, float, str]]:  # noqa: ANN001
+    return {(m.job_id, m.registration_id): (m.status, m.distance_km, m.walk_minutes, m.score, m.sms_state)
+            for m in s.scalars(select(Match))}
+
+
+def _in_python(s, job_ids: list[str], at: datetime) -> dict[str, int]:  # noqa: ANN001
+    """match_jobs on the numpy path, whatever the backend."""
+    index = matching.BulkIndex(s)
+    jobs = matching._job_facts(s, job_ids)
+    return matching._apply(s, job_ids, {j.id: index.found(j, at) for j in jobs}, at)
+
+
+def test_set_based_postgres_path_agrees_with_the_rules_and_numpy(database_url: str) -> None:
+    """PostgreSQL's set-based re-matching (central.matching_pg) writes the same matches as the
+    numpy path, which the pure rules check: first matches, nothing changed, then moved, closed
+    and changed jobs with a match the staff worked on."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the set-based path is PostgreSQL's")
+    from central import matching_pg
+
+    engine, _ = _world(database_url)
+    rnd = random.Random(23)
+    at = now()
+    try:
+        with db.session_factory(engine)() as s:
+            _random_registrations(s, rnd, 300)
+            jobs = [_random_job(rnd, i) for i in range(40)]
+            s.add_all(jobs)
+            s.commit()
+            ids = [j.id for j in jobs]
+            regs = {r.id: matching.reg_facts(r) for r in s.scalars(select(Registration))}
+            for round_ in range(2):
+                with s.begin_nested() as sp:
+                    expected_counts = _in_python(s, ids, at)
+                    expected = _match_rows(s)
+                    sp.rollback()
+                got = matching_pg.match_jobs(s, matching._job_facts(s, ids), ids, at)
+                assert got == expected_counts, round_
+                rows = _match_rows(s)
+                assert rows.keys() == expected.keys(), round_
+                for key, (status, km, walk, score, sms) in rows.items():
+                    assert (status, walk, sms) == (expected[key][0], expected[key][2], expected[key][4])
+                    assert km == pytest.approx(expected[key][1], abs=1e-9)
+                    assert score == pytest.approx(expected[key][3], abs=1e-3)
+                if round_ == 0:  # the best MAX_PER_JOB by the rules' score, ties by id
+                    for j in jobs:
+                        ranked = sorted((-f.score, rid) for rid, r in regs.items()
+                                        if (f := fits(JobFacts.of(j), r, at)) is not None)
+                        assert {k[1] for k in rows if k[0] == j.id} == {rid for _, rid in ranked[:matching.MAX_PER_JOB]}
+            assert sum(1 for _ in rows) > 100
+            assert matching_pg.match_jobs(s, matching._job_facts(s, ids), ids, at) == {
+                "added": 0, "dropped": 0, "moved": 0}  # nothing changed: nothing written
+            # Changes: one job moves, one closes, one pays less; a worked match stays.
+            busy = sorted({k[0] for k in rows}, key=lambda j: -sum(1 for k in rows if k[0] == j))
+            by_id = {j.id: j for j in jobs}
+            worked = s.scalars(select(Match).where(Match.job_id == busy[0])).first()
+            worked.status = "contacted"
+            by_id[busy[0]].lat += 0.03
+            by_id[busy[1]].status = "closed"
+            by_id[busy[2]].pay_amount = 1.0
+            by_id[busy[3]].lng -= 0.004
+            s.flush()
+            with s.begin_nested() as sp:
+                expected_counts = _in_python(s, ids, at)
+                expected = _match_rows(s)
+                sp.rollback()
+            got = matching_pg.match_jobs(s, matching._job_facts(s, ids), ids, at)
+            assert got == expected_counts and got["dropped"] > 0 and got["moved"] > 0
+            rows = _match_rows(s)
+            assert rows.keys() == expected.keys()
+            for key, value in rows.items():
+                assert value[0] == expected[key][0] and value[1] == pytest.approx(expected[key][1], abs=1e-9)
+            assert (worked.job_id, worked.registration_id) in rows
+            s.commit()
+    finally:
+        engine.dispose()
+
+
 def test_matches_follow_jobs_and_registrations(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(matching, "COPY_FROM", 10)  # PostgreSQL: the COPY path too
     engine, _ = _world(database_url)
