@@ -487,7 +487,7 @@ _JOB_FACTS = (Job.id, Job.category, Job.lat, Job.lng, Job.pay_amount, Job.pay_un
               Job.end_date, Job.valid_through, Job.status, Job.requirements)
 
 
-def _job_facts(session: Session, job_ids: Sequence[str]) -> list[JobFacts]:
+def job_facts(session: Session, job_ids: Sequence[str]) -> list[JobFacts]:
     """The jobs' facts from their columns (no ORM objects: an import passes thousands)."""
     out: list[JobFacts] = []
     for i in range(0, len(job_ids), 1000):
@@ -497,6 +497,12 @@ def _job_facts(session: Session, job_ids: Sequence[str]) -> list[JobFacts]:
     return out
 
 
+def changed_jobs(before: dict[str, JobFacts], after: Iterable[JobFacts]) -> list[str]:
+    """Ids of the jobs in `after` that are new or whose matching facts differ from `before`
+    (an import re-sends unchanged rows: re-matching them would write nothing)."""
+    return [f.id for f in after if before.get(f.id) != f]
+
+
 def match_jobs(session: Session, job_ids: Sequence[str], at: datetime | None = None) -> dict[str, int]:
     """Matches new or changed jobs against the open registrations (the caller commits).
     Closed or expired jobs lose their still-'new' matches."""
@@ -504,7 +510,7 @@ def match_jobs(session: Session, job_ids: Sequence[str], at: datetime | None = N
     job_ids = list(dict.fromkeys(job_ids))
     if not job_ids:
         return {"added": 0, "dropped": 0, "moved": 0}
-    jobs = _job_facts(session, job_ids)
+    jobs = job_facts(session, job_ids)
     if len(jobs) >= BULK_FROM and session.get_bind().dialect.name == "postgresql":
         from central import matching_pg  # it uses this module's rules
 

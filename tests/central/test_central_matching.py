@@ -187,7 +187,7 @@ def _match_rows(s) -> dict[tuple[str, str], tuple[str, float, int, float, str]]:
 def _in_python(s, job_ids: list[str], at: datetime) -> dict[str, int]:  # noqa: ANN001
     """match_jobs on the numpy path, whatever the backend."""
     index = matching.BulkIndex(s)
-    jobs = matching._job_facts(s, job_ids)
+    jobs = matching.job_facts(s, job_ids)
     return matching._apply(s, job_ids, {j.id: index.found(j, at) for j in jobs}, at)
 
 
@@ -215,7 +215,7 @@ def test_set_based_postgres_path_agrees_with_the_rules_and_numpy(database_url: s
                     expected_counts = _in_python(s, ids, at)
                     expected = _match_rows(s)
                     sp.rollback()
-                got = matching_pg.match_jobs(s, matching._job_facts(s, ids), ids, at)
+                got = matching_pg.match_jobs(s, matching.job_facts(s, ids), ids, at)
                 assert got == expected_counts, round_
                 rows = _match_rows(s)
                 assert rows.keys() == expected.keys(), round_
@@ -229,7 +229,7 @@ def test_set_based_postgres_path_agrees_with_the_rules_and_numpy(database_url: s
                                         if (f := fits(JobFacts.of(j), r, at)) is not None)
                         assert {k[1] for k in rows if k[0] == j.id} == {rid for _, rid in ranked[:matching.MAX_PER_JOB]}
             assert sum(1 for _ in rows) > 100
-            assert matching_pg.match_jobs(s, matching._job_facts(s, ids), ids, at) == {
+            assert matching_pg.match_jobs(s, matching.job_facts(s, ids), ids, at) == {
                 "added": 0, "dropped": 0, "moved": 0}  # nothing changed: nothing written
             # Changes: one job moves, one closes, one pays less; a worked match stays.
             busy = sorted({k[0] for k in rows}, key=lambda j: -sum(1 for k in rows if k[0] == j))
@@ -245,7 +245,7 @@ def test_set_based_postgres_path_agrees_with_the_rules_and_numpy(database_url: s
                 expected_counts = _in_python(s, ids, at)
                 expected = _match_rows(s)
                 sp.rollback()
-            got = matching_pg.match_jobs(s, matching._job_facts(s, ids), ids, at)
+            got = matching_pg.match_jobs(s, matching.job_facts(s, ids), ids, at)
             assert got == expected_counts and got["dropped"] > 0 and got["moved"] > 0
             rows = _match_rows(s)
             assert rows.keys() == expected.keys()
@@ -359,5 +359,17 @@ def test_imported_jobs_are_matched(database_url: str) -> None:
             assert result.imported == 2, result.rejected
             got = s.execute(select(Match.job_id, Match.registration_id)).all()
             assert got == [("east-x1", reg.id)]
+            # The same file again re-matches nothing; a changed pay re-matches that job only.
+            calls: list[list[str]] = []
+            real, x2 = matching.match_jobs, ["x2", *row[1:2], "搬运", *row[3:]]
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setattr(matching, "match_jobs", lambda session, ids, at=None: calls.append(list(ids))
+                           or real(session, ids, at))
+                assert jobs_import.import_jobs(s, "east", headers, [row, x2]).updated == 2
+                row[5] = 170
+                jobs_import.import_jobs(s, "east", headers, [row, x2])
+            s.commit()
+            assert calls == [[], ["east-x1"]]
+            assert s.execute(select(Match.job_id, Match.registration_id)).all() == [("east-x1", reg.id)]
     finally:
         engine.dispose()
