@@ -26,8 +26,9 @@ Score (0..100, higher first on the staff's list):
 Speed: the candidates of a job come from `registration_wants` (one row per open registration
 and wanted category, every rule's value copied in SQL-friendly columns) with one indexed query
 on (category, station, reach) for the stations within MAX_REACH_KM of the job (a bounding box
-on the stations' lat/lng first), all rules in SQL. Many changed jobs at once (an import) load
-the open registrations once into numpy arrays per category instead (`BulkIndex`).
+on the stations' lat/lng first), all rules in SQL. Many changed jobs at once (an import) are
+matched set-based in the database on PostgreSQL (central.matching_pg); on SQLite the open
+registrations are loaded once into numpy arrays per category instead (`BulkIndex`).
 """
 
 from __future__ import annotations

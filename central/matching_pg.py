@@ -147,7 +147,10 @@ def match_jobs(session: Session, jobs: Sequence[m.JobFacts], job_ids: Sequence[s
         params = {**_params([facts[j] for j in chunk if j in facts], stations, at), "j_all": chunk, "at": at,
                   "top": m.MAX_PER_JOB, "any_day": m.ANY_DAY, "at_epoch": at.timestamp()}
         session.execute(_FIT, params)  # (a failure rolls the temporary table back with the rest)
-        session.execute(text("ANALYZE match_fit"))  # the diff's plans need its size
+        # The diff's anti-join probes it by match id: indexed, it stays fast whatever plan the
+        # statistics of `matches` (stale right after an import wrote 200,000 rows) lead to.
+        session.execute(text("CREATE INDEX ON match_fit (match_id)"))
+        session.execute(text("ANALYZE match_fit"))
         session.execute(_DROP_EVENTS, params)
         out["dropped"] += session.execute(_DROP, params).rowcount
         out["moved"] += session.execute(_MOVE, params).rowcount
