@@ -64,10 +64,13 @@ FROM ranked r LEFT JOIN have h ON h.job_id = r.job_id AND h.registration_id = r.
 WHERE r.rn <= :top OR h.id IS NOT NULL
 """)
 
-_GONE = """SELECT h.id FROM matches h WHERE h.job_id = ANY(CAST(:j_all AS text[])) AND h.status = 'new'
-  AND h.referred_at IS NULL AND NOT EXISTS (SELECT 1 FROM match_fit f WHERE f.match_id = h.id)"""
-_DROP_EVENTS = text(f"DELETE FROM match_events WHERE match_id IN ({_GONE})")
-_DROP = text(f"DELETE FROM matches WHERE id IN ({_GONE})")
+# Stale 'new' matches: the conditions on `matches` itself plus an index probe into match_fit, no
+# self-join (with statistics of an empty `matches` right after a big import, a self-join was
+# planned as a nested loop over both: minutes).
+_GONE = """h.job_id = ANY(CAST(:j_all AS text[])) AND h.status = 'new' AND h.referred_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM match_fit f WHERE f.match_id = h.id)"""
+_DROP_EVENTS = text(f"DELETE FROM match_events e WHERE EXISTS (SELECT 1 FROM matches h WHERE h.id = e.match_id AND {_GONE})")
+_DROP = text(f"DELETE FROM matches h WHERE {_GONE}")
 _MOVE = text("""UPDATE matches x SET distance_km = f.km3, walk_minutes = f.walk, score = f.score
 FROM match_fit f WHERE f.match_id = x.id AND abs(f.km3 - x.distance_km) > 1e-6""")
 _ADD = text("""
