@@ -7,9 +7,8 @@ minimum pay; birth dates 1960-2005) and 10,000 jobs at random places.
 - one new job matched against all open registrations (central.matching.match_jobs with one
   id: the indexed SQL path, matches written), p95 over 200 jobs, each rolled back.
   Goal p95 <= 20 ms.
-- 10,000 changed jobs re-matched at once (an import: on PostgreSQL set-based in the database,
-  central.matching_pg; on SQLite the in-memory numpy index), matches written and committed, then
-  the same again with nothing changed. Goal <= 10 s on PostgreSQL.
+- 10,000 changed jobs re-matched at once (an import: the in-memory numpy index), matches
+  written and committed, then the same again with nothing changed. Goal <= 10 s on PostgreSQL.
 Baseline in the same run: the rules (central.matching.fits) applied to every registration
 for one job, without any index (what the indexes and the SQL prefilter buy).
 """

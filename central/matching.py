@@ -26,9 +26,9 @@ Score (0..100, higher first on the staff's list):
 Speed: the candidates of a job come from `registration_wants` (one row per open registration
 and wanted category, every rule's value copied in SQL-friendly columns) with one indexed query
 on (category, station, reach) for the stations within MAX_REACH_KM of the job (a bounding box
-on the stations' lat/lng first), all rules in SQL. Many changed jobs at once (an import) are
-matched set-based in the database on PostgreSQL (central.matching_pg); on SQLite the open
-registrations are loaded once into numpy arrays per category instead (`BulkIndex`).
+on the stations' lat/lng first), all rules in SQL. Many changed jobs at once (an import) load
+the open registrations once into numpy arrays per category instead (`BulkIndex`); an import
+passes only new jobs and jobs whose matching facts changed (`changed_jobs`).
 """
 
 from __future__ import annotations
@@ -512,10 +512,6 @@ def match_jobs(session: Session, job_ids: Sequence[str], at: datetime | None = N
     if not job_ids:
         return {"added": 0, "dropped": 0, "moved": 0}
     jobs = job_facts(session, job_ids)
-    if len(jobs) >= BULK_FROM and session.get_bind().dialect.name == "postgresql":
-        from central import matching_pg  # it uses this module's rules
-
-        return matching_pg.match_jobs(session, jobs, job_ids, at)
     if len(jobs) >= BULK_FROM:
         index = BulkIndex(session)
         found = {j.id: index.found(j, at) for j in jobs}
