@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from central import services, trust
+from central import matching, services, trust
 from central.admin.forms import errors_by_field
 from central.models import Counter, Job
 from central.schemas import JobIn
@@ -270,6 +270,8 @@ def import_jobs(session: Session, county: str, headers: list[str], rows: list[li
     result.imported, result.updated = len(new), len(old)
     if dry_run or not good:
         return result
+    # The matching facts of the jobs being replaced: unchanged ones need no re-matching.
+    before = {f.id: f for f in matching.job_facts(session, [job.id for _, job in old])}
     # One bump for the whole batch: the rows take the consecutive values ending at the new one.
     top = session.execute(update(Counter).where(Counter.name == "jobs")
                           .values(value=Counter.value + len(good)).returning(Counter.value)).scalar_one()
@@ -283,7 +285,8 @@ def import_jobs(session: Session, county: str, headers: list[str], rows: list[li
                                       for _, j in old])
     _link_employers(session, county, {k: v for k, v in codes.items() if k in good}, good)
     trust.refresh(session, list(good))
-    services.rematch_jobs(session, list(good))  # standing registrations (issue 16)
+    # Standing registrations (issue 16): new jobs and the ones whose matching facts changed.
+    services.rematch_jobs(session, matching.changed_jobs(before, matching.job_facts(session, list(good))))
     return result
 
 

@@ -27,7 +27,8 @@ Speed: the candidates of a job come from `registration_wants` (one row per open 
 and wanted category, every rule's value copied in SQL-friendly columns) with one indexed query
 on (category, station, reach) for the stations within MAX_REACH_KM of the job (a bounding box
 on the stations' lat/lng first), all rules in SQL. Many changed jobs at once (an import) load
-the open registrations once into numpy arrays per category instead (`BulkIndex`).
+the open registrations once into numpy arrays per category instead (`BulkIndex`); an import
+passes only new jobs and jobs whose matching facts changed (`changed_jobs`).
 """
 
 from __future__ import annotations
@@ -483,6 +484,26 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
         session.execute(insert(Match.__table__), rows[i:i + 2000])  # Core: no ORM bookkeeping
 
 
+_JOB_FACTS = (Job.id, Job.category, Job.lat, Job.lng, Job.pay_amount, Job.pay_unit, Job.settlement, Job.start_date,
+              Job.end_date, Job.valid_through, Job.status, Job.requirements)
+
+
+def job_facts(session: Session, job_ids: Sequence[str]) -> list[JobFacts]:
+    """The jobs' facts from their columns (no ORM objects: an import passes thousands)."""
+    out: list[JobFacts] = []
+    for i in range(0, len(job_ids), 1000):
+        for *cols, req in session.execute(select(*_JOB_FACTS).where(Job.id.in_(job_ids[i:i + 1000]))):
+            req = req or {}
+            out.append(JobFacts(*cols, req.get("age_min"), req.get("age_max")))
+    return out
+
+
+def changed_jobs(before: dict[str, JobFacts], after: Iterable[JobFacts]) -> list[str]:
+    """Ids of the jobs in `after` that are new or whose matching facts differ from `before`
+    (an import re-sends unchanged rows: re-matching them would write nothing)."""
+    return [f.id for f in after if before.get(f.id) != f]
+
+
 def match_jobs(session: Session, job_ids: Sequence[str], at: datetime | None = None) -> dict[str, int]:
     """Matches new or changed jobs against the open registrations (the caller commits).
     Closed or expired jobs lose their still-'new' matches."""
@@ -490,9 +511,7 @@ def match_jobs(session: Session, job_ids: Sequence[str], at: datetime | None = N
     job_ids = list(dict.fromkeys(job_ids))
     if not job_ids:
         return {"added": 0, "dropped": 0, "moved": 0}
-    jobs: list[JobFacts] = []
-    for i in range(0, len(job_ids), 500):
-        jobs += [JobFacts.of(j) for j in session.scalars(select(Job).where(Job.id.in_(job_ids[i:i + 500])))]
+    jobs = job_facts(session, job_ids)
     if len(jobs) >= BULK_FROM:
         index = BulkIndex(session)
         found = {j.id: index.found(j, at) for j in jobs}

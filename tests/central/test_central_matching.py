@@ -281,5 +281,17 @@ def test_imported_jobs_are_matched(database_url: str) -> None:
             assert result.imported == 2, result.rejected
             got = s.execute(select(Match.job_id, Match.registration_id)).all()
             assert got == [("east-x1", reg.id)]
+            # The same file again re-matches nothing; a changed pay re-matches that job only.
+            calls: list[list[str]] = []
+            real, x2 = matching.match_jobs, ["x2", *row[1:2], "搬运", *row[3:]]
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setattr(matching, "match_jobs", lambda session, ids, at=None: calls.append(list(ids))
+                           or real(session, ids, at))
+                assert jobs_import.import_jobs(s, "east", headers, [row, x2]).updated == 2
+                row[5] = 170
+                jobs_import.import_jobs(s, "east", headers, [row, x2])
+            s.commit()
+            assert calls == [[], ["east-x1"]]
+            assert s.execute(select(Match.job_id, Match.registration_id)).all() == [("east-x1", reg.id)]
     finally:
         engine.dispose()
