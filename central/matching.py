@@ -409,28 +409,44 @@ class BulkIndex:
         out.sort(key=lambda c: (-c.fit.score, c.registration_id))
         return out
 
-    def found(self, job: JobFacts, at: datetime) -> Found:
-        """As Found.of(self.candidates(...)), without making a Candidate of every fitting one."""
+    def found(self, job: JobFacts, at: datetime, have: Iterable[str] | None = None) -> Found:
+        """As Found.of(self.candidates(...)), without making a Candidate of every fitting one.
+        With `have` (the job's matched registration ids), `fitting` holds only those: _apply
+        looks up no others, and an import's jobs have many fitting ones each."""
         arrays = self._arrays(job, at)
         if arrays is None:
             return Found([], {})
         ids, _, _, d, walks, scores, _ = arrays
         top = np.argsort(-scores, kind="stable")[:MAX_PER_JOB * 2]  # ties by id sorted below
-        best = sorted(self._candidates(arrays, top), key=lambda c: (-c.fit.score, c.registration_id))
-        return Found(best[:MAX_PER_JOB], dict(zip(ids.tolist(), zip(d.tolist(), walks.tolist(), scores.tolist(),
-                                                                    strict=True), strict=True)))
+        top_scores, top_ids = scores[top].tolist(), ids[top].tolist()
+        order = sorted(range(len(top_ids)), key=lambda k: (-top_scores[k], top_ids[k]))[:MAX_PER_JOB]
+        best = self._candidates(arrays, top[order])  # Candidates of the kept ones only
+        if have is not None:
+            keep = list(have)
+            if not keep:
+                return Found(best, {})
+            sel = np.isin(ids, np.array(keep, dtype=object))
+            ids, d, walks, scores = ids[sel], d[sel], walks[sel], scores[sel]
+        return Found(best, dict(zip(ids.tolist(), zip(d.tolist(), walks.tolist(), scores.tolist(), strict=True),
+                                    strict=True)))
 
 
-def _apply(session: Session, job_ids: Sequence[str], found: dict[str, Found], at: datetime) -> dict[str, int]:
-    """Brings the matches of these jobs in line with `found`: the best new ones are added up
-    to MAX_PER_JOB per job; still-'new' (unreferred) matches that no longer fit go; distance
-    and score of the ones that stay are refreshed when the job moved."""
+def _existing(session: Session, job_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The jobs' matches: job id -> registration id -> row."""
     existing: dict[str, dict[str, Any]] = {}
     for i in range(0, len(job_ids), 500):
         chunk = list(job_ids[i:i + 500])
         for row in session.execute(select(Match.id, Match.job_id, Match.registration_id, Match.status,
                                           Match.referred_at, Match.distance_km).where(Match.job_id.in_(chunk))):
             existing.setdefault(row.job_id, {})[row.registration_id] = row
+    return existing
+
+
+def _apply(session: Session, job_ids: Sequence[str], found: dict[str, Found], at: datetime,
+           existing: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """Brings the matches of these jobs (`existing`, from _existing) in line with `found`: the
+    best new ones are added up to MAX_PER_JOB per job; still-'new' (unreferred) matches that no
+    longer fit go; distance and score of the ones that stay are refreshed when the job moved."""
     added, dropped, moved = [], [], []
     empty = Found([], {})
     for job_id in job_ids:
@@ -512,12 +528,13 @@ def match_jobs(session: Session, job_ids: Sequence[str], at: datetime | None = N
     if not job_ids:
         return {"added": 0, "dropped": 0, "moved": 0}
     jobs = job_facts(session, job_ids)
+    existing = _existing(session, job_ids)
     if len(jobs) >= BULK_FROM:
         index = BulkIndex(session)
-        found = {j.id: index.found(j, at) for j in jobs}
+        found = {j.id: index.found(j, at, existing.get(j.id, {})) for j in jobs}
     else:
         found = {j.id: Found.of(job_candidates(session, j, at)) for j in jobs}
-    return _apply(session, job_ids, found, at)
+    return _apply(session, job_ids, found, at, existing)
 
 
 def reg_facts(reg: Registration) -> RegFacts:

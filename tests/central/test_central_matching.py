@@ -229,6 +229,39 @@ def test_matches_follow_jobs_and_registrations(database_url: str, monkeypatch: p
         engine.dispose()
 
 
+def test_bulk_and_single_job_paths_rematch_moved_jobs_alike(database_url: str,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Jobs that already have matches move: the bulk path keeps, refreshes and drops the
+    same matches as the one-job SQL path."""
+    engine, _ = _world(database_url)
+    rnd = random.Random(11)
+    try:
+        with db.session_factory(engine)() as s:
+            _random_registrations(s, rnd, 200)
+            jobs = [_random_job(rnd, i) for i in range(30)]
+            s.add_all(jobs)
+            s.flush()
+            matching.match_jobs(s, [j.id for j in jobs], AT)
+            for j in jobs:
+                j.lat += rnd.choice((0.0, 0.004, 0.02))
+            s.commit()
+            ids = [j.id for j in jobs]
+            outcomes = []
+            for bulk_from in (matching.BULK_FROM, len(ids) + 1):  # bulk, then one query per job
+                monkeypatch.setattr(matching, "BULK_FROM", bulk_from)
+                out = matching.match_jobs(s, ids, AT)
+                rows = {(m.job_id, m.registration_id, m.distance_km, m.walk_minutes, m.score)
+                        for m in s.execute(select(Match.job_id, Match.registration_id, Match.distance_km,
+                                                  Match.walk_minutes, Match.score))}
+                outcomes.append((out, rows))
+                s.rollback()
+            (bulk_out, bulk_rows), (one_out, one_rows) = outcomes
+            assert bulk_out == one_out and bulk_out["moved"] > 0 and bulk_out["dropped"] > 0
+            assert {r[:4] for r in bulk_rows} == {r[:4] for r in one_rows}
+    finally:
+        engine.dispose()
+
+
 def test_expiry_then_retention(database_url: str) -> None:
     from central import periodic
     from central.registration_schemas import RegistrationIn
