@@ -35,6 +35,8 @@ from kiosk.visit import Step, Visit
 from screens import overlays
 from screens.instant_transition import InstantTransition
 from screens.overlays import Overlays
+from screens.register_mine import follow_lookup
+from screens.rows_ahead import RowsAhead
 from screens.services import Opening, Services
 from screens.theme import Theme
 from screens.voice import Voice
@@ -44,7 +46,6 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 # Each name: class <Name>Screen in screens/<name>.py (job_qr: JobQrScreen), rules in <name>.kv.
 SCREEN_LOG_MAX = 500
-PREPARE_AFTER_S = 0.1  # after the screen's first frame: a seeker reads it far longer than this
 SCREENS = ("attract", "home", "jobs", "job_detail", "printing", "job_qr", "policies", "policy", "maintenance",
            "maintenance_pin", "apply_consent", "apply_phone", "apply_done", "my_registrations",
            "jobs_map", "register_wants", "register_consent", "register_phone", "register_done", "register_mine")
@@ -83,7 +84,7 @@ class GigKioskApp(App):
         validating settings, opening the cache and the devices never delay the first frame."""
         super().__init__(**kwargs)
         self.demo, self.theme, self.tr_catalog = demo, Theme(), translator()
-        self.voice, self.overlays = Voice(self), Overlays(self)
+        self.voice, self.overlays, self.rows_ahead = Voice(self), Overlays(self), RowsAhead(self)
         # Screen names in order, for UI tests; bounded: 10 a visit, for months (issue 17's soak).
         self.screen_log: deque[str] = deque(maxlen=SCREEN_LOG_MAX)
         self.title, self.start_error = "零工驿站 Gig Station", ""  # start_error: why services could not be built
@@ -206,10 +207,7 @@ class GigKioskApp(App):
         if hasattr(self, "sm"):
             self.overlays.sync(v)
         self.voice.step(step)
-        if v.standing.mine_state == "loading":  # kreg: central's look-up, off the UI thread
-            from screens.register_mine import follow_lookup
-
-            follow_lookup(self)
+        follow_lookup(self)  # central's look-up of a work registration, when the visit asks
         return step
 
     def on_lang(self, _app: Any, lang: str) -> None:
@@ -232,18 +230,7 @@ class GigKioskApp(App):
     def _on_screen(self, _sm: ScreenManager, name: str) -> None:
         self.screen_log.append(name)
         self.voice.screen_changed(name)
-        if name in ("attract", "home"):  # the job list's rows, built before "browse" is tapped
-            Window.unbind(on_flip=self._shown_then_prepare)
-            Window.bind(on_flip=self._shown_then_prepare)
-
-    def _shown_then_prepare(self, *_args: Any) -> None:
-        """After the flip of the screen's first frame: the work never delays that frame."""
-        Window.unbind(on_flip=self._shown_then_prepare)
-        Clock.schedule_once(self._prepare_rows, PREPARE_AFTER_S)
-
-    def _prepare_rows(self, _dt: float) -> None:
-        if self.visit is not None and self.sm.current in ("attract", "home"):
-            self.visit.prepare_rows()
+        self.rows_ahead.screen_shown(name)  # the job list's rows, built before "browse" is tapped
 
     def read_aloud(self) -> None:
         if self.can_speak and self.visit is not None:

@@ -5,8 +5,6 @@ withdraw" / "No, keep it"), big enough for older users. The look-up runs on a wo
 
 from __future__ import annotations
 
-import threading
-
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
@@ -14,7 +12,7 @@ from kiosk.i18n import N_
 from kiosk.visit import registrations as regs
 from screens.base import VisitScreen
 from screens.widgets import KButton
-from screens.wiring import on_ui_thread
+from screens.wiring import look_up
 
 CONFIRM = N_("Withdraw this registration?")
 
@@ -41,16 +39,8 @@ class MyRegistrationsScreen(VisitScreen):
 
     def lookup(self) -> None:
         """Ask central off the UI thread; the answer is shown if the visit still wants it."""
-        visit = self.visit
-
-        def arrived(token: int, result: object) -> None:
-            self.app.act(visit.registrations_arrived(token, result))  # type: ignore[arg-type]
-            if self.app.elderly and self.app.sm.current == self.name:
-                self.app.read_aloud()  # large-text mode: read the list, not only "looking up…"
-
-        show = on_ui_thread(arrived)
-        threading.Thread(target=lambda: show(*visit.fetch_registrations()), name="my-registrations",
-                         daemon=True).start()
+        look_up(self.app, self.visit.fetch_registrations, self.visit.registrations_arrived, self.name,
+                "my-registrations")
 
     def try_again(self) -> None:
         self.app.act(self.visit.open_my_registrations())

@@ -4,7 +4,6 @@ called by the app after each intent and starts it when the visit asks (card laid
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING
 
 from kivy.properties import BooleanProperty, StringProperty
@@ -12,7 +11,7 @@ from kivy.properties import BooleanProperty, StringProperty
 from kiosk.i18n import N_, joined
 from kiosk.visit import standing
 from screens.base import VisitScreen
-from screens.wiring import on_ui_thread
+from screens.wiring import look_up
 
 if TYPE_CHECKING:
     from screens.app import GigKioskApp
@@ -28,14 +27,7 @@ def follow_lookup(app: GigKioskApp) -> None:
     if s.mine_state != "loading" or _started.get(id(visit)) == s.token:
         return
     _started[id(visit)] = s.token
-
-    def arrived(token: int, result: object) -> None:
-        app.act(visit.standing_arrived(token, result))  # type: ignore[arg-type]
-        if app.elderly and app.sm.current == standing.MINE:
-            app.read_aloud()
-
-    show = on_ui_thread(arrived)
-    threading.Thread(target=lambda: show(*visit.fetch_standing()), name="standing-lookup", daemon=True).start()
+    look_up(app, visit.fetch_standing, visit.standing_arrived, standing.MINE, "standing-lookup")
 
 
 class RegisterMineScreen(VisitScreen):

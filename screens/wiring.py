@@ -4,6 +4,7 @@ is touched; each then becomes an intent of the visit, shown by `app.act`."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,21 @@ def on_ui_thread(fn: Callable[..., Any]) -> Callable[..., None]:
         Clock.schedule_once(lambda _dt: fn(*args, **kwargs), 0)
 
     return wrapper
+
+
+def look_up(app: GigKioskApp, fetch: Callable[[], tuple[int, Any]],
+            arrived: Callable[[int, Any], Any], screen: str, name: str) -> None:
+    """Ask central off the UI thread: `fetch` gives (token, answer or exception); `arrived`
+    (a visit intent) takes them on the UI thread, and the visit shows them if it still wants
+    them. In large-text mode the answer is read aloud when `screen` is still showing."""
+
+    def shown(token: int, result: Any) -> None:
+        app.act(arrived(token, result))
+        if app.elderly and app.sm.current == screen:
+            app.read_aloud()  # the list itself, not only "looking up…"
+
+    show = on_ui_thread(shown)
+    threading.Thread(target=lambda: show(*fetch()), name=name, daemon=True).start()
 
 
 def wire(app: GigKioskApp, services: Services) -> None:
