@@ -44,7 +44,7 @@ import numpy as np
 from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from central.followup import CHINA
+from central.followup import china_today
 from central.models import Job, Match, MatchEvent, Registration, RegistrationWant, Station
 from central.services import KM_PER_DEG_LAT, as_utc, now
 
@@ -81,10 +81,6 @@ def reach_km(wants: dict[str, Any]) -> float:
 def days_mask(days: Iterable[str]) -> int:
     mask = sum(1 << WEEKDAYS.index(d) for d in days)
     return mask or ANY_DAY
-
-
-def china_today(at: datetime | None = None) -> date:
-    return (at or now()).astimezone(CHINA).date()
 
 
 def first_day(job_start: date, today: date) -> date:
