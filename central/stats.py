@@ -52,6 +52,8 @@ METRICS: tuple[str, ...] = (
     "visits", "card_reads", *(f"card_reads_{t}" for t in CARD_TYPES), "card_problems", "codes_scanned",
     "job_views", "slips", "print_problems", "phone_saves", "registrations", "withdrawals", "policy_views",
     "job_reports", "english", "large_text", "read_aloud", "visit_under_1m", "visit_1_3m", "visit_3_10m", "visit_10m_plus",
+    # standing registrations made, renewed and ended at the kiosk (issue 16)
+    "standing_registrations", "standing_renewals", "standing_endings",
 )
 OUTCOMES = ("contacted", "hired")
 COLUMNS: tuple[str, ...] = (*METRICS, *OUTCOMES)

@@ -18,6 +18,9 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("registrations", "报名 Registrations"), ("withdrawals", "撤回 Withdrawals"), ("contacted", "已联系 Contacted"),
     ("hired", "已上岗 Hired"), ("policy_views", "政策浏览 Policy views"), ("large_text", "大字模式 Large text"),
     ("read_aloud", "语音朗读 Read aloud"), ("english", "英文 English"),
+    ("standing_registrations", "求职登记 Work registrations"),
+    ("standing_renewals", "求职登记续期 Work registrations renewed"),
+    ("standing_endings", "求职登记结束 Work registrations ended"),
 )
 HEAD = ("驿站编号 Station ID", "驿站 Station")
 

@@ -204,20 +204,91 @@ def outer_ring_m(rings: tuple[int, ...] = RINGS_MIN) -> int:
     return int(round(walk_km(rings[-1]) * 1000, -1))
 
 
-def label_bearing(markers: list[Marker], candidates: tuple[float, ...] = (0, 90, 270, 45, 315, 135, 225)) -> float:
-    """Where on the rings their minute labels go: the candidate bearing farthest (in angle)
-    from every dot, so a dot covers a label as rarely as possible. South is left out: the
-    station's own label is under its mark.
+Box = tuple[float, float, float, float]  # x, y (lower left), width, height: px from the station
+# Where a ring's minute label may go, in order of preference: first between the eight compass
+# directions (where the farther jobs' edge markers are not), then every 10 degrees.
+LABEL_BEARINGS: tuple[float, ...] = (22.5, 337.5, 67.5, 292.5, 112.5, 247.5,
+                                     *(float(b) for b in range(0, 360, 10)))
 
-    >>> label_bearing([])
-    0
-    >>> label_bearing([Marker(0, 50, ("a",), False, False, False, 0.0)])
-    135
+
+def _box_gap(box: Box, x: float, y: float) -> float:
+    """Distance from (x, y) to the nearest point of box (0 inside it)."""
+    bx, by, w, h = box
+    return math.hypot(max(bx - x, 0.0, x - bx - w), max(by - y, 0.0, y - by - h))
+
+
+def _boxes_gap(a: Box, b: Box) -> float:
+    """Distance between two boxes (0 when they touch or overlap)."""
+    return math.hypot(max(b[0] - a[0] - a[2], 0.0, a[0] - b[0] - b[2]),
+                      max(b[1] - a[1] - a[3], 0.0, a[1] - b[1] - b[3]))
+
+
+def _marker_gap(box: Box, m: Marker, dot_px: float) -> float:
+    """Room between box and a marker as screens/jobs_map.py draws it: one day-paid job is a
+    square, anything else a disc; an edge marker's arrow reaches 0.28 of a dot further."""
+    square = m.daily and m.count == 1
+    if square and not m.edge:
+        return _boxes_gap(box, (m.x - dot_px / 2, m.y - dot_px / 2, dot_px, dot_px))
+    reach = dot_px * ((0.5 * math.sqrt(2) if square else 0.5) + (0.28 if m.edge else 0.0))
+    return _box_gap(box, m.x, m.y) - reach
+
+
+def ring_labels(markers: list[Marker], rings: list[tuple[float, float, float]], dot_px: float, *,
+                keep_out: tuple[Box, ...] = (), margin: float = 0.0,
+                candidates: tuple[float, ...] = LABEL_BEARINGS) -> list[float]:
+    """A bearing for each ring's minute label, so that no dot sits on it.
+
+    rings: (radius, label width, label height) in px, inner first; a label is centred on its
+    ring at its bearing. A place is clear when the label's box is more than `margin` from
+    every marker (as drawn: a disc or a day-paid square of dot_px, an edge marker's arrow)
+    and off the labels placed before it and `keep_out` (the station's mark, "You are here").
+    All labels take the first of `candidates` clear on every ring, so they line up; if none
+    is, each ring takes its own first clear one, or (a map full of dots) the one with the
+    most room that covers no label.
+
+    >>> ring_labels([], [(100, 60, 20), (200, 60, 20)], 48)
+    [22.5, 22.5]
+    >>> on_it = Marker(100 * math.sin(math.radians(22.5)), 100 * math.cos(math.radians(22.5)),
+    ...                ("a",), False, False, False, 22.5)
+    >>> ring_labels([on_it], [(100, 60, 20), (200, 60, 20)], 48)
+    [337.5, 337.5]
     """
-    def clearance(b: float) -> float:
-        return min((abs((m.bearing - b + 180) % 360 - 180) for m in markers), default=360.0)
+    def box_at(b: float, r: float, w: float, h: float) -> Box:
+        x, y = _on_circle(b, r)
+        return (x - w / 2, y - h / 2, w, h)
 
-    return max(candidates, key=clearance)  # ties: the first, so north when nothing is near
+    # only the markers near a ring can touch its label
+    near = [[m for m in markers if abs(math.hypot(m.x, m.y) - r) < dot_px + math.hypot(w, h) / 2]
+            for r, w, h in rings]
+
+    def fit(i: int, b: float, placed: list[Box]) -> tuple[bool, float]:
+        """(off the other labels and keep_out, room to the nearest marker) of ring i's label at b."""
+        box = box_at(b, *rings[i])
+        return (all(_boxes_gap(box, o) > 0 for o in (*keep_out, *placed)),
+                min((_marker_gap(box, m, dot_px) for m in near[i]), default=math.inf))
+
+    for b in candidates:  # in line, if one bearing is clear on every ring
+        placed: list[Box] = []
+        for i in range(len(rings)):
+            apart, room = fit(i, b, placed)
+            if not (apart and room > margin):
+                break
+            placed.append(box_at(b, *rings[i]))
+        else:
+            return [b] * len(rings)
+    placed, out = [], []
+    for i in range(len(rings)):  # else each ring on its own
+        best, best_fit = candidates[0], (False, -math.inf)
+        for b in candidates:
+            apart, room = fit(i, b, placed)
+            if apart and room > margin:
+                best = b
+                break
+            if (apart, room) > best_fit:  # crowded: never over another label, else most room
+                best, best_fit = b, (apart, room)
+        placed.append(box_at(best, *rings[i]))
+        out.append(best)
+    return out
 
 
 COMPASS = (N_("north"), N_("north-east"), N_("east"), N_("south-east"),

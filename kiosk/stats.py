@@ -44,7 +44,7 @@ SIMPLE: dict[str, tuple[str, ...]] = {
     "policy_viewed": ("policy_views",),
     "job_reported": ("job_reports",),
     **{f"card_read_{t}": (f"card_reads_{t}",) for t in CARD_TYPES},
-    # kreg, issue 16: standing registrations (central ignores names it does not know yet)
+    # issue 16: standing registrations made, renewed and ended (central reports them too)
     "standing_registered": ("standing_registrations",),
     "standing_renewed": ("standing_renewals",),
     "standing_ended": ("standing_endings",),

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from kivy.app import App
-from kivy.properties import BooleanProperty
+from kivy.properties import BooleanProperty, StringProperty
 
 from kiosk.formatting import count_text
 from kiosk.i18n import N_, joined
 from kiosk.models import CATEGORIES_ZH_EN, PayUnit, Settlement
+from kiosk.visit import reports
 from kiosk.visit.core import ORDER
 from screens.base import VisitScreen
 from screens.widgets import Chip
@@ -34,6 +35,7 @@ class JobsScreen(VisitScreen):
     # The category chips fold behind one "Type of work" chip: all eleven wrapped take half
     # the screen in large text, and a sideways scroller cut a chip at the edge ("Cleanin").
     categories_open = BooleanProperty(False)
+    no_fee = StringProperty("")  # issue 16: the no-fee sentence with the county's hotline
 
     def on_kv_post(self, _base: Any) -> None:
         app = App.get_running_app()
@@ -102,6 +104,7 @@ class JobsScreen(VisitScreen):
 
     def refresh(self) -> None:
         """The visit's rows, from the top, whenever the visit searched again."""
+        self.no_fee = self.t(reports.NO_FEE).format(phone=self.visit.complaint_number)
         rows = self.visit.rows
         if rows is not self._rows:
             self._rows = rows
@@ -113,4 +116,5 @@ class JobsScreen(VisitScreen):
         heard = [joined([r["title"], r["pay"], r["settlement"], r["start"], r["distance"], r["walk"]], lang,
                         N_("{first}, {second}")) for r in self.visit.rows[:3]]
         count = count_text(self.visit.job_count, self.visit.job_filter, lang)
-        return joined([count, self.t(ORDER), *heard], lang)
+        return joined([count, self.t(ORDER), *heard, self.t(reports.NO_FEE).format(phone=self.visit.complaint_number)],
+                      lang)

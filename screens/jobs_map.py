@@ -34,7 +34,7 @@ from kivy.uix.widget import Widget
 
 from kiosk.formatting import count_text, minutes_text
 from kiosk.i18n import N_, joined, tr_n
-from kiosk.mapview import MapPoint, Marker, label_bearing, layout, outer_ring_m, ring_radii
+from kiosk.mapview import MapPoint, Marker, layout, outer_ring_m, ring_labels, ring_radii
 from kiosk.travel import WITHIN_MINUTES
 from screens.base import VisitScreen
 from screens.theme import COLORS as C
@@ -87,8 +87,7 @@ class JobsMap(Widget):
         self.markers = layout(points, lat0, lng0, radius_px=radius_px, dot_px=self.dot, edge_px=edge_px,
                               station_px=self.dot * 0.9)
         cx, cy = self.center
-        # between the eight compass directions, where the farther jobs' markers are not
-        self._draw_rings(cx, cy, radius_px, label_bearing(self.markers, (22.5, 337.5, 67.5, 292.5, 112.5, 247.5)))
+        self._draw_rings(cx, cy, radius_px)
         for w in self.dots:
             self.remove_widget(w)
         self.dots = []
@@ -147,36 +146,42 @@ class JobsMap(Widget):
         label.refresh()
         return label.texture
 
-    def _draw_rings(self, cx: float, cy: float, radius_px: float, label_at: float) -> None:
+    def _draw_rings(self, cx: float, cy: float, radius_px: float) -> None:
         g = self._bg
         g.clear()
         g.add(Color(*C["surface"]))
         g.add(Ellipse(pos=(cx - radius_px, cy - radius_px), size=(2 * radius_px, 2 * radius_px)))
-        ux, uy = math.sin(math.radians(label_at)), math.cos(math.radians(label_at))
-        for minutes, r in ring_radii(radius_px):
+        rings = ring_radii(radius_px)
+        for minutes, r in rings:
             g.add(Color(*C["chip_edge"]))
             g.add(Line(circle=(cx, cy, r), width=dp(2.5) if minutes == WITHIN_MINUTES else dp(1.5)))
-        for minutes, r in ring_radii(radius_px):  # labels over every ring line
-            tex = self._text(minutes_text(minutes, self.lang), self.font, bold=True)
+        # the station: a dark ring with a dot, "You are here" under it
+        s = self.dot * 0.5
+        here = self._text(App.get_running_app().tr("You are here", self.lang), self.font, bold=True)
+        here_y = -s / 2 - dp(4) - here.height  # from the station, as the labels' boxes are
+        station = ((-s / 2, -s / 2, s, s),
+                   (-here.width / 2 - dp(4), here_y - dp(1), here.width + dp(8), here.height + dp(2)))
+        texs = [self._text(minutes_text(minutes, self.lang), self.font, bold=True) for minutes, _ in rings]
+        # each ring's label where no dot is (kiosk.mapview.ring_labels), over the ring line
+        boxes = [(r, t.width + dp(8), t.height + dp(2)) for (_, r), t in zip(rings, texs, strict=True)]
+        # half a dot from any dot: a dot right beside a label read as one phrase ("5 min Daily")
+        at = ring_labels(self.markers, boxes, self.dot, keep_out=station, margin=self.dot / 2)
+        for (_, r), tex, bearing in zip(rings, texs, at, strict=True):
+            ux, uy = math.sin(math.radians(bearing)), math.cos(math.radians(bearing))
             lx, ly = cx + ux * r - tex.width / 2, cy + uy * r - tex.height / 2
             g.add(Color(*C["bg"]))
             g.add(RoundedRectangle(pos=(lx - dp(4), ly - dp(1)), size=(tex.width + dp(8), tex.height + dp(2)),
                                    radius=[dp(6)]))
             g.add(Color(*C["text"]))
             g.add(Rectangle(texture=tex, pos=(lx, ly), size=tex.size))
-        # the station: a dark ring with a dot, "You are here" under it
-        s = self.dot * 0.5
         g.add(Color(*C["text"]))
         g.add(Ellipse(pos=(cx - s / 2, cy - s / 2), size=(s, s)))
         g.add(Color(*C["surface"]))
         g.add(Ellipse(pos=(cx - s / 4, cy - s / 4), size=(s / 2, s / 2)))
-        tex = self._text(App.get_running_app().tr("You are here", self.lang), self.font, bold=True)
-        ly = cy - s / 2 - dp(4) - tex.height
         g.add(Color(*C["bg"]))
-        g.add(RoundedRectangle(pos=(cx - tex.width / 2 - dp(4), ly - dp(1)),
-                               size=(tex.width + dp(8), tex.height + dp(2)), radius=[dp(6)]))
+        g.add(RoundedRectangle(pos=(cx + station[1][0], cy + station[1][1]), size=station[1][2:], radius=[dp(6)]))
         g.add(Color(*C["text"]))
-        g.add(Rectangle(texture=tex, pos=(cx - tex.width / 2, ly), size=tex.size))
+        g.add(Rectangle(texture=here, pos=(cx - here.width / 2, cy + here_y), size=here.size))
         # north up: an arrow and N at the top left corner
         nx, ny, a = self.x + dp(8) + self.dot * 0.3, self.top - dp(8), self.dot * 0.3
         g.add(Color(*C["text"]))

@@ -130,3 +130,68 @@ def test_outcomes_join_the_report(server) -> None:  # noqa: ANN001
     today = datetime.now(stats.REPORT_TZ).date().isoformat()
     rows = _get(server, "east", **{"from": today, "to": today, "group": "month", "station": "e-mall"}).json()["rows"]
     assert [(r["contacted"], r["hired"]) for r in rows] == [(3, 1)]
+
+
+def test_every_kiosk_metric_is_known_at_central() -> None:
+    """A metric the kiosk counts but central does not know is dropped ("ignored") on delivery."""
+    from kiosk import stats as kiosk_stats
+
+    assert set(kiosk_stats.METRICS) - set(stats.METRICS) == set()
+
+
+def test_standing_registration_counts_are_stored_and_reported(server, tmp_path) -> None:  # noqa: ANN001
+    """Issue 16: the kiosk counts work registrations made, renewed and ended; central used to
+    drop the three metrics ("ignored": 4 below). Counted by the kiosk's own StatsCounter,
+    delivered over HTTP, then in the API report, the statistics page and both exports."""
+    import csv
+    import io
+    import re
+    from datetime import datetime
+
+    from central_helpers import admin_login
+    from openpyxl import load_workbook
+
+    from central.stats_export import COLUMNS
+    from kiosk.stats import StatsCounter
+
+    now = [datetime(2026, 5, 4, 9, 30).timestamp()]  # station-local, as the kiosk counts
+    counter = StatsCounter(tmp_path / "stats.db", clock=lambda: now[0])
+    for event in ("standing_registered",) * 3 + ("standing_renewed",):
+        counter.record(event)
+    now[0] = datetime(2026, 5, 5, 14, 10).timestamp()
+    for event in ("standing_registered", "standing_ended", "standing_ended"):
+        counter.record(event)
+    acks = []
+
+    def put(rows: list[dict]) -> None:
+        r = _put(server, "e-mall", rows)
+        assert r.status_code == 200, r.text
+        acks.append(r.json())
+
+    assert counter.deliver(put) == {"sent": 4, "pending": 0}
+    assert acks == [{"stored": 4, "ignored": 0}]
+    names = ("standing_registrations", "standing_renewals", "standing_endings")
+    days = {x["period"]: [x[n] for n in names] for x in _get(
+        server, "east", **{"from": "2026-05-01", "to": "2026-05-31", "group": "day", "station": "e-mall"}).json()["rows"]}
+    assert days == {"2026-05-04": [3, 1, 0], "2026-05-05": [1, 0, 2]}
+    (month,) = _get(server, "east", **{"from": "2026-05-01", "to": "2026-05-31", "group": "month"}).json()["rows"]
+    assert (month["station_id"], [month[n] for n in names]) == ("e-mall", [4, 1, 2])
+
+    admin = server.staff["east"]
+    web = admin_login(server.base_url, admin["username"], admin["password"])
+    q = {"from": "2026-05-01", "to": "2026-05-31"}
+    page = web.get("/admin/stats", params=q)
+    assert page.status_code == 200
+    row = page.text.split('<tr data-station="e-mall">')[1].split("</tr>")[0]
+    cells = dict(re.findall(r'data-metric="(\w+)">(\d+)<', row))
+    assert [cells[n] for n in names] == ["4", "1", "2"]
+    assert "求职登记 Work registrations" in page.text
+    lines = list(csv.reader(io.StringIO(web.get("/admin/stats/report.csv", params=q).content.decode("utf-8-sig"))))
+    head, mall = lines[0], next(line for line in lines if line[1] == "e-mall")
+    assert [int(mall[head.index(label)]) for key, label in COLUMNS if key in names] == [4, 1, 2]
+    sheet = load_workbook(io.BytesIO(web.get("/admin/stats/report.xlsx", params=q).content))["2026-05"]
+    keys = [k for k, _ in COLUMNS]
+    by_station = {r[0]: dict(zip(keys, r[2:], strict=True)) for r in sheet.iter_rows(min_row=3, values_only=True)}
+    assert [by_station["e-mall"][n] for n in names] == [4, 1, 2]
+    assert [by_station["合计 Total"][n] for n in names] == [4, 1, 2]
+    web.close()

@@ -134,3 +134,118 @@ def test_compass_words_are_translated() -> None:
     from kiosk.mapview import COMPASS
 
     assert [tr(m, "zh") for m in COMPASS] == ["北", "东北", "东", "东南", "南", "西南", "西", "西北"]
+
+
+# --- the rings' minute labels (kiosk.mapview.ring_labels) ------------------------------------
+LABEL_W, LABEL_H = 64, 26  # "5 分钟" with its background, at the small font
+STATION = ((-12, -12, 24, 24), (-45, -50, 90, 26))  # the station's mark and "You are here"
+
+
+def _label_box(bearing: float, r: float) -> tuple[float, float, float, float]:
+    b = math.radians(bearing)
+    return (r * math.sin(b) - LABEL_W / 2, r * math.cos(b) - LABEL_H / 2, LABEL_W, LABEL_H)
+
+
+def _covered(box: tuple[float, float, float, float], marks: list, dot: float, margin: float = 0) -> bool:
+    """A marker as the screen draws it comes within `margin` of box: one day-paid job's
+    square, else a disc (an edge marker's arrow too: 0.78 of a dot from its centre, 0.99 for
+    a square)."""
+    x, y, w, h = box
+    for m in marks:
+        if m.daily and m.count == 1 and not m.edge:
+            sx, sy = m.x - dot / 2, m.y - dot / 2
+            gap = math.hypot(max(sx - x - w, 0, x - sx - dot), max(sy - y - h, 0, y - sy - dot))
+            if gap <= margin:
+                return True
+            continue
+        dx, dy = max(x - m.x, 0, m.x - x - w), max(y - m.y, 0, m.y - y - h)
+        reach = (0.5 * math.sqrt(2) if m.daily and m.count == 1 else 0.5) + (0.28 if m.edge else 0)
+        if math.hypot(dx, dy) <= dot * reach + margin:
+            return True
+    return False
+
+
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+def _rings(radius: float) -> list[tuple[float, float, float]]:
+    return [(r, LABEL_W, LABEL_H) for _, r in ring_radii(radius)]
+
+
+def test_the_5_minute_label_moves_off_a_dot_next_to_it() -> None:
+    """The map as the demo drew it at 720x1280: a day-paid job just past the 5-minute ring to
+    the north-east and the farther jobs in the eight compass directions. The label used to go
+    to 22.5 degrees for every ring (the bearing farthest from any dot, whatever its distance),
+    under that dot on the 5-minute ring."""
+    from kiosk.mapview import ring_labels
+
+    radius, dot = 270, 48
+    pts = [point("near", walk_km(5) * 0.75, walk_km(5) * 0.75, daily=True),
+           *(point(f"far{b}", 5 * math.sin(math.radians(b)), 5 * math.cos(math.radians(b))) for b in range(0, 360, 45))]
+    marks = layout(pts, LAT0, LNG0, radius_px=radius, dot_px=dot, edge_px=radius + 30)
+    assert _covered(_label_box(22.5, radius / 3), marks, dot)  # where the label was
+    at = ring_labels(marks, _rings(radius), dot, keep_out=STATION)
+    boxes = [_label_box(b, r) for b, (r, _, _) in zip(at, _rings(radius), strict=True)]
+    assert not any(_covered(box, marks, dot) for box in boxes)
+    assert len(set(at)) == 1  # all moved together: the labels stay in line
+    # as the screen asks: half a dot of room around each label, so a dot does not read as its word
+    at = ring_labels(marks, _rings(radius), dot, keep_out=STATION, margin=dot / 2)
+    boxes = [_label_box(b, r) for b, (r, _, _) in zip(at, _rings(radius), strict=True)]
+    assert not any(_covered(box, marks, dot, margin=dot / 2) for box in boxes)
+    assert len(set(at)) == 1  # and still in line
+
+
+def _clear(b: float, r: float, placed: list, marks: list, dot: float, margin: float) -> bool:
+    box = _label_box(b, r)
+    return not _covered(box, marks, dot, margin) and not any(_overlap(box, o) for o in (*STATION, *placed))
+
+
+def test_ring_labels_are_clear_of_dots_whenever_a_clear_place_exists() -> None:
+    import random
+
+    from kiosk.mapview import LABEL_BEARINGS, ring_labels
+
+    rng = random.Random(11)
+    in_line = crowded = 0
+    for trial in range(60):
+        n = rng.choice((3, 10, 25, 60))
+        pts = [point(f"t{trial}-{i}", rng.uniform(-1.3, 1.3), rng.uniform(-1.3, 1.3), rng.random() < 0.4)
+               for i in range(n)]
+        radius, dot = rng.choice(((270, 48), (420, 72), (200, 64)))
+        marks = layout(pts, LAT0, LNG0, radius_px=radius, dot_px=dot)
+        margin = rng.choice((0, dot / 2))
+        radii = [r for r, _, _ in _rings(radius)]
+        at = ring_labels(marks, _rings(radius), dot, keep_out=STATION, margin=margin)
+        common = [b for b in LABEL_BEARINGS
+                  if all(_clear(b, r, [_label_box(b, q) for q in radii[:i]], marks, dot, margin)
+                         for i, r in enumerate(radii))]
+        if common:  # one bearing clear on every ring: all labels there, in line
+            assert at == [common[0]] * 3, trial
+            in_line += 1
+            continue
+        placed: list[tuple[float, ...]] = []
+        for b, r in zip(at, radii, strict=True):
+            free = [c for c in LABEL_BEARINGS if _clear(c, r, placed, marks, dot, margin)]
+            if free:
+                assert b == free[0], (trial, r)  # the ring's first clear place
+            else:
+                crowded += 1  # no clear place: the most room, still off the other labels
+            assert not any(_overlap(_label_box(b, r), o) for o in (*STATION, *placed)), (trial, r)
+            placed.append(_label_box(b, r))
+    # (here 43 of 60 in line; 15 of the 51 other labels had no clear place, mostly the small
+    # 5-minute ring of the 200 px maps with 64 px dots and half a dot of margin)
+    assert in_line >= 40 and crowded < 20, (in_line, crowded)
+
+
+def test_a_ring_covered_with_dots_still_gets_its_label_off_the_others() -> None:
+    from kiosk.mapview import Marker, ring_labels
+
+    radius, dot = 270, 48
+    ring = [Marker(90 * math.sin(math.radians(b)), 90 * math.cos(math.radians(b)), (f"m{b}",), False, False, False,
+                   float(b)) for b in range(0, 360, 15)]
+    at = ring_labels(ring, _rings(radius), dot, keep_out=STATION)
+    boxes = [_label_box(b, r) for b, (r, _, _) in zip(at, _rings(radius), strict=True)]
+    assert _covered(boxes[0], ring, dot)  # no clear place on the 5-minute ring: the most room there
+    assert not any(_overlap(a, b) for i, a in enumerate(boxes) for b in (*boxes[i + 1:], *STATION))
+    assert at[1] == at[2] == 22.5

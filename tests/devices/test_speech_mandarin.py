@@ -69,3 +69,20 @@ def test_the_speaker_writes_a_mandarin_wav_through_the_library(tmp_path: Path) -
     assert wav is not None
     with wave.open(str(wav)) as w:
         assert w.getframerate() == sp.lib.rate and w.getnframes() / w.getframerate() > 1.0
+
+
+def test_every_pay_unit_is_said_as_people_say_it() -> None:
+    """"25元/时" was read "25元每时": Mandarin says 每小时 (per hour). Each pay unit as the job
+    list, the detail and the guidance-wage line show it (kiosk.models.pay_text), and the units
+    job texts write by hand (月, 周, 日, 小时, h), in both languages."""
+    from kiosk.models import PayUnit, pay_text
+
+    said = {u.value: worded(pay_text(25, u, "zh")) for u in PayUnit}
+    assert said == {"hour": "25元每小时", "day": "25元每天", "piece": "25元每件", "order": "25元每单"}
+    assert {u.value: worded(pay_text(25, u, "en"), "en") for u in PayUnit} == {
+        "hour": "25 yuan per hour", "day": "25 yuan per day", "piece": "25 yuan per piece", "order": "25 yuan per order"}
+    assert worded("工资低于本县指导价（¥25/时）。") == "工资低于本县指导价（25元每小时）。"
+    assert worded("月薪 4500元/月，加班 30元 / 小时，夜班 35元/h，餐补 20元/日，周结 900元/周") == \
+        "月薪 4500元每月，加班 30元每小时，夜班 35元每小时，餐补 20元每日，周结 900元每周"
+    assert worded("¥4500/month, ¥900/week", "en") == "4500 yuan per month, 900 yuan per week"
+    assert "mˈei2 ɕjˈɑu2 s.ˈi.ɜ" in phonemes(worded("25元/时"))  # 每小时 is what espeak says

@@ -469,7 +469,14 @@ class Scenario:
         demo.set_network(False)
         tap(self.screen().ids.more_jobs)
         yield 3
-        tap(self.job_row(1))
+        second = self.job_row(1)
+        wanted = second.job_id
+        rv = self.screen().ids.rv  # a person scrolls it up first, until it is whole on screen
+        below = rv.to_window(rv.x, rv.y)[1] - second.to_window(second.x, second.y)[1]
+        if below > 0:
+            rv.scroll_y = max(0.0, rv.scroll_y - rv.convert_distance_to_scroll(0, below)[1])
+        yield 1
+        tap(next(r for r in find(self.screen(), lambda w: type(w).__name__ == "JobRow") if r.job_id == wanted))
         yield 3
         tap(self.screen().ids.apply_button)
         yield 3
@@ -942,6 +949,26 @@ class Scenario:
         yield 2
         tap(self.screen().ids.browse)
         yield from wait_until(lambda: app.sm.current == "jobs" and app.screen("jobs").ids.rv.data)
+        yield 2
+        from kivy.core.window import Window
+
+        jobs = self.screen()
+
+        def footer() -> list:  # the list's no-fee line: text, where it is, where the rows end
+            label, rv = jobs.ids.no_fee, jobs.ids.rv
+            return [label.text, label.y, label.top, rv.y, label.height, label.font_size, Window.height,
+                    rv.height, app.theme.row_h]
+
+        demo_panel, app.demo = app.demo, False  # the screen as a station shows it (no device panel)
+        yield 2
+        self.check("list_no_fee", {"zh-normal": footer()})
+        for lang, elderly in (("en", False), ("en", True), ("zh", True)):
+            app.lang, app.elderly = lang, elderly
+            yield 2
+            self.check("list_no_fee", {**self.result["checks"]["list_no_fee"],
+                                       f"{lang}-{'large' if elderly else 'normal'}": footer()})
+        self.shot("jobs-no-fee-zh-large")
+        app.lang, app.elderly, app.demo = "zh", False, demo_panel
         yield 2
         tap(self.job_row(0))
         yield from wait_until(lambda: app.sm.current == "job_detail")

@@ -6,6 +6,15 @@ from __future__ import annotations
 
 def test_report_this_job_by_touch(scenario) -> None:  # noqa: ANN001
     c = scenario("report_job", timeout=180)["checks"]
+    # The job list says it too (issue 16: every job screen), under the rows, on screen, short.
+    footers = c["list_no_fee"]
+    assert set(footers) == {"zh-normal", "en-normal", "en-large", "zh-large"}
+    for key, (text, y, top, rv_y, height, font, window_h, rv_h, row_h) in footers.items():
+        words = "求职不收任何费用" if key.startswith("zh") else "never costs a fee"
+        assert words in text and "0556-12333" in text, key
+        assert 0 <= y and top <= rv_y and top <= window_h, key  # below the rows, inside the window
+        assert height <= 2 * 1.6 * font + 8, key  # at most two lines of small text: less than half a row
+        assert rv_h >= 2 * row_h, key  # at least two whole job rows still show
     first_id, first_badge, first_low = c["first"]
     assert "已认证企业" in first_badge and first_low == ""  # the demo's verified employer (trust.json)
     low_id, badge, low, no_fee = c["low"]
