@@ -21,6 +21,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("standing_registrations", "求职登记 Work registrations"),
     ("standing_renewals", "求职登记续期 Work registrations renewed"),
     ("standing_endings", "求职登记结束 Work registrations ended"),
+    ("job_reports", "举报岗位 Job reports"),
 )
 HEAD = ("驿站编号 Station ID", "驿站 Station")
 

@@ -159,7 +159,7 @@ def test_standing_registration_counts_are_stored_and_reported(server, tmp_path) 
     for event in ("standing_registered",) * 3 + ("standing_renewed",):
         counter.record(event)
     now[0] = datetime(2026, 5, 5, 14, 10).timestamp()
-    for event in ("standing_registered", "standing_ended", "standing_ended"):
+    for event in ("standing_registered", "standing_ended", "standing_ended", "job_reported"):
         counter.record(event)
     acks = []
 
@@ -168,14 +168,14 @@ def test_standing_registration_counts_are_stored_and_reported(server, tmp_path) 
         assert r.status_code == 200, r.text
         acks.append(r.json())
 
-    assert counter.deliver(put) == {"sent": 4, "pending": 0}
-    assert acks == [{"stored": 4, "ignored": 0}]
-    names = ("standing_registrations", "standing_renewals", "standing_endings")
+    assert counter.deliver(put) == {"sent": 5, "pending": 0}
+    assert acks == [{"stored": 5, "ignored": 0}]
+    names = ("standing_registrations", "standing_renewals", "standing_endings", "job_reports")
     days = {x["period"]: [x[n] for n in names] for x in _get(
         server, "east", **{"from": "2026-05-01", "to": "2026-05-31", "group": "day", "station": "e-mall"}).json()["rows"]}
-    assert days == {"2026-05-04": [3, 1, 0], "2026-05-05": [1, 0, 2]}
+    assert days == {"2026-05-04": [3, 1, 0, 0], "2026-05-05": [1, 0, 2, 1]}
     (month,) = _get(server, "east", **{"from": "2026-05-01", "to": "2026-05-31", "group": "month"}).json()["rows"]
-    assert (month["station_id"], [month[n] for n in names]) == ("e-mall", [4, 1, 2])
+    assert (month["station_id"], [month[n] for n in names]) == ("e-mall", [4, 1, 2, 1])
 
     admin = server.staff["east"]
     web = admin_login(server.base_url, admin["username"], admin["password"])
@@ -184,14 +184,14 @@ def test_standing_registration_counts_are_stored_and_reported(server, tmp_path) 
     assert page.status_code == 200
     row = page.text.split('<tr data-station="e-mall">')[1].split("</tr>")[0]
     cells = dict(re.findall(r'data-metric="(\w+)">(\d+)<', row))
-    assert [cells[n] for n in names] == ["4", "1", "2"]
+    assert [cells[n] for n in names] == ["4", "1", "2", "1"]
     assert "求职登记 Work registrations" in page.text
     lines = list(csv.reader(io.StringIO(web.get("/admin/stats/report.csv", params=q).content.decode("utf-8-sig"))))
     head, mall = lines[0], next(line for line in lines if line[1] == "e-mall")
-    assert [int(mall[head.index(label)]) for key, label in COLUMNS if key in names] == [4, 1, 2]
+    assert [int(mall[head.index(label)]) for key, label in COLUMNS if key in names] == [4, 1, 2, 1]
     sheet = load_workbook(io.BytesIO(web.get("/admin/stats/report.xlsx", params=q).content))["2026-05"]
     keys = [k for k, _ in COLUMNS]
     by_station = {r[0]: dict(zip(keys, r[2:], strict=True)) for r in sheet.iter_rows(min_row=3, values_only=True)}
-    assert [by_station["e-mall"][n] for n in names] == [4, 1, 2]
-    assert [by_station["合计 Total"][n] for n in names] == [4, 1, 2]
+    assert [by_station["e-mall"][n] for n in names] == [4, 1, 2, 1]
+    assert [by_station["合计 Total"][n] for n in names] == [4, 1, 2, 1]
     web.close()
