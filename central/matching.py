@@ -37,8 +37,10 @@ from __future__ import annotations
 
 import math
 import os
+import queue
+import threading
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
@@ -322,7 +324,7 @@ class BulkIndex:
     a station that reach at least d km away are the first ones of that block: a job reads only
     those, for the stations within MAX_REACH_KM (`_pairs`)."""
 
-    CHUNK = 2000  # jobs per vectorised pass (bounds the memory of the (job, row) pairs)
+    CHUNK = 1000  # jobs per vectorised pass: bounds the (job, row) pairs; the first are written early
 
     def __init__(self, session: Session) -> None:
         W = RegistrationWant
@@ -452,8 +454,13 @@ class BulkIndex:
     def found(self, jobs: Sequence[JobFacts], at: datetime, existing: dict[str, dict[str, Any]]) -> dict[str, Found]:
         """Found of each job: `best` the MAX_PER_JOB best; `fitting` only the registrations the
         job already has a match with (`existing`, from _existing: _apply looks up no others)."""
-        out: dict[str, Found] = {}
+        return {job_id: f for part in self.found_chunks(jobs, at, existing) for job_id, f in part.items()}
+
+    def found_chunks(self, jobs: Sequence[JobFacts], at: datetime,
+                     existing: dict[str, dict[str, Any]]) -> Iterator[dict[str, Found]]:
+        """As `found`, CHUNK jobs at a time (their matches can be written while the next are found)."""
         for i in range(0, len(jobs), self.CHUNK):
+            out: dict[str, Found] = {}
             chunk = jobs[i:i + self.CHUNK]
             p = self._pairs(chunk, at)
             o = self._ranked(p)
@@ -494,7 +501,7 @@ class BulkIndex:
                     fitting[have_job[t]][have_reg[t]] = (d, w, sc)
             for k, f in enumerate(chunk):
                 out[f.id] = Found(lists[k], fitting[k])
-        return out
+            yield out
 
 
 def _existing(session: Session, job_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -508,12 +515,11 @@ def _existing(session: Session, job_ids: Sequence[str]) -> dict[str, dict[str, A
     return existing
 
 
-def _apply(session: Session, job_ids: Sequence[str], found: dict[str, Found], at: datetime,
-           existing: dict[str, dict[str, Any]]) -> dict[str, int]:
-    """Brings the matches of these jobs (`existing`, from _existing) in line with `found`: the
-    best new ones are added up to MAX_PER_JOB per job; still-'new' (unreferred) matches that no
-    longer fit go; distance and score of the ones that stay are refreshed when the job moved."""
-    added, dropped, moved = [], [], []
+def _diff(job_ids: Iterable[str], found: dict[str, Found], at: datetime, existing: dict[str, dict[str, Any]],
+          dropped: list[str], moved: list[dict[str, Any]]) -> list[tuple]:
+    """The new match rows (as _ROW) of these jobs; appends the ids of matches to drop and the
+    refreshed ones to `dropped` and `moved` (see _apply)."""
+    added = []
     empty = Found([], {})
     for job_id in job_ids:
         f = found.get(job_id, empty)
@@ -538,20 +544,37 @@ def _apply(session: Session, job_ids: Sequence[str], found: dict[str, Found], at
             added.append((c.county, c.registration_id, job_id, c.station_id, c.score, c.distance_km,
                           c.walk_minutes, "new", 0, "pending" if c.sms else "none", at))
             room -= 1
+    return added
+
+
+def _apply(session: Session, job_ids: Sequence[str], founds: Iterable[dict[str, Found]], at: datetime,
+           existing: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """Brings the matches of these jobs (`existing`, from _existing) in line with `founds` (the
+    jobs' Found, in one or more parts): the best new ones are added up to MAX_PER_JOB per job;
+    still-'new' (unreferred) matches that no longer fit go; distance and score of the ones that
+    stay are refreshed when the job moved. The new ones are written while the next part is
+    found (_NewMatches): `founds` must not use the session."""
+    dropped: list[str] = []
+    moved: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    with _NewMatches(session) as new:
+        for found in founds:
+            seen.update(found)
+            new.add(_diff(found, found, at, existing, dropped, moved))
+        new.add(_diff([j for j in job_ids if j not in seen], {}, at, existing, dropped, moved))
     for i in range(0, len(dropped), 500):
         chunk = dropped[i:i + 500]
         session.execute(delete(MatchEvent).where(MatchEvent.match_id.in_(chunk)))
         session.execute(delete(Match).where(Match.id.in_(chunk)), execution_options={"synchronize_session": False})
     if moved:
         session.execute(update(Match), moved)
-    _insert(session, added)
-    if len(added) + len(dropped) >= COPY_FROM:
+    if new.count + len(dropped) >= COPY_FROM:
         _analyze(session)
-    return {"added": len(added), "dropped": len(dropped), "moved": len(moved)}
+    return {"added": new.count, "dropped": len(dropped), "moved": len(moved)}
 
 
 # New match rows: (county, registration_id, job_id, station_id, score, distance_km, walk_minutes,
-# status, attempts, sms_state, created_at); _insert adds the id.
+# status, attempts, sms_state, created_at); _NewMatches adds the id.
 _ROW = ("county", "registration_id", "job_id", "station_id", "score", "distance_km", "walk_minutes", "status",
         "attempts", "sms_state", "created_at")
 _COPY_ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -575,21 +598,60 @@ def _copy_text(ids: list[str], rows: list[tuple]) -> str:
     return "".join(out)
 
 
-def _insert(session: Session, rows: list[tuple]) -> None:
-    """New matches (tuples as _ROW): COPY on PostgreSQL when there are many (an import), else a
-    Core insert."""
-    if not rows:
-        return
-    ids = _uuids(len(rows))
-    if len(rows) >= COPY_FROM and session.get_bind().dialect.name == "postgresql":
-        raw = session.connection().connection.driver_connection  # psycopg, in this transaction
-        with raw.cursor() as cur, cur.copy(f"COPY matches (id, {', '.join(_ROW)}) FROM STDIN") as copy:
-            for i in range(0, len(rows), 20000):
-                copy.write(_copy_text(ids[i:i + 20000], rows[i:i + 20000]))
-        return
-    for i in range(0, len(rows), 2000):
-        session.execute(insert(Match.__table__), [{"id": k, **dict(zip(_ROW, r, strict=True))}
-                                                  for k, r in zip(ids[i:i + 2000], rows[i:i + 2000], strict=True)])
+class _NewMatches:
+    """Writes new match rows (tuples as _ROW) as they are added. On PostgreSQL, from COPY_FROM
+    rows on, by COPY statements from a second thread: the server inserts them (and checks their
+    foreign keys, at the end of each statement) while this thread finds the next ones. Fewer
+    rows, or SQLite: Core inserts at the end."""
+
+    def __init__(self, session: Session) -> None:
+        self.session, self.pending, self.count = session, [], 0
+        self.pg = session.get_bind().dialect.name == "postgresql"
+        self.queue: queue.Queue[str | None] | None = None
+        self.thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+
+    def __enter__(self) -> _NewMatches:
+        return self
+
+    def add(self, rows: list[tuple]) -> None:
+        self.pending += rows
+        self.count += len(rows)
+        if self.error is not None:
+            raise self.error
+        if self.pg and self.queue is None and len(self.pending) >= COPY_FROM:
+            raw = self.session.connection().connection.driver_connection  # psycopg, in this transaction
+            self.queue = queue.Queue(maxsize=8)
+            self.thread = threading.Thread(target=self._copy, args=(raw, self.queue), daemon=True)
+            self.thread.start()
+        if self.queue is not None and self.pending:
+            self.queue.put(_copy_text(_uuids(len(self.pending)), self.pending))
+            self.pending = []
+
+    def _copy(self, raw: Any, todo: queue.Queue[str | None]) -> None:
+        try:
+            with raw.cursor() as cur:
+                while (data := todo.get()) is not None:
+                    with cur.copy(f"COPY matches (id, {', '.join(_ROW)}) FROM STDIN") as copy:
+                        copy.write(data)
+        except BaseException as exc:  # noqa: BLE001 - handed to the adding thread
+            self.error = exc
+            while todo.get() is not None:  # the adding thread must not block on a full queue
+                pass
+
+    def __exit__(self, exc_type: Any, *_: Any) -> None:
+        if self.queue is not None and self.thread is not None:
+            self.queue.put(None)
+            self.thread.join()
+            if self.error is not None and exc_type is None:
+                raise self.error
+            return
+        if exc_type is None and self.pending:
+            rows, ids = self.pending, _uuids(len(self.pending))
+            for i in range(0, len(rows), 2000):
+                self.session.execute(insert(Match.__table__), [
+                    {"id": k, **dict(zip(_ROW, r, strict=True))}
+                    for k, r in zip(ids[i:i + 2000], rows[i:i + 2000], strict=True)])  # Core: no ORM bookkeeping
 
 
 def _analyze(session: Session) -> None:
@@ -631,10 +693,10 @@ def match_jobs(session: Session, job_ids: Sequence[str], at: datetime | None = N
     jobs = job_facts(session, job_ids)
     existing = _existing(session, job_ids)
     if len(jobs) >= BULK_FROM:
-        found = BulkIndex(session).found(jobs, at, existing)
+        founds: Iterable[dict[str, Found]] = BulkIndex(session).found_chunks(jobs, at, existing)
     else:
-        found = {j.id: Found.of(job_candidates(session, j, at)) for j in jobs}
-    return _apply(session, job_ids, found, at, existing)
+        founds = [{j.id: Found.of(job_candidates(session, j, at)) for j in jobs}]
+    return _apply(session, job_ids, founds, at, existing)
 
 
 def reg_facts(reg: Registration) -> RegFacts:
@@ -673,7 +735,8 @@ def match_registration(session: Session, reg: Registration, at: datetime | None 
         session.execute(delete(Match).where(Match.id.in_(dropped)), execution_options={"synchronize_session": False})
     added = [(reg.county, reg.id, job_id, reg.station_id, fit.score, fit.distance_km, fit.walk_minutes, "new", 0,
               "pending" if reg.sms else "none", at) for job_id, fit in found.items() if job_id not in have]
-    _insert(session, added)
+    with _NewMatches(session) as new:
+        new.add(added)
     return {"added": len(added), "dropped": len(dropped)}
 
 

@@ -222,6 +222,7 @@ def test_copy_rows_are_escaped() -> None:
 
 def test_matches_follow_jobs_and_registrations(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(matching, "COPY_FROM", 10)  # PostgreSQL: the COPY path too
+    monkeypatch.setattr(matching.BulkIndex, "CHUNK", 7)  # written in several parts (COPY statements)
     engine, _ = _world(database_url)
     rnd = random.Random(7)
     try:
@@ -266,6 +267,31 @@ def test_matches_follow_jobs_and_registrations(database_url: str, monkeypatch: p
             s.commit()
             assert s.scalars(select(Match.id).where(Match.id == other.id)).first() is None
             assert matching.BulkIndex(s).buckets  # others remain
+    finally:
+        engine.dispose()
+
+
+def test_a_failed_copy_fails_the_matching(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The COPY runs in a second thread: its error reaches the caller (nothing half-written is
+    committed)."""
+    monkeypatch.setattr(matching, "COPY_FROM", 10)
+    monkeypatch.setattr(matching.BulkIndex, "CHUNK", 7)
+    monkeypatch.setattr(matching, "_copy_text", lambda ids, rows: "not\ta row\n")
+    engine, _ = _world(database_url)
+    rnd = random.Random(7)
+    try:
+        with db.session_factory(engine)() as s:
+            _random_registrations(s, rnd, 200)
+            jobs = [_random_job(rnd, i) for i in range(30)]
+            s.add_all(jobs)
+            s.commit()
+            if engine.dialect.name != "postgresql":
+                assert matching.match_jobs(s, [j.id for j in jobs])["added"] > 0  # Core inserts: no COPY
+                return
+            with pytest.raises(Exception, match="(?i)copy|missing data|invalid"):
+                matching.match_jobs(s, [j.id for j in jobs])
+            s.rollback()
+            assert s.scalars(select(Match)).first() is None
     finally:
         engine.dispose()
 
