@@ -28,9 +28,10 @@ and wanted category, every rule's value copied in SQL-friendly columns) with one
 on (category, station, reach) for the stations within MAX_REACH_KM of the job (a bounding box
 on the stations' lat/lng first), all rules in SQL. Many changed jobs at once (an import) load
 the open registrations once into numpy arrays instead (`BulkIndex`) and apply the rules to all
-jobs' candidate rows in one vectorised pass; their new matches go to PostgreSQL by COPY,
-followed by ANALYZE (stale statistics made reading them back take minutes). An import passes
-only new jobs and jobs whose matching facts changed (`changed_jobs`).
+jobs' candidate rows in vectorised passes of 1,000 jobs; each part's new matches go to
+PostgreSQL by COPY from a second thread while the next part is ranked, followed by ANALYZE
+(stale statistics made reading them back take minutes). An import passes only new jobs and
+jobs whose matching facts changed (`changed_jobs`).
 """
 
 from __future__ import annotations
@@ -400,7 +401,7 @@ class BulkIndex:
                  "walk": np.zeros(0, np.int64), "score": np.zeros(0)}
         if not self.station_ids or not len(self.reach) or not ok_job.any():
             return empty
-        # Station distances of every job (haversine, as station_km).
+        # Station distances of every job (haversine, as haversine_km).
         p1, l1 = jlat[:, None], jlng[:, None]
         a = (np.sin((self.s_lat[None, :] - p1) / 2) ** 2
              + np.cos(p1) * np.cos(self.s_lat)[None, :] * np.sin((self.s_lng[None, :] - l1) / 2) ** 2)
