@@ -27,21 +27,27 @@ Speed: the candidates of a job come from `registration_wants` (one row per open 
 and wanted category, every rule's value copied in SQL-friendly columns) with one indexed query
 on (category, station, reach) for the stations within MAX_REACH_KM of the job (a bounding box
 on the stations' lat/lng first), all rules in SQL. Many changed jobs at once (an import) load
-the open registrations once into numpy arrays per category instead (`BulkIndex`); an import
-passes only new jobs and jobs whose matching facts changed (`changed_jobs`).
+the open registrations once into numpy arrays instead (`BulkIndex`) and apply the rules to all
+jobs' candidate rows in vectorised passes of 1,000 jobs; each part's new matches go to
+PostgreSQL by COPY from a second thread while the next part is ranked, followed by ANALYZE
+(stale statistics made reading them back take minutes). An import passes only new jobs and
+jobs whose matching facts changed (`changed_jobs`).
 """
 
 from __future__ import annotations
 
 import math
+import os
+import queue
+import threading
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
-from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from central.followup import china_today
@@ -256,18 +262,31 @@ def _bands(near: list[tuple[str, float]]) -> dict[str, Any]:
     return params
 
 
+class Best(NamedTuple):
+    """One of a job's best registrations: what a new match row needs."""
+
+    registration_id: str
+    county: str
+    station_id: str
+    distance_km: float
+    walk_minutes: int
+    score: float
+    sms: bool
+
+
 @dataclass
 class Found:
     """A job's matches: the best MAX_PER_JOB in full, and every fitting registration's
     (distance km, walk minutes, score) to keep, drop or refresh the existing ones."""
 
-    best: list[Candidate]
+    best: list[Best]
     fitting: dict[str, tuple[float, int, float]]
 
     @classmethod
     def of(cls, ranked: list[Candidate]) -> Found:
-        return cls(ranked[:MAX_PER_JOB], {c.registration_id: (c.fit.distance_km, c.fit.walk_minutes, c.fit.score)
-                                          for c in ranked})
+        return cls([Best(c.registration_id, c.county, c.station_id, c.fit.distance_km, c.fit.walk_minutes,
+                         c.fit.score, c.sms) for c in ranked[:MAX_PER_JOB]],
+                   {c.registration_id: (c.fit.distance_km, c.fit.walk_minutes, c.fit.score) for c in ranked})
 
 
 def job_candidates(session: Session, job: JobFacts, at: datetime,
@@ -298,12 +317,20 @@ def job_candidates(session: Session, job: JobFacts, at: datetime,
 
 
 class BulkIndex:
-    """The open registrations' matching rows in numpy arrays per category, for matching many
-    jobs in one go (one query instead of one per job). Same rules as job_candidates."""
+    """The open registrations' matching rows in numpy arrays, for matching many jobs in one go
+    (one query, and the rules applied to all jobs' candidate rows at once instead of job by
+    job). Same rules as job_candidates.
+
+    The rows are sorted by (category, station, reach descending), so the rows of a category at
+    a station that reach at least d km away are the first ones of that block: a job reads only
+    those, for the stations within MAX_REACH_KM (`_pairs`)."""
+
+    CHUNK = 1000  # jobs per vectorised pass: bounds the (job, row) pairs; the first are written early
 
     def __init__(self, session: Session) -> None:
         W = RegistrationWant
-        rows = session.execute(select(
+        session.flush()  # as session.execute would (autoflush)
+        rows = session.connection().execute(select(  # Core rows: the ORM's per-row work costs 1 s here
             W.registration_id, W.category, W.county, W.station_id, W.reach_km, W.days_mask, W.settlement,
             W.pay_unit, W.pay_min, W.birth_date, W.created_at, W.sms)).all()
         stations = session.execute(select(Station.id, Station.lat, Station.lng).order_by(Station.id)).all()
@@ -311,139 +338,197 @@ class BulkIndex:
         pos = {sid: i for i, sid in enumerate(self.station_ids)}
         self.s_lat = np.radians(np.array([s[1] for s in stations], dtype=np.float64))
         self.s_lng = np.radians(np.array([s[2] for s in stations], dtype=np.float64))
-        groups: dict[str, list[Any]] = {}
-        for r in rows:
-            groups.setdefault(r[1], []).append(r)
-        units = {"hour": 1, "day": 2, "piece": 3, "order": 4}
-        settle = {"any": 0, "daily": 1, "weekly": 2, "on_completion": 3}
-        self.units, self.settle = units, settle
-        self.buckets: dict[str, dict[str, Any]] = {}
-        for category, rs in groups.items():
-            rs.sort(key=lambda r: pos.get(r[3], 0))  # by station: a job reads only nearby ones
-            at_station = np.array([pos.get(r[3], 0) for r in rs], dtype=np.int32)
-            starts = np.searchsorted(at_station, np.arange(len(stations) + 1))
-            self.buckets[category] = {
-                "at": [np.arange(starts[i], starts[i + 1]) for i in range(len(stations))],  # rows per station
-                "id": np.array([r[0] for r in rs], dtype=object),
-                "county": np.array([r[2] for r in rs], dtype=object), "sms": np.array([bool(r[11]) for r in rs]),
-                "station": np.array([pos.get(r[3], 0) for r in rs], dtype=np.int32),
-                "reach": np.array([r[4] for r in rs], dtype=np.float64),
-                "days": np.array([r[5] for r in rs], dtype=np.int16),
-                "settle": np.array([settle[r[6]] for r in rs], dtype=np.int8),
-                "unit": np.array([units.get(r[7], 0) for r in rs], dtype=np.int8),
-                "pay_min": np.array([r[8] if r[8] is not None else 0.0 for r in rs], dtype=np.float64),
-                "birth": np.array([r[9].toordinal() for r in rs], dtype=np.int32),
-                "created": np.array([as_utc(r[10]).timestamp() for r in rs], dtype=np.float64),
-            }
+        self.units = {"hour": 1, "day": 2, "piece": 3, "order": 4}
+        self.settle = {"any": 0, "daily": 1, "weekly": 2, "on_completion": 3}
+        ids, cats, counties, sts, reach, days, settle, unit, pay_min, birth, created, sms = (
+            zip(*rows, strict=True) if rows else ((),) * 12)
+        # Registration ids once each, sorted (their rank breaks ties in the ranking as the ids do;
+        # sorted() of str: numpy's sort of an object array takes 10 times as long).
+        uniq = sorted(set(ids))
+        rank = {r: i for i, r in enumerate(uniq)}
+        self.reg_ids = np.array(uniq, dtype=object)
+        reg = np.array([rank[x] for x in ids], dtype=np.int64)
+        self.categories = sorted(set(cats))
+        self.cat_pos = {c: i for i, c in enumerate(self.categories)}
+        cat = np.array([self.cat_pos[c] for c in cats], dtype=np.int64)
+        station = np.array([pos.get(s, 0) for s in sts], dtype=np.int64)
+        r = np.array(reach, dtype=np.float64)
+        order = np.lexsort((-r, station, cat))
+        n_st = max(len(stations), 1)
+        self.block = (cat * n_st + station)[order]  # (category, station) block of each row
+        self.n_st = n_st
+        self.reach = r[order]
+        self.max_reach = float(max(MAX_REACH_KM, self.reach.max(initial=0.0))) + 1.0
+        # Ascending: by block, then by reach descending (see _pairs).
+        self.key = self.block * (2 * self.max_reach) + (self.max_reach - self.reach)
+        self.block_start = np.searchsorted(self.block, np.arange(len(self.categories) * n_st + 1))
+        self.reg = reg[order]
+        self.station = station[order]
+        self.days = np.array(days, dtype=np.int16)[order]
+        self.settles = np.array([self.settle[x] for x in settle], dtype=np.int8)[order]
+        self.unit = np.array([self.units.get(x, 0) for x in unit], dtype=np.int8)[order]
+        self.pay_min = np.array([x if x is not None else 0.0 for x in pay_min], dtype=np.float64)[order]
+        self.birth = np.array([x.toordinal() for x in birth], dtype=np.int32)[order]
+        self.created = np.array([as_utc(x).timestamp() for x in created], dtype=np.float64)[order]
+        self.named = (cat != self.cat_pos.get("", -1))[order]
+        self.county = np.array(counties, dtype=object)[order]
+        self.sms = np.array(sms, dtype=bool)[order]
+        self.buckets = {c: int(n) for c, n in zip(self.categories, np.bincount(cat, minlength=len(
+            self.categories)).tolist(), strict=True)}  # rows per category ("" = any)
 
-    def station_km(self, lat: float, lng: float) -> np.ndarray:
-        p1, l1 = math.radians(lat), math.radians(lng)
-        a = np.sin((self.s_lat - p1) / 2) ** 2 + math.cos(p1) * np.cos(self.s_lat) * np.sin((self.s_lng - l1) / 2) ** 2
-        return 2 * EARTH_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
-
-    def _arrays(self, job: JobFacts, at: datetime) -> tuple[list[str], list[str], Any, Any, Any, Any, Any] | None:
-        """(ids, counties, station index, km, walk minutes, score, sms) of every registration
-        `job` fits (unordered), or None."""
+    def _pairs(self, jobs: Sequence[JobFacts], at: datetime) -> dict[str, Any]:
+        """Every (job, registration row) that fits, as arrays: job (index into `jobs`), row,
+        km, walk minutes, score."""
         today = china_today(at)
-        jmask = job_days_mask(job.start_date, job.end_date, today)
-        if job.status != "open" or job.valid_through < today or not jmask or not self.station_ids:
-            return None
-        sd = self.station_km(job.lat, job.lng)
-        near = np.flatnonzero(sd <= MAX_REACH_KM + 1e-9).tolist()
-        if not near:
-            return None
-        earliest, latest = birth_range(job.age_min, job.age_max, first_day(job.start_date, today))
-        lo = earliest.toordinal() if earliest != date.min else 0
-        hi = latest.toordinal() if latest != date.max else 2**31 - 1
-        unit, settle = self.units[job.pay_unit], self.settle[job.settlement]
-        t = at.timestamp()
-        parts = []
-        for category in {job.category, ""}:
-            b = self.buckets.get(category)
-            if b is None:
+        n = len(jobs)
+        ok_job = np.zeros(n, dtype=bool)
+        jmask, lo, hi = np.zeros(n, np.int16), np.zeros(n, np.int64), np.zeros(n, np.int64)
+        unit, settle, pay = np.zeros(n, np.int8), np.zeros(n, np.int8), np.zeros(n, np.float64)
+        jlat, jlng = np.zeros(n, np.float64), np.zeros(n, np.float64)
+        cat, any_cat = np.full(n, -1, np.int64), self.cat_pos.get("", -1)
+        for k, job in enumerate(jobs):
+            mask = job_days_mask(job.start_date, job.end_date, today)
+            if job.status != "open" or job.valid_through < today or not mask:
                 continue
-            at_station = b["at"]
-            rows = np.concatenate([at_station[i] for i in near])
-            if not len(rows):
-                continue
-            station, reach, days = b["station"][rows], b["reach"][rows], b["days"][rows]
-            pay_unit, pm = b["unit"][rows], b["pay_min"][rows]
-            d = sd[station]
-            ok = ((d <= reach + 1e-9) & ((days & jmask) != 0)
-                  & ((b["settle"][rows] == 0) | (b["settle"][rows] == settle))
-                  & ((pay_unit == 0) | ((pay_unit == unit) & (pm <= job.pay_amount)))
-                  & (b["birth"][rows] >= lo) & (b["birth"][rows] <= hi))
-            sel = np.flatnonzero(ok)
-            if not len(sel):
-                continue
-            rows, d, reach, days, pay_unit, pm = rows[sel], d[sel], reach[sel], days[sel], pay_unit[sel], pm[sel]
-            # The score of central.matching.score, on arrays.
-            pay_fit = np.where((pay_unit == 0) | (pm <= 0), 0.5,
-                               np.minimum(1.0, 0.5 + 2.5 * (job.pay_amount / np.where(pm > 0, pm, 1.0) - 1)))
-            fit = ((1.0 if category else 0.5) + np.where(days != ANY_DAY, 1.0, 0.5) + pay_fit) / 3
-            age = np.clip((t - b["created"][rows]) / 86400, 0.0, 30.0) / 30
-            scores = np.round(50 * np.maximum(0.0, 1 - d / reach) + 30 * fit + 20 * age, 3)
-            walks = np.ceil(ROUTE_FACTOR * d / WALK_KMH * 60 - 1e-9).astype(np.int64)
-            parts.append((b["id"][rows], b["county"][rows], b["station"][rows], np.round(d, 3), walks, scores,
-                          b["sms"][rows]))
-        if not parts:
-            return None
-        return tuple(np.concatenate([p[k] for p in parts]) for k in range(7))
+            ok_job[k] = True
+            jmask[k], cat[k] = mask, self.cat_pos.get(job.category, -1)
+            earliest, latest = birth_range(job.age_min, job.age_max, first_day(job.start_date, today))
+            lo[k] = earliest.toordinal() if earliest != date.min else 0
+            hi[k] = latest.toordinal() if latest != date.max else 2**31 - 1
+            unit[k], settle[k], pay[k] = self.units[job.pay_unit], self.settle[job.settlement], job.pay_amount
+            jlat[k], jlng[k] = math.radians(job.lat), math.radians(job.lng)
+        empty = {"job": np.zeros(0, np.int64), "row": np.zeros(0, np.int64), "km": np.zeros(0),
+                 "walk": np.zeros(0, np.int64), "score": np.zeros(0)}
+        if not self.station_ids or not len(self.reach) or not ok_job.any():
+            return empty
+        # Station distances of every job (haversine, as haversine_km).
+        p1, l1 = jlat[:, None], jlng[:, None]
+        a = (np.sin((self.s_lat[None, :] - p1) / 2) ** 2
+             + np.cos(p1) * np.cos(self.s_lat)[None, :] * np.sin((self.s_lng[None, :] - l1) / 2) ** 2)
+        sd = 2 * EARTH_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
+        pj, ps = np.nonzero((sd <= MAX_REACH_KM + 1e-9) & ok_job[:, None])
+        pd = sd[pj, ps]
+        # Each near station's block of the job's category and of "any category".
+        blocks, bj, bd = [], [], []
+        for c in (cat[pj], np.full(len(pj), any_cat)):
+            has = c >= 0
+            blocks.append(c[has] * self.n_st + ps[has])
+            bj.append(pj[has])
+            bd.append(pd[has])
+        blk, bj_, bd_ = np.concatenate(blocks), np.concatenate(bj), np.concatenate(bd)
+        start = self.block_start[blk]
+        # The block's rows with reach >= d (a superset by 1e-6; the exact test follows).
+        end = np.searchsorted(self.key, blk * (2 * self.max_reach) + (self.max_reach - bd_) + 1e-6, side="right")
+        length = np.maximum(end - start, 0)
+        total = int(length.sum())
+        if not total:
+            return empty
+        first = np.cumsum(length) - length
+        row = np.arange(total, dtype=np.int64) + np.repeat(start - first, length)
+        job = np.repeat(bj_, length)
+        d = np.repeat(bd_, length)
+        reach, days, pm, punit = self.reach[row], self.days[row], self.pay_min[row], self.unit[row]
+        ok = ((d <= reach + 1e-9) & ((days & jmask[job]) != 0)
+              & ((self.settles[row] == 0) | (self.settles[row] == settle[job]))
+              & ((punit == 0) | ((punit == unit[job]) & (pm <= pay[job])))
+              & (self.birth[row] >= lo[job]) & (self.birth[row] <= hi[job]))
+        sel = np.flatnonzero(ok)
+        row, job, d, reach, days, pm, punit = row[sel], job[sel], d[sel], reach[sel], days[sel], pm[sel], punit[sel]
+        jpay = pay[job]
+        # The score of central.matching.score, on arrays.
+        pay_fit = np.where((punit == 0) | (pm <= 0), 0.5,
+                           np.minimum(1.0, 0.5 + 2.5 * (jpay / np.where(pm > 0, pm, 1.0) - 1)))
+        fit = (np.where(self.named[row], 1.0, 0.5) + np.where(days != ANY_DAY, 1.0, 0.5) + pay_fit) / 3
+        age = np.clip((at.timestamp() - self.created[row]) / 86400, 0.0, 30.0) / 30
+        scores = np.round(50 * np.maximum(0.0, 1 - d / reach) + 30 * fit + 20 * age, 3)
+        walks = np.ceil(ROUTE_FACTOR * d / WALK_KMH * 60 - 1e-9).astype(np.int64)
+        return {"job": job, "row": row, "km": np.round(d, 3), "walk": walks, "score": scores}
 
-    def _candidates(self, arrays: tuple, picked: Any) -> list[Candidate]:
-        ids, counties, station, d, walks, scores, sms = (a[picked].tolist() for a in arrays)
-        names = self.station_ids
-        return [Candidate(i, c, names[st], Fit(dd, w, sc), sm)
-                for i, c, st, dd, w, sc, sm in zip(ids, counties, station, d, walks, scores, sms, strict=True)]
+    def _ranked(self, p: dict[str, Any]) -> np.ndarray:
+        """Positions in `p` by job, then best first (score, then registration id)."""
+        return np.lexsort((self.reg[p["row"]], -p["score"], p["job"]))
 
     def candidates(self, job: JobFacts, at: datetime) -> list[Candidate]:
         """Every registration `job` fits, best first (as job_candidates)."""
-        arrays = self._arrays(job, at)
-        if arrays is None:
-            return []
-        out = self._candidates(arrays, slice(None))
-        out.sort(key=lambda c: (-c.fit.score, c.registration_id))
-        return out
+        p = self._pairs([job], at)
+        o = self._ranked(p)
+        row = p["row"][o]
+        return [Candidate(i, c, self.station_ids[st], Fit(d, w, sc), sm) for i, c, st, d, w, sc, sm in zip(
+            self.reg_ids[self.reg[row]].tolist(), self.county[row].tolist(), self.station[row].tolist(),
+            p["km"][o].tolist(), p["walk"][o].tolist(), p["score"][o].tolist(), self.sms[row].tolist(),
+            strict=True)]
 
-    def found(self, job: JobFacts, at: datetime, have: Iterable[str] | None = None) -> Found:
-        """As Found.of(self.candidates(...)), without making a Candidate of every fitting one.
-        With `have` (the job's matched registration ids), `fitting` holds only those: _apply
-        looks up no others, and an import's jobs have many fitting ones each."""
-        arrays = self._arrays(job, at)
-        if arrays is None:
-            return Found([], {})
-        ids, _, _, d, walks, scores, _ = arrays
-        top = np.argsort(-scores, kind="stable")[:MAX_PER_JOB * 2]  # ties by id sorted below
-        top_scores, top_ids = scores[top].tolist(), ids[top].tolist()
-        order = sorted(range(len(top_ids)), key=lambda k: (-top_scores[k], top_ids[k]))[:MAX_PER_JOB]
-        best = self._candidates(arrays, top[order])  # Candidates of the kept ones only
-        if have is not None:
-            keep = list(have)
-            if not keep:
-                return Found(best, {})
-            sel = np.isin(ids, np.array(keep, dtype=object))
-            ids, d, walks, scores = ids[sel], d[sel], walks[sel], scores[sel]
-        return Found(best, dict(zip(ids.tolist(), zip(d.tolist(), walks.tolist(), scores.tolist(), strict=True),
-                                    strict=True)))
+    def found(self, jobs: Sequence[JobFacts], at: datetime, existing: dict[str, dict[str, Any]]) -> dict[str, Found]:
+        """Found of each job: `best` the MAX_PER_JOB best; `fitting` only the registrations the
+        job already has a match with (`existing`, from _existing: _apply looks up no others)."""
+        return {job_id: f for part in self.found_chunks(jobs, at, existing) for job_id, f in part.items()}
+
+    def found_chunks(self, jobs: Sequence[JobFacts], at: datetime,
+                     existing: dict[str, dict[str, Any]]) -> Iterator[dict[str, Found]]:
+        """As `found`, CHUNK jobs at a time (their matches can be written while the next are found)."""
+        for i in range(0, len(jobs), self.CHUNK):
+            out: dict[str, Found] = {}
+            chunk = jobs[i:i + self.CHUNK]
+            p = self._pairs(chunk, at)
+            o = self._ranked(p)
+            job = p["job"][o]
+            starts = np.searchsorted(job, np.arange(len(chunk) + 1))
+            keep = o[np.arange(len(o)) - starts[job] < MAX_PER_JOB]  # the best of each job
+            row = p["row"][keep]
+            best = zip(p["job"][keep].tolist(), self.reg_ids[self.reg[row]].tolist(), self.county[row].tolist(),
+                       self.station[row].tolist(), p["km"][keep].tolist(), p["walk"][keep].tolist(),
+                       p["score"][keep].tolist(), self.sms[row].tolist(), strict=True)
+            names = self.station_ids
+            lists: list[list[Best]] = [[] for _ in chunk]
+            for k, reg_id, county, st, d, w, sc, sm in best:
+                lists[k].append(Best(reg_id, county, names[st], d, w, sc, sm))
+            # The fits of the existing matches: (job, registration rank) keys looked up.
+            n_reg = max(len(self.reg_ids), 1)
+            have_job, have_reg = [], []
+            for k, f in enumerate(chunk):
+                for reg_id in existing.get(f.id, ()):
+                    have_job.append(k)
+                    have_reg.append(reg_id)
+            fitting: list[dict[str, tuple[float, int, float]]] = [{} for _ in chunk]
+            if have_reg and len(self.reg_ids):
+                rank = np.searchsorted(self.reg_ids, np.array(have_reg, dtype=object))
+                rank = np.minimum(rank, len(self.reg_ids) - 1)
+                known = self.reg_ids[rank] == np.array(have_reg, dtype=object)
+                want = np.array(have_job, dtype=np.int64) * n_reg + rank
+                keys = p["job"] * n_reg + self.reg[p["row"]]
+                korder = np.argsort(keys, kind="stable")
+                at_k = np.minimum(np.searchsorted(keys[korder], want), max(len(keys) - 1, 0))
+                hit = known & (len(keys) > 0)
+                if len(keys):
+                    hit &= keys[korder][at_k] == want
+                ts = np.flatnonzero(hit)
+                q = korder[at_k[ts]]
+                for t, d, w, sc in zip(ts.tolist(), p["km"][q].tolist(), p["walk"][q].tolist(), p["score"][q].tolist(),
+                                       strict=True):
+                    fitting[have_job[t]][have_reg[t]] = (d, w, sc)
+            for k, f in enumerate(chunk):
+                out[f.id] = Found(lists[k], fitting[k])
+            yield out
 
 
 def _existing(session: Session, job_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     """The jobs' matches: job id -> registration id -> row."""
     existing: dict[str, dict[str, Any]] = {}
+    session.flush()  # as session.execute would (autoflush); Core rows below: 200k at a time
     for i in range(0, len(job_ids), 500):
         chunk = list(job_ids[i:i + 500])
-        for row in session.execute(select(Match.id, Match.job_id, Match.registration_id, Match.status,
-                                          Match.referred_at, Match.distance_km).where(Match.job_id.in_(chunk))):
+        for row in session.connection().execute(select(Match.id, Match.job_id, Match.registration_id, Match.status,
+                                                       Match.referred_at, Match.distance_km).where(
+                Match.job_id.in_(chunk))):
             existing.setdefault(row.job_id, {})[row.registration_id] = row
     return existing
 
 
-def _apply(session: Session, job_ids: Sequence[str], found: dict[str, Found], at: datetime,
-           existing: dict[str, dict[str, Any]]) -> dict[str, int]:
-    """Brings the matches of these jobs (`existing`, from _existing) in line with `found`: the
-    best new ones are added up to MAX_PER_JOB per job; still-'new' (unreferred) matches that no
-    longer fit go; distance and score of the ones that stay are refreshed when the job moved."""
-    added, dropped, moved = [], [], []
+def _diff(job_ids: Iterable[str], found: dict[str, Found], at: datetime, existing: dict[str, dict[str, Any]],
+          dropped: list[str], moved: list[dict[str, Any]]) -> list[tuple]:
+    """The new match rows (as _ROW) of these jobs; appends the ids of matches to drop and the
+    refreshed ones to `dropped` and `moved` (see _apply)."""
+    added = []
     empty = Found([], {})
     for job_id in job_ids:
         f = found.get(job_id, empty)
@@ -465,35 +550,126 @@ def _apply(session: Session, job_ids: Sequence[str], found: dict[str, Found], at
                 break
             if c.registration_id in have:
                 continue
-            added.append({"id": str(uuid.uuid4()), "county": c.county, "registration_id": c.registration_id,
-                          "job_id": job_id, "station_id": c.station_id, "score": c.fit.score,
-                          "distance_km": c.fit.distance_km, "walk_minutes": c.fit.walk_minutes,
-                          "status": "new", "attempts": 0, "sms_state": "pending" if c.sms else "none",
-                          "created_at": at})
+            added.append((c.county, c.registration_id, job_id, c.station_id, c.score, c.distance_km,
+                          c.walk_minutes, "new", 0, "pending" if c.sms else "none", at))
             room -= 1
+    return added
+
+
+def _apply(session: Session, job_ids: Sequence[str], founds: Iterable[dict[str, Found]], at: datetime,
+           existing: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """Brings the matches of these jobs (`existing`, from _existing) in line with `founds` (the
+    jobs' Found, in one or more parts): the best new ones are added up to MAX_PER_JOB per job;
+    still-'new' (unreferred) matches that no longer fit go; distance and score of the ones that
+    stay are refreshed when the job moved. The new ones are written while the next part is
+    found (_NewMatches): `founds` must not use the session."""
+    dropped: list[str] = []
+    moved: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    with _NewMatches(session) as new:
+        for found in founds:
+            seen.update(found)
+            new.add(_diff(found, found, at, existing, dropped, moved))
+        new.add(_diff([j for j in job_ids if j not in seen], {}, at, existing, dropped, moved))
     for i in range(0, len(dropped), 500):
         chunk = dropped[i:i + 500]
         session.execute(delete(MatchEvent).where(MatchEvent.match_id.in_(chunk)))
         session.execute(delete(Match).where(Match.id.in_(chunk)), execution_options={"synchronize_session": False})
     if moved:
         session.execute(update(Match), moved)
-    _insert(session, added)
-    return {"added": len(added), "dropped": len(dropped), "moved": len(moved)}
+    if new.count + len(dropped) >= COPY_FROM:
+        _analyze(session)
+    return {"added": new.count, "dropped": len(dropped), "moved": len(moved)}
 
 
-def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
-    """New matches: COPY on PostgreSQL when there are many (an import), else a Core insert."""
-    if not rows:
-        return
-    if len(rows) >= COPY_FROM and session.get_bind().dialect.name == "postgresql":
-        columns = list(rows[0])
-        raw = session.connection().connection.driver_connection  # psycopg, in this transaction
-        with raw.cursor() as cur, cur.copy(f"COPY matches ({', '.join(columns)}) FROM STDIN") as copy:
-            for r in rows:
-                copy.write_row([r[c] for c in columns])
-        return
-    for i in range(0, len(rows), 2000):
-        session.execute(insert(Match.__table__), rows[i:i + 2000])  # Core: no ORM bookkeeping
+# New match rows: (county, registration_id, job_id, station_id, score, distance_km, walk_minutes,
+# status, attempts, sms_state, created_at); _NewMatches adds the id.
+_ROW = ("county", "registration_id", "job_id", "station_id", "score", "distance_km", "walk_minutes", "status",
+        "attempts", "sms_state", "created_at")
+_COPY_ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _uuids(n: int) -> list[str]:
+    """n random (version 4) UUIDs: one read of the random source instead of one per id."""
+    raw = os.urandom(16 * n)
+    return [str(uuid.UUID(bytes=raw[i:i + 16], version=4)) for i in range(0, 16 * n, 16)]
+
+
+def _copy_text(ids: list[str], rows: list[tuple]) -> str:
+    """The rows in COPY's text format, strings escaped (these rows hold no NULLs)."""
+    esc = _COPY_ESCAPE
+    stamps: dict[datetime, str] = {}
+    out = []
+    for i, (county, reg, job, st, sc, d, w, status, attempts, sms, created) in zip(ids, rows, strict=True):
+        stamp = stamps.get(created) or stamps.setdefault(created, created.isoformat())
+        out.append(f"{i}\t{county.translate(esc)}\t{reg.translate(esc)}\t{job.translate(esc)}\t{st.translate(esc)}"
+                   f"\t{sc}\t{d}\t{w}\t{status.translate(esc)}\t{attempts}\t{sms.translate(esc)}\t{stamp}\n")
+    return "".join(out)
+
+
+class _NewMatches:
+    """Writes new match rows (tuples as _ROW) as they are added. On PostgreSQL, from COPY_FROM
+    rows on, by COPY statements from a second thread: the server inserts them (and checks their
+    foreign keys, at the end of each statement) while this thread finds the next ones. Fewer
+    rows, or SQLite: Core inserts at the end."""
+
+    def __init__(self, session: Session) -> None:
+        self.session, self.pending, self.count = session, [], 0
+        self.pg = session.get_bind().dialect.name == "postgresql"
+        self.queue: queue.Queue[str | None] | None = None
+        self.thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+
+    def __enter__(self) -> _NewMatches:
+        return self
+
+    def add(self, rows: list[tuple]) -> None:
+        self.pending += rows
+        self.count += len(rows)
+        if self.error is not None:
+            raise self.error
+        if self.pg and self.queue is None and len(self.pending) >= COPY_FROM:
+            raw = self.session.connection().connection.driver_connection  # psycopg, in this transaction
+            self.queue = queue.Queue(maxsize=8)
+            self.thread = threading.Thread(target=self._copy, args=(raw, self.queue), daemon=True)
+            self.thread.start()
+        if self.queue is not None and self.pending:
+            self.queue.put(_copy_text(_uuids(len(self.pending)), self.pending))
+            self.pending = []
+
+    def _copy(self, raw: Any, todo: queue.Queue[str | None]) -> None:
+        try:
+            with raw.cursor() as cur:
+                while (data := todo.get()) is not None:
+                    with cur.copy(f"COPY matches (id, {', '.join(_ROW)}) FROM STDIN") as copy:
+                        copy.write(data)
+        except BaseException as exc:  # noqa: BLE001 - handed to the adding thread
+            self.error = exc
+            while todo.get() is not None:  # the adding thread must not block on a full queue
+                pass
+
+    def __exit__(self, exc_type: Any, *_: Any) -> None:
+        if self.queue is not None and self.thread is not None:
+            self.queue.put(None)
+            self.thread.join()
+            if self.error is not None and exc_type is None:
+                raise self.error
+            return
+        if exc_type is None and self.pending:
+            rows, ids = self.pending, _uuids(len(self.pending))
+            for i in range(0, len(rows), 2000):
+                self.session.execute(insert(Match.__table__), [
+                    {"id": k, **dict(zip(_ROW, r, strict=True))}
+                    for k, r in zip(ids[i:i + 2000], rows[i:i + 2000], strict=True)])  # Core: no ORM bookkeeping
+
+
+def _analyze(session: Session) -> None:
+    """Fresh planner statistics for `matches` after a bulk write (PostgreSQL): with stale ones
+    (an empty table before an import) reading the jobs' matches back once took a sequential
+    scan per chunk, 80 s of backend CPU instead of 0.1 s. Within this transaction, and a no-op
+    with a warning for a role that does not own the table."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE matches"))
 
 
 _JOB_FACTS = (Job.id, Job.category, Job.lat, Job.lng, Job.pay_amount, Job.pay_unit, Job.settlement, Job.start_date,
@@ -526,11 +702,10 @@ def match_jobs(session: Session, job_ids: Sequence[str], at: datetime | None = N
     jobs = job_facts(session, job_ids)
     existing = _existing(session, job_ids)
     if len(jobs) >= BULK_FROM:
-        index = BulkIndex(session)
-        found = {j.id: index.found(j, at, existing.get(j.id, {})) for j in jobs}
+        founds: Iterable[dict[str, Found]] = BulkIndex(session).found_chunks(jobs, at, existing)
     else:
-        found = {j.id: Found.of(job_candidates(session, j, at)) for j in jobs}
-    return _apply(session, job_ids, found, at, existing)
+        founds = [{j.id: Found.of(job_candidates(session, j, at)) for j in jobs}]
+    return _apply(session, job_ids, founds, at, existing)
 
 
 def reg_facts(reg: Registration) -> RegFacts:
@@ -567,12 +742,10 @@ def match_registration(session: Session, reg: Registration, at: datetime | None 
     if dropped:
         session.execute(delete(MatchEvent).where(MatchEvent.match_id.in_(dropped)))
         session.execute(delete(Match).where(Match.id.in_(dropped)), execution_options={"synchronize_session": False})
-    added = [{"id": str(uuid.uuid4()), "county": reg.county, "registration_id": reg.id, "job_id": job_id,
-              "station_id": reg.station_id, "score": fit.score, "distance_km": fit.distance_km,
-              "walk_minutes": fit.walk_minutes, "status": "new", "attempts": 0,
-              "sms_state": "pending" if reg.sms else "none", "created_at": at}
-             for job_id, fit in found.items() if job_id not in have]
-    _insert(session, added)
+    added = [(reg.county, reg.id, job_id, reg.station_id, fit.score, fit.distance_km, fit.walk_minutes, "new", 0,
+              "pending" if reg.sms else "none", at) for job_id, fit in found.items() if job_id not in have]
+    with _NewMatches(session) as new:
+        new.add(added)
     return {"added": len(added), "dropped": len(dropped)}
 
 

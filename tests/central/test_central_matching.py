@@ -179,8 +179,50 @@ def test_sql_and_bulk_finders_agree_with_the_rules(database_url: str) -> None:
         engine.dispose()
 
 
+def test_bulk_ranking_across_jobs_agrees_with_one_query_per_job(database_url: str,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """BulkIndex.found ranks all jobs' candidates at once (in chunks): each job's best
+    MAX_PER_JOB, in order, and the fits of its existing matches are those of job_candidates."""
+    monkeypatch.setattr(matching.BulkIndex, "CHUNK", 7)  # several chunks, one of them short
+    monkeypatch.setattr(matching, "MAX_PER_JOB", 5)  # jobs with more fitting than kept
+    engine, _ = _world(database_url)
+    rnd = random.Random(23)
+    at = now()
+    try:
+        with db.session_factory(engine)() as s:
+            _random_registrations(s, rnd, 300)
+            jobs = [JobFacts.of(_random_job(rnd, i)) for i in range(40)]
+            reg_ids = [r for r, in s.execute(select(Registration.id))]
+            existing = {j.id: {r: None for r in rnd.sample(reg_ids, 60)} for j in jobs}
+            got = matching.BulkIndex(s).found(jobs, at, existing)
+            kept = fitting = 0
+            for j in jobs:
+                want = matching.Found.of(matching.job_candidates(s, j, at))
+                assert [b.registration_id for b in got[j.id].best] == [b.registration_id for b in want.best], j.id
+                assert [(b.county, b.station_id, b.walk_minutes, b.sms) for b in got[j.id].best] == [
+                    (b.county, b.station_id, b.walk_minutes, b.sms) for b in want.best]
+                assert [x for b in got[j.id].best for x in (b.distance_km, b.score)] == pytest.approx(
+                    [x for b in want.best for x in (b.distance_km, b.score)], abs=1e-2)
+                mine = {r: f for r, f in want.fitting.items() if r in existing[j.id]}
+                assert got[j.id].fitting.keys() == mine.keys(), j.id
+                for r, f in mine.items():
+                    assert got[j.id].fitting[r] == pytest.approx(f, abs=1e-2)
+                kept += len(want.best) == matching.MAX_PER_JOB
+                fitting += len(mine)
+            assert kept > 5 and fitting > 20  # the random world does rank and find existing ones
+    finally:
+        engine.dispose()
+
+
+def test_copy_rows_are_escaped() -> None:
+    row = ("a\\b", "r\tx", "j\ny", "s\r", 51.2, 0.25, 3, "new", 0, "none", AT)
+    assert matching._copy_text(["id1"], [row]) == (
+        "id1\ta\\\\b\tr\\tx\tj\\ny\ts\\r\t51.2\t0.25\t3\tnew\t0\tnone\t2026-11-30T02:00:00+00:00\n")
+
+
 def test_matches_follow_jobs_and_registrations(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(matching, "COPY_FROM", 10)  # PostgreSQL: the COPY path too
+    monkeypatch.setattr(matching.BulkIndex, "CHUNK", 7)  # written in several parts (COPY statements)
     engine, _ = _world(database_url)
     rnd = random.Random(7)
     try:
@@ -225,6 +267,31 @@ def test_matches_follow_jobs_and_registrations(database_url: str, monkeypatch: p
             s.commit()
             assert s.scalars(select(Match.id).where(Match.id == other.id)).first() is None
             assert matching.BulkIndex(s).buckets  # others remain
+    finally:
+        engine.dispose()
+
+
+def test_a_failed_copy_fails_the_matching(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The COPY runs in a second thread: its error reaches the caller (nothing half-written is
+    committed)."""
+    monkeypatch.setattr(matching, "COPY_FROM", 10)
+    monkeypatch.setattr(matching.BulkIndex, "CHUNK", 7)
+    monkeypatch.setattr(matching, "_copy_text", lambda ids, rows: "not\ta row\n")
+    engine, _ = _world(database_url)
+    rnd = random.Random(7)
+    try:
+        with db.session_factory(engine)() as s:
+            _random_registrations(s, rnd, 200)
+            jobs = [_random_job(rnd, i) for i in range(30)]
+            s.add_all(jobs)
+            s.commit()
+            if engine.dialect.name != "postgresql":
+                assert matching.match_jobs(s, [j.id for j in jobs])["added"] > 0  # Core inserts: no COPY
+                return
+            with pytest.raises(Exception, match="(?i)copy|missing data|invalid"):
+                matching.match_jobs(s, [j.id for j in jobs])
+            s.rollback()
+            assert s.scalars(select(Match)).first() is None
     finally:
         engine.dispose()
 
