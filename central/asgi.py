@@ -2,7 +2,8 @@
 
 Reads GIG_CENTRAL_DATABASE_URL, GIG_CENTRAL_DATA_KEY (base64), GIG_CENTRAL_POOL_SIZE,
 GIG_CENTRAL_DOCS, GIG_CENTRAL_TRUSTED_PROXIES, GIG_CENTRAL_SECURE_COOKIES,
-GIG_CENTRAL_PERIODIC and GIG_CENTRAL_MAX_INFLIGHT, set by `serve`.
+GIG_CENTRAL_PERIODIC and GIG_CENTRAL_MAX_INFLIGHT, set by `serve`; GIG_CENTRAL_FAST_PATH=0
+turns central.station_fast off (to measure it).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ DOCS_ENV = "GIG_CENTRAL_DOCS"
 TRUSTED_PROXIES_ENV = "GIG_CENTRAL_TRUSTED_PROXIES"
 SECURE_COOKIES_ENV = "GIG_CENTRAL_SECURE_COOKIES"
 PERIODIC_ENV = "GIG_CENTRAL_PERIODIC"  # "0": this instance runs no periodic jobs
+FAST_PATH_ENV = "GIG_CENTRAL_FAST_PATH"  # "0": central.station_fast off (bench_scale's baseline)
 # No request's query should run this long (the 100,000-job full sync pages in ~1 s each).
 STATEMENT_TIMEOUT_S = 30.0
 
@@ -37,4 +39,5 @@ def app_from_env() -> FastAPI:
                       docs=os.environ.get(DOCS_ENV) == "1",
                       trusted_proxies=os.environ.get(TRUSTED_PROXIES_ENV) or None,
                       secure_cookies=os.environ.get(SECURE_COOKIES_ENV) == "1",
-                      max_inflight=int(os.environ.get(MAX_INFLIGHT_ENV, str(DEFAULT_MAX_INFLIGHT))))
+                      max_inflight=int(os.environ.get(MAX_INFLIGHT_ENV, str(DEFAULT_MAX_INFLIGHT))),
+                      fast_path=os.environ.get(FAST_PATH_ENV, "1") != "0")
