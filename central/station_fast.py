@@ -31,10 +31,13 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
+from fastapi.exception_handlers import http_exception_handler
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.datastructures import State
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.responses import Response
 
 from central import services
@@ -89,6 +92,8 @@ class StationFastPath:
             if (busy := busy_response(exc)) is None:
                 raise
             response = busy
+        except HTTPException as exc:  # limits.BodyTooLarge from a streamed body, as FastAPI says it
+            response = await http_exception_handler(Request(scope), exc)
         await response(scope, receive, send)
 
 
