@@ -189,6 +189,11 @@ def config_reply(state: State, station_id: str, county: str, if_none_match: str 
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
         return Response(status_code=304, headers=headers)
+    # Otherwise one more statement for the document, unless it is due to be signed again.
+    row = fleet.config_document(state.reader, station_id, county)
+    if services.config_is_fresh(row.created_at):
+        headers["ETag"] = services.config_etag(station_id, row.config_version)
+        return Response(row.document.encode("utf-8"), media_type="application/json", headers=headers)
     with state.sessions() as s:
         station = services.in_county(s, Station, station_id, county)
         headers["ETag"] = services.config_etag(station.id, station.config_version)
