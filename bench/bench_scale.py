@@ -142,21 +142,28 @@ def _load(ports: list[int], pids: list[int], kinds: list[str], fleet: list, seco
 
 
 class _Instances:
-    def __init__(self, url: str, key: bytes, n: int, max_inflight: int | None = None) -> None:
+    """`fast_path` False: central.station_fast off, every request through FastAPI (the baseline)."""
+
+    def __init__(self, url: str, key: bytes, n: int, max_inflight: int | None = None,
+                 fast_path: bool = True) -> None:
+        from central.asgi import FAST_PATH_ENV
         from central.shedding import MAX_INFLIGHT_ENV
         from central.testing import free_port
 
         self.ports = [free_port() for _ in range(n)]
-        before = os.environ.get(MAX_INFLIGHT_ENV)
+        env = {FAST_PATH_ENV: "1" if fast_path else "0"}
         if max_inflight is not None:  # `serve` reads it as its --max-inflight default
-            os.environ[MAX_INFLIGHT_ENV] = str(max_inflight)
+            env[MAX_INFLIGHT_ENV] = str(max_inflight)
+        before = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
         try:
             self.procs = [_serve(url, key, port, workers=1, pool=8) for port in self.ports]
         finally:
-            if before is None:
-                os.environ.pop(MAX_INFLIGHT_ENV, None)
-            else:
-                os.environ[MAX_INFLIGHT_ENV] = before
+            for k, v in before.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
 
     @property
     def pids(self) -> list[int]:
@@ -317,32 +324,40 @@ def run(quick: bool, parts: tuple[str, ...] = ("fleet", "herd"), stations: int |
 
 def _fleet_rows(url: str, key: bytes, stations: int, seconds: float, backend: str,
                 instances: tuple[int, ...]) -> list[Row]:
-    """The fleet mix against each number of `instances`, then each endpoint alone on 1."""
+    """The fleet mix against each number of `instances`, then each endpoint alone on 1; first
+    of all the same on 1 instance with central.station_fast off (same run: the baseline)."""
     rows: list[Row] = []
     fleet = _seed_fleet(url, key, stations, 0)
-    for n in instances:
-        inst = _Instances(url, key, n)
+    for n, fast in [(1, False), *((n, True) for n in instances)]:
+        inst = _Instances(url, key, n, fast_path=fast)
         try:
             r = _load(inst.ports, inst.pids, ["heartbeat", "config"], fleet, seconds)
         finally:
             inst.stop()
+        what = f"{backend}, {n} instance(s)" + ("" if fast else ", fast path off (baseline)")
+        goal = fast and n == 1
         ok = r["errors"] == 0 and (n > 1 or (r["rps"] >= RPS_GOAL and r["p99"] <= P99_GOAL_MS))
         load = f"load avg {_loadavg()}"
-        rows.append(Row("scale", f"{backend}, {n} instance(s), {stations} stations: req/s ({load})", r["rps"],
-                        "req/s", f">= {RPS_GOAL:g} (1 instance)" if n == 1 else "", ok if n == 1 else None))
-        rows.append(Row("scale", f"{backend}, {n} instance(s): p99 ({r['errors']} errors)", r["p99"], "ms",
-                        f"<= {P99_GOAL_MS:g}", r["p99"] <= P99_GOAL_MS and r["errors"] == 0))
-        rows.append(Row("scale", f"{backend}, {n} instance(s): server CPU per request (fleet mix)",
-                        r["cpu_ms"], "ms", f"<= {CPU_GOAL_MS:g}", r["cpu_ms"] <= CPU_GOAL_MS))
-    inst = _Instances(url, key, 1)
-    try:
-        for kind in ("heartbeat", "config", "jobs"):
-            r = _load(inst.ports, inst.pids, [kind], fleet, seconds / 2)
-            rows.append(Row("scale", f"{backend}: CPU per request, {ENDPOINTS[kind]} (1 instance, "
-                            f"{r['rps']:.0f} req/s, p99 {r['p99']:.0f} ms, {r['errors']} errors)",
-                            r["cpu_ms"], "ms", f"<= {CPU_GOAL_MS:g}", r["cpu_ms"] <= CPU_GOAL_MS))
-    finally:
-        inst.stop()
+        rows.append(Row("scale", f"{what}, {stations} stations: req/s ({load})", r["rps"],
+                        "req/s", f">= {RPS_GOAL:g} (1 instance)" if goal else "", ok if goal else None))
+        rows.append(Row("scale", f"{what}: p99 ({r['errors']} errors)", r["p99"], "ms",
+                        f"<= {P99_GOAL_MS:g}" if fast else "", r["p99"] <= P99_GOAL_MS and r["errors"] == 0
+                        if fast else None))
+        rows.append(Row("scale", f"{what}: server CPU per request (fleet mix)",
+                        r["cpu_ms"], "ms", f"<= {CPU_GOAL_MS:g}" if fast else "",
+                        r["cpu_ms"] <= CPU_GOAL_MS if fast else None))
+    for fast in (False, True):
+        inst = _Instances(url, key, 1, fast_path=fast)
+        try:
+            for kind in ("heartbeat", "config", "jobs"):
+                r = _load(inst.ports, inst.pids, [kind], fleet, seconds / 2)
+                rows.append(Row("scale", f"{backend}: CPU per request, {ENDPOINTS[kind]} (1 instance"
+                                f"{'' if fast else ', fast path off'}, {r['rps']:.0f} req/s, "
+                                f"p99 {r['p99']:.0f} ms, {r['errors']} errors)",
+                                r["cpu_ms"], "ms", f"<= {CPU_GOAL_MS:g}" if fast else "",
+                                r["cpu_ms"] <= CPU_GOAL_MS if fast else None))
+        finally:
+            inst.stop()
     return rows
 
 

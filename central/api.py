@@ -6,7 +6,7 @@ import asyncio
 import base64
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal, TypeVar
 
 import orjson
@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import State
 
 from central import alerts, commands, fleet, pins, services, station_config, stats
 from central.auth import Principal, unauthorized
@@ -144,25 +145,28 @@ PolicyEditor = Annotated[Principal, Depends(staff_may("edit_policies"))]
 StationReader = Annotated[Principal, Depends(station_reader)]
 
 
+def jobs_reply(state: State, station_id: str, county: str, since: str | None, limit: int) -> Response:
+    """GET .../jobs once authorised, in a database thread (here and central.station_fast)."""
+    # One statement for the station and the jobs change sequence (central.fleet); the
+    # steady-state poll (nothing new since the cursor) queries nothing else.
+    station = fleet.jobs_poll(state.reader, station_id, county)
+    with state.sessions() as s:  # used only when there is a page to read
+        radius = services.effective_config(s, station)["radius_km"]
+        d = services.jobs_delta(s, station, radius, since, limit, high=station.high)
+    # orjson: a 1,000-job page in a seventh of the stdlib encoder's time (first syncs)
+    return Response(orjson.dumps({"jobs": d.items, "deleted": d.deleted, "cursor": d.cursor,
+                                  "has_more": d.has_more, "reset": d.reset}),
+                    media_type="application/json")
+
+
 @router.get("/stations/{station_id}/jobs", response_model=JobsDelta)
 async def get_jobs(
     station_id: StationId, request: Request, who: StationReader,
     since: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> Response:
-    def work() -> Response:  # one hop to the database threads (the fleet polls this often)
-        # One statement for the station and the jobs change sequence (central.fleet); the
-        # steady-state poll (nothing new since the cursor) queries nothing else.
-        station = fleet.jobs_poll(request.app.state.reader, station_id, who.county)
-        with request.app.state.sessions() as s:  # used only when there is a page to read
-            radius = services.effective_config(s, station)["radius_km"]
-            d = services.jobs_delta(s, station, radius, since, limit, high=station.high)
-        # orjson: a 1,000-job page in a seventh of the stdlib encoder's time (first syncs)
-        return Response(orjson.dumps({"jobs": d.items, "deleted": d.deleted, "cursor": d.cursor,
-                                      "has_more": d.has_more, "reset": d.reset}),
-                        media_type="application/json")
-
-    return await in_db_thread(request, work)
+    # One hop to the database threads (the fleet polls this often).
+    return await in_db_thread(request, lambda: jobs_reply(request.app.state, station_id, who.county, since, limit))
 
 
 @router.get("/policies", response_model=PoliciesDelta)
@@ -176,6 +180,30 @@ def get_policies(
                          "has_more": d.has_more, "reset": d.reset})
 
 
+def config_reply(state: State, station_id: str, county: str, if_none_match: str | None) -> Response:
+    """GET .../config once authorised, in a database thread (here and central.station_fast):
+    a query waiting for a lock must not stall the event loop."""
+    # The poll's usual answer, 304, costs one statement for the version (central.fleet).
+    version = fleet.config_version(state.reader, station_id, county)
+    etag = services.config_etag(station_id, version)
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
+        return Response(status_code=304, headers=headers)
+    # Otherwise one more statement for the document, unless it is due to be signed again.
+    row = fleet.config_document(state.reader, station_id, county)
+    if services.config_is_fresh(row.created_at):
+        headers["ETag"] = services.config_etag(station_id, row.config_version)
+        return Response(row.document.encode("utf-8"), media_type="application/json", headers=headers)
+    with state.sessions() as s:
+        station = services.in_county(s, Station, station_id, county)
+        headers["ETag"] = services.config_etag(station.id, station.config_version)
+        document, resigned = services.fresh_config_document(s, state.keyring, station)
+        if resigned:  # too old to serve: the same config, signed again as a new version
+            s.commit()
+            headers["ETag"] = services.config_etag(station.id, station.config_version)
+    return Response(document.encode("utf-8"), media_type="application/json", headers=headers)
+
+
 @router.get(
     "/stations/{station_id}/config", response_model=ConfigDocument,
     responses={304: {"description": "If-None-Match matched the current ETag"}},
@@ -184,23 +212,8 @@ async def get_config(
     station_id: StationId, request: Request, who: StationReader,
     if_none_match: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Response:
-    def work() -> Response:  # in a thread: a query waiting for a lock must not stall the loop
-        # The poll's usual answer, 304, costs one statement for the version (central.fleet).
-        version = fleet.config_version(request.app.state.reader, station_id, who.county)
-        etag = services.config_etag(station_id, version)
-        headers = {"ETag": etag, "Cache-Control": "no-cache"}
-        if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
-            return Response(status_code=304, headers=headers)
-        with request.app.state.sessions() as s:
-            station = services.in_county(s, Station, station_id, who.county)
-            headers["ETag"] = services.config_etag(station.id, station.config_version)
-            document, resigned = services.fresh_config_document(s, request.app.state.keyring, station)
-            if resigned:  # too old to serve: the same config, signed again as a new version
-                s.commit()
-                headers["ETag"] = services.config_etag(station.id, station.config_version)
-        return Response(document.encode("utf-8"), media_type="application/json", headers=headers)
-
-    return await in_db_thread(request, work)
+    return await in_db_thread(request, lambda: config_reply(request.app.state, station_id, who.county,
+                                                            if_none_match))
 
 
 def _pin_refused(errors: dict[str, str]) -> HTTPException:
@@ -289,30 +302,30 @@ def post_application(
     return Response(response.encode("utf-8"), status_code=201, media_type="application/json")
 
 
+def heartbeat_reply(state: State, station_id: str, body: Heartbeat) -> JSONResponse:
+    """POST .../heartbeats once authorised, in a database thread (here and central.station_fast)."""
+    # One statement stores it and says whether commands or alerts need a query (rarely).
+    at, version, pending, open_alerts = fleet.record_heartbeat(state.reader, station_id, body)
+    sent: list[dict] = []
+    mine: list[dict] = []
+    if pending or open_alerts:
+        with state.sessions() as s:
+            if pending:
+                sent = commands.take_pending(s, station_id, at)
+                s.commit()
+            if open_alerts:
+                mine = alerts.station_open_alerts(s, station_id)
+    return JSONResponse({"received_at": services.iso(at), "config_version": version,
+                         "alerts": mine, "commands": sent})
+
+
 @router.post("/stations/{station_id}/heartbeats", response_model=HeartbeatAck)
 async def post_heartbeat(
     station_id: StationId, body: Heartbeat, request: Request,
     who: Annotated[Principal, Depends(station_only("sends heartbeats"))],
 ) -> Response:
     _own(who, station_id)
-
-    def work() -> tuple[datetime, int, list[dict], list[dict]]:  # in a thread, like get_config
-        # One statement stores it and says whether commands or alerts need a query (rarely).
-        at, version, pending, open_alerts = fleet.record_heartbeat(request.app.state.reader, station_id, body)
-        sent: list[dict] = []
-        mine: list[dict] = []
-        if pending or open_alerts:
-            with request.app.state.sessions() as s:
-                if pending:
-                    sent = commands.take_pending(s, station_id, at)
-                    s.commit()
-                if open_alerts:
-                    mine = alerts.station_open_alerts(s, station_id)
-        return at, version, mine, sent
-
-    at, version, mine, sent = await in_db_thread(request, work)
-    return JSONResponse({"received_at": services.iso(at), "config_version": version,
-                         "alerts": mine, "commands": sent})
+    return await in_db_thread(request, lambda: heartbeat_reply(request.app.state, station_id, body))
 
 
 @router.get("/stations", response_model=list[StationHealth])

@@ -57,16 +57,38 @@ def resolve_data_key(database_url: str, key_file: Path | None = None, create: bo
     return key
 
 
+def refused_response(exc: services.DomainError) -> JSONResponse:
+    """The one place a domain refusal becomes a status, for the API, the admin pages and
+    central.station_fast."""
+    status = next(DOMAIN_STATUS[c] for c in type(exc).__mro__ if c in DOMAIN_STATUS)
+    detail: object = str(exc)
+    if isinstance(exc, services.BadId):  # a field error, in FastAPI's 422 shape
+        detail = [{"type": "value_error", "loc": list(exc.loc), "msg": str(exc)}]
+    return JSONResponse({"detail": detail}, status_code=status, headers=exc.headers)
+
+
+def busy_response(exc: Exception) -> JSONResponse | None:
+    """503 + Retry-After if `exc` is a bounded wait that ran out (db.make_engine): the client
+    should retry, not see a 500; None for any other database error."""
+    if not db.is_lock_timeout(exc):
+        return None
+    return JSONResponse({"detail": "the database is busy, retry later"}, status_code=503,
+                        headers={"Retry-After": str(BUSY_RETRY_AFTER_S)})
+
+
 def create_app(engine: Engine, data_key: bytes, admin: bool = True, docs: bool = False,
                trusted_proxies: str | None = None, secure_cookies: bool = False,
-               max_inflight: int = 0, shed_retry_after_s: tuple[int, int] = RETRY_AFTER_S) -> FastAPI:
+               max_inflight: int = 0, shed_retry_after_s: tuple[int, int] = RETRY_AFTER_S,
+               fast_path: bool = True) -> FastAPI:
     """`docs`: serve /docs and /redoc (they load Swagger UI / ReDoc from a CDN: development
     only; /openapi.json is always served). `trusted_proxies`: comma-separated addresses whose
     X-Forwarded-Proto / X-Forwarded-For are believed (the TLS reverse proxy); otherwise those
     headers are ignored. `secure_cookies`: mark the admin cookie Secure even on plain HTTP
     requests (TLS terminated by something that does not send X-Forwarded-Proto).
     `max_inflight`: requests this process works on at once before it answers 503 + Retry-After
-    (central.shedding; 0: never; `serve` defaults to DEFAULT_MAX_INFLIGHT)."""
+    (central.shedding; 0: never; `serve` defaults to DEFAULT_MAX_INFLIGHT). `fast_path`: the
+    fleet's heartbeat and config/jobs polls answered past FastAPI (central.station_fast; off
+    only to measure it)."""
     from central.api import router
 
     app = FastAPI(
@@ -110,6 +132,10 @@ def create_app(engine: Engine, data_key: bytes, admin: bool = True, docs: bool =
     from central.releases.routes import router as tuf_router
 
     app.include_router(tuf_router)
+    if fast_path:  # innermost: shedding, body limits and security headers still apply to it
+        from central.station_fast import StationFastPath
+
+        app.add_middleware(StationFastPath)
     app.add_middleware(SecurityHeaders)
     if trusted_proxies:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted_proxies)
@@ -127,21 +153,14 @@ def create_app(engine: Engine, data_key: bytes, admin: bool = True, docs: bool =
 
     @app.exception_handler(services.DomainError)
     async def _refused(request: Request, exc: services.DomainError) -> JSONResponse:
-        # The one place a domain refusal becomes a status, for the API and the admin pages.
-        status = next(DOMAIN_STATUS[c] for c in type(exc).__mro__ if c in DOMAIN_STATUS)
-        detail: object = str(exc)
-        if isinstance(exc, services.BadId):  # a field error, in FastAPI's 422 shape
-            detail = [{"type": "value_error", "loc": list(exc.loc), "msg": str(exc)}]
-        return JSONResponse({"detail": detail}, status_code=status, headers=exc.headers)
+        return refused_response(exc)
 
     @app.exception_handler(DBAPIError)
     @app.exception_handler(PoolTimeout)
     async def _busy(request: Request, exc: Exception) -> JSONResponse:
-        # A bounded lock wait ran out (db.make_engine): the client should retry, not see a 500.
-        if not db.is_lock_timeout(exc):
+        if (response := busy_response(exc)) is None:
             raise exc
-        return JSONResponse({"detail": "the database is busy, retry later"}, status_code=503,
-                            headers={"Retry-After": str(BUSY_RETRY_AFTER_S)})
+        return response
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:

@@ -74,6 +74,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from central import db
     from central.app import DATA_KEY_ENV, resolve_data_key
     from central.asgi import (
+        ACCESS_LOG_ENV,
         DATABASE_ENV,
         DOCS_ENV,
         PERIODIC_ENV,
@@ -98,9 +99,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ[SECURE_COOKIES_ENV] = "1" if args.secure_cookies else "0"
     os.environ[PERIODIC_ENV] = "1" if args.periodic else "0"
     os.environ[MAX_INFLIGHT_ENV] = str(args.max_inflight)
+    # Our own access log (central.access_log: uvicorn's lines, cheaper), at uvicorn's level.
+    os.environ[ACCESS_LOG_ENV] = "1" if args.access_log and args.log_level in ("trace", "debug", "info") else "0"
     uvicorn.run(
         "central.asgi:app_from_env", factory=True, host=args.host, port=args.port,
-        workers=args.workers, log_level=args.log_level, access_log=args.access_log,
+        workers=args.workers, log_level=args.log_level, access_log=False,
         proxy_headers=False,  # the app decides whom to trust (--trusted-proxy), not uvicorn's default
     )
     return 0

@@ -17,16 +17,17 @@ import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Row, bindparam, exists, func, select, update
+from sqlalchemy import Engine, Row, and_, bindparam, exists, func, select, update
 
 from central import services
-from central.models import Alert, Counter, Station, StationCommand
+from central.models import Alert, Counter, Station, StationCommand, StationConfigVersion
 from central.schemas import Heartbeat
 from central.text import has_bad_characters
 
 _station = Station.__table__
 _command = StationCommand.__table__
 _alert = Alert.__table__
+_version = StationConfigVersion.__table__
 
 
 @functools.lru_cache(maxsize=8)
@@ -53,6 +54,13 @@ def _heartbeat_statement(dialect: str, columns: tuple[str, ...]) -> Any:
 
 
 _CONFIG_VERSION = select(_station.c.county, _station.c.config_version).where(_station.c.id == bindparam("sid"))
+# The current version's signed document, for a poll whose ETag did not match (a kiosk's first
+# poll, or a new config): a join, so the version and its document are one snapshot.
+_CONFIG_DOCUMENT = select(_station.c.county, _station.c.config_version, _version.c.document,
+                          _version.c.created_at).join_from(
+    _station, _version, and_(_version.c.station_id == _station.c.id,
+                             _version.c.version == _station.c.config_version),
+).where(_station.c.id == bindparam("sid"))
 _JOBS_HIGH = select(Counter.value).where(Counter.name == "jobs").scalar_subquery()
 _JOBS_POLL = select(_station.c.id, _station.c.county, _station.c.lat, _station.c.lng,
                     _station.c.config_version, _JOBS_HIGH.label("high")).where(_station.c.id == bindparam("sid"))
@@ -82,6 +90,12 @@ def _station_row(engine: Engine, statement: Any, station_id: str, county: str) -
 def config_version(engine: Engine, station_id: str, county: str) -> int:
     """The station's current config version (its ETag), if it is in `county`."""
     return _station_row(engine, _CONFIG_VERSION, station_id, county).config_version
+
+
+def config_document(engine: Engine, station_id: str, county: str) -> Row:
+    """(county, config_version, document, created_at): the station's current signed config,
+    if it is in `county` (services.config_is_fresh says whether it may be served as is)."""
+    return _station_row(engine, _CONFIG_DOCUMENT, station_id, county)
 
 
 def jobs_poll(engine: Engine, station_id: str, county: str) -> Row:

@@ -289,11 +289,17 @@ def fresh_config_document(session: Session, keyring: Keyring, station: Station) 
             StationConfigVersion.version == station.config_version,
         )
     ).one()
-    if (now() - as_utc(created)).total_seconds() <= REISSUE_AFTER_S:
+    if config_is_fresh(created):
         return document, False
     county = session.get(County, station.county)
     row = publish_config(session, keyring, station, county, reason="refresh", by="system")
     return row.document, True
+
+
+def config_is_fresh(created: datetime) -> bool:
+    """Whether a config version created at `created` may still be served as it is (else
+    fresh_config_document signs it again)."""
+    return (now() - as_utc(created)).total_seconds() <= REISSUE_AFTER_S
 
 
 def config_etag(station_id: str, version: int) -> str:
