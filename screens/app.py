@@ -14,7 +14,7 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -29,18 +29,18 @@ from kivy.properties import (
 )
 from kivy.uix.screenmanager import Screen, ScreenManager
 
-from kiosk.filters import JobFilter
 from kiosk.i18n import sentences, translator
-from kiosk.visit import Step, Visit
 from screens import overlays
 from screens.instant_transition import InstantTransition
 from screens.overlays import Overlays
-from screens.register_mine import follow_lookup
 from screens.rows_ahead import RowsAhead
 from screens.services import Opening, Services
 from screens.theme import Theme
 from screens.voice import Voice
 from screens.wiring import wire
+
+if TYPE_CHECKING:  # the visit's rules are imported after the first frame (_attach)
+    from kiosk.visit import Step, Visit
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -59,7 +59,7 @@ class GigKioskApp(App):
     banner = StringProperty("")
     greeting = StringProperty("")  # masked name of the identified seeker, or ""
     notice = StringProperty("")  # a transient message, shown in both languages
-    job_filter = ObjectProperty(JobFilter())
+    job_filter = ObjectProperty(None)  # the visit's JobFilter, from _attach on
     job_count = NumericProperty(0)
     current_job = ObjectProperty(None, allownone=True)
     current_policy = ObjectProperty(None, allownone=True)
@@ -105,6 +105,8 @@ class GigKioskApp(App):
 
     def _attach(self, services: Services) -> None:
         """Make the visit and wire the services to the UI: callbacks hop onto the UI thread."""
+        from kiosk.visit import Visit  # its rules and models: not needed to draw the first frame
+
         self.services = services
         self.visit = Visit(services.settings, services.store, services.search, session=services.session, printer=services.printer,
                            outbox=services.outbox, sync=services.sync, device_report=services.device_report,
@@ -161,6 +163,9 @@ class GigKioskApp(App):
         return self.sm.get_screen(name)
 
     def _prewarm(self, _dt: float) -> None:
+        if self.visit is None:  # the screens draw from the visit: wait for _start_services
+            Clock.schedule_once(self._prewarm, 0.1)
+            return
         overlays.load_rules()  # the dialogs' rules (once), before any touch can open one
         missing = [n for n in SCREENS if not self.sm.has_screen(n)]
         if missing:
@@ -207,6 +212,8 @@ class GigKioskApp(App):
         if hasattr(self, "sm"):
             self.overlays.sync(v)
         self.voice.step(step)
+        from screens.register_mine import follow_lookup
+
         follow_lookup(self)  # central's look-up of a work registration, when the visit asks
         return step
 
