@@ -30,7 +30,7 @@ from kivy.properties import (
 from kivy.uix.screenmanager import Screen, ScreenManager
 
 from kiosk.i18n import sentences, translator
-from screens import overlays
+from screens import overlays, topbar
 from screens.instant_transition import InstantTransition
 from screens.overlays import Overlays
 from screens.rows_ahead import RowsAhead
@@ -136,6 +136,7 @@ class GigKioskApp(App):
         # The attract screen is on the glass. Services come in the next frame (before any
         # touch is dispatched: Kivy ticks the clock before it reads input); the other screens
         # follow, one per frame, so the first tap finds them ready.
+        Clock.schedule_once(lambda _dt: topbar.attach(self.root), 0)  # hidden on this screen
         if self.services is None:
             Clock.schedule_once(self._start_services, 0)
         Clock.schedule_once(self._prewarm, 0.2)
@@ -202,6 +203,8 @@ class GigKioskApp(App):
         self.can_speak = bool(v.voice and (speaker := self.services.speaker) and speaker.available)
         if hasattr(self, "sm"):
             if self.sm.current != v.screen:
+                if v.screen != "attract":  # a tap before the next frame built the bar
+                    topbar.attach(self.root)
                 self.screen(v.screen)
                 self.sm.current = v.screen  # its on_pre_enter draws it
             else:
