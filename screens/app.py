@@ -32,15 +32,16 @@ from kivy.uix.screenmanager import Screen, ScreenManager
 from kiosk.i18n import sentences, translator
 from screens import overlays, topbar
 from screens.instant_transition import InstantTransition
+from screens.opening import Opening
 from screens.overlays import Overlays
 from screens.rows_ahead import RowsAhead
-from screens.services import Opening, Services
 from screens.theme import Theme
 from screens.voice import Voice
 from screens.wiring import wire
 
 if TYPE_CHECKING:  # the visit's rules are imported after the first frame (_attach)
     from kiosk.visit import Step, Visit
+    from screens.services import Services
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -91,14 +92,14 @@ class GigKioskApp(App):
         self.visit: Visit = None  # type: ignore[assignment]  # set by _attach
         self.services: Services | None = None  # None until _start_services has run
         self._make_services: Callable[[], Services] | None = None
-        if isinstance(services, Services):
+        if not callable(services):  # ready Services (screens.services: imported after the first frame)
             s = services.settings
             opening = Opening(s.ui.language, s.ui.elderly_mode, s.station.name, s.station.name_en)
         elif opening is None:
             raise TypeError("opening is required when services are built after the first frame")
         self.lang, self.elderly, self.station_name, self.station_name_en = (*vars(opening).values(),)  # in order
         self.theme.elderly = self.elderly
-        if isinstance(services, Services):
+        if not callable(services):
             self._attach(services)
         else:
             self._make_services = services
