@@ -119,7 +119,7 @@ class GigKioskApp(App):
     # --- set-up -------------------------------------------------------------------------
     def build(self) -> Any:
         Builder.load_file(str(HERE / "widgets" / "widgets.kv"))
-        importlib.import_module("screens.widgets.demo_panel")
+        importlib.import_module("screens.demo_panel")  # root.kv's DemoPanel (screens.widgets: not yet)
         root = Builder.load_file(str(HERE / "root.kv"))
         self.sm: ScreenManager = root.ids.sm
         self.sm.transition = InstantTransition()  # transitions cost frames and confuse some seekers
@@ -158,6 +158,8 @@ class GigKioskApp(App):
     def screen(self, name: str) -> Screen:
         """The screen called name, built (kv rules loaded, widget made) on first use."""
         if not self.sm.has_screen(name):
+            if name != "attract":  # the shared widgets its rules use (KButton ...); attract uses none
+                importlib.import_module("screens.widgets")
             module = importlib.import_module(f"screens.{name}")
             Builder.load_file(str(HERE / f"{name}.kv"))
             cls = "".join(part.title() for part in name.split("_")) + "Screen"

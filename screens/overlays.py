@@ -59,6 +59,8 @@ RULES = str(Path(__file__).with_name("overlays.kv"))
 def load_rules() -> None:
     """overlays.kv, once. Not before the first frame (no dialog is open on the attract
     screen): the app loads it while pre-warming screens, and a view loads it if asked first."""
+    import screens.widgets  # noqa: F401 (KButton, Chip ... for its rules)
+
     if RULES not in Builder.files:
         Builder.load_file(RULES)
 

@@ -27,6 +27,8 @@ def attach(root: Widget) -> TopBar:
     bar = root.ids.get("topbar")
     if bar is not None:
         return bar
+    import screens.widgets  # noqa: F401 (KButton, IconButton, HoldLabel for its rules)
+
     if RULES not in Builder.files:
         Builder.load_file(RULES)
     bar = TopBar(sm=root.ids.sm)
