@@ -1,5 +1,6 @@
 """Start-up: `gig-kiosk demo --smoke` (first frame of the attract screen, then exit) against a
-bare Kivy app drawing one label, run alternately in the same session. Goal: <= 1.25x (issue 17).
+bare Kivy app drawing one label, run alternately in the same session. Goal: <= 1.25x, in wall
+time and in CPU time (issue 17).
 
 The kiosk validates its settings, opens its cache and starts its devices in the frame after
 the first one, so the row for `--smoke ready` (stop on the first frame drawn after that) shows
@@ -44,6 +45,7 @@ def run(quick: bool = False) -> list[Row]:
         "bare": [sys.executable, str(HERE / "bare_kivy.py")],
         "ready": [sys.executable, "-m", "kiosk.cli", "demo", "--smoke", "ready"],
     }
+    load_before = os.getloadavg()[0]
     for cmd in commands.values():  # warm the OS file cache for each
         _time(cmd)
     times: dict[str, list[float]] = {name: [] for name in commands}
@@ -52,6 +54,8 @@ def run(quick: bool = False) -> list[Row]:
         for name, cmd in commands.items():
             times[name].append(_time(cmd, cpu[name]))
     first, bare, ready = (statistics.median(times[n]) for n in ("first", "bare", "ready"))
+    load_after = os.getloadavg()[0]
+    cpu_ratio = statistics.median(cpu["first"]) / statistics.median(cpu["bare"])
     # Each round runs the three back to back, so a round's own ratio cancels the machine's slow
     # spells; its median and quartiles show how far to trust the ratio of medians.
     paired = sorted(f / b for f, b in zip(times["first"], times["bare"], strict=True))
@@ -66,11 +70,14 @@ def run(quick: bool = False) -> list[Row]:
         Row("startup", "ratio kiosk / bare", first / bare, "x", "<= 1.25x", first / bare <= 1.25),
         Row("startup", f"ratio per round, median of {rounds} (quartiles {q1:.2f}-{q3:.2f})",
             statistics.median(paired), "x"),
+        # On a busy machine the fastest run of each is the one least slowed by the others.
+        Row("startup", "ratio of the fastest runs, kiosk / bare", min(times["first"]) / min(times["bare"]), "x"),
         # CPU time hardly depends on how busy the machine is (wall time does: the X server and
         # the other processes); the process's CPU includes Mesa's llvmpipe drawing the frame.
         Row("startup", "CPU time ratio kiosk / bare (medians; "
             f"{statistics.median(cpu['first']):.2f} s / {statistics.median(cpu['bare']):.2f} s)",
-            statistics.median(cpu["first"]) / statistics.median(cpu["bare"]), "x"),
+            cpu_ratio, "x", "<= 1.25x", cpu_ratio <= 1.25),
+        Row("startup", f"machine load (1-min average) before the runs; after: {load_after:.1f}", load_before, ""),
         Row("startup", "demo --smoke ready: services started, next frame (median)", ready, "s"),
         Row("startup", "ratio ready / bare", ready / bare, "x"),
     ]

@@ -13,9 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kiosk.models import Job, Policy, Station
+if TYPE_CHECKING:  # imported by the functions that make them: the demo's first frame reads
+    # only a station's names (screens.demo_setup.demo_opening)
+    from kiosk.models import Job, Policy, Station
 
 _RELATIVE_KEYS = ("start_in_days", "duration_days", "valid_days")
 
@@ -48,6 +50,8 @@ def load_counties(directory: Path | None = None) -> list[dict[str, Any]]:
 
 def load_stations(directory: Path | None = None) -> list[Station]:
     """Every station of every county; Station.county is the county code."""
+    from kiosk.models import Station
+
     stations = []
     for county in load_counties(directory):
         for s in county.get("stations", []):
@@ -87,6 +91,8 @@ def materialise_job(raw: dict[str, Any], today: dt.date) -> dict[str, Any]:
 
 def load_jobs(today: dt.date | None = None, directory: Path | None = None) -> list[Job]:
     """All demo jobs (both counties, open and closed) with dates relative to `today`."""
+    from kiosk.models import Job
+
     today = today or dt.date.today()
     raw_jobs = _read("jobs.json", directory)
     if not isinstance(raw_jobs, list):
@@ -108,6 +114,8 @@ def load_job_dicts(today: dt.date | None = None, directory: Path | None = None) 
 
 def load_policies(directory: Path | None = None) -> list[Policy]:
     """The policy articles (zh and en) from policies.json."""
+    from kiosk.models import Policy
+
     raw = _read("policies.json", directory)
     if not isinstance(raw, list):
         raise DemoDataError("policies.json: expected a list of articles")

@@ -14,7 +14,7 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -29,18 +29,19 @@ from kivy.properties import (
 )
 from kivy.uix.screenmanager import Screen, ScreenManager
 
-from kiosk.filters import JobFilter
 from kiosk.i18n import sentences, translator
-from kiosk.visit import Step, Visit
-from screens import overlays
+from screens import overlays, topbar
 from screens.instant_transition import InstantTransition
+from screens.opening import Opening
 from screens.overlays import Overlays
-from screens.register_mine import follow_lookup
 from screens.rows_ahead import RowsAhead
-from screens.services import Opening, Services
 from screens.theme import Theme
 from screens.voice import Voice
 from screens.wiring import wire
+
+if TYPE_CHECKING:  # the visit's rules are imported after the first frame (_attach)
+    from kiosk.visit import Step, Visit
+    from screens.services import Services
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -59,7 +60,7 @@ class GigKioskApp(App):
     banner = StringProperty("")
     greeting = StringProperty("")  # masked name of the identified seeker, or ""
     notice = StringProperty("")  # a transient message, shown in both languages
-    job_filter = ObjectProperty(JobFilter())
+    job_filter = ObjectProperty(None)  # the visit's JobFilter, from _attach on
     job_count = NumericProperty(0)
     current_job = ObjectProperty(None, allownone=True)
     current_policy = ObjectProperty(None, allownone=True)
@@ -91,20 +92,22 @@ class GigKioskApp(App):
         self.visit: Visit = None  # type: ignore[assignment]  # set by _attach
         self.services: Services | None = None  # None until _start_services has run
         self._make_services: Callable[[], Services] | None = None
-        if isinstance(services, Services):
+        if not callable(services):  # ready Services (screens.services: imported after the first frame)
             s = services.settings
             opening = Opening(s.ui.language, s.ui.elderly_mode, s.station.name, s.station.name_en)
         elif opening is None:
             raise TypeError("opening is required when services are built after the first frame")
         self.lang, self.elderly, self.station_name, self.station_name_en = (*vars(opening).values(),)  # in order
         self.theme.elderly = self.elderly
-        if isinstance(services, Services):
+        if not callable(services):
             self._attach(services)
         else:
             self._make_services = services
 
     def _attach(self, services: Services) -> None:
         """Make the visit and wire the services to the UI: callbacks hop onto the UI thread."""
+        from kiosk.visit import Visit  # its rules and models: not needed to draw the first frame
+
         self.services = services
         self.visit = Visit(services.settings, services.store, services.search, session=services.session, printer=services.printer,
                            outbox=services.outbox, sync=services.sync, device_report=services.device_report,
@@ -116,7 +119,7 @@ class GigKioskApp(App):
     # --- set-up -------------------------------------------------------------------------
     def build(self) -> Any:
         Builder.load_file(str(HERE / "widgets" / "widgets.kv"))
-        importlib.import_module("screens.widgets.demo_panel")
+        importlib.import_module("screens.demo_panel")  # root.kv's DemoPanel (screens.widgets: not yet)
         root = Builder.load_file(str(HERE / "root.kv"))
         self.sm: ScreenManager = root.ids.sm
         self.sm.transition = InstantTransition()  # transitions cost frames and confuse some seekers
@@ -134,6 +137,7 @@ class GigKioskApp(App):
         # The attract screen is on the glass. Services come in the next frame (before any
         # touch is dispatched: Kivy ticks the clock before it reads input); the other screens
         # follow, one per frame, so the first tap finds them ready.
+        Clock.schedule_once(lambda _dt: topbar.attach(self.root), 0)  # hidden on this screen
         if self.services is None:
             Clock.schedule_once(self._start_services, 0)
         Clock.schedule_once(self._prewarm, 0.2)
@@ -154,6 +158,8 @@ class GigKioskApp(App):
     def screen(self, name: str) -> Screen:
         """The screen called name, built (kv rules loaded, widget made) on first use."""
         if not self.sm.has_screen(name):
+            if name != "attract":  # the shared widgets its rules use (KButton ...); attract uses none
+                importlib.import_module("screens.widgets")
             module = importlib.import_module(f"screens.{name}")
             Builder.load_file(str(HERE / f"{name}.kv"))
             cls = "".join(part.title() for part in name.split("_")) + "Screen"
@@ -161,6 +167,9 @@ class GigKioskApp(App):
         return self.sm.get_screen(name)
 
     def _prewarm(self, _dt: float) -> None:
+        if self.visit is None:  # the screens draw from the visit: wait for _start_services
+            Clock.schedule_once(self._prewarm, 0.1)
+            return
         overlays.load_rules()  # the dialogs' rules (once), before any touch can open one
         missing = [n for n in SCREENS if not self.sm.has_screen(n)]
         if missing:
@@ -197,6 +206,8 @@ class GigKioskApp(App):
         self.can_speak = bool(v.voice and (speaker := self.services.speaker) and speaker.available)
         if hasattr(self, "sm"):
             if self.sm.current != v.screen:
+                if v.screen != "attract":  # a tap before the next frame built the bar
+                    topbar.attach(self.root)
                 self.screen(v.screen)
                 self.sm.current = v.screen  # its on_pre_enter draws it
             else:
@@ -207,6 +218,8 @@ class GigKioskApp(App):
         if hasattr(self, "sm"):
             self.overlays.sync(v)
         self.voice.step(step)
+        from screens.register_mine import follow_lookup
+
         follow_lookup(self)  # central's look-up of a work registration, when the visit asks
         return step
 

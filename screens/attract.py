@@ -9,7 +9,6 @@ from kivy.clock import Clock
 from kivy.properties import StringProperty
 
 from kiosk.formatting import short_date
-from kiosk.visit.core import TAKE_CARD
 from screens.base import VisitScreen
 
 REMIND_EVERY_S = 12  # how often "please take your ID card" is said while the card stays
@@ -52,6 +51,8 @@ class AttractScreen(VisitScreen):
             return
         self._reminded = time.monotonic()
         if v.voice and speaker is not None and speaker.available:
+            from kiosk.visit.core import TAKE_CARD  # the visit exists: its module is loaded
+
             speaker.say(self.app.tr(TAKE_CARD, "zh"), "zh")
 
     def on_touch_down(self, touch: object) -> bool:

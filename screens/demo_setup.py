@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kiosk import demo_data
-from kiosk.models import Station
-from screens.services import Opening, Services
+from screens.opening import Opening
 
 if TYPE_CHECKING:
+    from kiosk.models import Station
     from kiosk.settings import Settings
+    from screens.services import Services
 
 log = logging.getLogger(__name__)
 DEMO_STATION = "qh-park"
@@ -29,8 +30,9 @@ def demo_station() -> Station:
 
 def demo_opening(lang: str = "zh", elderly: bool = False) -> Opening:
     """The attract screen's first frame, drawn before the demo settings are validated."""
-    return Opening(lang=lang, elderly=elderly, station_name=demo_station().name,
-                   station_name_en=demo_station().name_en)
+    # The raw record: the first frame needs its names, not kiosk.models.
+    s = next(s for c in demo_data.load_counties() for s in c.get("stations", []) if s["id"] == DEMO_STATION)
+    return Opening(lang=lang, elderly=elderly, station_name=s["name"], station_name_en=s.get("name_en", ""))
 
 
 def demo_settings(data_dir: Path, lang: str = "zh", elderly: bool = False) -> Settings:
@@ -69,6 +71,7 @@ def build_demo_services(
     from kiosk.outbox import Outbox
     from kiosk.stats import StatsCounter
     from screens.demo_devices import DemoDevices
+    from screens.services import Services
 
     settings = demo_settings(data_dir, lang, elderly)
     from kiosk.store import Store  # sqlite3 and orjson: after the first frame

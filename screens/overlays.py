@@ -13,7 +13,6 @@ from kivy.properties import NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.modalview import ModalView
 
 from kiosk.i18n import N_
-from kiosk.visit import reports
 
 if TYPE_CHECKING:
     from kiosk.visit import Visit
@@ -47,13 +46,21 @@ class ReportView(Overlay):
     """Reason chips (one tap each), then Send; Cancel closes. Drawn from visit.report_reason."""
 
     reason = StringProperty("")
-    reasons = reports.REASONS
+    reasons: tuple[tuple[str, str], ...] = ()
+
+    def __init__(self, **kwargs: object) -> None:
+        from kiosk.visit import reports  # after the first frame: the visit's package is not small
+
+        self.reasons = reports.REASONS  # before the rules that read it are applied
+        super().__init__(**kwargs)
 RULES = str(Path(__file__).with_name("overlays.kv"))
 
 
 def load_rules() -> None:
     """overlays.kv, once. Not before the first frame (no dialog is open on the attract
     screen): the app loads it while pre-warming screens, and a view loads it if asked first."""
+    import screens.widgets  # noqa: F401 (KButton, Chip ... for its rules)
+
     if RULES not in Builder.files:
         Builder.load_file(RULES)
 
@@ -114,6 +121,8 @@ class Overlays:
         elif name == "offer":
             voice.say(N_("Large text and reading aloud can make this easier."))
         elif name == "report":
+            from kiosk.visit import reports
+
             voice.say(reports.ASK)
         elif name == "help":
             view = self.views["help"]

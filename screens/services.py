@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from kiosk.session import Session
 from kiosk.worker import Signal
+from screens.opening import Opening  # noqa: F401 (where it used to be)
 
 if TYPE_CHECKING:  # drivers, numpy, pydantic, sqlite3: not needed to draw the first frame
     import datetime as dt
@@ -46,16 +47,6 @@ class Driver(Protocol):
     def health(self) -> dict[str, Any]: ...  # the heartbeat's entry (the printer adds paper)
     def start(self) -> None: ...
     def stop(self) -> None: ...
-
-
-@dataclass(frozen=True)
-class Opening:
-    """What the attract screen's first frame shows, known before any settings are validated."""
-
-    lang: str = "zh"
-    elderly: bool = False
-    station_name: str = ""
-    station_name_en: str = ""  # shown in English (and any language but Chinese) when set
 
 
 @dataclass

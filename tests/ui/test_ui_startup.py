@@ -88,13 +88,17 @@ def test_run_says_why_when_its_services_cannot_start(tmp_path: Path) -> None:
     assert proc.stderr.strip().splitlines()[-1].startswith("gig-kiosk: could not start: ")
 
 
+# Imported after the first frame: validation, the cache, the visit's rules and models, the services.
+LATER = ("pydantic", "sqlite3", "orjson", "kiosk.visit", "kiosk.models", "screens.services", "screens.widgets")
+
+
 def test_demo_first_frame_needs_neither_pydantic_nor_sqlite(tmp_path: Path) -> None:
-    """What `demo` imports before its first frame (issue 17's cold start): validation and the
-    cache come after it, so neither library may be pulled in by a module-level import."""
+    """What `demo` imports before its first frame (issue 17's cold start): validation, the
+    cache and the visit's rules come after it, so none may be pulled in by a module-level import."""
     code = ("import sys\nfrom screens.commands.common import configure_desktop_window\n"
             "configure_desktop_window('720x1280')\n"
-            "import screens.app, screens.demo_setup, screens.attract\n"
-            "print(' '.join(m for m in ('pydantic', 'sqlite3', 'orjson') if m in sys.modules))")
+            "import screens.app, screens.demo_setup, screens.attract, screens.demo_panel\n"
+            f"print(' '.join(m for m in {LATER!r} if m in sys.modules))")
     env = os.environ | {"KIVY_NO_CONSOLELOG": "1"}
     proc = subprocess.run(with_display([sys.executable, "-c", code]), capture_output=True, text=True,
                           timeout=120, env=env, cwd=Path(__file__).resolve().parents[2])

@@ -9,8 +9,6 @@ from __future__ import annotations
 from kivy.app import App
 from kivy.uix.stacklayout import StackLayout
 
-from screens.widgets import Chip
-
 
 class DemoPanel(StackLayout):
     def on_kv_post(self, _base: object) -> None:
@@ -21,6 +19,8 @@ class DemoPanel(StackLayout):
     def _fill(self, demo: object) -> None:
         if demo is None or self.children:
             return
+        from screens.widgets import Chip  # not before the first frame: the panel is empty then
+
         for label, action in demo.actions():
             chip = Chip(label=label)
             chip.bind(on_release=lambda _c, a=action: a())
