@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from registration_helpers import registration
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from central import db, matching, registrations
 from central.matching import JobFacts, RegFacts, fits, walk_minutes
@@ -220,16 +221,26 @@ def test_copy_rows_are_escaped() -> None:
         "id1\ta\\\\b\tr\\tx\tj\\ny\ts\\r\t51.2\t0.25\t3\tnew\t0\tnone\t2026-11-30T02:00:00+00:00\n")
 
 
-def test_matches_follow_jobs_and_registrations(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def _small_copies(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(matching, "COPY_FROM", 10)  # PostgreSQL: the COPY path too
     monkeypatch.setattr(matching.BulkIndex, "CHUNK", 7)  # written in several parts (COPY statements)
-    engine, _ = _world(database_url)
+
+
+def _registrations_and_jobs(s: Session) -> list[Job]:
+    """200 random registrations and 30 random jobs (added, not flushed)."""
     rnd = random.Random(7)
+    _random_registrations(s, rnd, 200)
+    jobs = [_random_job(rnd, i) for i in range(30)]
+    s.add_all(jobs)
+    return jobs
+
+
+def test_matches_follow_jobs_and_registrations(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    _small_copies(monkeypatch)
+    engine, _ = _world(database_url)
     try:
         with db.session_factory(engine)() as s:
-            _random_registrations(s, rnd, 200)
-            jobs = [_random_job(rnd, i) for i in range(30)]
-            s.add_all(jobs)
+            jobs = _registrations_and_jobs(s)
             s.flush()
             got = matching.match_jobs(s, [j.id for j in jobs])  # bulk path (>= BULK_FROM)
             s.commit()
@@ -274,16 +285,12 @@ def test_matches_follow_jobs_and_registrations(database_url: str, monkeypatch: p
 def test_a_failed_copy_fails_the_matching(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The COPY runs in a second thread: its error reaches the caller (nothing half-written is
     committed)."""
-    monkeypatch.setattr(matching, "COPY_FROM", 10)
-    monkeypatch.setattr(matching.BulkIndex, "CHUNK", 7)
+    _small_copies(monkeypatch)
     monkeypatch.setattr(matching, "_copy_text", lambda ids, rows: "not\ta row\n")
     engine, _ = _world(database_url)
-    rnd = random.Random(7)
     try:
         with db.session_factory(engine)() as s:
-            _random_registrations(s, rnd, 200)
-            jobs = [_random_job(rnd, i) for i in range(30)]
-            s.add_all(jobs)
+            jobs = _registrations_and_jobs(s)
             s.commit()
             if engine.dialect.name != "postgresql":
                 assert matching.match_jobs(s, [j.id for j in jobs])["added"] > 0  # Core inserts: no COPY
