@@ -28,6 +28,14 @@ def fresh_central(tmp_path: Path) -> Iterator[Central]:
 
 
 @pytest.fixture
+def fresh_proxy(fresh_central: Central) -> Iterator[FaultProxy]:
+    """A fault-injecting proxy in front of fresh_central."""
+    p = FaultProxy(("127.0.0.1", fresh_central.port))
+    yield p
+    p.stop()
+
+
+@pytest.fixture
 def proxy(central: Central) -> Iterator[FaultProxy]:
     p = FaultProxy(("127.0.0.1", central.port))
     yield p

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,18 +26,10 @@ PHONE = "13912345678"
 
 
 @pytest.fixture
-def central(tmp_path: Path) -> Iterator[Central]:
-    c = Central(tmp_path / "central")
-    assert c.station["id"] == STATION
-    yield c
-    c.stop()
-
-
-@pytest.fixture
-def fproxy(central: Central) -> Iterator[FaultProxy]:
-    p = FaultProxy(("127.0.0.1", central.port))
-    yield p
-    p.stop()
+def central(fresh_central: Central) -> Central:
+    """A server of one's own per test (conftest's module-wide one would carry rows over)."""
+    assert fresh_central.station["id"] == STATION
+    return fresh_central
 
 
 def client(central: Central, base_url: str, **kw: object) -> ApiClient:
@@ -70,56 +61,56 @@ def posts(proxy: FaultProxy, suffix: str) -> list:
     return [r for r in proxy.requests if r.method == "POST" and r.path.endswith(suffix)]
 
 
-def test_committed_encrypted_then_sent_once(central: Central, fproxy: FaultProxy, tmp_path: Path) -> None:
+def test_committed_encrypted_then_sent_once(central: Central, fresh_proxy: FaultProxy, tmp_path: Path) -> None:
     number = fake_id_number(random.Random(1))
     outbox = make_outbox(tmp_path / "data")
     ref = submit(outbox, number)
     assert outbox.pending() == 1 and outbox.standing_status(ref) == "pending"
     raw = b"".join(p.read_bytes() for p in (tmp_path / "data").glob("outbox.db*"))
     assert number.encode() not in raw and PHONE.encode() not in raw and ref.encode() in raw
-    api = client(central, fproxy.url)
+    api = client(central, fresh_proxy.url)
     assert outbox.flush(api) == (1, 0)
     assert outbox.flush(api) == (0, 0)
-    assert registrations(central) == {ref: 1} and len(posts(fproxy, "/v1/registrations")) == 1
+    assert registrations(central) == {ref: 1} and len(posts(fresh_proxy, "/v1/registrations")) == 1
     server_id = outbox.standing_server_id(ref)
     key = outbox.end_standing(reg_id=server_id, station_id=STATION, id_number=number)
     assert outbox.end_standing(reg_id=server_id, station_id=STATION, id_number=number) == key  # a second tap
     assert outbox.flush(api) == (1, 0) and outbox.standing_end_status(server_id) == "ended"
-    assert outbox.flush(api) == (0, 0) and len(posts(fproxy, "/end")) == 1
+    assert outbox.flush(api) == (0, 0) and len(posts(fresh_proxy, "/end")) == 1
     assert api.standing_registrations(number, station_id=STATION) == []  # erased: the person is not found
     raw = b"".join(p.read_bytes() for p in (tmp_path / "data").glob("outbox.db*"))
     assert key.encode() not in raw  # the sent rows' bytes were zeroed
 
 
-def test_lost_answer_replayed_after_restart(central: Central, fproxy: FaultProxy, tmp_path: Path) -> None:
+def test_lost_answer_replayed_after_restart(central: Central, fresh_proxy: FaultProxy, tmp_path: Path) -> None:
     """Central stored it, the answer was cut; the restarted kiosk resends the same key and
     central answers the first answer again: one registration."""
     number = fake_id_number(random.Random(2))
     outbox = make_outbox(tmp_path / "data")
     ref = submit(outbox, number)
-    api = client(central, fproxy.url, retries=0)
-    fproxy.set("cut")
+    api = client(central, fresh_proxy.url, retries=0)
+    fresh_proxy.set("cut")
     with pytest.raises(ApiOffline):
         outbox.flush(api)
     assert registrations(central) == {ref: 1} and outbox.pending() == 1
     outbox.close()
     again = make_outbox(tmp_path / "data")
-    fproxy.set("pass")
+    fresh_proxy.set("pass")
     assert again.flush(api) == (1, 0)
-    sent = posts(fproxy, "/v1/registrations")
+    sent = posts(fresh_proxy, "/v1/registrations")
     assert registrations(central) == {ref: 1} and len(sent) == 2 and len({r.idempotency_key for r in sent}) == 1
 
 
-def test_exactly_once_under_random_faults(central: Central, fproxy: FaultProxy, tmp_path: Path) -> None:
+def test_exactly_once_under_random_faults(central: Central, fresh_proxy: FaultProxy, tmp_path: Path) -> None:
     """30 people register and 10 of them end it while the link flips between pass, cut,
     refuse, reset and delay: each registration exists once at central, each ending took."""
     rng = random.Random(3)
     outbox = make_outbox(tmp_path / "data")
     people = {submit(outbox, n): n for n in (fake_id_number(rng) for _ in range(30))}
-    api = client(central, fproxy.url, retries=2, backoff_s=0.01, backoff_cap_s=0.05)
+    api = client(central, fresh_proxy.url, retries=2, backoff_s=0.01, backoff_cap_s=0.05)
     faults, ended = 0, set()
     for _ in range(600):
-        fproxy.set(rng.choice(["pass", "cut", "refuse", "reset", "delay"]), delay_s=0.02)
+        fresh_proxy.set(rng.choice(["pass", "cut", "refuse", "reset", "delay"]), delay_s=0.02)
         try:
             outbox.flush(api, max_items=3)
         except ApiOffline:
@@ -135,7 +126,7 @@ def test_exactly_once_under_random_faults(central: Central, fproxy: FaultProxy, 
     assert faults > 0
     assert registrations(central) == {ref: 1 for ref in people}
     assert all(outbox.standing_end_status(outbox.standing_server_id(r)) == "ended" for r in ended)
-    fproxy.set("pass")
+    fresh_proxy.set("pass")
     still_open = {ref for ref, n in people.items()
                   if any(r["status"] == "open" for r in client(central, central.base_url)
                          .standing_registrations(n, station_id=STATION))}
@@ -162,7 +153,7 @@ def test_an_unsent_registration_can_be_cancelled(tmp_path: Path) -> None:
     assert key_file_for(tmp_path / "data").exists()
 
 
-def test_cancelled_while_on_the_wire_is_ended_at_central(central: Central, fproxy: FaultProxy, tmp_path: Path) -> None:
+def test_cancelled_while_on_the_wire_is_ended_at_central(central: Central, fresh_proxy: FaultProxy, tmp_path: Path) -> None:
     """The seeker ends it at the kiosk while its send is under way: the row is cancelled
     here, central still creates it, and the same flush sends its ending: nothing stays open."""
     import threading
@@ -170,24 +161,24 @@ def test_cancelled_while_on_the_wire_is_ended_at_central(central: Central, fprox
     number = fake_id_number(random.Random(6))
     outbox = make_outbox(tmp_path / "data")
     ref = submit(outbox, number)
-    fproxy.set("delay", delay_s=1.5)
-    api = client(central, fproxy.url, retries=0)
-    api_slow = ApiClient(from_dict({"api": {"base_url": fproxy.url, "token": central.station["token"],
+    fresh_proxy.set("delay", delay_s=1.5)
+    api = client(central, fresh_proxy.url, retries=0)
+    api_slow = ApiClient(from_dict({"api": {"base_url": fresh_proxy.url, "token": central.station["token"],
                                             "connect_timeout_s": 5.0, "read_timeout_s": 10.0}}).api, retries=0)
     result: list = []
     flushing = threading.Thread(target=lambda: result.append(outbox.flush(api_slow)))
     flushing.start()
     deadline = 50
-    while not posts(fproxy, "/v1/registrations") and deadline:
+    while not posts(fresh_proxy, "/v1/registrations") and deadline:
         threading.Event().wait(0.05)
         deadline -= 1
     assert outbox.cancel_standing(ref)  # the seeker taps "Yes, end it" now
     flushing.join(30)
-    fproxy.set("pass")
+    fresh_proxy.set("pass")
     assert result and result[0][1] == 0
     assert registrations(central) == {ref: 1}
     assert outbox.standing_status(ref) == "cancelled"
-    assert len(posts(fproxy, "/end")) == 1
+    assert len(posts(fresh_proxy, "/end")) == 1
     assert api.standing_registrations(number, station_id=STATION) == []  # ended and erased
 
 

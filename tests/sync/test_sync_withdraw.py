@@ -14,7 +14,6 @@ import sys
 import textwrap
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,18 +37,10 @@ JOBS = ["qh-0001", "qh-0002", "qh-0003", "qh-0004", "qh-0005"]  # open jobs of q
 
 
 @pytest.fixture
-def central(tmp_path: Path) -> Iterator[Central]:
-    c = Central(tmp_path / "central")
-    assert c.station["id"] == STATION
-    yield c
-    c.stop()
-
-
-@pytest.fixture
-def fproxy(central: Central) -> Iterator[FaultProxy]:
-    p = FaultProxy(("127.0.0.1", central.port))
-    yield p
-    p.stop()
+def central(fresh_central: Central) -> Central:
+    """A server of one's own per test (conftest's module-wide one would carry rows over)."""
+    assert fresh_central.station["id"] == STATION
+    return fresh_central
 
 
 def settings(base_url: str, data_dir: Path, token: str) -> Settings:
@@ -101,7 +92,7 @@ def test_my_applications_newest_first_this_county_only(central: Central, tmp_pat
         assert exc.value.status == 404
 
 
-def test_withdraw_is_committed_encrypted_and_sent_once(central: Central, fproxy: FaultProxy, tmp_path: Path) -> None:
+def test_withdraw_is_committed_encrypted_and_sent_once(central: Central, fresh_proxy: FaultProxy, tmp_path: Path) -> None:
     rng = random.Random(2)
     me = fake_id_number(rng)
     a1 = apply_at(central, me, JOBS[0])
@@ -111,38 +102,38 @@ def test_withdraw_is_committed_encrypted_and_sent_once(central: Central, fproxy:
     assert outbox.pending() == 1 and outbox.withdrawal_status(a1) == "pending"
     raw = b"".join(p.read_bytes() for p in (tmp_path / "data").glob("outbox.db*"))
     assert me.encode() not in raw and w.idempotency_key.encode() in raw  # key on disk before any send
-    api = client(central, fproxy.url, tmp_path)
+    api = client(central, fresh_proxy.url, tmp_path)
     assert outbox.flush(api) == (1, 0)
     assert outbox.withdrawal_status(a1) == "withdrawn"
     assert erasures(central.database_url) == {a1: 1}
-    assert outbox.flush(api) == (0, 0) and len(withdraw_requests(fproxy)) == 1
+    assert outbox.flush(api) == (0, 0) and len(withdraw_requests(fresh_proxy)) == 1
     assert api.my_applications(me, station_id=STATION) == []  # gone from the list
     raw = b"".join(p.read_bytes() for p in (tmp_path / "data").glob("outbox.db*"))
     assert w.idempotency_key.encode() not in raw  # the sent row's bytes were zeroed
 
 
-def test_lost_answer_replayed_after_restart(central: Central, fproxy: FaultProxy, tmp_path: Path) -> None:
+def test_lost_answer_replayed_after_restart(central: Central, fresh_proxy: FaultProxy, tmp_path: Path) -> None:
     """Central erases, the answer is cut; a new Outbox (kiosk restarted) resends with the same
     key and central answers the same: one erasure."""
     me = fake_id_number(random.Random(3))
     a1 = apply_at(central, me, JOBS[0])
     outbox = make_outbox(tmp_path / "data")
     key = outbox.withdraw(app_id=a1, station_id=STATION, id_number=me).idempotency_key
-    api = client(central, fproxy.url, tmp_path, retries=0)
-    fproxy.set("cut")
+    api = client(central, fresh_proxy.url, tmp_path, retries=0)
+    fresh_proxy.set("cut")
     with pytest.raises(ApiOffline):
         outbox.flush(api)
     assert erasures(central.database_url) == {a1: 1} and outbox.pending() == 1
     outbox.close()
     again = make_outbox(tmp_path / "data")
     assert again.withdraw(app_id=a1, station_id=STATION, id_number=me).idempotency_key == key
-    fproxy.set("pass")
+    fresh_proxy.set("pass")
     assert again.flush(api) == (1, 0)
-    assert erasures(central.database_url) == {a1: 1} and len(withdraw_requests(fproxy)) == 2
-    assert {r.idempotency_key for r in withdraw_requests(fproxy)} == {key}
+    assert erasures(central.database_url) == {a1: 1} and len(withdraw_requests(fresh_proxy)) == 2
+    assert {r.idempotency_key for r in withdraw_requests(fresh_proxy)} == {key}
 
 
-def test_exactly_once_under_random_faults(central: Central, fproxy: FaultProxy, tmp_path: Path) -> None:
+def test_exactly_once_under_random_faults(central: Central, fresh_proxy: FaultProxy, tmp_path: Path) -> None:
     """40 withdrawals (and retries inside the client) while the link flips between pass, cut,
     refuse, reset and delay: every application is erased exactly once, none is left."""
     rng = random.Random(4)
@@ -152,10 +143,10 @@ def test_exactly_once_under_random_faults(central: Central, fproxy: FaultProxy, 
         number = fake_id_number(rng)  # 40 people: central merges one person's repeats per job
         ids.append(apply_at(central, number, JOBS[0]))
         outbox.withdraw(app_id=ids[-1], station_id=STATION, id_number=number)
-    api = client(central, fproxy.url, tmp_path, retries=2, backoff_s=0.01, backoff_cap_s=0.05)
+    api = client(central, fresh_proxy.url, tmp_path, retries=2, backoff_s=0.01, backoff_cap_s=0.05)
     faults = 0
     for _ in range(400):
-        fproxy.set(rng.choice(["pass", "cut", "refuse", "reset", "delay"]), delay_s=0.02)
+        fresh_proxy.set(rng.choice(["pass", "cut", "refuse", "reset", "delay"]), delay_s=0.02)
         try:
             outbox.flush(api, max_items=3)
         except ApiOffline:
@@ -165,16 +156,16 @@ def test_exactly_once_under_random_faults(central: Central, fproxy: FaultProxy, 
     assert outbox.pending() == 0, "not all withdrawals went within 400 flushes"
     assert faults > 0
     assert erasures(central.database_url) == {a: 1 for a in ids}
-    assert len(withdraw_requests(fproxy)) > 40  # retries reached the server, and were harmless
+    assert len(withdraw_requests(fresh_proxy)) > 40  # retries reached the server, and were harmless
     assert all(outbox.withdrawal_status(a) == "withdrawn" for a in ids)
 
 
-def test_kill_during_send_then_restart(central: Central, fproxy: FaultProxy, tmp_path: Path) -> None:
+def test_kill_during_send_then_restart(central: Central, fresh_proxy: FaultProxy, tmp_path: Path) -> None:
     """The kiosk process is SIGKILLed while its withdrawal hangs on a half-open link; the next
     process sends the same row (same key): one erasure."""
     me = fake_id_number(random.Random(5))
     a1 = apply_at(central, me, JOBS[0])
-    fproxy.set("blackhole")
+    fresh_proxy.set("blackhole")
     data = tmp_path / "data"
     child = textwrap.dedent(f"""
         import sys
@@ -186,7 +177,7 @@ def test_kill_during_send_then_restart(central: Central, fproxy: FaultProxy, tmp
         o = make_outbox(Path({str(data)!r}))
         o.withdraw(app_id={a1!r}, station_id={STATION!r}, id_number={me!r})
         print("committed", flush=True)
-        o.flush(ApiClient(settings({fproxy.url!r}, Path({str(data)!r}), {central.station["token"]!r}).api,
+        o.flush(ApiClient(settings({fresh_proxy.url!r}, Path({str(data)!r}), {central.station["token"]!r}).api,
                           retries=0))
     """)
     proc = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE, text=True,
@@ -196,10 +187,10 @@ def test_kill_during_send_then_restart(central: Central, fproxy: FaultProxy, tmp
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(10)
     assert erasures(central.database_url) == {}  # it never reached central
-    fproxy.set("pass")
+    fresh_proxy.set("pass")
     outbox = make_outbox(data)
     assert outbox.pending() == 1
-    assert outbox.flush(client(central, fproxy.url, tmp_path)) == (1, 0)
+    assert outbox.flush(client(central, fresh_proxy.url, tmp_path)) == (1, 0)
     assert erasures(central.database_url) == {a1: 1}
 
 
