@@ -276,7 +276,9 @@ class PrintService(Device):
 
     def _print(self, job: _Job) -> None:
         pid = self._next_pid()
-        self._reader.process_ids.discard(pid)
+        # Only this job's reply matters: earlier ones are done with, and a set kept for
+        # months would grow by one ID a slip (issue 17's soak).
+        self._reader.process_ids.clear()
         job.attempts += 1
         self._send(job, process_id_request(pid) if self.model.process_id else b"")
         started = time.monotonic()
@@ -284,6 +286,7 @@ class PrintService(Device):
         while self.running:
             self._pump(self.poll_s)
             if pid in self._reader.process_ids:
+                self._reader.process_ids.clear()
                 self._pid_supported = True
                 self._refresh_status()  # after the job: e.g. paper near end now
                 self._finish(job, confirmed=True)

@@ -255,3 +255,19 @@ def test_the_simulator_forgets_its_record_and_keeps_printing() -> None:
             assert sim.printed == [slip]
         finally:
             svc.stop()
+
+
+def test_confirmed_slips_leave_no_process_ids_behind() -> None:
+    # Each slip's GS ( H reply was kept in a set for good: one more entry per slip, for months.
+    ev = Events()
+    with PrinterSimulator() as sim:
+        svc = service_for(sim.start(), ev)
+        svc.start()
+        try:
+            for n in range(1, 6):
+                svc.submit(SLIP)
+                assert ev.wait(lambda n=n: len(ev.done) == n, 5)
+            assert all(ok for _job, ok in ev.done)
+            assert svc._reader.process_ids == set()
+        finally:
+            svc.stop()
