@@ -39,18 +39,22 @@ def rss_kb() -> int:
 
 
 def live_counts() -> dict[str, int]:
-    """Kivy widgets and textures alive after a full collection (the leaks a soak can show)."""
+    """Kivy widgets and textures alive after a full collection (the leaks a soak can show),
+    and the scroll bar bindings Kivy's ScrollView used to pile up (screens/scroll_fix.py)."""
     from kivy.graphics.texture import Texture
+    from kivy.uix.scrollview import ScrollView
     from kivy.uix.widget import Widget
 
     gc.collect()
-    widgets = textures = 0
+    widgets = textures = bindings = 0
     for obj in gc.get_objects():
         if isinstance(obj, Widget):
             widgets += 1
+            if isinstance(obj, ScrollView):
+                bindings += len(obj.get_property_observers("bar_color"))
         elif isinstance(obj, Texture):
             textures += 1
-    return {"widgets": widgets, "textures": textures}
+    return {"widgets": widgets, "textures": textures, "scroll_bindings": bindings}
 
 
 def sample(visits: int, t0: float) -> dict[str, Any]:
@@ -289,7 +293,7 @@ def summarise(rows: list[dict[str, Any]], latency: dict[str, Any]) -> dict[str, 
         "visits": last["visits"],
         "from_visit": base["visits"],
         "rss_growth_mb": round(last["rss_mb"] - base["rss_mb"], 2),
-        **{f"{k}_growth": last[k] - base[k] for k in ("threads", "os_threads", "fds", "widgets", "textures")},
+        **{f"{k}_growth": last[k] - base[k] for k in ("threads", "os_threads", "fds", "widgets", "textures", "scroll_bindings")},
         "latency_frames": latency,
     }
 

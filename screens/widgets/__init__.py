@@ -16,6 +16,7 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
 
+from screens import scroll_fix  # noqa: F401  (Kivy's ScrollView binding leak, before any list)
 from screens.base import VisitScreen
 
 

@@ -27,5 +27,24 @@ def test_short_soak_is_flat(tmp_path: Path) -> None:
     warm, last = samples[1], samples[-1]
     # Threads and files come and go with the sync worker's and the embedded server's work (a
     # few at a time); one leaked per visit would be 8 over these 8 visits.
-    for key, slack in (("threads", 4), ("os_threads", 4), ("fds", 6), ("widgets", 0), ("textures", 0)):
+    for key, slack in (("threads", 4), ("os_threads", 4), ("fds", 6), ("widgets", 0), ("textures", 0),
+                       ("scroll_bindings", 0)):
         assert last[key] <= warm[key] + slack, (key, samples)
+
+
+def test_scroll_updates_do_not_pile_up_bindings() -> None:
+    """Kivy's ScrollView binds bar_color on each scroll update and unbinds it once half a
+    second later: five updates in a row left five bindings (and one for good per burst)."""
+    code = (
+        "from kivy.uix.scrollview import ScrollView\n"
+        "from kivy.uix.widget import Widget\n"
+        "import screens.widgets\n"  # applies screens.scroll_fix, as the app does
+        "sv = ScrollView(size=(100, 100))\n"
+        "sv.add_widget(Widget(size_hint_y=None, height=500))\n"
+        "for _ in range(5):\n"
+        "    sv.update_from_scroll()\n"
+        "print(len(sv.get_property_observers('bar_color')))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert proc.stdout.split()[-1] == "1"

@@ -1,0 +1,26 @@
+"""A fix for Kivy 2.3's ScrollView, which gains a binding on every scroll update.
+
+`ScrollView.update_from_scroll` binds `bar_color` to `_change_bar_color` each time it runs and
+a 0.5 s trigger unbinds it once; two updates inside that half second (a list refilled, a
+screen laid out) leave one binding behind for good. On a kiosk that is ~30 bindings a visit,
+for months (issue 17's soak found it with tracemalloc: 7,000 blocks per 250 visits). Kivy's
+fbind does not de-duplicate, so the fix removes the earlier binding before Kivy adds its own.
+Applied on import (screens.widgets imports it before any screen with a list is built).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.uix.scrollview import ScrollView
+
+_kivy_update_from_scroll = ScrollView.update_from_scroll
+
+
+def _update_from_scroll(self: ScrollView, *largs: Any) -> None:
+    self.funbind("bar_color", self._change_bar_color)  # Kivy binds it again just below
+    _kivy_update_from_scroll(self, *largs)
+
+
+if getattr(ScrollView.update_from_scroll, "__name__", "") != "_update_from_scroll":  # once, even on reload
+    ScrollView.update_from_scroll = _update_from_scroll  # type: ignore[method-assign]
