@@ -81,7 +81,8 @@ class _Library:
             self._samples, self._cancel = [], False
             raw = text.encode()
             self.lib.espeak_Synth(raw, len(raw) + 1, 0, 1, 0, _CHARS_UTF8, None, None)
-            return b"".join(self._samples)
+            pcm, self._samples = b"".join(self._samples), []  # not held until the next utterance
+            return pcm
 
     def phonemes(self, text: str, voice: str) -> str:
         with self.lock:
