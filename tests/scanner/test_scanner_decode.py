@@ -105,3 +105,22 @@ def test_extra_pass_rescues_a_code_the_first_pass_misses():
 def test_oversized_and_duplicate_texts_are_dropped():
     codes = [d.Code("a", "QRCode"), d.Code("a", "QRCode"), d.Code("", "QRCode"), d.Code("x" * 5000, "QRCode")]
     assert d._clean(codes) == [d.Code("a", "QRCode")]
+
+
+def _dim_small_code_frame() -> np.ndarray:
+    """A small code in a dark frame: modules 5 vs 18 grey levels, blurred a little, sensor noise."""
+    code = synthetic.render_code("job:qh-0042", 50)
+    frame = np.full((480, 640), 5, np.uint8)
+    h, w = code.shape
+    frame[200:200 + h, 300:300 + w] = np.where(code > 0, 18, 5).astype(np.uint8)
+    noise = np.random.default_rng(1).normal(0, 1.5, frame.shape)
+    return np.clip(cv2.GaussianBlur(frame, (0, 0), 0.8) + noise, 0, 255).astype(np.uint8)
+
+
+def test_upscale_lifts_shadows_to_read_a_dim_small_code():
+    # before the gamma lift no pass read it: 13 grey levels are below zxing's local-average contrast
+    frame = _dim_small_code_frame()
+    assert d.decode_zxing(frame) == []
+    dec = d.Decoder(budget_ms=1000, passes=["upscale"])
+    assert [c.text for c in dec.decode(frame)] == ["job:qh-0042"]
+    assert dec.last_pass == "upscale"

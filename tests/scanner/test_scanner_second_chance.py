@@ -99,3 +99,20 @@ def test_unreadable_finder_region_gives_no_text():
 def test_unknown_region_step_is_rejected():
     with pytest.raises(ValueError):
         d.Decoder(region_steps=["nope"])
+
+
+def test_failed_region_is_reread_when_nothing_else_was_read():
+    # no whole-frame pass reads it: the region re-read after them does (before, such frames gave [])
+    dec = d.Decoder(passes=())
+    assert [c.text for c in dec.decode(_blurred_code_frame())] == [TEXT]
+    assert dec.last_pass == "region"
+
+
+def test_region_reread_after_the_passes_stays_within_the_budget():
+    assert d.Decoder(budget_ms=0, passes=()).decode(_blurred_code_frame()) == []
+
+
+def test_clahe_step_reads_the_failed_region():
+    frame = _blurred_code_frame()
+    _, failed = d.read_with_failures(frame)
+    assert [c.text for c in d.second_chance(frame, failed, steps=("clahe",))] == [TEXT]
