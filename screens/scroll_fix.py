@@ -17,10 +17,13 @@ from kivy.uix.scrollview import ScrollView
 _kivy_update_from_scroll = ScrollView.update_from_scroll
 
 
-def _update_from_scroll(self: ScrollView, *largs: Any) -> None:
+def update_from_scroll(self: ScrollView, *largs: Any) -> None:
+    """Kivy's, without the binding it would leave behind. Named as Kivy's method: Kivy's
+    bindings (WeakMethod) find a bound method again by its name."""
     self.funbind("bar_color", self._change_bar_color)  # Kivy binds it again just below
     _kivy_update_from_scroll(self, *largs)
 
 
-if getattr(ScrollView.update_from_scroll, "__name__", "") != "_update_from_scroll":  # once, even on reload
-    ScrollView.update_from_scroll = _update_from_scroll  # type: ignore[method-assign]
+if not getattr(ScrollView.update_from_scroll, "gig_fixed", False):  # once, even on reload
+    update_from_scroll.gig_fixed = True  # type: ignore[attr-defined]
+    ScrollView.update_from_scroll = update_from_scroll  # type: ignore[method-assign]
