@@ -40,8 +40,10 @@ def rss_kb() -> int:
 
 def live_counts() -> dict[str, int]:
     """Kivy widgets and textures alive after a full collection (the leaks a soak can show),
-    and the scroll bar bindings Kivy's ScrollView used to pile up (screens/scroll_fix.py)."""
+    and the bindings Kivy's ScrollView and ModalView used to pile up (screens/scroll_fix.py,
+    screens.overlays.Overlay.open)."""
     from kivy.graphics.texture import Texture
+    from kivy.uix.modalview import ModalView
     from kivy.uix.scrollview import ScrollView
     from kivy.uix.widget import Widget
 
@@ -52,9 +54,11 @@ def live_counts() -> dict[str, int]:
             widgets += 1
             if isinstance(obj, ScrollView):
                 bindings += len(obj.get_property_observers("bar_color"))
+            elif isinstance(obj, ModalView):
+                bindings += len(obj.get_property_observers("center")) + len(obj.get_property_observers("size"))
         elif isinstance(obj, Texture):
             textures += 1
-    return {"widgets": widgets, "textures": textures, "scroll_bindings": bindings}
+    return {"widgets": widgets, "textures": textures, "bindings": bindings}
 
 
 def sample(visits: int, t0: float) -> dict[str, Any]:
@@ -293,7 +297,7 @@ def summarise(rows: list[dict[str, Any]], latency: dict[str, Any]) -> dict[str, 
         "visits": last["visits"],
         "from_visit": base["visits"],
         "rss_growth_mb": round(last["rss_mb"] - base["rss_mb"], 2),
-        **{f"{k}_growth": last[k] - base[k] for k in ("threads", "os_threads", "fds", "widgets", "textures", "scroll_bindings")},
+        **{f"{k}_growth": last[k] - base[k] for k in ("threads", "os_threads", "fds", "widgets", "textures", "bindings")},
         "latency_frames": latency,
     }
 

@@ -6,7 +6,7 @@ and the large-text offer to an older seeker, and "report this job" with its reas
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kivy.lang import Builder
 from kivy.properties import NumericProperty, ObjectProperty, StringProperty
@@ -21,6 +21,14 @@ if TYPE_CHECKING:
 
 class Overlay(ModalView):
     """A dialog the visit opens and closes (never a tap outside: auto_dismiss is off)."""
+
+    def open(self, *args: Any, **kwargs: Any) -> None:
+        # Kivy 2.3's ModalView.open binds center and size again on every opening and never
+        # unbinds them; these views are kept and reopened every visit (issue 17's soak).
+        if not self._is_open:
+            self.funbind("center", self._align_center)
+            self.funbind("size", self._align_center)
+        super().open(*args, **kwargs)
 
 
 class CountdownView(Overlay):
