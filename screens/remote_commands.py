@@ -35,6 +35,7 @@ T = TypeVar("T")
 RESTART_EXIT = 75  # EX_TEMPFAIL, "run me again": run_app returns it; systemd has Restart=always
 UI_WAIT_S = 10.0
 PRINT_WAIT_S = 90.0
+KEEP_ENDED = 32  # job ends remembered: every slip ends here, the test page waited for is a recent one
 
 
 def on_ui_and_wait(fn: Callable[[], T], timeout: float = UI_WAIT_S) -> T:
@@ -83,6 +84,8 @@ class TestPrints:
     def _end(self, job_id: str, status: str, detail: str) -> None:
         with self.changed:
             self.ended[job_id] = (status, detail)
+            while len(self.ended) > KEEP_ENDED:  # seekers' slips too: kept for good, a year of them
+                del self.ended[next(iter(self.ended))]
             self.changed.notify_all()
 
     def run(self, app: GigKioskApp) -> Outcome | None:

@@ -13,3 +13,30 @@ def test_screenshot_and_test_print_wait_for_the_attract_screen(scenario) -> None
     assert c["png"]["type"] == "image/png" and c["png"]["magic"] == "89504e470d0a1a0a"
     assert c["png"]["size"] == [720, 1280]
     assert "attract" in r["screen_log"][-1]
+
+
+def test_the_test_print_follower_keeps_only_recent_job_ends() -> None:
+    """Every slip's end reached TestPrints and was kept for good (issue 17's soak: one entry a
+    visit); a test page's end is still found among the recent ones."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.ui.conftest import with_display
+
+    code = (
+        "from kiosk.worker import Signal\n"
+        "from screens.remote_commands import KEEP_ENDED, TestPrints\n"
+        "class Printer:\n"
+        "    job_done, job_problem, job_dropped = Signal('d'), Signal('p'), Signal('x')\n"
+        "follower = TestPrints(Printer())\n"
+        "for n in range(1000):\n"
+        "    Printer.job_done.emit(f'slip-{n}', True)\n"
+        "Printer.job_done.emit('test-page', True)\n"
+        "print(len(follower.ended) <= KEEP_ENDED, follower.ended['test-page'][0])\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run(with_display([sys.executable, "-c", code]), capture_output=True, text=True,
+                          timeout=120, cwd=root)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert proc.stdout.split()[-2:] == ["True", "done"]
