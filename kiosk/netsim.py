@@ -23,6 +23,8 @@ import time
 from collections import deque
 from typing import NamedTuple
 
+REQUESTS_KEPT = 2_000
+
 
 class Request(NamedTuple):
     method: str
@@ -38,8 +40,9 @@ class FaultProxy:
         self.connections = 0
         self.bytes_up = 0
         self.bytes_down = 0
-        # The most recent requests that reached the server (bounded: the demo runs for days).
-        self.requests: deque[Request] = deque(maxlen=100_000)
+        # The most recent requests that reached the server: what a test or a maintainer looks
+        # at. Bounded low: the demo runs for weeks (100,000 were ~21 MB: ~210 bytes each).
+        self.requests: deque[Request] = deque(maxlen=REQUESTS_KEPT)
         self._lock = threading.Lock()
         self._open: set[socket.socket] = set()
         self._listener = socket.create_server(("127.0.0.1", 0))
