@@ -1,6 +1,6 @@
 """Soak and touch latency (issue 17), from one `bench.soak` run in its own process and window:
 RSS growth after the first 500 visits (goal <= 5 MB), threads / open files / live Kivy widgets
-and textures flat, and touch -> flipped frame showing the new screen, p95 <= 2 frames at 60 Hz.
+and textures and their leaked bindings flat, and touch -> flipped frame showing the new screen, p95 <= 2 frames at 60 Hz.
 
 Full: the quick soak (1,000 visits; growth from visit 500). Quick: 100 visits, growth from
 visit 50 (a smoke test of the harness; its RSS figure is informational). Needs a display.
@@ -36,7 +36,7 @@ def run(quick: bool = False) -> list[Row]:
         Row("soak", f"RSS growth, {span}", s["rss_growth_mb"], "MB", f"<= {RSS_GOAL_MB:g} MB",
             None if quick else s["rss_growth_mb"] <= RSS_GOAL_MB),
     ]
-    for key in ("threads", "fds", "widgets", "textures"):
+    for key in ("threads", "fds", "widgets", "textures", "bindings"):
         rows.append(Row("soak", f"{key} growth, {span}", s[f"{key}_growth"], "", "0", s[f"{key}_growth"] <= 0))
     if "s_per_visit" in s:
         rows.append(Row("soak", "time to drive one visit (real window, real touches)", s["s_per_visit"], "s"))

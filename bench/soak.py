@@ -73,6 +73,50 @@ def sample(visits: int, t0: float) -> dict[str, Any]:
     }
 
 
+class Allocations:
+    """With --trace-from: tracemalloc from the first report at or after that visit, then per
+    report the source lines whose live allocations grew most since the last report (how the
+    leaks fixed in issue 17 were found). Slow: a visit takes ~3x as long."""
+
+    TOP = 12
+
+    def __init__(self, start_at: int) -> None:
+        self.start_at = start_at
+        self.last: Any = None
+
+    def report(self, visits: int) -> dict[str, Any]:
+        import tracemalloc
+
+        if not self.start_at or visits < self.start_at:
+            return {}
+        if self.last is None:
+            tracemalloc.start(1)
+            self.last = self._snapshot()
+            return {}
+        snap = self._snapshot()
+        grown = [st for st in snap.compare_to(self.last, "lineno")[:self.TOP] if st.size_diff > 0]
+        self.last = snap
+        return {"grown_kb": {self._where(st.traceback[0]): round(st.size_diff / 1024, 1) for st in grown}}
+
+    @staticmethod
+    def _snapshot() -> Any:
+        import linecache
+        import tracemalloc
+
+        gc.collect()
+        skip = [tracemalloc.Filter(False, f) for f in (tracemalloc.__file__, linecache.__file__, __file__)]
+        return tracemalloc.take_snapshot().filter_traces(skip)
+
+    @staticmethod
+    def _where(frame: Any) -> str:
+        """Short: kivy/uix/scrollview.py:1153, screens/jobs.py:69, threading.py:265."""
+        path = frame.filename.split("site-packages/")[-1]
+        path = path.removeprefix(str(Path(__file__).resolve().parents[1]) + "/")
+        if "/lib/python3." in path:  # the standard library
+            path = path.rsplit("/lib/python3.", 1)[-1].split("/", 1)[-1]
+        return f"{path}:{frame.lineno}"
+
+
 class Latency:
     """Touch -> first flipped frame where `shown()` holds, per transition name."""
 
@@ -126,6 +170,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="1,000 visits")
     parser.add_argument("--every", type=int, default=500, help="report every N visits")
     parser.add_argument("--json", type=Path, help="also write the samples and summary here")
+    parser.add_argument("--trace-from", type=int, default=0, metavar="VISITS",
+                        help="trace Python allocations from this visit on and list the lines that grew"
+                             " in each report (tracemalloc; ~3x slower)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -250,6 +297,7 @@ def run(args: argparse.Namespace) -> int:
                             "services and screens", timeout=60)
             yield 10
             latency = Latency()
+            allocations = Allocations(args.trace_from)
             t0 = time.monotonic()
             rows.append(sample(0, t0))
             print(json.dumps(rows[-1]), flush=True)
@@ -259,7 +307,7 @@ def run(args: argparse.Namespace) -> int:
                 except AssertionError as exc:
                     raise AssertionError(f"visit {n}: {exc}") from None
                 if n % args.every == 0 or n == visits:
-                    rows.append(sample(n, t0))
+                    rows.append({**sample(n, t0), **allocations.report(n)})
                     print(json.dumps(rows[-1]), flush=True)
             app.stop()
 
