@@ -52,8 +52,8 @@ def live_counts() -> dict[str, int]:
     for obj in gc.get_objects():
         if isinstance(obj, Widget):
             widgets += 1
-            if isinstance(obj, ScrollView):
-                bindings += len(obj.get_property_observers("bar_color"))
+            if isinstance(obj, ScrollView):  # one of the two bound at a time, whichever is due
+                bindings += sum(len(obj.get_property_observers(p)) for p in ("bar_color", "bar_inactive_color"))
             elif isinstance(obj, ModalView):
                 bindings += len(obj.get_property_observers("center")) + len(obj.get_property_observers("size"))
         elif isinstance(obj, Texture):
