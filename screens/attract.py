@@ -22,6 +22,14 @@ class AttractScreen(VisitScreen):
     def on_enter(self, *_args: object) -> None:
         self._tick(0)
         Clock.schedule_interval(self._tick, 10)
+        Clock.schedule_once(self._give_back_memory, 1)
+
+    @staticmethod
+    def _give_back_memory(_dt: float) -> None:
+        """A visit ended: the C heap's freed pages go back (kiosk.malloc_trim, issue 17)."""
+        from kiosk import malloc_trim  # ctypes: not needed to draw the first frame
+
+        malloc_trim.trim()
 
     def on_leave(self, *_args: object) -> None:
         Clock.unschedule(self._tick)
