@@ -15,6 +15,7 @@ Runs in its own process (one Kivy window per process); bench/bench_soak.py start
 from __future__ import annotations
 
 import argparse
+import ctypes
 import gc
 import json
 import os
@@ -61,11 +62,29 @@ def live_counts() -> dict[str, int]:
     return {"widgets": widgets, "textures": textures, "bindings": bindings}
 
 
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+def heap_mb() -> dict[str, float]:
+    """glibc's own counters: C memory in use and freed-but-kept. RSS growth with the first flat
+    is the allocator keeping memory, not a leak (what kiosk.malloc_trim answers)."""
+    try:
+        mallinfo2 = ctypes.CDLL("libc.so.6").mallinfo2
+    except (OSError, AttributeError):  # not glibc 2.33+
+        return {}
+    mallinfo2.restype = _MallInfo2
+    mi = mallinfo2()
+    return {"heap_in_use_mb": round((mi.uordblks + mi.hblkhd) / 2**20, 2), "heap_free_mb": round(mi.fordblks / 2**20, 2)}
+
+
 def sample(visits: int, t0: float) -> dict[str, Any]:
     return {
         "visits": visits,
         "s": round(time.monotonic() - t0, 1),
         "rss_mb": round(rss_kb() / 1024, 2),
+        **heap_mb(),
         "threads": threading.active_count(),
         "os_threads": len(os.listdir("/proc/self/task")),
         "fds": len(os.listdir("/proc/self/fd")),
@@ -345,6 +364,8 @@ def summarise(rows: list[dict[str, Any]], latency: dict[str, Any]) -> dict[str, 
         "visits": last["visits"],
         "from_visit": base["visits"],
         "rss_growth_mb": round(last["rss_mb"] - base["rss_mb"], 2),
+        **{f"{k}_growth_mb": round(last[f"{k}_mb"] - base[f"{k}_mb"], 2) for k in ("heap_in_use", "heap_free")
+           if f"{k}_mb" in base},
         **{f"{k}_growth": last[k] - base[k] for k in ("threads", "os_threads", "fds", "widgets", "textures", "bindings")},
         "latency_frames": latency,
     }
