@@ -84,7 +84,7 @@ class TestPrints:
     def _end(self, job_id: str, status: str, detail: str) -> None:
         with self.changed:
             self.ended[job_id] = (status, detail)
-            while len(self.ended) > KEEP_ENDED:  # seekers' slips too: kept for good, a year of them
+            while len(self.ended) > KEEP_ENDED:  # seekers' slips end here too: uncapped, a year of them
                 del self.ended[next(iter(self.ended))]
             self.changed.notify_all()
 
