@@ -19,6 +19,16 @@ def with_display(cmd: list[str]) -> list[str]:
     return ["xvfb-run", "-a", "-s", "-screen 0 1280x1400x24", *cmd]
 
 
+def run_python(code: str, timeout: float = 120) -> list[str]:
+    """Run a snippet of Python in a fresh process (with a display) from the repository root;
+    its printed words. Kivy's classes are tried there, never in the test process."""
+    root = HERE.parents[1]
+    proc = subprocess.run(with_display([sys.executable, "-c", code]), capture_output=True, text=True,
+                          timeout=timeout, cwd=root)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return proc.stdout.split()
+
+
 def run_scenario(name: str, out: Path, timeout: float = 120) -> dict:
     """Run one scenario in a fresh process (a real Kivy window; under Xvfb when no DISPLAY)."""
     cmd = with_display([sys.executable, str(HERE / "scenarios.py"), name, str(out)])

@@ -3,6 +3,8 @@ seeker's card is on the kiosk, and run once the visit is over (attract screen)."
 
 from __future__ import annotations
 
+from tests.ui.conftest import run_python
+
 
 def test_screenshot_and_test_print_wait_for_the_attract_screen(scenario) -> None:  # noqa: ANN001
     r = scenario("remote_commands")
@@ -18,12 +20,6 @@ def test_screenshot_and_test_print_wait_for_the_attract_screen(scenario) -> None
 def test_the_test_print_follower_keeps_only_recent_job_ends() -> None:
     """Every slip's end reached TestPrints and was kept for good (issue 17's soak: one entry a
     visit); a test page's end is still found among the recent ones."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    from tests.ui.conftest import with_display
-
     code = (
         "from kiosk.worker import Signal\n"
         "from screens.remote_commands import KEEP_ENDED, TestPrints\n"
@@ -35,8 +31,4 @@ def test_the_test_print_follower_keeps_only_recent_job_ends() -> None:
         "Printer.job_done.emit('test-page', True)\n"
         "print(len(follower.ended) <= KEEP_ENDED, follower.ended['test-page'][0])\n"
     )
-    root = Path(__file__).resolve().parents[2]
-    proc = subprocess.run(with_display([sys.executable, "-c", code]), capture_output=True, text=True,
-                          timeout=120, cwd=root)
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    assert proc.stdout.split()[-2:] == ["True", "done"]
+    assert run_python(code)[-2:] == ["True", "done"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.conftest import with_display
+from tests.ui.conftest import run_python, with_display
 
 pytestmark = pytest.mark.ui
 
@@ -45,9 +45,7 @@ def test_scroll_updates_do_not_pile_up_bindings() -> None:
         "    sv.update_from_scroll()\n"
         "print(len(sv.get_property_observers('bar_color')))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    assert proc.stdout.split()[-1] == "1"
+    assert run_python(code)[-1] == "1"
 
 
 def test_reopened_dialogs_do_not_pile_up_bindings() -> None:
@@ -66,8 +64,5 @@ def test_reopened_dialogs_do_not_pile_up_bindings() -> None:
         "    counts.append(len(view.get_property_observers('size')))\n"
         "print(counts[0], counts[-1])\n"
     )
-    cmd = with_display([sys.executable, "-c", code])
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=ROOT)
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    first, last = proc.stdout.split()[-2:]
-    assert first == last, proc.stdout
+    first, last = run_python(code)[-2:]
+    assert first == last, (first, last)
