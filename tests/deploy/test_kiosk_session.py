@@ -150,8 +150,14 @@ file = "{data / 'printer.bin'}"
             return bool(re.search(r"prefer blanking:\s+no", q) and re.search(r"timeout:\s+0\s", q) and dpms_ok)
 
         _wait_for(blanking_off, "kiosk-session did not turn the screen saver off")
-        xhost = subprocess.run(["xhost"], env={"DISPLAY": display}, capture_output=True, text=True).stdout
-        assert "SI:localuser:kiosk" in xhost
+
+        # Its last step admits the kiosk user's service; the xset lines before it may have been
+        # all the session had done when the screen saver was seen off, so wait for this one too.
+        def kiosk_admitted() -> bool:
+            xhost = subprocess.run(["xhost"], env={"DISPLAY": display}, capture_output=True, text=True).stdout
+            return "SI:localuser:kiosk" in xhost
+
+        _wait_for(kiosk_admitted, "kiosk-session did not let the kiosk user's service into X")
 
         unit = _unit(root / "etc/systemd/system/gig-kiosk.service")
         assert unit["User"] == ["kiosk"] and unit["Type"] == ["notify"]
