@@ -3,8 +3,9 @@
 Each visit: (every other visit) the ID card on the reader, else a tap on attract and on
 "browse jobs"; a filter chip on and off (a search); a job row (detail); print and wait for the
 slip; with the card, register (consent, phone on the keypad, confirm); then the reset (card
-taken away, or Done + yes). Every `--every` visits it reports RSS, threads, open file
-descriptors, live Kivy widgets and textures (counted with gc after a full collection), as one
+taken away, or Done + yes). Every `--every` visits, at rest on the attract screen once its
+end-of-visit trim has run, it reports RSS (and `rss_busy_mb`, read as the visit ended), threads,
+open file descriptors, live Kivy widgets and textures (counted with gc after a full collection), as one
 JSON line on stdout; the last line is the summary, with the touch latencies: from the touch's
 dispatch (Window.on_touch_down) to the flip (Window.on_flip) of the first frame showing the new
 screen, in frames at 60 Hz.
@@ -310,6 +311,17 @@ def run(args: argparse.Namespace) -> int:
             # kiosk's: emptied each visit, or it would be most of the RSS growth measured.
             sim_bytes.append(demo.printer_sim.forget())
 
+        def rest() -> Generator[int | float, None, None]:
+            """Between seekers: on the attract screen until its end-of-visit trim has run, as
+            a station is most of the day. Samples are taken here, so they do not depend on
+            what the last visit happened to leave in the allocator."""
+            from kiosk import malloc_trim
+
+            trims, until = malloc_trim.calls, time.monotonic() + 3  # it runs 1 s after the screen shows
+            while malloc_trim.calls == trims and time.monotonic() < until:
+                yield 1
+            yield 2
+
         def script() -> Generator[int | float, None, None]:
             nonlocal latency
             yield from wait(lambda: app.ready and all(app.sm.has_screen(n) for n in ("jobs", "printing")),
@@ -318,7 +330,7 @@ def run(args: argparse.Namespace) -> int:
             latency = Latency()
             allocations = Allocations(args.trace_from)
             t0 = time.monotonic()
-            rows.append(sample(0, t0))
+            rows.append(sample(0, t0))  # (the first visit has not run: no trim to wait for)
             print(json.dumps(rows[-1]), flush=True)
             for n in range(1, visits + 1):
                 try:
@@ -326,7 +338,9 @@ def run(args: argparse.Namespace) -> int:
                 except AssertionError as exc:
                     raise AssertionError(f"visit {n}: {exc}") from None
                 if n % args.every == 0 or n == visits:
-                    rows.append({**sample(n, t0), **allocations.report(n)})
+                    busy_rss = round(rss_kb() / 1024, 2)
+                    yield from rest()
+                    rows.append({**sample(n, t0), "rss_busy_mb": busy_rss, **allocations.report(n)})
                     print(json.dumps(rows[-1]), flush=True)
             app.stop()
 
@@ -364,6 +378,7 @@ def summarise(rows: list[dict[str, Any]], latency: dict[str, Any]) -> dict[str, 
         "visits": last["visits"],
         "from_visit": base["visits"],
         "rss_growth_mb": round(last["rss_mb"] - base["rss_mb"], 2),
+        **({"rss_busy_growth_mb": round(last["rss_busy_mb"] - base["rss_busy_mb"], 2)} if "rss_busy_mb" in base else {}),
         **{f"{k}_growth_mb": round(last[f"{k}_mb"] - base[f"{k}_mb"], 2) for k in ("heap_in_use", "heap_free")
            if f"{k}_mb" in base},
         **{f"{k}_growth": last[k] - base[k] for k in ("threads", "os_threads", "fds", "widgets", "textures", "bindings")},

@@ -14,6 +14,7 @@ import functools
 import logging
 
 log = logging.getLogger(__name__)
+calls = 0  # how many times trim() ran: the soak samples memory at rest once it has
 
 
 @functools.cache
@@ -31,5 +32,7 @@ def _libc() -> ctypes.CDLL | None:
 
 def trim() -> bool:
     """True when memory was given back; False when there was none or no glibc."""
+    global calls
+    calls += 1
     libc = _libc()
     return bool(libc is not None and libc.malloc_trim(0))
