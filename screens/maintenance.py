@@ -26,9 +26,13 @@ class MaintenanceScreen(VisitScreen):
         for box_id, rows in (("station_rows", self.visit.station_rows()), ("device_rows", self.visit.device_rows()),
                              ("check_rows", checks), ("alert_rows", self._alert_rows())):
             box = self.ids[box_id]
-            shown = [(w.key, w.value) for w in box.children[::-1]]
-            if shown == rows:
-                continue  # redrawn every second: rebuilding unchanged rows made them blink
+            shown = box.children[::-1]
+            if len(shown) == len(rows):
+                # Redrawn every second and a device's detail changes often (the camera's frame
+                # rate): rows rebuilt each time blinked, and were empty for a frame.
+                for widget, (key, value) in zip(shown, rows, strict=True):
+                    widget.key, widget.value = key, value
+                continue
             box.clear_widgets()
             for key, value in rows:  # a symbol as well as the words: colour is never the only cue
                 box.add_widget(TitledRow(key=key, value=value))

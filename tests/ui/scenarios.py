@@ -524,6 +524,15 @@ class Scenario:
         yield 3
         self.check("rows_en", rows())
         self.shot("maintenance-alerts-en")
+        # Paper back in: the printer's row changes where it stands (the rows are not rebuilt).
+        devices = self.screen().ids.device_rows
+        before = {w.key: (w, w.value) for w in devices.children}
+        demo.printer_sim.set_state(paper_out=False)
+        yield from wait_until(lambda: app.services.device_health()["printer"].get("paper_end") is False, timeout=20)
+        yield 1.5  # the screen redraws every second
+        after = {w.key: (w, w.value) for w in devices.children}
+        self.check("device_rows_kept", all(after[k][0] is w for k, (w, _) in before.items()) and len(after) == len(before))
+        self.check("printer_row", (before["Printer"][1], after["Printer"][1]))
     def _reg_buttons(self, app_id: str) -> list[Widget]:
         """The buttons of My registrations' row for app_id (Withdraw, or Yes / No)."""
         rows = [r for r in self.screen().ids.rows.children if r.app_id == app_id]

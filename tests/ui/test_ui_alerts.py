@@ -12,3 +12,6 @@ def test_maintenance_screen_lists_the_stations_open_alerts(scenario) -> None:  #
     assert row.startswith("缺纸: × 开始于 ") and row.endswith("printer is out of paper")
     (row,) = c["rows_en"]
     assert row.startswith("Out of paper: × since ")
+    assert c["device_rows_kept"]
+    was, now = c["printer_row"]
+    assert was != now and now.startswith("✓")
