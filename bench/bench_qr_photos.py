@@ -16,6 +16,20 @@ interleaved photo by photo so machine load hits all alike. Categories are split 
 ones (a seeker holding a printed slip or a phone screen to the camera) and stress ones (60 codes
 in one photo, very high versions, deliberately broken or non-standard codes). The second-chance
 passes were chosen on odd-numbered images; the even-numbered ones are reported separately.
+
+Tried and not adopted (kiosk categories, same-run baselines, 2026-11-30): OpenCV-contrib's
+WeChatQRCode with its CNN models (SSD detector + super-resolution, Apache-2.0,
+WeChatCV/opencv_3rdparty branch wechat_qrcode), on opencv-contrib 4.14. Alone it reads 64.4 %
+(odd) / 64.3 % (even), against 76.6 / 76.8 for the pipeline, and it reports some codes twice.
+As a last pass when nothing else read, at the camera's 40 ms budget it gained nothing on either
+half (within +-1 code of budget noise: it rarely fits, and its one call cannot be cut short, so
+frames overran to 90 ms). At the one-shot 120 ms budget it gained 3 codes on odd and 4-5 on even
+(+0.8 / +1.1-1.4 points) while per-photo p95 went from 52 to 79-99 ms on odd and from 56 to
+108-113 ms on even (max 156-181 ms). With no budget it gained 5-7 codes on odd and 5 on even
+(78.5 / 78.2 % at most). Its detector's boxes given to our region re-reads gained 1 code: the
+gain is WeChat's own decoder, 3-23 ms on the crops it reads, up to 350 ms on those it does not.
+It adds 18 MB of RSS at the first decode. OpenCV 5's wechat_qrcode loads only ONNX conversions
+of the models (opencv_extra testdata), not these Caffe files.
 """
 
 from __future__ import annotations
