@@ -23,7 +23,9 @@ from kiosk.netsim import FaultProxy
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 TOTAL = 1000
-BUDGET_S = 75.0
+# A hang guard, not a speed test: the loop ends once all are acknowledged (the whole test took
+# 85 s in the last CI run); with the suite on one core beside a soak, 75 s saw 757 of 1,000.
+BUDGET_S = 240.0
 
 
 def _server_markers(central: Central) -> list[str]:
