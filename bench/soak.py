@@ -218,6 +218,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="1,000 visits")
     parser.add_argument("--every", type=int, default=500, help="report every N visits")
     parser.add_argument("--json", type=Path, help="also write the samples and summary here")
+    parser.add_argument("--central-in-process", action="store_true",
+                        help="run the demo's central API inside the soak's process, as `gig-kiosk demo` does"
+                             " (its memory is then in the figures)")
     parser.add_argument("--trace-from", type=int, default=0, metavar="VISITS",
                         help="trace Python allocations from this visit on and list the lines that grew"
                              " in each report (tracemalloc; ~3x slower)")
@@ -240,6 +243,9 @@ def run(args: argparse.Namespace) -> int:
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="gig-soak-") as tmp:
         services = build_demo_services(Path(tmp) / "data")
+        # The central API in a process of its own: a station's central is elsewhere, and its
+        # growing database (every registration of the soak) is not the kiosk's memory.
+        services.demo.central_process = not args.central_in_process
         if services.background_init:  # the embedded central API fills the cache first
             services.background_init()
             services.background_init = None
@@ -390,6 +396,7 @@ def run(args: argparse.Namespace) -> int:
     if sim_bytes[1]:
         summary["printer_sim_kb_per_visit"] = round(sim_bytes[0] / sim_bytes[1] / 1024, 1)
     summary["wait_s"] = waits.means()
+    summary["central"] = "in this process" if args.central_in_process else "own process"
     print(json.dumps(summary), flush=True)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -94,3 +94,24 @@ def start_seeded_server(
             shutil.rmtree(tmp, ignore_errors=True)
 
     return base_url, seeded, stop
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m central.testing DATABASE_URL`: the seeded server in a process of its own (the
+    kiosk soak measures the kiosk alone). Prints one JSON line {"base_url", "seed"}, then serves
+    until its standard input closes, so it ends with the process that started it."""
+    import json
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    base_url, seeded, stop = start_seeded_server(args[0] if args else None)
+    print(json.dumps({"base_url": base_url, "seed": seeded}), flush=True)
+    try:
+        sys.stdin.read()
+    finally:
+        stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

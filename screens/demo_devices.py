@@ -37,6 +37,7 @@ class DemoDevices:
         self.central_database_url = ""
         self.central_url = ""  # the embedded central as staff reach it (not through self.network)
         self.central_seed: dict = {}  # what seed-demo printed (tokens): tests act as county staff
+        self.central_process = False  # True: central in a child process (the soak measures the kiosk alone)
 
     def start_central(self) -> tuple[str, str, str]:
         """Start the reference central API seeded with the demo data, behind a simulated network
@@ -47,7 +48,10 @@ class DemoDevices:
         tmp = tempfile.mkdtemp(prefix="gig-central-")
         # Named, so tests can run central's periodic jobs (alerts) on the demo's database.
         self.central_database_url = f"sqlite:///{tmp}/central.db"
-        base_url, seed, stop = start_seeded_server(self.central_database_url)
+        if self.central_process:
+            base_url, seed, stop = _start_central_process(self.central_database_url)
+        else:
+            base_url, seed, stop = start_seeded_server(self.central_database_url)
 
         def stop_and_clean() -> None:
             stop()
@@ -179,3 +183,30 @@ def panel_label(msgid: str, lang: str) -> str:
     """'取走身份证 Remove card': the demo panel's two languages (English alone in English)."""
     text = tr(msgid, lang)
     return text if text == msgid else f"{text} {msgid}"
+
+
+def _start_central_process(database_url: str) -> tuple[str, dict, Callable[[], None]]:
+    """central.testing's seeded server in a child process: (base_url, seed, stop)."""
+    import json
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "central.testing", database_url],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdin is not None and proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line:
+        proc.wait()
+        raise RuntimeError(f"the central process ended before it served (exit {proc.returncode})")
+    started = json.loads(line)
+
+    def stop() -> None:
+        assert proc.stdin is not None
+        proc.stdin.close()  # its cue to stop
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    return started["base_url"], started["seed"], stop

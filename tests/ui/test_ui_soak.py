@@ -27,9 +27,26 @@ def test_short_soak_is_flat(tmp_path: Path) -> None:
     warm, last = samples[1], samples[-1]
     # Threads and files come and go with the sync worker's and the embedded server's work (a
     # few at a time); one leaked per visit would be 8 over these 8 visits.
+    assert json.loads(out.read_text())["summary"]["central"] == "own process"
     for key, slack in (("threads", 4), ("os_threads", 4), ("fds", 6), ("widgets", 0), ("textures", 0),
                        ("bindings", 0)):
         assert last[key] <= warm[key] + slack, (key, samples)
+
+
+def test_the_soaks_central_runs_in_its_own_process_and_ends_with_its_input(tmp_path: Path) -> None:
+    """The soak's central API (screens.demo_devices, central.testing's main): seeded, served on
+    loopback, and gone once the kiosk side closes its standard input."""
+    import httpx
+
+    from screens.demo_devices import _start_central_process
+
+    base_url, seed, stop = _start_central_process(f"sqlite:///{tmp_path}/central.db")
+    assert base_url.startswith("http://127.0.0.1:")
+    assert httpx.get(f"{base_url}/healthz", timeout=5).status_code == 200
+    assert any(s["id"] == "qh-park" for s in seed["stations"])
+    stop()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{base_url}/healthz", timeout=2)
 
 
 def test_scroll_updates_do_not_pile_up_bindings() -> None:
