@@ -47,6 +47,21 @@ def page_helpers(browser):  # noqa: ANN001, ANN201
     return at, type_into
 
 
+def click_for_new_page(browser, element) -> None:  # noqa: ANN001
+    """Click what loads a new page (a form post that redirects, maybe to the same address) and
+    wait for that page. The old page is marked in JavaScript and the wait ends when a fully
+    loaded page without the mark is there. Selenium's `staleness_of` is not enough: while the
+    old document is being replaced, Chromium can answer "Node with given id does not belong to
+    the document" as an unknown error instead of a stale element, which ends the wait with it."""
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.execute_script("window.__gigOldPage = true;")
+    element.click()
+    WebDriverWait(browser, 15, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script("return !window.__gigOldPage && document.readyState === 'complete';"))
+
+
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
     _need_browser()

@@ -12,7 +12,7 @@ from alert_helpers import beat
 from central_helpers import DEMO, Server
 from cryptography.exceptions import InvalidTag
 from sqlalchemy.orm import Session
-from test_central_admin_browser import browser, page_helpers, shots  # noqa: F401 - fixtures
+from test_central_admin_browser import browser, click_for_new_page, page_helpers, shots  # noqa: F401 - fixtures
 
 from central import db
 from central.alert_delivery import open_secret
@@ -37,9 +37,6 @@ def alert_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Serve
 
 def test_alerts_page(browser, alert_site, shots: Path) -> None:  # noqa: ANN001, F811
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.expected_conditions import staleness_of
-    from selenium.webdriver.support.ui import WebDriverWait
-
     srv, url = alert_site
     beat(srv, "e-park", srv.stations["e-park"]["token"], rejected_config={"version": 4, "reason": "radius_km too large"})
     beat(srv, "e-mall", srv.stations["e-mall"]["token"], paper="out",
@@ -67,10 +64,8 @@ def test_alerts_page(browser, alert_site, shots: Path) -> None:  # noqa: ANN001,
     assert "w-park" not in browser.page_source
     assert "radius_km too large" in rows[1].text
     first = rows[0].get_attribute("data-alert")
-    ack = find(By.ID, f"ack-{first}")
-    ack.click()
-    # the answer reloads the same address: wait for the old page to go, not for the URL
-    WebDriverWait(browser, 15).until(staleness_of(ack))
+    # the answer reloads the same address: wait for the new page, not for the URL
+    click_for_new_page(browser, find(By.ID, f"ack-{first}"))
     assert at("/admin/alerts")
     row = find(By.CSS_SELECTOR, f"tr[data-alert='{first}']").text
     assert "✓ " + admin["username"] in row

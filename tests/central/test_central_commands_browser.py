@@ -12,7 +12,7 @@ import gzip
 from pathlib import Path
 
 import httpx
-from test_central_admin_browser import browser, page_helpers, shots, site  # noqa: F401 - fixtures
+from test_central_admin_browser import browser, click_for_new_page, page_helpers, shots, site  # noqa: F401 - fixtures
 
 ROOT = Path(__file__).resolve().parents[2]
 KIOSK_SCREEN = ROOT / "docs" / "screens" / "attract-zh-normal.png"  # a real kiosk screen
@@ -20,8 +20,6 @@ KIOSK_SCREEN = ROOT / "docs" / "screens" / "attract-zh-normal.png"  # a real kio
 
 def test_maintainer_sends_commands_and_sees_results(browser, site, shots: Path) -> None:  # noqa: ANN001, F811
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.expected_conditions import staleness_of
-    from selenium.webdriver.support.ui import WebDriverWait
 
     base_url, seed = site
     maint = next(s for s in seed["staff"] if s["county"] == "east" and s["role"] == "maintainer")
@@ -38,9 +36,7 @@ def test_maintainer_sends_commands_and_sees_results(browser, site, shots: Path) 
     assert at("/admin/stations/e-park/commands")
 
     def send(kind: str) -> None:  # click, and wait for the page the redirect brings
-        old = find(By.TAG_NAME, "html")
-        find(By.ID, f"send-{kind}").click()
-        WebDriverWait(browser, 10).until(staleness_of(old))
+        click_for_new_page(browser, find(By.ID, f"send-{kind}"))
 
     send("screenshot")
     assert "已发送" in find(By.ID, "sent").text

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 from central_helpers import application, id_number
-from test_central_admin_browser import browser, page_helpers, shots, site  # noqa: F401 - fixtures
+from test_central_admin_browser import browser, click_for_new_page, page_helpers, shots, site  # noqa: F401 - fixtures
 
 PEOPLE = [("e-park", "e-000", 601, "王建国", "13912340601"), ("e-park", "e-001", 602, "李秀英", "13912340602"),
           ("e-mall", "e-010", 603, "张伟", "13912340603"), ("e-park", "e-002", 604, "刘芳", "13912340604"),
@@ -37,25 +37,13 @@ def test_inbox_journey(browser, site, shots: Path) -> None:  # noqa: ANN001, F81
                      headers={"Authorization": f"Bearer {tokens[station]}", "Idempotency-Key": str(uuid.uuid4())})
         assert r.status_code == 201, r.text
         ids[name] = r.json()["id"]
-    from selenium.common.exceptions import WebDriverException
-    from selenium.webdriver.support.ui import WebDriverWait
 
     find = browser.find_element
     at, type_into = page_helpers(browser)
 
     def press(css: str) -> None:
         """Click a form's button and wait for the answer page to replace this one."""
-        button = find(By.CSS_SELECTOR, css)
-        button.click()
-
-        def replaced(_) -> bool:  # noqa: ANN001 - stale, or "node does not belong to the document"
-            try:
-                button.is_enabled()
-            except WebDriverException:
-                return True
-            return False
-
-        WebDriverWait(browser, 10).until(replaced)
+        click_for_new_page(browser, find(By.CSS_SELECTOR, css))
 
     def login(who: dict) -> None:
         browser.delete_all_cookies()
