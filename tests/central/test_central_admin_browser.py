@@ -99,7 +99,7 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_staff_journey(browser, site, shots: Path) -> None:  # noqa: ANN001
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select, WebDriverWait
+    from selenium.webdriver.support.ui import Select
 
     base_url, seed = site
     staff = next(s for s in seed["staff"] if s["county"] == "east")
@@ -183,14 +183,10 @@ def test_staff_journey(browser, site, shots: Path) -> None:  # noqa: ANN001
     find(By.ID, "save").click()
     assert at("/admin/jobs/e-browser?saved=1")
     type_into("title", "超市理货员（日结）")
-    find(By.ID, "save").click()
-
-    def saved_job(_driver: object) -> dict | bool:
-        # The form posts and redirects to the same URL: wait for the server to have the edit.
-        j = api.get("/v1/jobs/e-browser", headers={"Authorization": f"Bearer {staff['token']}"}).json()
-        return j if j["title"] == "超市理货员（日结）" else False
-
-    job = WebDriverWait(browser, 10).until(saved_job)
+    # The form posts and redirects to the same URL: wait for that page, so the close button
+    # clicked next is the new page's (one on the old page can go stale under the click).
+    click_for_new_page(browser, find(By.ID, "save"))
+    job = api.get("/v1/jobs/e-browser", headers={"Authorization": f"Bearer {staff['token']}"}).json()
     browser.save_screenshot(str(shots / "07-job-saved.png"))
     assert job["title"] == "超市理货员（日结）" and job["pay_unit"] == "hour" and job["status"] == "open"
     find(By.ID, "close-job").click()
