@@ -214,12 +214,18 @@ def test_simulated_camera_plays_image_and_video_files(tmp_path):
         scanner.stop()
 
 
+# The extra passes with no time limit: which frames they read must not depend on how busy the
+# machine is (a loaded CI box ran out of a 40 ms budget on every candidate). The camera's own
+# budget is measured in bench_scanner, not here.
+UNHURRIED = float("inf")
+
+
 def _hard_sample() -> np.ndarray:
     """A frame the plain zxing pass misses and the extra passes decode (fixed seed)."""
     from devices.scanner.decode import decode_zxing, to_gray
 
     for sample in synthetic.make_set(seed=7, per_kind=6):
-        if not decode_zxing(to_gray(sample.image)) and Decoder(budget_ms=40).decode(sample.image):
+        if not decode_zxing(to_gray(sample.image)) and Decoder(budget_ms=UNHURRIED).decode(sample.image):
             return sample.image
     raise AssertionError("no hard sample in the set")
 
@@ -322,7 +328,8 @@ def test_a_hard_code_is_still_found_by_an_idle_camera():
     frames = [blank_frame()] * 20 + [hard] * 60  # 1 s of nothing, then the code held for 3 s
     cam = SimulatedCamera(frames, fps=20, loop=False)
     got = Collector(cam)
-    scanner = CameraScanner(cam, got, idle_extra_fps=3.0)
+    # what is tested is that an idle camera still runs the extra passes, not how fast they are
+    scanner = CameraScanner(cam, got, decoder=Decoder(budget_ms=UNHURRIED), idle_extra_fps=3.0)
     scanner.start()
     try:
         assert _wait(lambda: got.codes, timeout=10)
