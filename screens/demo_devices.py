@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from devices.idcard.reader import IdCardReader
 from devices.idcard.simulator import ReaderSimulator, load_cards
@@ -18,6 +20,9 @@ from devices.scanner.camera import CameraScanner
 from devices.scanner.simulator import SimulatedCamera
 from kiosk.i18n import N_, tr
 from kiosk.settings import Settings
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class DemoDevices:
@@ -31,6 +36,8 @@ class DemoDevices:
         self.printer_sim = PrinterSimulator(info={66: "gig-station", 67: "SIMULATED-80", 65: "demo 1.0"})
         self.printer_host, self.printer_port = self.printer_sim.start()
         self.camera_sim = SimulatedCamera(fps=camera_fps)  # slow by default: UI tests run many demos
+        self._held = 0  # what the camera was shown last (see hold)
+        self._held_lock = threading.Lock()
         self.codes_dir = Path(__file__).resolve().parents[1] / "assets" / "demo" / "codes"
         self.network = None  # kiosk.netsim.FaultProxy between the kiosk and the central API
         self._stop_central: Callable[[], None] | None = None
@@ -90,19 +97,34 @@ class DemoDevices:
         qrcode.make(text, box_size=8).save(path)
         return path
 
-    def show_code(self, filename: str | Path) -> None:
-        """Hold a sample code in front of the camera for two seconds."""
-        import threading
+    def show_code(self, filename: str | Path, hold_s: float | None = 2.0) -> None:
+        """Hold a sample code in front of the camera for `hold_s` seconds (None: until
+        take_away)."""
+        self.hold(self.codes_dir / filename, hold_s)
 
-        self.camera_sim.show(self.codes_dir / filename)
-        threading.Timer(2.0, self.camera_sim.clear).start()
+    def hold(self, image: np.ndarray | str | Path, hold_s: float | None) -> None:
+        """Show the camera a picture (a path or a frame) for `hold_s` seconds, or until
+        take_away. A later picture is not taken away by an earlier one's timer: a code shown
+        right after another was cleared by the first one's timer, often before it was read."""
+        with self._held_lock:
+            self._held += 1
+            held = self._held
+        self.camera_sim.show(image)
+        if hold_s is not None:
+            threading.Timer(hold_s, self.take_away, args=(held,)).start()
+
+    def take_away(self, held: int | None = None) -> None:
+        """Nothing in front of the camera; with `held`, only if that picture is still shown."""
+        with self._held_lock:
+            if held is not None and held != self._held:
+                return
+            self._held += 1
+        self.camera_sim.clear()
 
     def show_slip(self, png: str | Path, hold_s: float | None = 3.0) -> None:
         """Hold a printed slip (the preview PNG of what the simulated printer printed) in
         front of the camera, sideways so the whole slip fits the frame, for `hold_s` seconds
-        (None: until cleared). The maintenance test page's self-check reads its codes so."""
-        import threading
-
+        (None: until take_away). The maintenance test page's self-check reads its codes so."""
         import cv2
         import numpy as np
 
@@ -117,9 +139,7 @@ class DemoDevices:
         frame = np.full((FRAME_H, FRAME_W, 3), 90, np.uint8)  # the room behind the paper
         y, x = (FRAME_H - slip.shape[0]) // 2, (FRAME_W - slip.shape[1]) // 2
         frame[y:y + slip.shape[0], x:x + slip.shape[1]] = slip
-        self.camera_sim.show(frame)
-        if hold_s is not None:
-            threading.Timer(hold_s, self.camera_sim.clear).start()
+        self.hold(frame, hold_s)
 
     def show_last_slip(self) -> None:
         """Demo panel: the slip printed last, held to the camera."""
