@@ -25,7 +25,9 @@ def test_a_flood_of_bad_tokens_does_not_evict_good_ones(database_url: str) -> No
     good = out["stations"][0]["token"]
     queries = []
     event.listen(engine, "before_cursor_execute", lambda *a: queries.append(1))
-    cache = TokenCache(sessions)  # default sizes, as the server uses
+    # default sizes, as the server uses; a TTL longer than the 20,001 lookups can take on a loaded
+    # machine (under load they took over the default 60 s, and the good token expired, not evicted)
+    cache = TokenCache(sessions, ttl_s=3600)
     assert cache.lookup(good).station_id == out["stations"][0]["id"]
     for _ in range(20_001):
         assert cache.lookup(new_token()) is None
