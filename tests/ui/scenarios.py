@@ -240,6 +240,7 @@ class Scenario:
         f0, t0 = Clock.frames, time.monotonic()
         yield 0.5
         self.check("awake_loop_hz", (Clock.frames - f0) / (time.monotonic() - t0))
+        self.check("awake_max_fps", Clock._max_fps)  # the limit Kivy's loop reads at every idle()
         yield from wait_until(lambda: rate.resting, timeout=10)  # on the home screen now
         t_show = time.monotonic()
         demo.show_code("job-qh-0001-camera.jpg", hold_s=None)  # held until read, as a person would

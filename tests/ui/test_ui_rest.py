@@ -17,6 +17,8 @@ def test_at_rest_the_loop_slows_and_a_touch_still_gets_the_next_screen_at_once(s
     # The tap is dispatched from a clock callback; from there it is handled and drawn at the
     # full rate: a frame or two at 60 Hz, with room for a loaded machine.
     assert c["tap_to_flip_s"] <= 0.25, c
-    assert c["awake_loop_hz"] >= 20  # no longer capped at 10 (60 when the machine is not loaded)
+    # No longer capped at 10: the loop's live limit is the full rate again. (Its measured rate,
+    # c["awake_loop_hz"], is 60 on a quiet machine; a starved one measured 8, so it is not asserted.)
+    assert c["awake_max_fps"] == c["full_fps"] == 60
     assert c["resting_after_scan"] is False
     assert c["scan_to_detail_s"] <= 3.0
