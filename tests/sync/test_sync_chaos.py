@@ -23,9 +23,12 @@ from kiosk.netsim import FaultProxy
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 TOTAL = 1000
-# A hang guard, not a speed test: the loop ends once all are acknowledged (the whole test took
-# 85 s in the last CI run); with the suite on one core beside a soak, 75 s saw 757 of 1,000.
-BUDGET_S = 240.0
+# Hang guards, not a speed test: the loop ends once all are acknowledged (the whole test took
+# 85 s in a CI run). It fails when no new acknowledgement came for STALL_S, or after CAP_S in
+# all; a fixed budget failed on a starved machine that was still making progress (the suite in
+# two processes at nice 19 beside a soak: 394 of 1,000 in 240 s).
+STALL_S = 90.0
+CAP_S = 1200.0
 
 
 def _server_markers(central: Central) -> list[str]:
@@ -52,9 +55,9 @@ def test_chaos_exactly_once(fresh_central: Central, tmp_path: Path) -> None:
     started: set[str] = set()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT)])}
     kills = restarts = runs = 0
-    t0 = time.monotonic()
+    t0 = progress_at = time.monotonic()
     try:
-        while len(acked) < TOTAL and time.monotonic() - t0 < BUDGET_S:
+        while len(acked) < TOTAL and time.monotonic() - progress_at < STALL_S and time.monotonic() - t0 < CAP_S:
             runs += 1
             tag = f"r{runs}"
             start = len(acked)
@@ -95,8 +98,11 @@ def test_chaos_exactly_once(fresh_central: Central, tmp_path: Path) -> None:
                 kills += 1
             proc.wait()
             reader.join(5)
+            if len(acked) > start:
+                progress_at = time.monotonic()
 
-        assert len(acked) >= TOTAL, f"only {len(acked)} acknowledged within the budget"
+        assert len(acked) >= TOTAL, (f"only {len(acked)} acknowledged: none new for "
+                                     f"{time.monotonic() - progress_at:.0f} s, {time.monotonic() - t0:.0f} s in all")
         # drain: the network is healthy again; run the real CLI until the outbox is empty
         proxy.set("pass")
         cfg = tmp_path / "kiosk.toml"
