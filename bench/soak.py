@@ -422,6 +422,15 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def rss_trend_mb(rows: list[dict[str, Any]]) -> float:
+    """RSS growth over the rows' span by the least-squares line through all of them. Two single
+    samples can each catch background work at rest (a sync: +12 MB for that instant, seen in the
+    10,000-visit run); a leak is a trend through every sample."""
+    visits = np.array([r["visits"] for r in rows], dtype=float)
+    slope = np.polyfit(visits, np.array([r["rss_mb"] for r in rows]), 1)[0]
+    return round(float(slope * (visits[-1] - visits[0])), 2)
+
+
 def summarise(rows: list[dict[str, Any]], latency: dict[str, Any]) -> dict[str, Any]:
     """Growth from the sample after the warm-up (the first 500 visits, or the first sample
     after visit 0 on a short run) to the last."""
@@ -432,6 +441,7 @@ def summarise(rows: list[dict[str, Any]], latency: dict[str, Any]) -> dict[str, 
         "visits": last["visits"],
         "from_visit": base["visits"],
         "rss_growth_mb": round(last["rss_mb"] - base["rss_mb"], 2),
+        **({"rss_trend_mb": rss_trend_mb(rows[rows.index(base):])} if len(rows) - rows.index(base) >= 3 else {}),
         **({"rss_busy_growth_mb": round(last["rss_busy_mb"] - base["rss_busy_mb"], 2)} if "rss_busy_mb" in base else {}),
         **{f"{k}_growth_mb": round(last[f"{k}_mb"] - base[f"{k}_mb"], 2) for k in ("heap_in_use", "heap_free")
            if f"{k}_mb" in base},
