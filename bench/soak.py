@@ -4,11 +4,12 @@ Each visit: (every other visit) the ID card on the reader, else a tap on attract
 "browse jobs"; a filter chip on and off (a search); a job row (detail); print and wait for the
 slip; with the card, register (consent, phone on the keypad, confirm); then the reset (card
 taken away, or Done + yes). Every `--every` visits, at rest on the attract screen once its
-end-of-visit trim has run, it reports RSS (and `rss_busy_mb`, read as the visit ended), threads and
-open file descriptors (the lowest of ten reads over 2 s, the highest as `*_max`), live Kivy widgets
-and textures (counted with gc after a full collection), as one JSON line on stdout; the last line is the summary, with the touch latencies: from the touch's
-dispatch (Window.on_touch_down) to the flip (Window.on_flip) of the first frame showing the new
-screen, in frames at 60 Hz.
+end-of-visit trim has run, it reports RSS (and `rss_busy_mb`, read as the visit ended), threads
+and open file descriptors (the lowest of ten reads over 2 s, the highest as `*_max`), live Kivy
+widgets and textures (counted with gc after a full collection), as one JSON line on stdout; the
+last line is the summary, with RSS growth between two samples and by the trend of all, and the
+touch latencies: from the touch's dispatch (Window.on_touch_down) to the flip (Window.on_flip) of
+the first frame showing the new screen, in frames at 60 Hz.
 
 Runs in its own process (one Kivy window per process); bench/bench_soak.py starts it.
 """
@@ -424,8 +425,8 @@ def run(args: argparse.Namespace) -> int:
 
 def rss_trend_mb(rows: list[dict[str, Any]]) -> float:
     """RSS growth over the rows' span by the least-squares line through all of them. Two single
-    samples can each catch background work at rest (a sync: +12 MB for that instant, seen in the
-    10,000-visit run); a leak is a trend through every sample."""
+    samples can each catch background work at rest (+12 MB for that instant, glibc's heap in use
+    too, twice in the 10,000-visit run); a leak is a trend through every sample."""
     visits = np.array([r["visits"] for r in rows], dtype=float)
     slope = np.polyfit(visits, np.array([r["rss_mb"] for r in rows]), 1)[0]
     return round(float(slope * (visits[-1] - visits[0])), 2)
