@@ -436,13 +436,14 @@ def summarise(rows: list[dict[str, Any]], latency: dict[str, Any]) -> dict[str, 
     """Growth from the sample after the warm-up (the first 500 visits, or the first sample
     after visit 0 on a short run) to the last."""
     base = next((r for r in rows if r["visits"] >= 500), rows[min(1, len(rows) - 1)])
+    since_base = rows[rows.index(base):]
     last = rows[-1]
     return {
         "summary": True,
         "visits": last["visits"],
         "from_visit": base["visits"],
         "rss_growth_mb": round(last["rss_mb"] - base["rss_mb"], 2),
-        **({"rss_trend_mb": rss_trend_mb(rows[rows.index(base):])} if len(rows) - rows.index(base) >= 3 else {}),
+        **({"rss_trend_mb": rss_trend_mb(since_base)} if len(since_base) >= 3 else {}),
         **({"rss_busy_growth_mb": round(last["rss_busy_mb"] - base["rss_busy_mb"], 2)} if "rss_busy_mb" in base else {}),
         **{f"{k}_growth_mb": round(last[f"{k}_mb"] - base[f"{k}_mb"], 2) for k in ("heap_in_use", "heap_free")
            if f"{k}_mb" in base},
