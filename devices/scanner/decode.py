@@ -378,16 +378,25 @@ class Decoder:
 
 
 def _clean(codes: list[Code]) -> list[Code]:
-    """Drop empty/oversized texts and duplicates (the same code seen by two passes)."""
-    seen: set[tuple[str, str]] = set()
-    out = []
+    """Drop empty/oversized texts and duplicates: the same code seen by two passes. Two codes
+    with the same text in two places are both kept (two copies of one ticket in a photo); the
+    camera's repeat filter announces the text once."""
+    out: list[Code] = []
     for c in codes:
-        key = (c.text, c.format)
-        if not c.text or len(c.text) > MAX_TEXT_CHARS or key in seen:
+        if not c.text or len(c.text) > MAX_TEXT_CHARS:
             continue
-        seen.add(key)
-        out.append(c)
+        if not any(k.text == c.text and k.format == c.format and _same_place(k, c) for k in out):
+            out.append(c)
     return out
+
+
+def _same_place(a: Code, b: Code) -> bool:
+    """Centres closer than half the larger code's size, or a code without corners."""
+    if not a.points or not b.points:
+        return True
+    pa, pb = np.array(a.points, np.float32), np.array(b.points, np.float32)
+    size = max(float(np.ptp(pa, axis=0).max()), float(np.ptp(pb, axis=0).max()))
+    return float(np.linalg.norm(pa.mean(axis=0) - pb.mean(axis=0))) < size / 2
 
 
 ENGINES: dict[str, Callable[[np.ndarray], list[Code]]] = {

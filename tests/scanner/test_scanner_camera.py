@@ -72,6 +72,24 @@ def test_code_in_clip_is_delivered_once_within_two_frames_of_first_decodable():
     assert st["codes"] == 1 and st["decoded"] >= 1 and "text" not in st
 
 
+def test_two_copies_of_one_code_in_view_are_announced_once():
+    # the decoder reports both copies (tests/scanner/test_scanner_decode.py); the seeker laid one slip
+    frame = synthetic.clean_frame(PAYLOAD, offset=(100, 210))
+    frame[210:510, 800:1100] = synthetic.clean_frame(PAYLOAD)[210:510, 490:790]
+    assert len(Decoder().decode(frame)) == 2
+    cam = SimulatedCamera([frame] * 20, fps=10, loop=False)
+    got = Collector(cam)
+    scanner = CameraScanner(cam, got, repeat_window_s=30)
+    scanner.start()
+    try:
+        assert _wait(lambda: got.codes, timeout=15)
+        assert _wait(lambda: cam.position >= 19, timeout=15)
+        time.sleep(0.3)
+    finally:
+        scanner.stop()
+    assert [c.text for c in got.codes] == [PAYLOAD]
+
+
 def test_decoder_always_takes_newest_frame_and_drops_backlog():
     cam = SimulatedCamera([blank_frame()], fps=60, loop=True)
     slow = Decoder(budget_ms=0)

@@ -107,6 +107,25 @@ def test_oversized_and_duplicate_texts_are_dropped():
     assert d._clean(codes) == [d.Code("a", "QRCode")]
 
 
+def test_the_same_code_seen_twice_in_one_place_is_one_code():
+    # two passes (or the first pass and a region re-read) finding one code, corners a little apart
+    a = d.Code("a", "QRCode", ((100, 100), (200, 100), (200, 200), (100, 200)))
+    b = d.Code("a", "QRCode", ((104, 98), (203, 101), (201, 204), (99, 199)))
+    assert d._clean([a, b]) == [a]
+
+
+def test_two_copies_of_one_code_in_a_frame_are_both_read():
+    # BoofCV's photos have tickets printed twice side by side: one code each, same text
+    code = synthetic.render_code("job:qh-0042", 160)
+    frame = np.full((480, 800), 255, np.uint8)
+    h, w = code.shape
+    frame[140:140 + h, 100:100 + w] = code
+    frame[140:140 + h, 500:500 + w] = code
+    codes = d.Decoder().decode(frame)
+    assert [c.text for c in codes] == ["job:qh-0042", "job:qh-0042"]
+    assert sorted(min(x for x, _ in c.points) // 400 for c in codes) == [0, 1]  # one in each half
+
+
 def _dim_small_code_frame() -> np.ndarray:
     """A small code in a dark frame: modules 5 vs 18 grey levels, blurred a little, sensor noise."""
     code = synthetic.render_code("job:qh-0042", 50)
