@@ -3,7 +3,7 @@ bare Kivy app drawing one label, run alternately in the same session. Goal: <= 1
 time and in CPU time (issue 17).
 
 The kiosk validates its settings, opens its cache and starts its devices in the frame after
-the first one, so the row for `--smoke ready` (stop on the first frame drawn after that) shows
+the first one, so the row for `--smoke ready` (stop on the first frame drawn once the devices have answered) shows
 what the deferral moves, and how long it is until a tap is served by the real services.
 
 Needs a display (make bench runs under xvfb-run).
@@ -78,6 +78,6 @@ def run(quick: bool = False) -> list[Row]:
             f"{statistics.median(cpu['first']):.2f} s / {statistics.median(cpu['bare']):.2f} s)",
             cpu_ratio, "x", "<= 1.25x", cpu_ratio <= 1.25),
         Row("startup", f"machine load (1-min average) before the runs; after: {load_after:.1f}", load_before, ""),
-        Row("startup", "demo --smoke ready: services started, next frame (median)", ready, "s"),
+        Row("startup", "demo --smoke ready: services started, devices answered, next frame (median)", ready, "s"),
         Row("startup", "ratio ready / bare", ready / bare, "x"),
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,8 +51,18 @@ def add_smoke_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--smoke", nargs="?", const="first-frame", choices=SMOKE_MODES,
         help="exit 0 once the attract screen's first frame is drawn (default), or once the "
-             "services are started and a frame drawn after that (ready)",
+             "services are started, every device has answered (ok or why not) and a frame is "
+             "drawn after that (ready)",
     )
+
+
+DEVICES_ANSWER_S = 15.0  # --smoke ready: a device still starting after this is reported as such
+
+
+def _devices_answered(app: Any) -> bool:
+    """Every driver past `starting`: the reader probed, the printer asked, the camera opened."""
+    services = getattr(app, "services", None)
+    return services is None or all(d.status.state.value != "starting" for d in services.devices().values())
 
 
 def run_app(app: Any, smoke: str | None = None) -> int:
@@ -63,9 +74,24 @@ def run_app(app: Any, smoke: str | None = None) -> int:
             Window.unbind(on_flip=stop_on_flip)
             app.stop()
 
-        def on_ready(*_args: object) -> None:
+        def stop_after_next_frame() -> None:
             Window.bind(on_flip=stop_on_flip)
             Window.canvas.ask_update()  # a flip needs a redraw, and nothing else may ask for one
+
+        def on_ready(*_args: object) -> None:
+            # The device threads report within ~0.1 s here; a loaded machine took longer, and a
+            # smoke check that stops before them cannot say whether the devices came up.
+            from kivy.clock import Clock
+
+            deadline = time.monotonic() + DEVICES_ANSWER_S
+
+            def check(_dt: float) -> bool:
+                if _devices_answered(app) or time.monotonic() > deadline:
+                    stop_after_next_frame()
+                    return False
+                return True
+
+            Clock.schedule_interval(check, 0.02)
 
         if smoke == "ready":
             app.bind(ready=on_ready)

@@ -1,4 +1,4 @@
-"""`--smoke` start-ups in a real window: the first frame, and ready (services started after it)."""
+"""`--smoke` start-ups in a real window: the first frame, and ready (services started and every device answered after it)."""
 
 import os
 import subprocess
