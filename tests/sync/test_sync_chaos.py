@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 from sync_helpers import Central, key_file_for, make_outbox
 
@@ -44,6 +45,9 @@ def _server_markers(central: Central) -> list[str]:
             for app_id, blob in rows]
 
 
+# pytest-timeout's 300 s for every test would end the run before CAP_S (it did, at 300 s);
+# the cap, the final drain (120 s) and the checks fit in this.
+@pytest.mark.timeout(CAP_S + 300)
 def test_chaos_exactly_once(fresh_central: Central, tmp_path: Path) -> None:
     central = fresh_central
     rng = random.Random(int(os.environ.get("CHAOS_SEED", "20250501")))
