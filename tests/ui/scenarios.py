@@ -225,17 +225,21 @@ class Scenario:
         rate = rest_hook.attach(app, quiet_s=1.0)
         self.check("full_fps", rate.full_fps)
         yield from wait_until(lambda: rate.resting, timeout=10)
-        flips: list[tuple[float, str]] = []
-        Window.bind(on_flip=lambda *_: flips.append((time.monotonic(), app.sm.current)))
+        flips: list[tuple[float, str, int, float]] = []  # when, screen, loop iteration, frame limit
+        Window.bind(on_flip=lambda *_: flips.append((time.monotonic(), app.sm.current, Clock.frames,
+                                                     Clock._max_fps)))
         f0, t0 = Clock.frames, time.monotonic()
         yield 2.0
         self.check("rest_loop_hz", (Clock.frames - f0) / (time.monotonic() - t0))
         self.check("rest_flips", len(flips))  # frames drawn while at rest
-        t_tap = time.monotonic()
+        t_tap, frame_tap = time.monotonic(), Clock.frames
         tap(self.screen())  # the attract screen: a touch anywhere
         self.check("resting_right_after_tap", rate.resting)
-        yield from wait_until(lambda: any(name != "attract" for _, name in flips), timeout=5)
-        self.check("tap_to_flip_s", next(t for t, name in flips if name != "attract") - t_tap)
+        yield from wait_until(lambda: any(f[1] != "attract" for f in flips), timeout=5)
+        shown = next(f for f in flips if f[1] != "attract")
+        self.check("tap_to_flip_s", shown[0] - t_tap)
+        self.check("tap_to_flip_frames", shown[2] - frame_tap)  # loop iterations, whatever the load
+        self.check("max_fps_at_flip", shown[3])
         self.check("screen_after_tap", app.sm.current)
         f0, t0 = Clock.frames, time.monotonic()
         yield 0.5
