@@ -90,14 +90,20 @@ def thread_and_file_counts() -> dict[str, int]:
 def sample(visits: int, t0: float, counts: dict[str, Any] | None = None) -> dict[str, Any]:
     """One row. `counts`: RSS, heap, threads and files as read by the caller (the floor over a
     few reads), else read now."""
-    return {
+    row = {
         "visits": visits,
         "s": round(time.monotonic() - t0, 1),
         "rss_mb": round(rss_kb() / 1024, 2),
         **heap_mb(),
         **(counts or thread_and_file_counts()),
-        **live_counts(),
+        **live_counts(),  # after a full collection
     }
+    # Heap in use once that collection has freed unreachable cycles: in use above this was
+    # garbage waiting for Python's next full collection, not memory anything holds.
+    after = heap_mb()
+    if after:
+        row["heap_in_use_after_gc_mb"] = after["heap_in_use_mb"]
+    return row
 
 
 class Allocations:
@@ -207,6 +213,32 @@ class Waits:
         return {k: round(self.total[k] / self.count[k], 3) for k in self.total if self.longest[k] > 0}
 
 
+class FullCollections:
+    """Python's full (generation 2) collections during the soak, through gc.callbacks: how many
+    and how long they stopped the process (the end of every visit runs one; so does each
+    sample's count of live widgets)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.total_s = self.longest_s = 0.0
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        took = time.perf_counter() - self._started
+        self.count += 1
+        self.total_s += took
+        self.longest_s = max(self.longest_s, took)
+
+    def summary(self) -> dict[str, float]:
+        return {"count": self.count, "mean_ms": round(1000 * self.total_s / max(1, self.count), 1),
+                "max_ms": round(1000 * self.longest_s, 1)}
+
+
 def speed_up(services: Any) -> None:
     """The soak's settings: the same drivers and wire protocols, without the waits a visit
     spends on slow hardware. The printer answers GS ( H (process ID), so a slip is confirmed
@@ -265,6 +297,8 @@ def run(args: argparse.Namespace) -> int:
         latency: Latency | None = None
         sim_bytes = [0, 0]  # bytes and visits: the printer simulator's record dropped after each visit
         waits = Waits()
+        full_gc = FullCollections()
+        gc.callbacks.append(full_gc)
 
         def wait(cond: Callable[[], bool], what: str, timeout: float = 20.0) -> Generator[int | float, None, None]:
             t0 = time.monotonic()
@@ -416,6 +450,7 @@ def run(args: argparse.Namespace) -> int:
     if sim_bytes[1]:
         summary["printer_sim_kb_per_visit"] = round(sim_bytes[0] / sim_bytes[1] / 1024, 1)
     summary["wait_s"] = waits.means()
+    summary["full_gc"] = full_gc.summary()
     summary["central"] = "in this process" if args.central_in_process else "own process"
     print(json.dumps(summary), flush=True)
     if args.json:
