@@ -3,8 +3,9 @@ bare Kivy app drawing one label, run alternately in the same session. Goal: <= 1
 time and in CPU time (issue 17).
 
 The kiosk validates its settings, opens its cache and starts its devices in the frame after
-the first one, so the row for `--smoke ready` (stop on the first frame drawn once the devices have answered) shows
-what the deferral moves, and how long it is until a tap is served by the real services.
+the first one, so the row for `--smoke ready` (stop on the first frame drawn once the devices
+have answered) shows what the deferral moves, and how long it is until a tap is served by the
+real services.
 
 Needs a display (make bench runs under xvfb-run).
 """

@@ -215,8 +215,9 @@ class Waits:
 
 class FullCollections:
     """Python's full (generation 2) collections during the soak, through gc.callbacks: how many
-    and how long they stopped the process (the end of every visit runs one; so does each
-    sample's count of live widgets)."""
+    and how long they stopped the process. The attract screen runs one when nobody has come
+    within 1 s of a visit's end (in the soak: before each sample), each sample's count of live
+    widgets another, and Python its own when its thresholds say."""
 
     def __init__(self) -> None:
         self.count = 0
@@ -402,7 +403,8 @@ def run(args: argparse.Namespace) -> int:
             at rest, and the highest beside it. A leaked thread, file or block is in every read;
             a connection of the demo's network simulator or the kiosk's HTTP pool that comes
             and goes is not, and one read alone caught such a connection at random (+2 threads,
-            +2 files) and, four times in 10,000 visits, 13 MB of heap in use for that instant."""
+            +2 files). (The +12 MB of heap in use some samples showed was in all ten reads:
+            garbage awaiting a full collection, which screens.attract now runs at rest.)"""
             reads = []
             for _ in range(10):
                 reads.append({"rss_mb": round(rss_kb() / 1024, 2), **heap_mb(), **thread_and_file_counts()})
