@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import gc
-import logging
 import time
 
 from kivy.clock import Clock
@@ -13,7 +11,6 @@ from kivy.properties import StringProperty
 from kiosk.formatting import short_date
 from screens.base import VisitScreen
 
-log = logging.getLogger(__name__)
 REMIND_EVERY_S = 12  # how often "please take your ID card" is said while the card stays
 
 
@@ -31,14 +28,9 @@ class AttractScreen(VisitScreen):
     def _give_back_memory(_dt: float) -> None:
         """A visit ended: its unreachable cycles are freed and the C heap's free pages go back
         (kiosk.malloc_trim, issue 17)."""
-        from kiosk import malloc_trim  # ctypes: not needed to draw the first frame
+        from kiosk import garbage, malloc_trim  # ctypes: not needed to draw the first frame
 
-        # A visit's screens leave cycles (widgets and their bindings) that only Python's full
-        # collection frees, which runs when it will: the soak found 4-13 MB of such garbage at
-        # rest, there at one sample and gone at the next. Nobody is at the screen now.
-        t0 = time.perf_counter()
-        found = gc.collect()
-        log.debug("end of visit: %d unreachable objects freed in %.0f ms", found, (time.perf_counter() - t0) * 1000)
+        garbage.collect_visit()  # a visit's cycles: nobody is at the screen now
         malloc_trim.trim()
 
     def on_leave(self, *_args: object) -> None:
