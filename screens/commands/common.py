@@ -59,10 +59,14 @@ def add_smoke_option(parser: argparse.ArgumentParser) -> None:
 DEVICES_ANSWER_S = 15.0  # --smoke ready: a device still starting after this is reported as such
 
 
+def _still_starting(app: Any) -> list[str]:
+    services = getattr(app, "services", None)
+    return [] if services is None else [n for n, d in services.devices().items() if d.status.state.value == "starting"]
+
+
 def _devices_answered(app: Any) -> bool:
     """Every driver past `starting`: the reader probed, the printer asked, the camera opened."""
-    services = getattr(app, "services", None)
-    return services is None or all(d.status.state.value != "starting" for d in services.devices().values())
+    return not _still_starting(app)
 
 
 def run_app(app: Any, smoke: str | None = None) -> int:
@@ -86,7 +90,11 @@ def run_app(app: Any, smoke: str | None = None) -> int:
             deadline = time.monotonic() + DEVICES_ANSWER_S
 
             def check(_dt: float) -> bool:
-                if _devices_answered(app) or time.monotonic() > deadline:
+                answered = _devices_answered(app)
+                if answered or time.monotonic() > deadline:
+                    if not answered:
+                        logging.getLogger(__name__).warning("--smoke ready: still starting after %g s: %s",
+                                                            DEVICES_ANSWER_S, ", ".join(_still_starting(app)))
                     stop_after_next_frame()
                     return False
                 return True
