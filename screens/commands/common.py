@@ -60,13 +60,9 @@ DEVICES_ANSWER_S = 15.0  # --smoke ready: a device still starting after this is 
 
 
 def _still_starting(app: Any) -> list[str]:
+    """Drivers not past `starting` yet (the reader probing, the printer asked, the camera opening)."""
     services = getattr(app, "services", None)
-    return [] if services is None else [n for n, d in services.devices().items() if d.status.state.value == "starting"]
-
-
-def _devices_answered(app: Any) -> bool:
-    """Every driver past `starting`: the reader probed, the printer asked, the camera opened."""
-    return not _still_starting(app)
+    return [] if services is None else [name for name, state, _ in services.device_report() if state == "starting"]
 
 
 def run_app(app: Any, smoke: str | None = None) -> int:
@@ -90,11 +86,11 @@ def run_app(app: Any, smoke: str | None = None) -> int:
             deadline = time.monotonic() + DEVICES_ANSWER_S
 
             def check(_dt: float) -> bool:
-                answered = _devices_answered(app)
-                if answered or time.monotonic() > deadline:
-                    if not answered:
+                starting = _still_starting(app)
+                if not starting or time.monotonic() > deadline:
+                    if starting:
                         logging.getLogger(__name__).warning("--smoke ready: still starting after %g s: %s",
-                                                            DEVICES_ANSWER_S, ", ".join(_still_starting(app)))
+                                                            DEVICES_ANSWER_S, ", ".join(starting))
                     stop_after_next_frame()
                     return False
                 return True
