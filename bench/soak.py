@@ -87,15 +87,18 @@ def thread_and_file_counts() -> dict[str, int]:
             "fds": len(os.listdir("/proc/self/fd"))}
 
 
+def resources() -> dict[str, Any]:
+    """RSS, glibc's heap, threads and open files, read now."""
+    return {"rss_mb": round(rss_kb() / 1024, 2), **heap_mb(), **thread_and_file_counts()}
+
+
 def sample(visits: int, t0: float, counts: dict[str, Any] | None = None) -> dict[str, Any]:
-    """One row. `counts`: RSS, heap, threads and files as read by the caller (the floor over a
-    few reads), else read now."""
+    """One row. `counts`: resources() as read by the caller (the floor over a few reads), else
+    read now."""
     row = {
         "visits": visits,
         "s": round(time.monotonic() - t0, 1),
-        "rss_mb": round(rss_kb() / 1024, 2),
-        **heap_mb(),
-        **(counts or thread_and_file_counts()),
+        **(counts or resources()),
         **live_counts(),  # after a full collection
     }
     # Heap in use once that collection has freed unreachable cycles: in use above this was
@@ -407,7 +410,7 @@ def run(args: argparse.Namespace) -> int:
             garbage awaiting a full collection, which screens.attract now runs at rest.)"""
             reads = []
             for _ in range(10):
-                reads.append({"rss_mb": round(rss_kb() / 1024, 2), **heap_mb(), **thread_and_file_counts()})
+                reads.append(resources())
                 yield 0.2
             floor = {k: min(r[k] for r in reads) for k in reads[0]}
             return floor | {f"{k}_max": max(r[k] for r in reads) for k in reads[0]}
@@ -463,8 +466,8 @@ def run(args: argparse.Namespace) -> int:
 
 def rss_trend_mb(rows: list[dict[str, Any]]) -> float:
     """RSS growth over the rows' span by the least-squares line through all of them. Two single
-    samples can each catch background work at rest (+12 MB for that instant, glibc's heap in use
-    too, twice in the 10,000-visit run); a leak is a trend through every sample."""
+    samples can each catch what is not a leak (+12 MB of garbage awaiting a full collection, twice
+    at the end of the first 10,000-visit run); a leak is a trend through every sample."""
     visits = np.array([r["visits"] for r in rows], dtype=float)
     slope = np.polyfit(visits, np.array([r["rss_mb"] for r in rows]), 1)[0]
     return round(float(slope * (visits[-1] - visits[0])), 2)
