@@ -6,7 +6,8 @@ slip; with the card, register (consent, phone on the keypad, confirm); then the 
 taken away, or Done + yes). Every `--every` visits, at rest on the attract screen once its
 end-of-visit trim has run, it reports RSS (and `rss_busy_mb`, read as the visit ended), threads
 and open file descriptors (the lowest of ten reads over 2 s, the highest as `*_max`), live Kivy
-widgets and textures (counted with gc after a full collection), as one JSON line on stdout; the
+widgets and textures (counted with gc after a full collection), and where RSS lives (glibc's
+heap in use and kept free, Python's small-object arenas), as one JSON line on stdout; the
 last line is the summary, with RSS growth between two samples and by the trend of all, and the
 touch latencies: from the touch's dispatch (Window.on_touch_down) to the flip (Window.on_flip) of
 the first frame showing the new screen, in frames at 60 Hz.
@@ -82,6 +83,36 @@ def heap_mb() -> dict[str, float]:
     return {"heap_in_use_mb": round((mi.uordblks + mi.hblkhd) / 2**20, 2), "heap_free_mb": round(mi.fordblks / 2**20, 2)}
 
 
+def pymalloc_mb() -> dict[str, float]:
+    """Python's own small-object allocator (objects up to 512 bytes), which takes 1 MiB arenas
+    from the system outside glibc's counters and gives one back only when all of it is free:
+    arenas held and bytes in live blocks. RSS that grows with neither glibc's heap in use nor
+    these is elsewhere (textures, libraries' own pools). CPython prints the figures only, to
+    fd 2, so they are read through a temporary file put there for the call."""
+    with tempfile.TemporaryFile(mode="w+") as out:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            os.dup2(out.fileno(), 2)
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        out.seek(0)
+        text = out.read()
+    figures: dict[str, int] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        key = key.strip("# ").strip()
+        value = value.strip().replace(",", "")
+        if sep and value.isdigit() and key not in figures:  # the first "Total" is the arenas' bytes
+            figures[key] = int(value)
+    if "Total" not in figures or "bytes in allocated blocks" not in figures:  # another layout
+        return {}
+    return {"pymalloc_arenas_mb": round(figures["Total"] / 2**20, 2),
+            "pymalloc_in_use_mb": round(figures["bytes in allocated blocks"] / 2**20, 2)}
+
+
 def thread_and_file_counts() -> dict[str, int]:
     return {"threads": threading.active_count(), "os_threads": len(os.listdir("/proc/self/task")),
             "fds": len(os.listdir("/proc/self/fd"))}
@@ -106,7 +137,7 @@ def sample(visits: int, t0: float, counts: dict[str, Any] | None = None) -> dict
     after = heap_mb()
     if after:
         row["heap_in_use_after_gc_mb"] = after["heap_in_use_mb"]
-    return row
+    return row | pymalloc_mb()
 
 
 class Allocations:
@@ -486,8 +517,8 @@ def summarise(rows: list[dict[str, Any]], latency: dict[str, Any]) -> dict[str, 
         "rss_growth_mb": round(last["rss_mb"] - base["rss_mb"], 2),
         **({"rss_trend_mb": rss_trend_mb(since_base)} if len(since_base) >= 3 else {}),
         **({"rss_busy_growth_mb": round(last["rss_busy_mb"] - base["rss_busy_mb"], 2)} if "rss_busy_mb" in base else {}),
-        **{f"{k}_growth_mb": round(last[f"{k}_mb"] - base[f"{k}_mb"], 2) for k in ("heap_in_use", "heap_free")
-           if f"{k}_mb" in base},
+        **{f"{k}_growth_mb": round(last[f"{k}_mb"] - base[f"{k}_mb"], 2)
+           for k in ("heap_in_use", "heap_free", "pymalloc_arenas", "pymalloc_in_use") if f"{k}_mb" in base},
         **{f"{k}_growth": last[k] - base[k] for k in ("threads", "os_threads", "fds", "widgets", "textures", "bindings")},
         "latency_frames": latency,
     }

@@ -32,6 +32,7 @@ def test_short_soak_is_flat(tmp_path: Path) -> None:
         # At rest the visit's cycles are already freed (screens.attract): a full collection at
         # the sample finds next to nothing more (4-8 MB more before the attract screen ran one).
         assert s["heap_in_use_mb"] - s["heap_in_use_after_gc_mb"] < 1.0, s
+        assert 0 < s["pymalloc_in_use_mb"] <= s["pymalloc_arenas_mb"] < s["rss_mb"], s
     # Threads and files come and go with the sync worker's work and the simulated network's
     # connections (a few at a time); one leaked per visit would be 8 over these 8 visits.
     for key, slack in (("threads", 4), ("os_threads", 4), ("fds", 6), ("widgets", 0), ("textures", 0),
@@ -89,3 +90,18 @@ def test_reopened_dialogs_do_not_pile_up_bindings() -> None:
     )
     first, last = run_python(code)[-2:]
     assert first == last, (first, last)
+
+
+def test_pymalloc_figures_follow_small_objects() -> None:
+    """The soak's reading of Python's small-object allocator: a million small objects take
+    arenas and live blocks; once freed, the blocks are free again."""
+    from bench.soak import pymalloc_mb
+
+    before = pymalloc_mb()
+    objects = [object() for _ in range(1_000_000)]  # 16 bytes each: ~15 MiB of blocks
+    held = pymalloc_mb()
+    del objects
+    after = pymalloc_mb()
+    assert held["pymalloc_in_use_mb"] - before["pymalloc_in_use_mb"] > 10, (before, held)
+    assert held["pymalloc_arenas_mb"] - before["pymalloc_arenas_mb"] > 10, (before, held)
+    assert after["pymalloc_in_use_mb"] < held["pymalloc_in_use_mb"] - 10, (held, after)
