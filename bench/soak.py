@@ -88,7 +88,8 @@ def pymalloc_mb() -> dict[str, float]:
     from the system outside glibc's counters and gives one back only when all of it is free:
     arenas held and bytes in live blocks. RSS that grows with neither glibc's heap in use nor
     these is elsewhere (textures, libraries' own pools). CPython prints the figures only, to
-    fd 2, so they are read through a temporary file put there for the call."""
+    fd 2, so they are read through a temporary file put there for the call; it prints none
+    while tracemalloc runs (--trace-from), and then this is empty."""
     with tempfile.TemporaryFile(mode="w+") as out:
         sys.stderr.flush()
         saved = os.dup(2)
@@ -518,7 +519,8 @@ def summarise(rows: list[dict[str, Any]], latency: dict[str, Any]) -> dict[str, 
         **({"rss_trend_mb": rss_trend_mb(since_base)} if len(since_base) >= 3 else {}),
         **({"rss_busy_growth_mb": round(last["rss_busy_mb"] - base["rss_busy_mb"], 2)} if "rss_busy_mb" in base else {}),
         **{f"{k}_growth_mb": round(last[f"{k}_mb"] - base[f"{k}_mb"], 2)
-           for k in ("heap_in_use", "heap_free", "pymalloc_arenas", "pymalloc_in_use") if f"{k}_mb" in base},
+           for k in ("heap_in_use", "heap_free", "pymalloc_arenas", "pymalloc_in_use")
+           if f"{k}_mb" in base and f"{k}_mb" in last},  # (no pymalloc figures while tracemalloc runs)
         **{f"{k}_growth": last[k] - base[k] for k in ("threads", "os_threads", "fds", "widgets", "textures", "bindings")},
         "latency_frames": latency,
     }

@@ -105,3 +105,18 @@ def test_pymalloc_figures_follow_small_objects() -> None:
     assert held["pymalloc_in_use_mb"] - before["pymalloc_in_use_mb"] > 10, (before, held)
     assert held["pymalloc_arenas_mb"] - before["pymalloc_arenas_mb"] > 10, (before, held)
     assert after["pymalloc_in_use_mb"] < held["pymalloc_in_use_mb"] - 10, (held, after)
+
+
+def test_summary_leaves_out_figures_a_traced_sample_lacks() -> None:
+    """With --trace-from the later samples have no pymalloc figures (CPython prints none while
+    tracemalloc runs): the summary leaves that growth out instead of failing at the end."""
+    from bench.soak import summarise
+
+    counts = dict.fromkeys(("threads", "os_threads", "fds", "widgets", "textures", "bindings"), 0)
+    plain = {"rss_mb": 400.0, "heap_in_use_mb": 139.0, "heap_free_mb": 60.0, "pymalloc_arenas_mb": 88.0,
+             "pymalloc_in_use_mb": 76.0, **counts}
+    traced = {k: v for k, v in plain.items() if not k.startswith("pymalloc")} | {"rss_mb": 401.5}
+    rows = [{"visits": 0, **plain}, {"visits": 500, **plain}, {"visits": 1000, **traced}]
+    summary = summarise(rows, {})
+    assert summary["rss_growth_mb"] == 1.5
+    assert "heap_in_use_growth_mb" in summary and "pymalloc_arenas_growth_mb" not in summary
