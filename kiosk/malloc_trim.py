@@ -4,6 +4,13 @@ A visit allocates and frees a few tens of MB (textures' pixels, job rows, the sl
 embedded server's replies). glibc keeps freed memory in its arenas for reuse, and over
 thousands of visits the free part of the arenas crept up (issue 17's soak: live C heap flat at
 153 MB while the arenas grew ~4.5 MB per 1,000 visits). `trim()` runs when a visit ends.
+
+`fix_mmap_threshold()` runs after the first frame: blocks of 128 KiB and more (a label's or a
+slip's pixels) then always get pages of their own, given back whole when freed. glibc starts at
+that threshold too but raises it to the largest block freed so far (up to 32 MiB), after which
+big blocks come from the heap and leave free holes there (~64 MB kept free at rest in the soak).
+With the live C heap flat (+0.3 MB), RSS at rest still rose 5.9 MB from visit 500 to 5,000;
+with the threshold fixed the free part kept was ~28 MB and RSS at rest ~25 MB lower.
 """
 
 from __future__ import annotations
@@ -12,18 +19,26 @@ import ctypes
 import ctypes.util
 import functools
 import logging
+import os
 
 log = logging.getLogger(__name__)
 calls = 0  # how many times trim() ran: the soak samples memory at rest once it has
+M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
+MMAP_THRESHOLD = 128 * 1024
 
 
 @functools.cache
 def _libc() -> ctypes.CDLL | None:
-    name = ctypes.util.find_library("c")
+    try:  # glibc's soname first: find_library runs `ldconfig -p` (~10 ms)
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        libc = None
     try:
-        libc = ctypes.CDLL(name or "libc.so.6")
+        libc = libc or ctypes.CDLL(ctypes.util.find_library("c"))
         libc.malloc_trim.argtypes = [ctypes.c_size_t]
         libc.malloc_trim.restype = ctypes.c_int
+        libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+        libc.mallopt.restype = ctypes.c_int
     except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to trim
         log.info("malloc_trim not available: freed C memory stays with the allocator")
         return None
@@ -36,3 +51,12 @@ def trim() -> bool:
     calls += 1
     libc = _libc()
     return bool(libc is not None and libc.malloc_trim(0))
+
+
+def fix_mmap_threshold() -> bool:
+    """True when set; False without glibc, or when the operator set the threshold already
+    (MALLOC_MMAP_THRESHOLD_ or GLIBC_TUNABLES' glibc.malloc.mmap_threshold)."""
+    if "MALLOC_MMAP_THRESHOLD_" in os.environ or "mmap_threshold" in os.environ.get("GLIBC_TUNABLES", ""):
+        return False
+    libc = _libc()
+    return bool(libc is not None and libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))

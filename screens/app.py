@@ -134,6 +134,9 @@ class GigKioskApp(App):
         Window.unbind(on_flip=self._first_frame)
         gc.freeze()  # start-up objects live for the whole run: keep them out of every GC pass
         gc.enable()
+        from kiosk import malloc_trim  # ctypes: not needed to draw the first frame
+
+        malloc_trim.fix_mmap_threshold()  # big blocks in pages of their own from now on
         # The attract screen is on the glass. Services come in the next frame (before any
         # touch is dispatched: Kivy ticks the clock before it reads input); the other screens
         # follow, one per frame, so the first tap finds them ready.

@@ -1,5 +1,7 @@
-"""kiosk.malloc_trim gives freed C heap pages back, so the arenas no longer creep (issue 17)."""
+"""kiosk.malloc_trim gives freed C heap pages back, so the arenas no longer creep, and keeps big
+blocks out of the heap (issue 17)."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -32,3 +34,43 @@ def test_trim_gives_freed_pages_back() -> None:
     gave_back, freed_mb = proc.stdout.split()
     assert gave_back == "True"
     assert float(freed_mb) >= 25, proc.stdout  # about half of the 100 MB: the freed blocks' pages
+
+
+# glibc raises its mmap threshold to the largest mmapped block freed so far: after an 8 MiB
+# block, a 1 MiB one comes from the heap. With the threshold fixed it gets pages of its own
+# (one more mmapped block in mallinfo2's count).
+THRESHOLD_CODE = """
+import ctypes, sys
+from kiosk import malloc_trim
+
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                                               "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+libc = ctypes.CDLL("libc.so.6")
+libc.mallinfo2.restype = MallInfo2
+libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+libc.free.argtypes = [ctypes.c_void_p]
+print(malloc_trim.fix_mmap_threshold() if sys.argv[1] == "fixed" else None)
+libc.free(libc.malloc(8 << 20))
+before = libc.mallinfo2().hblks
+block = libc.malloc(1 << 20)
+print(libc.mallinfo2().hblks - before)
+"""
+
+
+def _mmapped_after_a_big_free(mode: str, env: dict[str, str] | None = None) -> list[str]:
+    proc = subprocess.run([sys.executable, "-c", THRESHOLD_CODE, mode], capture_output=True, text=True, timeout=60,
+                          cwd=ROOT, env=env)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.split()
+
+
+def test_fixed_threshold_keeps_big_blocks_out_of_the_heap() -> None:
+    assert _mmapped_after_a_big_free("default") == ["None", "0"]  # glibc's own: from the heap
+    assert _mmapped_after_a_big_free("fixed") == ["True", "1"]
+
+
+def test_an_operators_threshold_is_left_alone() -> None:
+    env = {**os.environ, "GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=4194304"}
+    assert _mmapped_after_a_big_free("fixed", env) == ["False", "0"]  # 1 MiB < the operator's 4 MiB
