@@ -9,8 +9,9 @@ thousands of visits the free part of the arenas crept up (issue 17's soak: live 
 slip's pixels) then always get pages of their own, given back whole when freed. glibc starts at
 that threshold too but raises it to the largest block freed so far (up to 32 MiB), after which
 big blocks come from the heap and leave free holes there (~64 MB kept free at rest in the soak).
-With the live C heap flat (+0.3 MB), RSS at rest still rose 5.9 MB from visit 500 to 5,000;
-with the threshold fixed the free part kept was ~28 MB and RSS at rest ~25 MB lower.
+With the live C heap flat (+0.3 MB), RSS at rest still rose 5.9 MB from visit 500 to 5,000.
+Setting the threshold turns that adjustment off (mallopt(3)): 28-34 MB kept free, RSS at rest
+~25 MB lower and flat.
 """
 
 from __future__ import annotations
