@@ -90,6 +90,14 @@ def parse_labels(text: str) -> list[np.ndarray]:
     return [np.array(q, np.float32).reshape(4, 2) for q in sets]
 
 
+def fit(img: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+    """Scaled down (area averaging) so its longer side is at most max_side (0: as it is)."""
+    if not max_side or max(img.shape[:2]) <= max_side:
+        return img, 1.0
+    scale = max_side / max(img.shape[:2])
+    return cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), scale
+
+
 def load(root: Path, max_side: int = 1280) -> list[Photo]:
     photos = []
     for label in sorted(root.glob("*/image*.txt")):
@@ -101,10 +109,7 @@ def load(root: Path, max_side: int = 1280) -> list[Photo]:
         if img is None:
             continue
         quads = parse_labels(label.read_text())
-        scale = 1.0
-        if max_side and max(img.shape[:2]) > max_side:
-            scale = max_side / max(img.shape[:2])
-            img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        img, scale = fit(img, max_side)
         number = int(re.sub(r"\D", "", label.stem) or 0)
         photos.append(Photo(label.parent.name, number, img, [q * scale for q in quads]))
     return photos

@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from bench.bench_qr_photos import decoders
+from bench.bench_qr_photos import _p, decoders, fit
 from bench.run import Row
 
 NAME = "qr_text_photos"
@@ -72,10 +72,7 @@ def load(folders: list[Path], max_side: int = 1280) -> tuple[list[Labelled], dic
             if image is None:
                 left_out["unreadable image"] += 1
                 continue
-            if max_side and max(image.shape[:2]) > max_side:
-                scale = max_side / max(image.shape[:2])
-                image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-            photos.append(Labelled(folder.name, path.name, image, label.read_text(encoding="utf-8")))
+            photos.append(Labelled(folder.name, path.name, fit(image, max_side)[0], label.read_text(encoding="utf-8")))
     return photos, dict(left_out)
 
 
@@ -100,7 +97,7 @@ def measure(photos: list[Labelled]) -> dict[str, dict]:
                 read[name]["all"] += 1
     return {name: {"rate": {k: 100 * read[name][k] / n for k, n in count.items()}, "count": dict(count),
                    "other": other[name], "p50_ms": statistics.median(ms[name]),
-                   "p95_ms": sorted(ms[name])[int(0.95 * (len(ms[name]) - 1))]}
+                   "p95_ms": _p(ms[name], 0.95)}
             for name in run}
 
 
