@@ -6,8 +6,9 @@ slip; with the card, register (consent, phone on the keypad, confirm); then the 
 taken away, or Done + yes). Every `--every` visits, at rest on the attract screen once its
 end-of-visit trim has run, it reports RSS (and `rss_busy_mb`, read as the visit ended), threads
 and open file descriptors (the lowest of ten reads over 2 s, the highest as `*_max`), live Kivy
-widgets and textures (counted with gc after a full collection), and where RSS lives (glibc's
-heap in use and kept free, Python's small-object arenas), as one JSON line on stdout; the
+widgets and textures (counted with gc after a full collection), and where RSS lives (resident
+in glibc's main heap, other anonymous memory and files; glibc's heap in use and kept free;
+Python's small-object arenas), as one JSON line on stdout; the
 last line is the summary, with RSS growth between two samples and by the trend of all, and the
 touch latencies: from the touch's dispatch (Window.on_touch_down) to the flip (Window.on_flip) of
 the first frame showing the new screen, in frames at 60 Hz.
@@ -119,9 +120,32 @@ def thread_and_file_counts() -> dict[str, int]:
             "fds": len(os.listdir("/proc/self/fd"))}
 
 
+def rss_by_mapping_mb(smaps: str | None = None) -> dict[str, float]:
+    """Resident memory by where it is mapped (/proc/self/smaps): glibc's main heap (`[heap]`,
+    what the UI thread mallocs below the mmap threshold), other anonymous memory (Python's
+    arenas, other threads' malloc arenas, blocks mmapped on their own, thread stacks) and
+    everything else (libraries, files, the driver's mappings). Which of these grows says where
+    to look; glibc's counters say how much is in use, not where the resident pages are."""
+    if smaps is None:
+        try:
+            smaps = Path("/proc/self/smaps").read_text()
+        except OSError:
+            return {}
+    kb = {"heap": 0, "anon": 0, "other": 0}
+    kind = "other"
+    for line in smaps.splitlines():
+        head = line.split(maxsplit=6)
+        if head and "-" in head[0] and ":" not in head[0]:  # a mapping's first line: range perms offset dev inode [name]
+            name = head[5] if len(head) > 5 else ""
+            kind = "heap" if name == "[heap]" else "anon" if not name else "other"
+        elif line.startswith("Rss:"):
+            kb[kind] += int(line.split()[1])
+    return {f"rss_{k}_mb": round(v / 1024, 2) for k, v in kb.items()}
+
+
 def resources() -> dict[str, Any]:
-    """RSS, glibc's heap, threads and open files, read now."""
-    return {"rss_mb": round(rss_kb() / 1024, 2), **heap_mb(), **thread_and_file_counts()}
+    """RSS (and where it lives), glibc's heap, threads and open files, read now."""
+    return {"rss_mb": round(rss_kb() / 1024, 2), **rss_by_mapping_mb(), **heap_mb(), **thread_and_file_counts()}
 
 
 def sample(visits: int, t0: float, counts: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -519,7 +543,8 @@ def summarise(rows: list[dict[str, Any]], latency: dict[str, Any]) -> dict[str, 
         **({"rss_trend_mb": rss_trend_mb(since_base)} if len(since_base) >= 3 else {}),
         **({"rss_busy_growth_mb": round(last["rss_busy_mb"] - base["rss_busy_mb"], 2)} if "rss_busy_mb" in base else {}),
         **{f"{k}_growth_mb": round(last[f"{k}_mb"] - base[f"{k}_mb"], 2)
-           for k in ("heap_in_use", "heap_free", "pymalloc_arenas", "pymalloc_in_use")
+           for k in ("rss_heap", "rss_anon", "rss_other", "heap_in_use", "heap_free", "pymalloc_arenas",
+                     "pymalloc_in_use")
            if f"{k}_mb" in base and f"{k}_mb" in last},  # (no pymalloc figures while tracemalloc runs)
         **{f"{k}_growth": last[k] - base[k] for k in ("threads", "os_threads", "fds", "widgets", "textures", "bindings")},
         "latency_frames": latency,

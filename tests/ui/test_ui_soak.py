@@ -33,6 +33,7 @@ def test_short_soak_is_flat(tmp_path: Path) -> None:
         # the sample finds next to nothing more (4-8 MB more before the attract screen ran one).
         assert s["heap_in_use_mb"] - s["heap_in_use_after_gc_mb"] < 1.0, s
         assert 0 < s["pymalloc_in_use_mb"] <= s["pymalloc_arenas_mb"] < s["rss_mb"], s
+        assert abs(s["rss_heap_mb"] + s["rss_anon_mb"] + s["rss_other_mb"] - s["rss_mb"]) < 8, s
     # Threads and files come and go with the sync worker's work and the simulated network's
     # connections (a few at a time); one leaked per visit would be 8 over these 8 visits.
     for key, slack in (("threads", 4), ("os_threads", 4), ("fds", 6), ("widgets", 0), ("textures", 0),
@@ -120,3 +121,34 @@ def test_summary_leaves_out_figures_a_traced_sample_lacks() -> None:
     summary = summarise(rows, {})
     assert summary["rss_growth_mb"] == 1.5
     assert "heap_in_use_growth_mb" in summary and "pymalloc_arenas_growth_mb" not in summary
+
+
+def test_resident_memory_is_split_by_where_it_is_mapped() -> None:
+    """The soak's split of RSS: the kinds add up to the process's RSS, and 64 MiB of touched
+    anonymous pages (numpy asks glibc, which maps a block that large on its own) land in
+    "anon", not in the main heap or the files."""
+    import numpy as np
+
+    from bench.soak import rss_by_mapping_mb, rss_kb
+
+    before = rss_by_mapping_mb()
+    assert abs(sum(before.values()) - rss_kb() / 1024) < 8, before
+    block = np.ones(64 * 2**20, np.uint8)  # ones: every page touched
+    held = rss_by_mapping_mb()
+    del block
+    assert held["rss_anon_mb"] - before["rss_anon_mb"] > 60, (before, held)
+    assert abs(held["rss_heap_mb"] - before["rss_heap_mb"]) < 4, (before, held)
+    assert abs(held["rss_other_mb"] - before["rss_other_mb"]) < 4, (before, held)
+
+
+def test_smaps_lines_are_read_by_mapping_name() -> None:
+    """The heap, an unnamed mapping and a file; a file whose name has spaces stays a file."""
+    from bench.soak import rss_by_mapping_mb
+
+    smaps = "\n".join([
+        "55d0c000-55d1c000 rw-p 00000000 00:00 0                          [heap]", "Size: 64 kB", "Rss: 2048 kB",
+        "7f00000-7f10000 rw-p 00000000 00:00 0 ", "Rss: 1024 kB", "VmFlags: rd wr mr mw me ac",
+        "7f20000-7f30000 r-xp 00000000 08:01 42   /usr/lib/libc.so.6", "Rss: 512 kB",
+        "7f40000-7f50000 r--p 00000000 08:01 43   /tmp/a b (deleted)", "Rss: 512 kB",
+    ])
+    assert rss_by_mapping_mb(smaps) == {"rss_heap_mb": 2.0, "rss_anon_mb": 1.0, "rss_other_mb": 1.0}
