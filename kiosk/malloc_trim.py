@@ -5,13 +5,15 @@ embedded server's replies). glibc keeps freed memory in its arenas for reuse, an
 thousands of visits the free part of the arenas crept up (issue 17's soak: live C heap flat at
 153 MB while the arenas grew ~4.5 MB per 1,000 visits). `trim()` runs when a visit ends.
 
-`fix_mmap_threshold()` runs after the first frame: blocks of 128 KiB and more (a label's or a
-slip's pixels) then always get pages of their own, given back whole when freed. glibc starts at
-that threshold too but raises it to the largest block freed so far (up to 32 MiB), after which
-big blocks come from the heap and leave free holes there (~64 MB kept free at rest in the soak).
-With the live C heap flat (+0.3 MB), RSS at rest still rose 5.9 MB from visit 500 to 5,000.
-Setting the threshold turns that adjustment off (mallopt(3)): 28-39 MB kept free, RSS at rest
-~24 MB lower, +1.8 MB from visit 500 to 5,000; the main heap still creeps (+3.9 MB by 6,000).
+`fix_mmap_threshold()` runs after the first frame: a block of 32 KiB or more (a label's or a
+slip's pixels) that does not fit in the heap's free space then gets pages of its own, given
+back whole when freed, instead of growing the heap. glibc starts at 128 KiB but raises the
+threshold to the largest block freed so far (up to 32 MiB), after which big blocks grow the
+heap and leave holes there (~64 MB kept free at rest in the soak; RSS at rest +5.9 MB from
+visit 500 to 5,000 with the live C heap flat). Setting the threshold turns that adjustment off
+(mallopt(3)). Fixed at 128 KiB, RSS at rest still swung between two levels ~6 MB apart from
+sample to sample (436.3-443.3 MB over visits 500-5,000, all in the main heap); at 32 KiB, side
+by side, it stayed within 426.4-427.7 MB over visits 250-1,500, with the same CPU per visit.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import os
 log = logging.getLogger(__name__)
 calls = 0  # how many times trim() ran: the soak samples memory at rest once it has
 M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
-MMAP_THRESHOLD = 128 * 1024
+MMAP_THRESHOLD = 32 * 1024
 
 
 @functools.cache

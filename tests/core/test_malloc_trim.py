@@ -37,8 +37,10 @@ def test_trim_gives_freed_pages_back() -> None:
 
 
 # glibc raises its mmap threshold to the largest mmapped block freed so far: after an 8 MiB
-# block, a 1 MiB one comes from the heap. With the threshold fixed it gets pages of its own
-# (one more mmapped block in mallinfo2's count).
+# block, 64 KiB blocks come from the heap (as they would at glibc's starting threshold,
+# 128 KiB). With the threshold fixed at 32 KiB they get pages of their own (mallinfo2's count
+# of mmapped blocks). The threshold is looked at only when the heap would have to grow, so the
+# first one or two may still fit in what the heap has spare.
 THRESHOLD_CODE = """
 import ctypes, sys
 from kiosk import malloc_trim
@@ -54,7 +56,7 @@ libc.free.argtypes = [ctypes.c_void_p]
 print(malloc_trim.fix_mmap_threshold() if sys.argv[1] == "fixed" else None)
 libc.free(libc.malloc(8 << 20))
 before = libc.mallinfo2().hblks
-block = libc.malloc(1 << 20)
+blocks = [libc.malloc(64 << 10) for _ in range(100)]
 print(libc.mallinfo2().hblks - before)
 """
 
@@ -68,9 +70,10 @@ def _mmapped_after_a_big_free(mode: str, env: dict[str, str] | None = None) -> l
 
 def test_fixed_threshold_keeps_big_blocks_out_of_the_heap() -> None:
     assert _mmapped_after_a_big_free("default") == ["None", "0"]  # glibc's own: from the heap
-    assert _mmapped_after_a_big_free("fixed") == ["True", "1"]
+    was_set, mapped = _mmapped_after_a_big_free("fixed")
+    assert was_set == "True" and int(mapped) >= 95, mapped  # of 100
 
 
 def test_an_operators_threshold_is_left_alone() -> None:
     env = {**os.environ, "GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=4194304"}
-    assert _mmapped_after_a_big_free("fixed", env) == ["False", "0"]  # 1 MiB < the operator's 4 MiB
+    assert _mmapped_after_a_big_free("fixed", env) == ["False", "0"]  # 64 KiB < the operator's 4 MiB
