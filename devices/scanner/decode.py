@@ -372,7 +372,7 @@ class Decoder:
                 return _clean(codes)
         return []
 
-    def _second_chance(self, gray: np.ndarray, failed: list[Quad], left_ms: float = REGION_BUDGET_MS) -> list[Code]:
+    def _second_chance(self, gray: np.ndarray, failed: list[Quad], left_ms: float = float("inf")) -> list[Code]:
         deadline = time.perf_counter() + min(REGION_BUDGET_MS, left_ms) / 1000
         return second_chance(gray, failed, self.formats, self.region_steps, deadline)
 

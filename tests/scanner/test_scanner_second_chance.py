@@ -62,8 +62,11 @@ def test_second_chance_respects_its_deadline():
     assert d.second_chance(frame, failed, deadline=0.0) == []
 
 
-def test_decoder_reads_a_blurred_code_beside_a_clean_one():
-    # one code read at once, another seen but not read: the region re-read adds it
+def test_decoder_reads_a_blurred_code_beside_a_clean_one(monkeypatch):
+    # one code read at once, another seen but not read: the region re-read adds it. Its 15 ms
+    # budget is lifted here: on a loaded machine a preemption alone can use it up (seen once
+    # in the whole suite beside a soak); test_second_chance_respects_its_deadline covers it.
+    monkeypatch.setattr(d, "REGION_BUDGET_MS", 10_000.0)
     frame = _frame([("job:qh-0001", 160, 40, 40, 0.0), (TEXT, 80, 400, 300, 1.6)])
     assert [c.text for c in d.Decoder(region_steps=()).decode(frame)] == ["job:qh-0001"]
     dec = d.Decoder()
