@@ -27,7 +27,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -125,15 +125,23 @@ def rss_by_mapping_mb(smaps: str | None = None) -> dict[str, float]:
     what the UI thread mallocs below the mmap threshold), other anonymous memory (Python's
     arenas, other threads' malloc arenas, blocks mmapped on their own, thread stacks) and
     everything else (libraries, files, the driver's mappings). Which of these grows says where
-    to look; glibc's counters say how much is in use, not where the resident pages are."""
-    if smaps is None:
-        try:
-            smaps = Path("/proc/self/smaps").read_text()
-        except OSError:
-            return {}
+    to look; glibc's counters say how much is in use, not where the resident pages are.
+    The file is read a line at a time: split all at once (~35,000 lines per read, ten reads per
+    sample), its strings made Python take new 1 MiB arenas, and one seen kept between samples
+    held mostly smaps text: the soak's reads were adding to what it measured."""
+    if smaps is not None:
+        return _rss_by_kind(smaps.splitlines())
+    try:
+        with open("/proc/self/smaps") as lines:
+            return _rss_by_kind(lines)
+    except OSError:
+        return {}
+
+
+def _rss_by_kind(lines: Iterable[str]) -> dict[str, float]:
     kb = {"heap": 0, "anon": 0, "other": 0}
     kind = "other"
-    for line in smaps.splitlines():
+    for line in lines:
         head = line.split(maxsplit=6)
         if head and "-" in head[0] and ":" not in head[0]:  # a mapping's first line: range perms offset dev inode [name]
             name = head[5] if len(head) > 5 else ""
