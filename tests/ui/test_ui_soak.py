@@ -154,19 +154,18 @@ def test_smaps_lines_are_read_by_mapping_name() -> None:
     assert rss_by_mapping_mb(smaps) == {"rss_heap_mb": 2.0, "rss_anon_mb": 1.0, "rss_other_mb": 1.0}
 
 
-
 # A fresh process: its main heap trimmed with free space in it, as the kiosk's is at rest.
 _READ_TEN_TIMES = """
-import ctypes, mmap
+import mmap
 from bench.soak import rss_by_mapping_mb
-libc = ctypes.CDLL("libc.so.6")
-libc.mallopt(-3, 32 * 1024)  # kiosk.malloc_trim.MMAP_THRESHOLD
+from kiosk import malloc_trim
+malloc_trim.fix_mmap_threshold()  # as the kiosk runs
 mappings = [mmap.mmap(-1, 8192) for _ in range(1400)]  # an smaps as long as the kiosk's
 blocks = [bytearray(20000) for _ in range(2000)]  # 40 MB in the main heap...
 kept = blocks[::20]
 del blocks  # ...most of it freed, in runs of ~380 KB
 rss_by_mapping_mb()  # as in the soak: not the first read
-libc.malloc_trim(0)
+malloc_trim.trim()
 print(" ".join(str(rss_by_mapping_mb()["rss_heap_mb"]) for _ in range(10)))
 """
 
